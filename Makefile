@@ -1,0 +1,52 @@
+# cloudbench: `make demo` runs the main job on the built-in default, `make test` runs the tests.
+# Both install what they need first (Debian packages, only when missing).
+
+SWIFT        ?= swift
+CONFIG       ?= release
+BUILD_FLAGS  ?=
+BIN          := $(shell $(SWIFT) build -c $(CONFIG) --show-bin-path 2>/dev/null)
+
+# Debian packages the build, the tests and the lab need.
+APT_PACKAGES := libssh2-1-dev libcurl4-openssl-dev libssl-dev pkg-config \
+                openssh-server openssh-client iproute2 iputils-ping qperf iperf3 sockperf
+
+.PHONY: setup build agent test demo bench bench-report bench-agent clean
+
+## setup: install the Debian packages that are missing (idempotent).
+setup:
+	@missing=""; for p in $(APT_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  if [ "$$(id -u)" -ne 0 ]; then echo "setup: run as root (or sudo make setup) to install:$$missing" >&2; exit 1; fi; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
+
+## build: the cloudbench CLI and the agent (static Swift standard library).
+build: setup
+	$(SWIFT) build -c $(CONFIG) --product cloudbench $(BUILD_FLAGS)
+	$(SWIFT) build -c $(CONFIG) --product cloudbench-agent --static-swift-stdlib $(BUILD_FLAGS)
+
+## test: every test; network tests use namespaces they create and remove.
+test: setup
+	$(SWIFT) build -c $(CONFIG) --product cloudbench-agent --static-swift-stdlib
+	$(SWIFT) build -c $(CONFIG) --product cloudbench
+	CLOUDBENCH_BIN="$(BIN)" $(SWIFT) test --no-parallel
+
+## demo: the main job on the built-in default, printed as the markdown a user publishes.
+demo: build
+	@mkdir -p results reports
+	@rm -f results/reference-2015.jsonl
+	"$(BIN)/cloudbench" import reference-csv ../shared/reference/reference-study-2015.csv --out results/reference-2015.jsonl
+	"$(BIN)/cloudbench" report results/reference-2015.jsonl --inventory inventories/reference-2015.yaml --out reports/demo.md --svg reports/demo.svg --csv reports/demo.csv
+	@cat reports/demo.md
+
+## bench: speed targets (not timed tests).
+bench: bench-report
+
+bench-report: build
+	"$(BIN)/cloudbench" bench-report --records 100000
+
+clean:
+	rm -rf .build

@@ -1,0 +1,61 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// One target per concern; the tree says what the program does (docs/ARCHITECTURE.md).
+let package = Package(
+    name: "cloudbench",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "cloudbench", targets: ["cloudbench"]),
+        .executable(name: "cloudbench-agent", targets: ["cloudbench-agent"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/jpsim/Yams.git", from: "5.0.1"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.5.0"),
+    ],
+    targets: [
+        // Inventory, catalogs, money, plan, result records, statistics: values, no network.
+        .target(name: "CloudbenchCore", dependencies: [.product(name: "Yams", package: "Yams")]),
+        // Markdown / CSV / SVG renderers: pure functions of records and catalogs.
+        .target(name: "CloudbenchReport", dependencies: ["CloudbenchCore"]),
+
+        // libssh2 and the safe wrapper over it.
+        .systemLibrary(name: "CSSH2", pkgConfig: "libssh2", providers: [.apt(["libssh2-1-dev"])]),
+        .target(name: "CloudbenchSSH", dependencies: ["CSSH2", "CloudbenchCore"]),
+
+        // libcurl, a C shim for its variadic calls, and the price fetchers.
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        .target(name: "CCurlShim", dependencies: ["CCurl"]),
+        .target(name: "CloudbenchPricing", dependencies: ["CCurlShim", "CloudbenchCore"]),
+
+        // The measurement engine: Glibc only, so the agent runs on a stock cloud image.
+        .target(name: "AgentKit"),
+        .executableTarget(name: "cloudbench-agent", dependencies: ["AgentKit"]),
+
+        // Network namespaces, veth, bridges and tc through iproute2 (lab and tests).
+        .target(name: "NetNS"),
+        .target(name: "CloudbenchLab", dependencies: ["NetNS", "CloudbenchCore"]),
+        .target(name: "CloudbenchOrchestrator", dependencies: ["CloudbenchCore", "CloudbenchSSH", "CloudbenchReport"]),
+
+        .executableTarget(
+            name: "cloudbench",
+            dependencies: [
+                "CloudbenchCore", "CloudbenchReport", "CloudbenchSSH", "CloudbenchPricing",
+                "CloudbenchLab", "CloudbenchOrchestrator",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
+        .testTarget(name: "CloudbenchCoreTests", dependencies: ["CloudbenchCore"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "CloudbenchReportTests", dependencies: ["CloudbenchReport", "CloudbenchCore"], resources: [.copy("Golden")]),
+        .testTarget(name: "CloudbenchSSHTests", dependencies: ["CloudbenchSSH", "NetNS"]),
+        .testTarget(name: "CloudbenchPricingTests", dependencies: ["CloudbenchPricing"]),
+        .testTarget(name: "AgentKitTests", dependencies: ["AgentKit", "NetNS"]),
+        .testTarget(name: "NetNSTests", dependencies: ["NetNS"]),
+        .testTarget(name: "CloudbenchLabTests", dependencies: ["CloudbenchLab", "NetNS"]),
+        .testTarget(name: "CLITests", dependencies: []),
+    ],
+    swiftLanguageModes: [.v6]
+)

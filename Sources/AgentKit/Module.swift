@@ -1,0 +1,1 @@
+// AgentKit: built by its own issue; see docs/ARCHITECTURE.md.

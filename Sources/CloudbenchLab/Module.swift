@@ -1,0 +1,1 @@
+// CloudbenchLab: built by its own issue; see docs/ARCHITECTURE.md.

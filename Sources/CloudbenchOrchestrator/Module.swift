@@ -1,0 +1,1 @@
+// CloudbenchOrchestrator: built by its own issue; see docs/ARCHITECTURE.md.

@@ -1,0 +1,1 @@
+// CloudbenchPricing: built by its own issue; see docs/ARCHITECTURE.md.

@@ -1,0 +1,1 @@
+// CloudbenchReport: built by its own issue; see docs/ARCHITECTURE.md.

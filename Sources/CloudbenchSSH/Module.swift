@@ -1,0 +1,1 @@
+// CloudbenchSSH: built by its own issue; see docs/ARCHITECTURE.md.
