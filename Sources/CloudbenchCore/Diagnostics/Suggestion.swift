@@ -3,6 +3,12 @@ public enum Suggestion {
     /// The closest of `candidates` to `word`, if it is close enough to be a likely typo.
     public static func closest(to word: String, in candidates: some Sequence<String>) -> String? {
         let w = word.lowercased()
+        // A longer or shorter spelling of one candidate ('tcp_latency' for 'tcp_lat') is a likely slip too.
+        let prefixed = candidates.filter { c in
+            let c = c.lowercased()
+            return c.count >= 3 && w.count >= 3 && (w.hasPrefix(c) || c.hasPrefix(w))
+        }
+        if prefixed.count == 1 { return prefixed[0] }
         var best: (String, Int)?
         for c in candidates {
             let d = distance(w, c.lowercased())
@@ -16,6 +22,11 @@ public enum Suggestion {
     /// `; did you mean 'x'?` or the empty string.
     public static func hint(for word: String, in candidates: some Sequence<String>) -> String {
         closest(to: word, in: candidates).map { "; did you mean '\($0)'?" } ?? ""
+    }
+
+    /// `; did you mean 'x'?` when there is a close candidate, else `; <otherwise>`.
+    public static func hint(for word: String, in candidates: some Sequence<String>, otherwise: String) -> String {
+        closest(to: word, in: candidates).map { "; did you mean '\($0)'?" } ?? "; \(otherwise)"
     }
 
     /// Levenshtein distance (insert, delete, substitute; a swap of neighbours counts 1).

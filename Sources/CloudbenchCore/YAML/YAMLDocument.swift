@@ -12,7 +12,7 @@ public struct YAMLDocument {
         do {
             root = try Yams.compose(yaml: text)
         } catch let error as YamlError {
-            throw YAMLDocument.diagnostic(for: error, file: file)
+            throw YAMLDocument.diagnostic(for: error, file: file, text: text)
         } catch {
             throw Diagnostic(SourceLocation(file: file, line: 1, column: 1), "cannot parse YAML: \(error)")
         }
@@ -37,11 +37,15 @@ public struct YAMLDocument {
         return SourceLocation(file: file, line: mark?.line ?? 1, column: mark?.column ?? 1)
     }
 
-    static func diagnostic(for error: YamlError, file: String) -> Diagnostic {
+    static func diagnostic(for error: YamlError, file: String, text: String) -> Diagnostic {
         func loc(_ m: Mark) -> SourceLocation { SourceLocation(file: file, line: m.line, column: m.column) }
         switch error {
         case let .scanner(context, problem, mark, _), let .parser(context, problem, mark, _),
              let .composer(context, problem, mark, _):
+            let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+            if mark.line >= 1, mark.line <= lines.count, lines[mark.line - 1].prefix(while: { $0 == " " || $0 == "\t" }).contains("\t") {
+                return Diagnostic(loc(mark), "malformed YAML: a tab indents this line; YAML indents with spaces only")
+            }
             let ctx = context.map { " \($0.text)" } ?? ""
             return Diagnostic(loc(mark), "malformed YAML: \(problem)\(ctx); check indentation, colons and quotes here")
         case let .reader(problem, _, _, _):
@@ -142,16 +146,24 @@ public final class MappingReader {
         }
     }
 
-    /// Reports keys that were never asked for, and keys given twice.
-    public func finish() {
+    /// Reports keys that were never asked for, and keys given twice. `elsewhere` names keys that
+    /// belong in another section (key → "under 'run'"), so a misplaced key gets a precise hint.
+    public func finish(elsewhere: [String: String] = [:]) {
         var seen: Set<String> = []
         for (key, _) in entries {
             let name = key.string ?? "?"
             if !seen.insert(name).inserted {
                 sink.add(doc.location(key), "'\(name)' is given twice in \(context); keep one")
             } else if !known.contains(name) {
-                sink.add(doc.location(key), "unknown key '\(name)' in \(context)"
-                    + Suggestion.hint(for: name, in: known))
+                if let section = elsewhere[name] {
+                    sink.add(doc.location(key), "'\(name)' belongs \(section), not in \(context)")
+                } else if let near = Suggestion.closest(to: name, in: known) {
+                    sink.add(doc.location(key), "unknown key '\(name)' in \(context); did you mean '\(near)'?")
+                } else if let near = Suggestion.closest(to: name, in: elsewhere.keys) {
+                    sink.add(doc.location(key), "unknown key '\(name)' in \(context); did you mean '\(near)' \(elsewhere[near]!)?")
+                } else {
+                    sink.add(doc.location(key), "unknown key '\(name)' in \(context); known keys: \(known.sorted().joined(separator: ", "))")
+                }
             }
         }
     }

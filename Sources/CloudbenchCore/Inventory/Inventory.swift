@@ -1,0 +1,138 @@
+import Foundation
+
+/// The measurements a run can make.
+public enum TestKind: String, Sendable, Hashable, CaseIterable, Codable {
+    case tcpBandwidth = "tcp_bw"
+    case tcpLatency = "tcp_lat"
+    case udpBandwidth = "udp_bw"
+    case http
+}
+
+/// Where a cell's traffic goes: the hosts' own network, an overlay cloudbench builds, or the
+/// user's own overlay.
+public enum PathKind: Hashable, Sendable {
+    /// The test IPs, no overlay.
+    case host
+    /// A kernel VXLAN tunnel cloudbench creates for the cell (Flannel VXLAN, Weave fast datapath).
+    case vxlan
+    /// User-space UDP encapsulation through a TUN device (Flannel UDP, Weave sleeve).
+    case udp
+    /// An overlay the user already runs, between the hosts' `overlays` addresses.
+    case external(String)
+
+    public init(name: String) {
+        switch name {
+        case "host": self = .host
+        case "vxlan": self = .vxlan
+        case "udp": self = .udp
+        default: self = .external(name)
+        }
+    }
+
+    public var name: String {
+        switch self {
+        case .host: return "host"
+        case .vxlan: return "vxlan"
+        case .udp: return "udp"
+        case .external(let n): return n
+        }
+    }
+
+    /// Built-in overlays change interfaces on the hosts, which needs root.
+    public var needsRoot: Bool { self == .vxlan || self == .udp }
+}
+
+/// How to reach hosts over SSH; the inventory's `ssh:` defaults, overridden per host.
+public struct SSHSettings: Hashable, Sendable {
+    public var user: String
+    public var port: Int
+    /// A private key file; nil means ssh-agent (`SSH_AUTH_SOCK`).
+    public var identity: String?
+    /// The name of an environment variable holding the key's passphrase (never the passphrase).
+    public var identityPassphraseEnv: String?
+    public var knownHosts: String
+    public var sudo: Bool
+    /// `[user@]host[:port]` of a jump host reached first.
+    public var jump: String?
+    public var connectTimeout: DurationValue
+    public var keepalive: DurationValue
+
+    public static let defaults = SSHSettings(
+        user: "root", port: 22, identity: nil, identityPassphraseEnv: nil,
+        knownHosts: "~/.ssh/known_hosts", sudo: false, jump: nil,
+        connectTimeout: DurationValue(milliseconds: 10_000), keepalive: DurationValue(milliseconds: 15_000))
+}
+
+/// One instance of a pair.
+public struct Host: Hashable, Sendable {
+    public enum Role: String, Sendable, Hashable { case server, client }
+
+    public var role: Role
+    /// Where SSH goes (a name or an IP).
+    public var address: String
+    /// The IP that carries the test traffic.
+    public var testIP: String
+    /// External overlay name → this host's address on it.
+    public var overlays: [String: String]
+    /// The effective SSH settings (defaults with this host's overrides applied).
+    public var ssh: SSHSettings
+
+    /// `address:port`, the identity of the machine for scheduling.
+    public var endpoint: String { "\(address):\(ssh.port)" }
+}
+
+/// Two instances of one type measured against each other.
+public struct Pair: Hashable, Sendable {
+    public var name: String
+    public var provider: String
+    public var type: String
+    public var region: String
+    public var placement: String?
+    /// The hourly price given in the inventory, overriding the catalog's.
+    public var price: Money?
+    public var server: Host
+    public var client: Host
+    public var paths: [PathKind]
+    public var tests: [TestKind]
+    public var repetitions: Int
+}
+
+/// How each cell runs.
+public struct RunSettings: Hashable, Sendable {
+    public var tests: [TestKind] = [.tcpBandwidth, .tcpLatency]
+    public var duration = DurationValue(milliseconds: 10_000)
+    public var warmup = DurationValue(milliseconds: 2_000)
+    public var repetitions = 3
+    public var paths: [PathKind] = [.host]
+    /// Parallel TCP streams for `tcp_bw`.
+    public var streams = 1
+    /// Bytes per write for `tcp_bw` (qperf's default message size is 64 KiB).
+    public var messageSize = 65_536
+    /// Target send rate for `udp_bw`, in bytes per second.
+    public var udpRate: Int = 100_000_000
+    /// Object size and fetch count for `http` (the reference study used 200 KB and 400 KB).
+    public var httpSize = 200_000
+    public var httpCount = 100
+    /// The TCP/UDP port the agent listens on.
+    public var agentPort = 5201
+
+    public init() {}
+}
+
+/// An inventory, schema 1: which pairs to measure, how to reach them and how to run.
+public struct Inventory: Sendable {
+    public var file: String
+    public var name: String
+    public var currency: String
+    public var ssh: SSHSettings
+    public var run: RunSettings
+    public var pairs: [Pair]
+    /// Agent binaries per architecture (`uname -m`), for hosts that are not this machine's kind.
+    public var agentBinaries: [String: String]
+
+    /// Every distinct host, in inventory order.
+    public var hosts: [Host] {
+        var seen: Set<String> = []
+        return pairs.flatMap { [$0.server, $0.client] }.filter { seen.insert($0.endpoint).inserted }
+    }
+}

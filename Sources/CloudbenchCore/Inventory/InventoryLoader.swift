@@ -1,0 +1,368 @@
+import Foundation
+import Yams
+
+/// Reads an inventory file and checks everything that can be checked without the network.
+///
+/// Every problem is collected with its position, so one `cloudbench validate` run lists them
+/// all; `load` throws `InputErrors` when there is any.
+public struct InventoryLoader {
+    public let catalog: Catalog
+    /// Whether key files must exist on this machine (off in tests that only look at syntax).
+    public var checkFiles = true
+
+    public init(catalog: Catalog) { self.catalog = catalog }
+
+    public func load(path: String) throws -> Inventory {
+        let doc = try YAMLDocument.load(path: path)
+        return try parse(doc)
+    }
+
+    public func parse(_ doc: YAMLDocument) throws -> Inventory {
+        let sink = DiagnosticSink()
+        let inventory = read(doc, sink)
+        if !sink.isEmpty { throw InputErrors(sink.diagnostics) }
+        return inventory!
+    }
+
+    private static let runKeys = ["tests", "duration", "warmup", "repetitions", "paths", "streams", "message_size",
+                                  "udp_rate", "http_size", "http_count", "agent_port"]
+    private static let sshKeysElsewhere = ["user", "port", "identity", "identity_passphrase_env", "known_hosts", "sudo",
+                                           "jump", "connect_timeout", "keepalive"].reduce(into: [String: String]()) { $0[$1] = "under 'ssh:'" }
+
+    private func read(_ doc: YAMLDocument, _ sink: DiagnosticSink) -> Inventory? {
+        guard let root = doc.root else {
+            sink.add(doc.location(nil), "the inventory is empty; start from inventories/example.yaml")
+            return nil
+        }
+        guard let top = MappingReader(root, in: doc, context: "the inventory", sink: sink) else { return nil }
+        defer { top.finish(elsewhere: Self.runKeys.reduce(into: Self.sshKeysElsewhere) { $0[$1] = "under 'run:'" }) }
+
+        if let (v, loc) = top.string("version", required: true), v != "1" {
+            sink.add(loc, "unsupported inventory version '\(v)'; this cloudbench reads version 1")
+        }
+        let name = top.string("name", required: true)?.0 ?? ""
+        if !name.isEmpty, !Self.isSafeName(name) {
+            sink.add(top.keyLocation("name"), "'name' may use letters, digits, '.', '_' and '-' only (it names result files)")
+        }
+        var currency = "USD"
+        if let (c, loc) = top.string("currency") {
+            if catalog.exchangeRates.currencies.contains(c) { currency = c } else {
+                sink.add(loc, "unknown currency '\(c)'" + Suggestion.hint(for: c, in: catalog.exchangeRates.currencies,
+                    otherwise: "known: \(catalog.exchangeRates.currencies.sorted().joined(separator: ", ")); add others to providers/fx.yaml"))
+            }
+        }
+        let baseDir = (doc.file as NSString).deletingLastPathComponent
+        var ssh = SSHSettings.defaults
+        if let node = top.value("ssh"), let r = MappingReader(node, in: doc, context: "'ssh'", sink: sink) {
+            ssh = readSSH(r, base: ssh, baseDir: baseDir, sink: sink)
+            r.finish()
+        }
+        var run = RunSettings()
+        if let node = top.value("run"), let r = MappingReader(node, in: doc, context: "'run'", sink: sink) {
+            run = readRun(r, sink: sink)
+            r.finish()
+        }
+        var agents: [String: String] = [:]
+        if let node = top.value("agent"), let r = MappingReader(node, in: doc, context: "'agent'", sink: sink) {
+            for arch in ["x86_64", "aarch64"] {
+                if let (p, loc) = r.string(arch) {
+                    let full = Self.expand(p, relativeTo: baseDir)
+                    if checkFiles && !FileManager.default.fileExists(atPath: full) {
+                        sink.add(loc, "agent binary '\(p)' does not exist; build it for \(arch) or fix the path")
+                    }
+                    agents[arch] = full
+                }
+            }
+            r.finish()
+        }
+
+        var pairs: [Pair] = []
+        var pairNames: [String: SourceLocation] = [:]
+        if let node = top.value("pairs") {
+            guard let list = node.sequence else {
+                sink.add(doc.location(node), "'pairs' must be a list of pairs, each starting with '- name:'")
+                return nil
+            }
+            if list.isEmpty { sink.add(doc.location(node), "'pairs' is empty; list at least one pair of instances") }
+            for item in list {
+                guard let r = MappingReader(item, in: doc, context: "a pair", sink: sink) else { continue }
+                if let pair = readPair(r, ssh: ssh, run: run, baseDir: baseDir, sink: sink) {
+                    if let first = pairNames[pair.name] {
+                        sink.add(r.keyLocation("name"), "pair name '\(pair.name)' is used twice (first at line \(first.line)); pair names must be unique")
+                    } else {
+                        pairNames[pair.name] = r.keyLocation("name")
+                        pairs.append(pair)
+                    }
+                }
+                r.finish()
+            }
+        } else {
+            sink.add(doc.location(root), "the inventory has no 'pairs'; list at least one pair of instances")
+        }
+        return Inventory(file: doc.file, name: name, currency: currency, ssh: ssh, run: run, pairs: pairs, agentBinaries: agents)
+    }
+
+    // MARK: - ssh
+
+    private func readSSH(_ r: MappingReader, base: SSHSettings, baseDir: String, sink: DiagnosticSink) -> SSHSettings {
+        var s = base
+        if let (u, loc) = r.string("user") {
+            if u.contains(where: { $0 == " " || $0 == "@" || $0 == ":" }) { sink.add(loc, "'user' must be a plain user name, not '\(u)'") }
+            else { s.user = u }
+        }
+        if let (p, loc) = r.string("port") {
+            if let n = Int(p), (1...65535).contains(n) { s.port = n } else { sink.add(loc, "bad port '\(p)'; use a number from 1 to 65535") }
+        }
+        if let (i, loc) = r.string("identity") {
+            let full = Self.expand(i, relativeTo: baseDir)
+            if checkFiles && !FileManager.default.fileExists(atPath: full) {
+                sink.add(loc, "key file '\(i)' does not exist; fix the path, or remove 'identity' to use ssh-agent")
+            }
+            s.identity = full
+        }
+        if let (e, loc) = r.string("identity_passphrase_env") {
+            if e.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }) && !(e.first?.isNumber ?? true) { s.identityPassphraseEnv = e }
+            else { sink.add(loc, "'identity_passphrase_env' names an environment variable (e.g. CLOUDBENCH_KEY_PASSPHRASE), not '\(e)'") }
+        }
+        if r.value("passphrase") != nil || r.value("password") != nil {
+            let key = r.value("passphrase") != nil ? "passphrase" : "password"
+            sink.add(r.keyLocation(key), "never write a secret into the inventory; put it in an environment variable and name that variable with 'identity_passphrase_env'")
+        }
+        if let (k, _) = r.string("known_hosts") { s.knownHosts = Self.expand(k, relativeTo: baseDir) }
+        if let b = r.bool("sudo") { s.sudo = b }
+        if let (j, loc) = r.string("jump") {
+            let hostPart = j.split(separator: "@", maxSplits: 1).last.map(String.init) ?? j
+            if case .ok = NetworkAddress.parse(hostPart) { s.jump = j } else {
+                sink.add(loc, "bad jump host '\(j)'; write it as [user@]host[:port]")
+            }
+        }
+        if let d = duration(r, "connect_timeout", sink: sink) { s.connectTimeout = d }
+        if let d = duration(r, "keepalive", sink: sink) { s.keepalive = d }
+        return s
+    }
+
+    private func duration(_ r: MappingReader, _ key: String, sink: DiagnosticSink, min: Int = 1) -> DurationValue? {
+        guard let (t, loc) = r.string(key) else { return nil }
+        guard let d = DurationValue.parse(t) else {
+            sink.add(loc, "bad duration '\(t)' for '\(key)'; write it like 500ms, 10s or 2m")
+            return nil
+        }
+        if d.milliseconds < min {
+            sink.add(loc, "'\(key)' must be longer than zero")
+            return nil
+        }
+        return d
+    }
+
+    // MARK: - run
+
+    private func readRun(_ r: MappingReader, sink: DiagnosticSink) -> RunSettings {
+        var run = RunSettings()
+        if let tests = r.stringList("tests") {
+            if tests.isEmpty { sink.add(r.keyLocation("tests"), "'tests' is empty; list at least one of tcp_bw, tcp_lat, udp_bw, http") }
+            run.tests = testKinds(tests, sink: sink)
+        }
+        if let d = duration(r, "duration", sink: sink) { run.duration = d }
+        if let (t, loc) = r.string("warmup") {
+            if let d = DurationValue.parse(t) { run.warmup = d } else {
+                sink.add(loc, "bad duration '\(t)' for 'warmup'; write it like 500ms, 2s or 0s")
+            }
+        }
+        if let n = r.int("repetitions", range: 1...1000) { run.repetitions = n }
+        if let paths = r.stringList("paths") {
+            if paths.isEmpty { sink.add(r.keyLocation("paths"), "'paths' is empty; list at least 'host'") }
+            run.paths = pathKinds(paths, sink: sink)
+        }
+        if let n = r.int("streams", range: 1...128) { run.streams = n }
+        if let n = r.int("message_size", range: 1...16_777_216) { run.messageSize = n }
+        if let n = r.int("udp_rate", range: 1000...100_000_000_000) { run.udpRate = n }
+        if let n = r.int("http_size", range: 1...1_000_000_000) { run.httpSize = n }
+        if let n = r.int("http_count", range: 1...1_000_000) { run.httpCount = n }
+        if let n = r.int("agent_port", range: 1...65535) { run.agentPort = n }
+        return run
+    }
+
+    private func testKinds(_ items: [(String, SourceLocation)], sink: DiagnosticSink) -> [TestKind] {
+        var out: [TestKind] = []
+        for (t, loc) in items {
+            guard let k = TestKind(rawValue: t) else {
+                sink.add(loc, "unknown test '\(t)'" + Suggestion.hint(for: t, in: TestKind.allCases.map(\.rawValue),
+                    otherwise: "tests are tcp_bw, tcp_lat, udp_bw and http"))
+                continue
+            }
+            if out.contains(k) { sink.add(loc, "test '\(t)' is listed twice") } else { out.append(k) }
+        }
+        return out
+    }
+
+    private func pathKinds(_ items: [(String, SourceLocation)], sink: DiagnosticSink) -> [PathKind] {
+        var out: [PathKind] = []
+        for (p, loc) in items {
+            guard Self.isSafeName(p) else {
+                sink.add(loc, "bad path name '\(p)'; use host, vxlan, udp, or your overlay's name (letters, digits, '-', '_')")
+                continue
+            }
+            let k = PathKind(name: p)
+            if out.contains(k) { sink.add(loc, "path '\(p)' is listed twice") } else { out.append(k) }
+        }
+        return out
+    }
+
+    // MARK: - pairs
+
+    private func readPair(_ r: MappingReader, ssh: SSHSettings, run: RunSettings, baseDir: String, sink: DiagnosticSink) -> Pair? {
+        let before = sink.diagnostics.count
+        let name = r.string("name", required: true)
+        if let (n, loc) = name, !Self.isSafeName(n) {
+            sink.add(loc, "pair name '\(n)' may use letters, digits, '.', '_' and '-' only")
+        }
+        var provider = ""
+        if let (p, loc) = r.string("provider", required: true) {
+            if catalog.types[p] == nil {
+                sink.add(loc, "unknown provider '\(p)'" + Suggestion.hint(for: p, in: catalog.providers,
+                    otherwise: "providers are \(catalog.providers.joined(separator: ", "))"))
+            } else { provider = p }
+        }
+        var type = ""
+        if let (t, loc) = r.string("type", required: true) {
+            type = t
+            if !provider.isEmpty, catalog.type(provider, t) == nil {
+                sink.add(loc, "unknown instance type '\(t)' for \(provider)" + Suggestion.hint(
+                    for: t, in: (catalog.types[provider] ?? [:]).keys, otherwise: "add it to providers/\(provider).yaml"))
+            }
+        }
+        let region = r.string("region")?.0 ?? ""
+        let placement = r.string("placement")?.0
+        var price: Money?
+        if let (p, loc) = r.string("price") {
+            price = parsePrice(p, at: loc, sink: sink)
+        }
+        var paths = run.paths
+        if let list = r.stringList("paths") {
+            if list.isEmpty { sink.add(r.keyLocation("paths"), "'paths' is empty; list at least 'host', or leave it out to use run.paths") }
+            paths = pathKinds(list, sink: sink)
+        }
+        var tests = run.tests
+        if let list = r.stringList("tests") {
+            if list.isEmpty { sink.add(r.keyLocation("tests"), "'tests' is empty; list at least one test, or leave it out to use run.tests") }
+            tests = testKinds(list, sink: sink)
+        }
+        let repetitions = r.int("repetitions", range: 1...1000) ?? run.repetitions
+
+        var hosts: [Host.Role: Host] = [:]
+        var hostNodes: [Host.Role: MappingReader] = [:]
+        for role in [Host.Role.server, .client] {
+            guard let node = r.value(role.rawValue) else {
+                sink.add(r.keyLocation("name"), "pair '\(name?.0 ?? "?")' has no '\(role.rawValue)'; give its address")
+                continue
+            }
+            guard let hr = MappingReader(node, in: r.doc, context: "the \(role.rawValue) of pair '\(name?.0 ?? "?")'", sink: sink) else { continue }
+            hostNodes[role] = hr
+            if let h = readHost(hr, role: role, ssh: ssh, baseDir: baseDir, sink: sink) { hosts[role] = h }
+            hr.finish()
+        }
+        if let s = hosts[.server], let c = hosts[.client] {
+            if s.endpoint == c.endpoint {
+                sink.add(hostNodes[.client]!.keyLocation("address"),
+                         "the client is the same host as the server (\(s.endpoint)); a pair needs two instances")
+            } else if s.testIP == c.testIP {
+                sink.add(hostNodes[.client]!.keyLocation("test_ip"),
+                         "the client's test_ip \(c.testIP) is the server's too; each instance needs its own")
+            }
+        }
+        // Each external overlay path needs an address on both hosts.
+        for path in paths {
+            guard case .external(let overlay) = path else { continue }
+            for role in [Host.Role.server, .client] {
+                guard let h = hosts[role], h.overlays[overlay] == nil, let hr = hostNodes[role] else { continue }
+                let known = Array(h.overlays.keys)
+                sink.add(hr.keyLocation("overlays"),
+                         "path '\(overlay)' needs the \(role.rawValue)'s address on that overlay; add 'overlays: { \(overlay): ADDRESS }' to the \(role.rawValue)"
+                         + Suggestion.hint(for: overlay, in: known))
+            }
+        }
+        guard sink.diagnostics.count == before, let name, let s = hosts[.server], let c = hosts[.client] else { return nil }
+        return Pair(name: name.0, provider: provider, type: type, region: region, placement: placement, price: price,
+                    server: s, client: c, paths: paths, tests: tests, repetitions: repetitions)
+    }
+
+    private func readHost(_ r: MappingReader, role: Host.Role, ssh: SSHSettings, baseDir: String, sink: DiagnosticSink) -> Host? {
+        let before = sink.diagnostics.count
+        var settings = readSSH(r, base: ssh, baseDir: baseDir, sink: sink)
+        let address = r.string("address", required: true)
+        let testIPText = r.string("test_ip")
+        var overlays: [String: String] = [:]
+        if let node = r.value("overlays") {
+            if let mapping = node.mapping {
+                for (k, v) in mapping {
+                    guard let overlay = k.string, let ip = v.string else { continue }
+                    if ["host", "vxlan", "udp"].contains(overlay) {
+                        sink.add(r.doc.location(k), "'\(overlay)' is a built-in path, not an external overlay; cloudbench sets it up itself")
+                    } else if !NetworkAddress.isIP(ip) {
+                        sink.add(r.doc.location(v), "bad address '\(ip)' on overlay '\(overlay)'; give this host's IP address on that overlay")
+                    } else { overlays[overlay] = ip }
+                }
+            } else {
+                sink.add(r.doc.location(node), "'overlays' maps overlay names to this host's address, e.g. { weave: 10.32.0.1 }")
+            }
+        }
+        guard let (addressText, loc) = address else { return nil }
+        var host = addressText
+        switch NetworkAddress.parse(addressText) {
+        case .ok(let h, let p):
+            host = h
+            if let p { settings.port = p }
+        case .badHost(let h):
+            sink.add(loc, "bad address '\(h)'; give an IP address or a host name, optionally with :port")
+        case .badPort(let p):
+            sink.add(loc, "bad port '\(p)' in address; use a number from 1 to 65535")
+        }
+        var testIP = host
+        if let (t, tloc) = testIPText {
+            if NetworkAddress.isIP(t) { testIP = t } else {
+                sink.add(tloc, "bad test_ip '\(t)'; give the IP address that carries test traffic")
+            }
+        } else if !NetworkAddress.isIP(host) && sink.diagnostics.count == before {
+            sink.add(loc, "address '\(host)' is a name, so give 'test_ip' too: the IP address that carries test traffic")
+        }
+        // A host with a problem is not built, so checks that need it (overlay paths) stay quiet.
+        guard sink.diagnostics.count == before else { return nil }
+        return Host(role: role, address: host, testIP: testIP, overlays: overlays, ssh: settings)
+    }
+
+    /// Parses `0.1207 EUR/h` (also `/hour`).
+    private func parsePrice(_ text: String, at loc: SourceLocation, sink: DiagnosticSink) -> Money? {
+        let parts = text.split(separator: " ").map(String.init)
+        let usage = "write the price like '0.1207 EUR/h'"
+        guard parts.count == 2, let amount = Money.decimal(parts[0]) else {
+            sink.add(loc, "bad price '\(text)'; \(usage)")
+            return nil
+        }
+        guard amount >= 0 else { sink.add(loc, "a price cannot be negative"); return nil }
+        let unit = parts[1].split(separator: "/", maxSplits: 1).map(String.init)
+        guard unit.count == 2, ["h", "hour", "hr"].contains(unit[1]) else {
+            sink.add(loc, "bad price '\(text)'; prices are per hour: \(usage)")
+            return nil
+        }
+        guard catalog.exchangeRates.currencies.contains(unit[0]) else {
+            sink.add(loc, "unknown currency '\(unit[0])' in price" + Suggestion.hint(for: unit[0], in: catalog.exchangeRates.currencies,
+                otherwise: "add its rate to providers/fx.yaml"))
+            return nil
+        }
+        return Money(amount, unit[0])
+    }
+
+    static func isSafeName(_ s: String) -> Bool {
+        !s.isEmpty && s.allSatisfy { ($0.isASCII && ($0.isLetter || $0.isNumber)) || $0 == "-" || $0 == "_" || $0 == "." }
+    }
+
+    /// `~/x` → home; a relative path is taken relative to the inventory's folder.
+    static func expand(_ path: String, relativeTo base: String) -> String {
+        if path.hasPrefix("~/") {
+            let home = ProcessInfo.processInfo.environment["HOME"] ?? NSHomeDirectory()
+            return home + path.dropFirst(1)
+        }
+        if path.hasPrefix("/") || base.isEmpty { return path }
+        return (base as NSString).appendingPathComponent(path)
+    }
+}

@@ -1,0 +1,35 @@
+import ArgumentParser
+import CloudbenchCore
+
+/// `cloudbench validate INVENTORY...`: every problem of every file, or silence and exit 0.
+struct ValidateCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "validate",
+        abstract: "Check inventories without touching the network; list every problem as file:line:col.")
+
+    @OptionGroup var catalogOptions: CatalogOptions
+
+    @Argument(help: "Inventory files (YAML, schema 1).")
+    var inventories: [String]
+
+    func run() async throws {
+        try await InputFailure.run {
+            let loader = InventoryLoader(catalog: try catalogOptions.load())
+            var problems: [Diagnostic] = []
+            var fileErrors: [FileError] = []
+            for path in inventories {
+                do {
+                    let inv = try loader.load(path: path)
+                    print("\(path): ok (\(inv.pairs.count) pairs, \(inv.hosts.count) hosts)")
+                } catch let e as InputErrors {
+                    problems += e.diagnostics
+                } catch let e as FileError {
+                    fileErrors.append(e)
+                }
+            }
+            for e in fileErrors { printError(e.description) }
+            if !problems.isEmpty { throw InputErrors(problems) }
+            if !fileErrors.isEmpty { throw ExitCode(2) }
+        }
+    }
+}
