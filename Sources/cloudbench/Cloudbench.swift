@@ -9,6 +9,7 @@ struct Cloudbench: AsyncParsableCommand {
         version: CloudbenchVersion.string,
         subcommands: [
             ValidateCommand.self,
+            PlanCommand.self,
         ]
     )
 }

@@ -1,0 +1,61 @@
+/// One measurement to make: a pair, a path, a test, a repetition.
+public struct Cell: Hashable, Sendable, CustomStringConvertible {
+    public var pair: String
+    public var path: PathKind
+    public var test: TestKind
+    public var repetition: Int
+
+    public init(pair: String, path: PathKind, test: TestKind, repetition: Int) {
+        self.pair = pair
+        self.path = path
+        self.test = test
+        self.repetition = repetition
+    }
+
+    public var description: String { "\(pair) \(path.name) \(test.rawValue) #\(repetition)" }
+}
+
+/// The test matrix of an inventory in the order it runs: a value, computed without the network.
+///
+/// Each pair runs its cells one after another, round by round: round r holds repetition r of
+/// every (path, test), so paths alternate (host, vxlan, udp, host, vxlan, udp, …) and slow drift
+/// on a shared cloud hits every path alike. A seed shuffles the cells within each round.
+public struct Plan: Sendable {
+    public var inventoryName: String
+    /// Pair name → its cells in run order.
+    public var cellsByPair: [(pair: Pair, cells: [Cell])]
+    public var seed: UInt64?
+
+    public var cellCount: Int { cellsByPair.reduce(0) { $0 + $1.cells.count } }
+
+    public init(inventory: Inventory, seed: UInt64? = nil) {
+        inventoryName = inventory.name
+        self.seed = seed
+        var rng = SplitMix64(seed: seed ?? 0)
+        cellsByPair = inventory.pairs.map { pair in
+            var cells: [Cell] = []
+            for rep in 1...max(1, pair.repetitions) {
+                var round: [Cell] = []
+                for path in pair.paths {
+                    for test in pair.tests { round.append(Cell(pair: pair.name, path: path, test: test, repetition: rep)) }
+                }
+                if seed != nil { round.shuffle(using: &rng) }
+                cells += round
+            }
+            return (pair, cells)
+        }
+    }
+}
+
+/// A small, fixed pseudo-random generator, so `--seed N` gives the same order on every machine.
+public struct SplitMix64: RandomNumberGenerator, Sendable {
+    private var state: UInt64
+    public init(seed: UInt64) { state = seed }
+    public mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}

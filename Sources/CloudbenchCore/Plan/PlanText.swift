@@ -1,0 +1,55 @@
+/// The plan as `cloudbench plan` prints it: the matrix, the run order and the time it should take.
+public enum PlanText {
+    public static func render(plan: Plan, inventory: Inventory, parallel: Int) -> String {
+        let estimate = TimeEstimate(plan: plan, run: inventory.run, parallel: parallel)
+        var out = "Plan for \(inventory.name) (\(inventory.file))\n\n"
+        let pairs = plan.cellsByPair.count
+        out += "Matrix: \(pairs) pair\(pairs == 1 ? "" : "s") × paths × tests × repetitions = \(plan.cellCount) cells\n\n"
+        var rows = [["pair", "instance", "paths", "tests", "reps", "cells", "time"]]
+        for (pair, cells) in plan.cellsByPair {
+            rows.append([
+                pair.name,
+                "\(pair.provider) \(pair.type)" + (pair.region.isEmpty ? "" : " \(pair.region)"),
+                pair.paths.map(\.name).joined(separator: ", "),
+                pair.tests.map(\.rawValue).joined(separator: ", "),
+                "\(pair.repetitions)", "\(cells.count)",
+                formatDuration(seconds: estimate.pairSeconds[pair.name] ?? 0),
+            ])
+        }
+        out += table(rows) + "\n"
+        out += "Each cell: \(inventory.run.warmup) warm-up + \(inventory.run.duration) measured"
+        out += inventory.run.streams > 1 ? ", \(inventory.run.streams) TCP streams" : ""
+        out += ".\n\nOrder (each pair runs its cells in this order"
+        out += plan.seed.map { "; rounds shuffled with seed \($0)" } ?? ""
+        out += "):\n"
+        for (pair, cells) in plan.cellsByPair {
+            out += "  \(pair.name):\n"
+            let rounds = Dictionary(grouping: cells, by: \.repetition)
+            for rep in rounds.keys.sorted() {
+                let list = rounds[rep]!.map { "\($0.path.name)/\($0.test.rawValue)" }.joined(separator: ", ")
+                out += "    round \(rep): \(list)\n"
+            }
+        }
+        out += "\nPairs that share no host run side by side, up to \(parallel) at once.\n"
+        out += "Estimated wall time: \(formatDuration(seconds: estimate.wallSeconds))"
+        out += " (measuring \(formatDuration(seconds: estimate.measuringSeconds)) summed over cells;"
+        out += " setup and per-cell overhead included).\n"
+        let rootPaths = Set(inventory.pairs.flatMap(\.paths).filter(\.needsRoot).map(\.name)).sorted()
+        let noSudo = inventory.hosts.filter { !$0.ssh.sudo && $0.ssh.user != "root" }
+        if !rootPaths.isEmpty && !noSudo.isEmpty {
+            out += "Note: paths \(rootPaths.joined(separator: ", ")) need root; they will be skipped on "
+                + noSudo.map(\.address).joined(separator: ", ") + " (no sudo, not root).\n"
+        }
+        return out
+    }
+
+    /// Left-aligned columns separated by two spaces.
+    static func table(_ rows: [[String]]) -> String {
+        var widths = [Int](repeating: 0, count: rows.map(\.count).max() ?? 0)
+        for r in rows { for (i, c) in r.enumerated() { widths[i] = max(widths[i], c.count) } }
+        return rows.map { r in
+            r.enumerated().map { i, c in i == r.count - 1 ? c : c + String(repeating: " ", count: widths[i] - c.count) }
+                .joined(separator: "  ")
+        }.joined(separator: "\n") + "\n"
+    }
+}

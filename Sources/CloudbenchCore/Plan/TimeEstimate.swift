@@ -1,0 +1,74 @@
+/// How long a plan should take, from the inventory's durations and measured overheads.
+///
+/// The overheads are what a cell costs besides measuring: starting the agent server and client
+/// over SSH (about 1.5 s on a nearby host), and setting up and tearing down a built-in overlay.
+/// Pairs that share no host run side by side, up to `parallel` at once.
+public struct TimeEstimate: Sendable, Equatable {
+    /// Seconds spent measuring (warm-up included) summed over cells.
+    public var measuringSeconds: Double
+    /// Estimated wall-clock seconds for the whole run.
+    public var wallSeconds: Double
+    /// Per pair: its sequential time.
+    public var pairSeconds: [String: Double]
+
+    public static let cellOverhead = 1.5
+    public static let overlaySetup = 1.0
+    /// Preflight (parallel over hosts) plus deploying the agent (parallel, once per host).
+    public static let runSetup = 8.0
+
+    public static func cellSeconds(_ cell: Cell, run: RunSettings) -> (measuring: Double, total: Double) {
+        let measuring = run.warmup.seconds + run.duration.seconds
+        let overlay = cell.path.needsRoot ? overlaySetup : 0
+        return (measuring, measuring + cellOverhead + overlay)
+    }
+
+    public init(plan: Plan, run: RunSettings, parallel: Int) {
+        var measuring = 0.0
+        var perPair: [String: Double] = [:]
+        for (pair, cells) in plan.cellsByPair {
+            var t = 0.0
+            for c in cells {
+                let s = TimeEstimate.cellSeconds(c, run: run)
+                measuring += s.measuring
+                t += s.total
+            }
+            perPair[pair.name] = t
+        }
+        measuringSeconds = measuring
+        pairSeconds = perPair
+        wallSeconds = TimeEstimate.runSetup + TimeEstimate.schedule(plan: plan, seconds: perPair, parallel: max(1, parallel))
+    }
+
+    /// List scheduling: whenever a lane is free, start the first waiting pair none of whose hosts is busy.
+    static func schedule(plan: Plan, seconds: [String: Double], parallel: Int) -> Double {
+        var waiting = plan.cellsByPair.map(\.pair)
+        var running: [(end: Double, hosts: Set<String>)] = []
+        var now = 0.0
+        while !waiting.isEmpty || !running.isEmpty {
+            let busy = running.reduce(into: Set<String>()) { $0.formUnion($1.hosts) }
+            if running.count < parallel,
+               let i = waiting.firstIndex(where: { busy.isDisjoint(with: [$0.server.endpoint, $0.client.endpoint]) }) {
+                let p = waiting.remove(at: i)
+                running.append((now + (seconds[p.name] ?? 0), [p.server.endpoint, p.client.endpoint]))
+                continue
+            }
+            // Nothing more can start now: advance to the next pair that ends.
+            let next = running.map(\.end).min()!
+            now = next
+            running.removeAll { $0.end <= next }
+        }
+        return now
+    }
+}
+
+/// `1h 02m`, `4m 05s`, `12s`.
+public func formatDuration(seconds: Double) -> String {
+    let s = Int(seconds.rounded())
+    if s >= 3600 { return "\(s / 3600)h \(String(format2: (s % 3600) / 60))m" }
+    if s >= 60 { return "\(s / 60)m \(String(format2: s % 60))s" }
+    return "\(s)s"
+}
+
+extension String {
+    init(format2 n: Int) { self = n < 10 ? "0\(n)" : "\(n)" }
+}

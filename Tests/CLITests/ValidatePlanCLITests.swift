@@ -1,0 +1,51 @@
+import Foundation
+import Testing
+
+@Suite("cloudbench validate and plan, as a user runs them")
+struct ValidatePlanCLITests {
+    let fixtures = "Tests/CloudbenchCoreTests/Fixtures/inventories"
+
+    @Test("a good inventory: exit 0 and a one-line summary")
+    func good() throws {
+        let r = try CLI.run(["validate", "\(fixtures)/good.yaml"])
+        #expect(r.status == 0)
+        #expect(r.stdout == "\(fixtures)/good.yaml: ok (2 pairs, 4 hosts)\n")
+        #expect(r.stderr == "")
+    }
+
+    @Test("bad inventories: every problem of every file as file:line:col, exit 2, no backtrace")
+    func bad() throws {
+        let r = try CLI.run(["validate", "\(fixtures)/bad/05-unknown-type.yaml", "\(fixtures)/bad/12-bad-duration.yaml", "\(fixtures)/good.yaml"])
+        #expect(r.status == 2)
+        #expect(r.stderr == """
+            \(fixtures)/bad/05-unknown-type.yaml:19:11: unknown instance type 'A22' for azure; did you mean 'A2'?
+            \(fixtures)/bad/12-bad-duration.yaml:12:13: bad duration '10' for 'duration'; write it like 500ms, 10s or 2m
+
+            """)
+        #expect(r.stdout == "\(fixtures)/good.yaml: ok (2 pairs, 4 hosts)\n")
+    }
+
+    @Test("a missing file: one line, exit 2")
+    func missing() throws {
+        let r = try CLI.run(["validate", "nope.yaml"])
+        #expect(r.status == 2)
+        #expect(r.stderr == "nope.yaml: no such file\n")
+    }
+
+    @Test("plan prints the matrix, the order and the estimate")
+    func plan() throws {
+        let r = try CLI.run(["plan", "\(fixtures)/good.yaml", "--parallel", "1"])
+        #expect(r.status == 0)
+        #expect(r.stdout.contains("Matrix: 2 pairs × paths × tests × repetitions = 30 cells"))
+        #expect(r.stdout.contains("    round 1: host/tcp_bw, host/tcp_lat, vxlan/tcp_bw, vxlan/tcp_lat, udp/tcp_bw, udp/tcp_lat\n"))
+        // 18 × 13.5 s + 12 s (azure-a2) + 12 × 13.5 s (do-5) + 8 s setup, one pair at a time = 7m 05s.
+        #expect(r.stdout.contains("Estimated wall time: 7m 05s"))
+    }
+
+    @Test("plan on a bad inventory fails like validate")
+    func planBad() throws {
+        let r = try CLI.run(["plan", "\(fixtures)/bad/04-unknown-provider.yaml"])
+        #expect(r.status == 2)
+        #expect(r.stderr.hasSuffix("04-unknown-provider.yaml:26:15: unknown provider 'digitalocaen'; did you mean 'digitalocean'?\n"))
+    }
+}
