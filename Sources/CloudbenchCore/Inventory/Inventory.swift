@@ -64,7 +64,7 @@ public struct SSHSettings: Hashable, Sendable {
 }
 
 /// One instance of a pair.
-public struct Host: Hashable, Sendable {
+public struct Instance: Hashable, Sendable {
     public enum Role: String, Sendable, Hashable { case server, client }
 
     public var role: Role
@@ -90,8 +90,8 @@ public struct Pair: Hashable, Sendable {
     public var placement: String?
     /// The hourly price given in the inventory, overriding the catalog's.
     public var price: Money?
-    public var server: Host
-    public var client: Host
+    public var server: Instance
+    public var client: Instance
     public var paths: [PathKind]
     public var tests: [TestKind]
     public var repetitions: Int
@@ -131,7 +131,7 @@ public struct Inventory: Sendable {
     public var agentBinaries: [String: String]
 
     /// Every distinct host, in inventory order.
-    public var hosts: [Host] {
+    public var hosts: [Instance] {
         var seen: Set<String> = []
         return pairs.flatMap { [$0.server, $0.client] }.filter { seen.insert($0.endpoint).inserted }
     }

@@ -249,9 +249,9 @@ public struct InventoryLoader {
         }
         let repetitions = r.int("repetitions", range: 1...1000) ?? run.repetitions
 
-        var hosts: [Host.Role: Host] = [:]
-        var hostNodes: [Host.Role: MappingReader] = [:]
-        for role in [Host.Role.server, .client] {
+        var hosts: [Instance.Role: Instance] = [:]
+        var hostNodes: [Instance.Role: MappingReader] = [:]
+        for role in [Instance.Role.server, .client] {
             guard let node = r.value(role.rawValue) else {
                 sink.add(r.keyLocation("name"), "pair '\(name?.0 ?? "?")' has no '\(role.rawValue)'; give its address")
                 continue
@@ -273,7 +273,7 @@ public struct InventoryLoader {
         // Each external overlay path needs an address on both hosts.
         for path in paths {
             guard case .external(let overlay) = path else { continue }
-            for role in [Host.Role.server, .client] {
+            for role in [Instance.Role.server, .client] {
                 guard let h = hosts[role], h.overlays[overlay] == nil, let hr = hostNodes[role] else { continue }
                 let known = Array(h.overlays.keys)
                 sink.add(hr.keyLocation("overlays"),
@@ -286,7 +286,7 @@ public struct InventoryLoader {
                     server: s, client: c, paths: paths, tests: tests, repetitions: repetitions)
     }
 
-    private func readHost(_ r: MappingReader, role: Host.Role, ssh: SSHSettings, baseDir: String, sink: DiagnosticSink) -> Host? {
+    private func readHost(_ r: MappingReader, role: Instance.Role, ssh: SSHSettings, baseDir: String, sink: DiagnosticSink) -> Instance? {
         let before = sink.diagnostics.count
         var settings = readSSH(r, base: ssh, baseDir: baseDir, sink: sink)
         let address = r.string("address", required: true)
@@ -327,7 +327,7 @@ public struct InventoryLoader {
         }
         // A host with a problem is not built, so checks that need it (overlay paths) stay quiet.
         guard sink.diagnostics.count == before else { return nil }
-        return Host(role: role, address: host, testIP: testIP, overlays: overlays, ssh: settings)
+        return Instance(role: role, address: host, testIP: testIP, overlays: overlays, ssh: settings)
     }
 
     /// Parses `0.1207 EUR/h` (also `/hour`).

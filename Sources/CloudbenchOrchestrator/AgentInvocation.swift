@@ -1,0 +1,65 @@
+import CloudbenchCore
+
+/// The agent's command lines for one cell (the contract in docs/agent.md).
+///
+/// The token travels in the environment (`CLOUDBENCH_AGENT_TOKEN`), never on the command line,
+/// so it does not show in `ps` on a shared host, nor in cloudbench's logs.
+public struct AgentInvocation: Sendable {
+    public var agent: String
+    public var runDirectory: String
+    public var token: String
+    public var cellTag: String
+
+    public init(agent: String, runDirectory: String, token: String, cellTag: String) {
+        self.agent = agent
+        self.runDirectory = runDirectory
+        self.token = token
+        self.cellTag = cellTag
+    }
+
+    var pidFile: String { "\(runDirectory)/serve-\(cellTag).pid" }
+    var logFile: String { "\(runDirectory)/serve-\(cellTag).log" }
+
+    /// Starts the server in the background, with a deadline so it ends even if cloudbench dies,
+    /// and waits until it listens. Prints nothing on success.
+    public func startServer(address: String, port: Int, deadlineSeconds: Int) -> String {
+        "mkdir -p \(runDirectory) && CLOUDBENCH_AGENT_TOKEN=\(token) nohup \(agent) serve --listen \(hostPort(address, port)) "
+            + "--deadline \(deadlineSeconds) > \(logFile) 2>&1 < /dev/null & echo $! > \(pidFile); "
+            + "for i in $(seq 1 100); do "
+            + "if command -v ss >/dev/null; then ss -Hltn 'sport = :\(port)' | grep -q . && exit 0; else sleep 0.3; exit 0; fi; "
+            + "kill -0 $(cat \(pidFile)) 2>/dev/null || break; sleep 0.05; done; cat \(logFile) >&2; exit 1"
+    }
+
+    /// Runs the client in the foreground; its JSON is the cell's measurement.
+    public func runClient(address: String, port: Int, test: TestKind, run: RunSettings) -> String {
+        var args = ["run", "--server", hostPort(address, port), "--test", test.rawValue, "--json"]
+        switch test {
+        case .tcpBandwidth:
+            args += ["--duration", seconds(run.duration), "--warmup", seconds(run.warmup),
+                     "--streams", "\(run.streams)", "--message-size", "\(run.messageSize)"]
+        case .tcpLatency:
+            args += ["--duration", seconds(run.duration), "--warmup", seconds(run.warmup)]
+        case .udpBandwidth:
+            args += ["--duration", seconds(run.duration), "--warmup", seconds(run.warmup), "--rate", "\(run.udpRate)"]
+        case .http:
+            args += ["--size", "\(run.httpSize)", "--count", "\(run.httpCount)"]
+        }
+        return "CLOUDBENCH_AGENT_TOKEN=\(token) \(agent) " + args.map(shellQuote).joined(separator: " ")
+    }
+
+    /// Stops the server if it still runs (it exits by itself after one test), and removes its files.
+    /// Prints the server's log first, for the record of a failed cell.
+    public func stopServer() -> String {
+        "p=$(cat \(pidFile) 2>/dev/null); cat \(logFile) 2>/dev/null; "
+            + "if [ -n \"$p\" ] && grep -q cloudbench-agent /proc/$p/cmdline 2>/dev/null; then kill $p; fi; "
+            + "rm -f \(pidFile) \(logFile); true"
+    }
+
+    func hostPort(_ address: String, _ port: Int) -> String {
+        address.contains(":") ? "[\(address)]:\(port)" : "\(address):\(port)"
+    }
+
+    func seconds(_ d: DurationValue) -> String {
+        d.milliseconds % 1000 == 0 ? "\(d.milliseconds / 1000)" : "\(d.seconds)"
+    }
+}

@@ -1,1 +1,0 @@
-// CloudbenchOrchestrator: built by its own issue; see docs/ARCHITECTURE.md.

@@ -1,0 +1,50 @@
+/// Where cloudbench keeps its files on a host, and the names of what it creates there.
+///
+/// Everything carries the `cloudbench`/`cb` prefix, so cleanup removes exactly what cloudbench
+/// made, also what a killed run left behind.
+///
+/// Paths are absolute (from the login user's home, read at preflight), so that a command run
+/// through `sudo` finds the same files.
+public struct RemoteLayout: Sendable {
+    public let home: String
+    public init(home: String) { self.home = home }
+
+    /// The agent binaries (kept between runs, named by content hash so deploys are idempotent).
+    public var directory: String { "\(home)/.cache/cloudbench" }
+    /// Pid files and logs of the run in progress; emptied by cleanup.
+    public var runDirectory: String { "\(home)/.cache/cloudbench/run" }
+    public static let vxlanDevice = "cbvx0"
+    public static let tunDevice = "cbtun0"
+    /// The VXLAN network identifier and UDP port (Flannel's VXLAN default port).
+    public static let vxlanID = 4243
+    public static let vxlanPort = 8472
+    /// The UDP port of the user-space tunnel (Flannel's UDP backend's default port).
+    public static let tunnelPort = 8285
+    /// /30 networks inside the built-in overlays: server .1, client .2.
+    public static let vxlanNet = "10.254.254"
+    public static let tunnelNet = "10.254.253"
+
+    public func agentPath(sha256: String) -> String { "\(directory)/cloudbench-agent-\(sha256.prefix(16))" }
+
+    /// Kills every process cloudbench started on the host (by its pid files, and only if the pid
+    /// still runs cloudbench-agent), removes its interfaces, pid files and logs. Safe to run twice.
+    public var cleanupScript: String { """
+        d="\(runDirectory)"; \
+        for f in "$d"/*.pid; do [ -f "$f" ] || continue; p=$(cat "$f"); \
+        if [ -n "$p" ] && grep -q cloudbench-agent "/proc/$p/cmdline" 2>/dev/null; then kill "$p" 2>/dev/null; fi; \
+        rm -f "$f"; done; \
+        for dev in \(Self.vxlanDevice) \(Self.tunDevice); do if [ -e "/sys/class/net/$dev" ]; then ip link del "$dev" 2>/dev/null; fi; done; \
+        rm -f "$d"/*.log; rmdir "$d" 2>/dev/null; true
+        """
+    }
+
+    /// What cleanup would find: pid files of live agents and cloudbench's interfaces (empty when clean).
+    public var leftoversScript: String { """
+        d="\(runDirectory)"; \
+        for f in "$d"/*.pid; do [ -f "$f" ] || continue; p=$(cat "$f"); \
+        if [ -n "$p" ] && grep -q cloudbench-agent "/proc/$p/cmdline" 2>/dev/null; then echo "process $p ($f)"; fi; done; \
+        for dev in \(Self.vxlanDevice) \(Self.tunDevice); do if [ -e "/sys/class/net/$dev" ]; then echo "interface $dev"; fi; done; \
+        ls "$d" 2>/dev/null | sed 's/^/file /'; true
+        """
+    }
+}

@@ -1,0 +1,91 @@
+import Foundation
+import Testing
+@testable import CloudbenchCore
+@testable import CloudbenchOrchestrator
+
+@Suite("Orchestrator values")
+struct OrchestratorValueTests {
+    static func pair() -> Pair {
+        let ssh = SSHSettings.defaults
+        return Pair(name: "p", provider: "azure", type: "A2", region: "r", placement: nil, price: nil,
+                    server: Instance(role: .server, address: "192.0.2.10", testIP: "10.0.0.4", overlays: ["weave": "10.32.0.1"], ssh: ssh),
+                    client: Instance(role: .client, address: "192.0.2.11", testIP: "10.0.0.5", overlays: ["weave": "10.32.0.2"], ssh: ssh),
+                    paths: [.host], tests: [.tcpBandwidth], repetitions: 1)
+    }
+    let side = PathSetup.Side(agent: "/h/.cache/cloudbench/cloudbench-agent-x", runDirectory: "/h/.cache/cloudbench/run")
+
+    @Test("each path's addresses and the interface its traffic must take")
+    func paths() {
+        let host = PathSetup.make(path: .host, pair: Self.pair(), server: side, client: side, deadline: 100)
+        #expect(host.serverAddress == "10.0.0.4" && host.setup.isEmpty && host.expectedDevice == nil)
+        let vx = PathSetup.make(path: .vxlan, pair: Self.pair(), server: side, client: side, deadline: 100)
+        #expect(vx.serverAddress == "10.254.254.1" && vx.clientAddress == "10.254.254.2" && vx.expectedDevice == "cbvx0")
+        #expect(vx.setup.count == 2 && vx.setup.allSatisfy(\.privileged))
+        #expect(vx.setup[0].command.contains("local 10.0.0.4 remote 10.0.0.5 dstport 8472"))
+        #expect(vx.setup[0].command.contains("mtu $((m - 50))"))
+        let udp = PathSetup.make(path: .udp, pair: Self.pair(), server: side, client: side, deadline: 100)
+        #expect(udp.expectedDevice == "cbtun0" && udp.setup[1].command.contains("--local 10.0.0.5:8285 --peer 10.0.0.4:8285"))
+        #expect(udp.setup[0].command.contains("mtu $((m - 28))"))
+        let weave = PathSetup.make(path: .external("weave"), pair: Self.pair(), server: side, client: side, deadline: 100)
+        #expect(weave.serverAddress == "10.32.0.1" && weave.clientAddress == "10.32.0.2" && weave.setup.isEmpty)
+    }
+
+    @Test("the route check refuses traffic that does not take its path")
+    func routeCheck() {
+        let vx = PathSetup.make(path: .vxlan, pair: Self.pair(), server: side, client: side, deadline: 100)
+        #expect(RouteCheck.parse("cbvx0 1450 eth0\n")!.problem(for: vx) == nil)
+        #expect(RouteCheck.parse("eth0 1500 eth0\n")!.problem(for: vx)
+                == "traffic to 10.254.254.1 leaves through eth0, not cbvx0; the vxlan path is not in use")
+        let weave = PathSetup.make(path: .external("weave"), pair: Self.pair(), server: side, client: side, deadline: 100)
+        #expect(RouteCheck.parse("weave 1376 eth0")!.problem(for: weave) == nil)
+        #expect(RouteCheck.parse("eth0 1500 eth0")!.problem(for: weave)
+                == "traffic to 10.32.0.1 leaves through eth0, the hosts' own network, not overlay 'weave'")
+        #expect(RouteCheck.parse("weave 1376 eth0")!.mtu == 1376)
+    }
+
+    @Test("the agent's headline figures", arguments: [
+        (TestKind.tcpBandwidth, #"{"receiver_bytes_per_second": 24800000.0}"#, 24.8, "MB/s"),
+        (TestKind.tcpLatency, #"{"latency_us": 94.2, "rtt_us": {"p50": 180}}"#, 94.2, "us"),
+        (TestKind.udpBandwidth, #"{"receiver_bytes_per_second": 1.5e6, "loss_percent": 0.1}"#, 1.5, "MB/s"),
+    ])
+    func headline(test: TestKind, json: String, value: Double, unit: String) throws {
+        let (h, _) = try AgentOutput.parse(json, test: test)
+        #expect(abs(h.value - value) < 1e-9 && h.unit == unit)
+    }
+
+    @Test("agent output that is not a result is a named failure")
+    func badOutput() {
+        #expect(throws: AgentOutput.Problem.notJSON("Segmentation fault")) { try AgentOutput.parse("Segmentation fault\n", test: .tcpLatency) }
+        #expect(throws: AgentOutput.Problem.missing("latency_us")) { try AgentOutput.parse("{}", test: .tcpLatency) }
+    }
+
+    @Test("host facts and whether the agent can run")
+    func facts() throws {
+        let f = try #require(HostFacts.parse("arch=x86_64\nkernel=6.1.0\nhome=/home/ubuntu\nuid=1000\nglibc=2.35\nsudo=yes\n"))
+        #expect(f == HostFacts(arch: "x86_64", kernel: "6.1.0", home: "/home/ubuntu", isRoot: false, canSudo: true, glibc: "2.35"))
+        #expect(f.agentProblem == nil)
+        #expect(HostFacts.parse("arch=x86_64\nhome=/root\nuid=0\nglibc=2.31\nsudo=no\n")!.agentProblem
+                == "glibc 2.31 is older than 2.34, which the agent needs")
+        #expect(HostFacts.parse("arch=armv7l\nhome=/root\nuid=0\nglibc=2.36\n")!.agentProblem
+                == "architecture armv7l is not supported (x86_64 or aarch64)")
+    }
+
+    @Test("resume skips cells with an ok record and numbers retries")
+    func resume() {
+        func rec(_ rep: Int, _ status: ResultRecord.Status, attempt: Int = 1) -> ResultRecord {
+            ResultRecord(id: ResultRecord.makeID(runID: "r", pair: "p", path: "host", test: "tcp_bw", repetition: rep, attempt: attempt),
+                         runID: "r", time: "t", pair: "p", provider: "azure", type: "A2", region: "", path: "host",
+                         test: "tcp_bw", repetition: rep, status: status)
+        }
+        let state = ResumeState(records: [rec(1, .ok), rec(2, .failed), rec(2, .failed, attempt: 2)])
+        #expect(state.isDone(Cell(pair: "p", path: .host, test: .tcpBandwidth, repetition: 1)))
+        #expect(!state.isDone(Cell(pair: "p", path: .host, test: .tcpBandwidth, repetition: 2)))
+        #expect(state.nextAttempt(Cell(pair: "p", path: .host, test: .tcpBandwidth, repetition: 2)) == 3)
+        #expect(state.nextAttempt(Cell(pair: "p", path: .host, test: .tcpBandwidth, repetition: 3)) == 1)
+    }
+
+    @Test("run ids are the inventory name and the UTC time")
+    func runID() {
+        #expect(makeRunID(name: "lab", at: Date(timeIntervalSince1970: 1_795_000_000)) == "lab-20261118-110640")
+    }
+}
