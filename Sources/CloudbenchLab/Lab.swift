@@ -1,0 +1,125 @@
+import Foundation
+import NetNS
+
+/// What `lab up` did.
+public enum LabUpOutcome: Sendable {
+    /// Built from scratch; `replacedPartial` when leftovers of an earlier lab were removed first.
+    case created(LabState, replacedPartial: Bool)
+    /// The same lab was already up and healthy; nothing changed.
+    case alreadyUp(LabState)
+
+    public var state: LabState {
+        switch self {
+        case .created(let s, _), .alreadyUp(let s): return s
+        }
+    }
+}
+
+/// A lab of emulated cloud instances: network namespaces with their own sshd, on shaped links.
+public struct Lab: Sendable {
+    public let configuration: LabConfiguration
+    public let files: LabFiles
+
+    public init(configuration: LabConfiguration) {
+        self.configuration = configuration
+        self.files = LabFiles(directory: configuration.stateDirectory)
+    }
+
+    /// The namespace that reaches every instance and nothing else.
+    public var controller: Namespace { Namespace(existing: configuration.namespacePrefix + "ctl") }
+
+    /// Brings the lab up with `profile`; idempotent when the same lab is already up and healthy.
+    ///
+    /// `profileText` is stored beside the state so a later `lab up` can tell whether the profile changed.
+    public func up(profile: LabProfile, profileText: String, inventoryOut: String? = nil,
+                   log: @escaping (String) -> Void = { _ in }) throws -> LabUpOutcome {
+        try up(profile: profile, profileText: profileText, inventoryOut: inventoryOut, log: log, abandonAfterSteps: nil)
+    }
+
+    func up(profile: LabProfile, profileText: String, inventoryOut: String?,
+            log: @escaping (String) -> Void, abandonAfterSteps: Int?) throws -> LabUpOutcome {
+        let layout = try LabLayout(configuration: configuration, profile: profile)
+        let status = status()
+        var replaced = false
+        if !status.isAbsent || FileManager.default.fileExists(atPath: files.marker) {
+            if status.isUp, let state = status.state {
+                let stored = try? LabProfileParser.load(path: files.profile)
+                guard stored == profile, state.hostSubnet == configuration.hostSubnet,
+                      state.overlaySubnet == configuration.overlaySubnet else {
+                    throw LabError.usage("lab '\(configuration.name)' is already up with profile '\(state.profile)'; "
+                        + "run `cloudbench lab down` first, or give this one another --name")
+                }
+                if healthy(state) {
+                    try copyInventory(to: inventoryOut)
+                    return .alreadyUp(state)
+                }
+            }
+            log("removing what is left of an earlier lab '\(configuration.name)'")
+            let report = LabTeardown(configuration: configuration, files: files).run()
+            guard report.leftovers.isEmpty else {
+                throw LabError("cannot clear the earlier lab: \(report.leftovers.joined(separator: "; "))")
+            }
+            replaced = true
+        }
+        try refuseForeignDirectory()
+
+        let builder = LabBuilder(layout: layout, files: files, profileText: profileText, log: log)
+        builder.abandonAfterSteps = abandonAfterSteps
+        do {
+            let state = try builder.build()
+            try copyInventory(to: inventoryOut)
+            return .created(state, replacedPartial: replaced)
+        } catch let abandoned as LabBuilder.Abandoned {
+            throw abandoned
+        } catch {
+            // Leave nothing half-built behind: the next command starts from a clean system.
+            _ = LabTeardown(configuration: configuration, files: files).run()
+            throw error
+        }
+    }
+
+    /// Removes every namespace, process and file of the lab, also after a killed `lab up`.
+    public func down() -> LabDownReport {
+        LabTeardown(configuration: configuration, files: files).run()
+    }
+
+    /// What exists of the lab now.
+    public func status() -> LabStatusReport {
+        LabStatusReport.gather(configuration: configuration, files: files)
+    }
+
+    /// The layout of the lab that is up, rebuilt from its stored profile.
+    public func currentLayout() throws -> LabLayout {
+        guard let state = LabState.read(files), state.complete else {
+            throw LabError("lab '\(configuration.name)' is not up; run `cloudbench lab up` first")
+        }
+        var config = configuration
+        config.hostSubnet = state.hostSubnet
+        config.overlaySubnet = state.overlaySubnet
+        return try LabLayout(configuration: config, profile: try LabProfileParser.load(path: files.profile))
+    }
+
+    /// Every sshd answers from the controller: the lab works, not just exists.
+    private func healthy(_ state: LabState) -> Bool {
+        let ctl = Namespace(existing: state.controllerNamespace)
+        return state.instances.allSatisfy { (try? SSHBanner.read(from: ctl, host: $0.address, timeout: 2))?.hasPrefix("SSH-2.0") == true }
+    }
+
+    private func refuseForeignDirectory() throws {
+        let fm = FileManager.default
+        let entries = (try? fm.contentsOfDirectory(atPath: files.directory)) ?? []
+        if !entries.isEmpty && !fm.fileExists(atPath: files.marker) {
+            throw LabError.usage("\(files.directory) exists and was not made by cloudbench lab; choose another --state-dir")
+        }
+    }
+
+    private func copyInventory(to path: String?) throws {
+        guard let path else { return }
+        do {
+            let text = try String(contentsOfFile: files.inventory, encoding: .utf8)
+            try Data(text.utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
+        } catch {
+            throw LabError("cannot write the inventory to \(path): \(error.localizedDescription)")
+        }
+    }
+}
