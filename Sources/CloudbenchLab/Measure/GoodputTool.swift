@@ -28,8 +28,10 @@ public struct IPerf3Tool: GoodputTool {
                                                         "-t", String(format: "%.0f", seconds.rounded(.up)),
                                                         "--connect-timeout", "2000"],
                                            deadline: deadline)
-            if out.status == 0 { return try Self.receivedBytesPerSecond(json: out.stdout) }
-            let said = Self.error(json: out.stdout) ?? out.stderr.trimmingCharacters(in: .whitespacesAndNewlines)
+            // iperf3 3.12 with -J exits 0 even when it could not connect; its JSON says why.
+            let jsonError = Self.error(json: out.stdout)
+            if out.status == 0, jsonError == nil { return try Self.receivedBytesPerSecond(json: out.stdout) }
+            let said = jsonError ?? out.stderr.trimmingCharacters(in: .whitespacesAndNewlines)
             if said.contains("refused"), Date().timeIntervalSince(started) < 5, listener.isRunning {
                 usleep(100_000)
                 continue
