@@ -39,6 +39,8 @@ public struct Lab: Sendable {
     func up(profile: LabProfile, profileText: String, inventoryOut: String?,
             log: @escaping (String) -> Void, abandonAfterSteps: Int?) throws -> LabUpOutcome {
         let layout = try LabLayout(configuration: configuration, profile: profile)
+        let lock = try LabLock(files: files, name: configuration.name)
+        defer { lock.release(removeFile: isGone) }
         let status = status()
         var replaced = false
         if !status.isAbsent || FileManager.default.fileExists(atPath: files.marker) {
@@ -79,8 +81,16 @@ public struct Lab: Sendable {
     }
 
     /// Removes every namespace, process and file of the lab, also after a killed `lab up`.
-    public func down() -> LabDownReport {
-        LabTeardown(configuration: configuration, files: files).run()
+    public func down() throws -> LabDownReport {
+        let lock = try LabLock(files: files, name: configuration.name)
+        let report = LabTeardown(configuration: configuration, files: files).run()
+        lock.release(removeFile: isGone)
+        return report
+    }
+
+    /// Nothing of the lab exists any more, so its lock file can go too.
+    private var isGone: Bool {
+        status().isAbsent && !FileManager.default.fileExists(atPath: files.directory)
     }
 
     /// What exists of the lab now.

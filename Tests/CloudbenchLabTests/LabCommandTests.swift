@@ -28,7 +28,7 @@ struct LabCommandTests {
         let inventoryOut = NSTemporaryDirectory() + "cbl-test-inventory-\(getpid()).yaml"
         defer {
             _ = try? TestSupport.execute([bin, "lab", "down"] + opts)
-            _ = Lab(configuration: config).down()
+            _ = try? Lab(configuration: config).down()
             try? FileManager.default.removeItem(atPath: inventoryOut)
         }
         let up = try TestSupport.execute([bin, "lab", "up", "--profile", TestSupport.profilePath("small"),
@@ -76,7 +76,7 @@ struct LabCommandTests {
         let config = TestSupport.configuration("k", third: 96)
         let opts = ["--name", config.name, "--state-dir", config.stateDirectory]
         let files = LabFiles(directory: config.stateDirectory)
-        defer { _ = Lab(configuration: config).down() }
+        defer { _ = try? Lab(configuration: config).down() }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: bin)
         // The reference profile's 22 sshd take long enough to be caught half-way.
@@ -103,7 +103,7 @@ struct LabCommandTests {
     func check() throws {
         let config = TestSupport.configuration("m", third: 98)
         let opts = ["--name", config.name, "--state-dir", config.stateDirectory]
-        defer { _ = Lab(configuration: config).down() }
+        defer { _ = try? Lab(configuration: config).down() }
         let up = try TestSupport.execute([bin, "lab", "up", "--profile", TestSupport.profilePath("small"),
                                           "--subnet", "10.231.98", "--overlay-subnet", "10.231.99"] + opts)
         #expect(up.status == 0, "\(up.stderr)")
@@ -126,13 +126,13 @@ struct LabAgentCheckTests {
         let config = TestSupport.configuration("g", third: 100)
         let lab = Lab(configuration: config)
         let (profile, text) = try TestSupport.loadProfile("small")
-        defer { _ = lab.down() }
+        defer { _ = try? lab.down() }
         _ = try lab.up(profile: profile, profileText: text)
         let measured = try LinkCheck.run(layout: try lab.currentLayout(), tool: AgentGoodputTool(binary: agent), seconds: 3)
         #expect(measured.count == 4)
         for m in measured {
             #expect(m.isWithin(0.03), "\(m.pair) \(m.from.role) -> \(m.to.role): \(m.measured) for \(m.target)")
         }
-        #expect(lab.down().leftovers == [])
+        #expect(try lab.down().leftovers == [])
     }
 }

@@ -13,7 +13,7 @@ struct LabIntegrationTests {
         let rootBefore = try TestSupport.rootInterfaces()
         var pids: [Int32] = []
         defer {
-            _ = lab.down()
+            _ = try? lab.down()
             #expect(TestSupport.leftovers(of: config, pids: pids) == [])
         }
 
@@ -75,7 +75,7 @@ struct LabIntegrationTests {
             #expect(m.isWithin(0.03), "\(m.pair) \(m.from.role) -> \(m.to.role): \(m.measured) for \(m.target)")
         }
 
-        let report = lab.down()
+        let report = try lab.down()
         #expect(report.leftovers == [])
         #expect(report.namespaces.count == 6)
         #expect(TestSupport.leftovers(of: config, pids: pids) == [])
@@ -87,7 +87,7 @@ struct LabIntegrationTests {
         let config = TestSupport.configuration("p\(steps)", third: 92)
         let lab = Lab(configuration: config)
         let (profile, text) = try TestSupport.loadProfile("small")
-        defer { _ = lab.down() }
+        defer { _ = try? lab.down() }
         #expect(throws: LabBuilder.Abandoned.self) {
             try lab.up(profile: profile, profileText: text, inventoryOut: nil, log: { _ in }, abandonAfterSteps: steps)
         }
@@ -97,7 +97,7 @@ struct LabIntegrationTests {
         #expect(!status.isAbsent && !status.isUp)
         #expect(!status.namespaces.isEmpty)
 
-        let report = lab.down()
+        let report = try lab.down()
         #expect(report.leftovers == [])
         #expect(TestSupport.leftovers(of: config, pids: pids) == [])
         #expect(lab.status().isAbsent)
@@ -108,7 +108,7 @@ struct LabIntegrationTests {
         let config = TestSupport.configuration("r", third: 92)
         let lab = Lab(configuration: config)
         let (profile, text) = try TestSupport.loadProfile("small")
-        defer { _ = lab.down() }
+        defer { _ = try? lab.down() }
         _ = try? lab.up(profile: profile, profileText: text, inventoryOut: nil, log: { _ in }, abandonAfterSteps: 10)
         let outcome = try lab.up(profile: profile, profileText: text)
         guard case .created(_, replacedPartial: true) = outcome else {
@@ -116,7 +116,7 @@ struct LabIntegrationTests {
             return
         }
         #expect(lab.status().isUp)
-        #expect(lab.down().leftovers == [])
+        #expect(try lab.down().leftovers == [])
         #expect(TestSupport.leftovers(of: config, pids: []) == [])
     }
 }

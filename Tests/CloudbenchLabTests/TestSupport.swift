@@ -58,6 +58,9 @@ enum TestSupport {
         var found = Namespace.existing(prefix: config.namespacePrefix).map { "namespace \($0.name)" }
         found += pids.filter { kill($0, 0) == 0 && ProcessTable.isAlive($0) }.map { "process \($0)" }
         if FileManager.default.fileExists(atPath: config.stateDirectory) { found.append("directory \(config.stateDirectory)") }
+        let dir = URL(fileURLWithPath: config.stateDirectory)
+        let lock = dir.deletingLastPathComponent().appendingPathComponent(".\(dir.lastPathComponent).lock").path
+        if FileManager.default.fileExists(atPath: lock) { found.append("lock file \(lock)") }
         return found
     }
 }

@@ -125,7 +125,7 @@ extension LabCommand {
         func run() throws {
             try LabCLI.requireRoot()
             let config = try options.configuration()
-            let report = Lab(configuration: config).down()
+            let report = try LabCLI.guarded { try Lab(configuration: config).down() }
             if report.removedNothing {
                 LabCLI.say("lab '\(config.name)': nothing to remove")
             } else {
