@@ -33,11 +33,12 @@ public struct Lab: Sendable {
     /// `profileText` is stored beside the state so a later `lab up` can tell whether the profile changed.
     public func up(profile: LabProfile, profileText: String, inventoryOut: String? = nil,
                    log: @escaping (String) -> Void = { _ in }) throws -> LabUpOutcome {
-        try up(profile: profile, profileText: profileText, inventoryOut: inventoryOut, log: log, abandonAfterSteps: nil)
+        try up(profile: profile, profileText: profileText, inventoryOut: inventoryOut, log: log,
+               abandonAfterSteps: nil, failAfterSteps: nil)
     }
 
     func up(profile: LabProfile, profileText: String, inventoryOut: String?,
-            log: @escaping (String) -> Void, abandonAfterSteps: Int?) throws -> LabUpOutcome {
+            log: @escaping (String) -> Void, abandonAfterSteps: Int?, failAfterSteps: Int? = nil) throws -> LabUpOutcome {
         let layout = try LabLayout(configuration: configuration, profile: profile)
         let lock = try LabLock(files: files, name: configuration.name)
         defer { lock.release(removeFile: isGone) }
@@ -67,6 +68,7 @@ public struct Lab: Sendable {
 
         let builder = LabBuilder(layout: layout, files: files, profileText: profileText, log: log)
         builder.abandonAfterSteps = abandonAfterSteps
+        builder.failAfterSteps = failAfterSteps
         do {
             let state = try builder.build()
             try copyInventory(to: inventoryOut)

@@ -12,6 +12,8 @@ final class LabBuilder {
     let log: (String) -> Void
     /// Tests stop the build after this many steps without cleaning up, like a `kill -9` would.
     var abandonAfterSteps: Int?
+    /// Tests make the build fail after this many steps, like a tool that exits with an error.
+    var failAfterSteps: Int?
     private var steps = 0
     private var state: LabState
 
@@ -28,6 +30,7 @@ final class LabBuilder {
     private func step() throws {
         steps += 1
         if let limit = abandonAfterSteps, steps >= limit { throw Abandoned() }
+        if let limit = failAfterSteps, steps >= limit { throw LabError("injected failure after step \(steps)") }
     }
 
     func build() throws -> LabState {

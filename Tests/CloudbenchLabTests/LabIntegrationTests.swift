@@ -103,6 +103,20 @@ struct LabIntegrationTests {
         #expect(lab.status().isAbsent)
     }
 
+    @Test("a lab up that fails removes what it built before it reports the error", arguments: [4, 10])
+    func failedUpCleansUp(failAfter steps: Int) throws {
+        let config = TestSupport.configuration("f\(steps)", third: 92)
+        let lab = Lab(configuration: config)
+        let (profile, text) = try TestSupport.loadProfile("small")
+        defer { _ = try? lab.down() }
+        #expect(throws: LabError("injected failure after step \(steps)")) {
+            try lab.up(profile: profile, profileText: text, inventoryOut: nil, log: { _ in },
+                       abandonAfterSteps: nil, failAfterSteps: steps)
+        }
+        #expect(TestSupport.leftovers(of: config, pids: []) == [])
+        #expect(lab.status().isAbsent)
+    }
+
     @Test("lab up over a partial lab replaces it")
     func upReplacesPartial() throws {
         let config = TestSupport.configuration("r", third: 92)
