@@ -40,6 +40,7 @@ public struct Lab: Sendable {
     func up(profile: LabProfile, profileText: String, inventoryOut: String?,
             log: @escaping (String) -> Void, abandonAfterSteps: Int?, failAfterSteps: Int? = nil) throws -> LabUpOutcome {
         let layout = try LabLayout(configuration: configuration, profile: profile)
+        try Prerequisites.check(Prerequisites.forUp)
         let lock = try LabLock(files: files, name: configuration.name)
         defer { lock.release(removeFile: isGone) }
         let status = status()

@@ -12,9 +12,17 @@ struct LabCommandTests {
 
     @Test("without root, every lab command says so in one line and exits 2")
     func needsRoot() throws {
+        // A copy nobody can run, wherever the checkout lives (a clone under /root is closed to others).
+        let dir = NSTemporaryDirectory() + "cbl-test-nonroot-\(getpid())"
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true,
+                                                attributes: [.posixPermissions: 0o755])
+        let copy = dir + "/cloudbench"
+        try FileManager.default.copyItem(atPath: bin, toPath: copy)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: copy)
         for sub in [["up"], ["down"], ["status"], ["exec", "--", "true"]] {
             let r = try TestSupport.execute(["/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
-                                             bin, "lab"] + sub)
+                                             copy, "lab"] + sub)
             #expect(r.status == 2, "lab \(sub[0])")
             #expect(r.stderr == "cloudbench lab: needs root (network namespaces); run it with sudo\n", "lab \(sub[0])")
             #expect(r.stdout == "")

@@ -17,6 +17,7 @@ public struct IPerf3Tool: GoodputTool {
     public init(port: UInt16 = 5201) { self.port = port }
 
     public func measure(server: Namespace, serverAddress: String, client: Namespace, seconds: Double) throws -> Double {
+        try Prerequisites.check([("iperf3", "iperf3")])
         let iperf3 = try Command.resolve("iperf3")
         let listener = try server.spawn([iperf3, "-s", "-1", "-B", serverAddress, "-p", "\(port)"])
         defer { stop(listener) }

@@ -11,14 +11,14 @@ struct LabCommand: ParsableCommand {
         commandName: "lab",
         abstract: "Emulated cloud instances (network namespaces with sshd on shaped links): try cloudbench for free.",
         discussion: """
-        `lab up` builds the lab and writes an inventory; run `compare` from inside the lab's
-        controller namespace with `lab exec`, the only place that reaches the lab:
+        `lab up` builds the lab and writes an inventory. Only the lab's controller namespace reaches the lab, \
+        so run `compare` there with `lab exec`:
 
           cloudbench lab up
-          cloudbench lab exec -- cloudbench compare /run/cloudbench-lab/lab/inventory.yaml
+          cloudbench lab exec -- cloudbench compare INVENTORY
           cloudbench lab down
 
-        Every subcommand needs root.
+        Every subcommand needs root. See docs/lab.md.
         """,
         subcommands: [Up.self, Down.self, Status.self, Exec.self, Check.self]
     )
