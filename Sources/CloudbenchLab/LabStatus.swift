@@ -43,3 +43,14 @@ extension LabStatusReport {
                                namespaces: namespaces, instances: instances)
     }
 }
+
+extension Lab {
+    /// Names of every lab whose namespaces exist now, found by the `cbl-<name>-` prefix.
+    public static func existingLabNames() -> [String] {
+        let names = Namespace.existing(prefix: "cbl-").compactMap { ns -> String? in
+            let parts = ns.name.split(separator: "-", maxSplits: 2)
+            return parts.count == 3 ? String(parts[1]) : nil
+        }
+        return Array(Set(names)).sorted()
+    }
+}

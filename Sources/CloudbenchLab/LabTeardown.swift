@@ -27,7 +27,7 @@ struct LabTeardown {
         // sshd pids come from its pid files and are ended only if their command line still
         // names this lab's directory (a recycled pid belongs to someone else).
         var pids = Set<Int32>()
-        let recorded = files.allPidFiles().compactMap(ProcessTable.pid(inFile:)) + Array(state?.sshdPids.values ?? [:].values)
+        let recorded = files.allPidFiles().compactMap(ProcessTable.pid(inFile:)) + (state.map { Array($0.sshdPids.values) } ?? [])
         for pid in recorded where ProcessTable.commandLine(pid)?.contains(files.directory) == true {
             pids.insert(pid)
         }

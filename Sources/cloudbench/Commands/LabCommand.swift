@@ -152,6 +152,10 @@ extension LabCommand {
             let status = Lab(configuration: config).status()
             if status.isAbsent {
                 LabCLI.say("lab '\(config.name)': not up (no namespace named \(config.namespacePrefix)*, no state in \(config.stateDirectory))")
+                let others = Lab.existingLabNames().filter { $0 != config.name }
+                if !others.isEmpty {
+                    LabCLI.say("other labs: \(others.joined(separator: ", ")) (see `cloudbench lab status --name NAME`)")
+                }
                 throw ExitCode(1)
             }
             let condition = status.isUp ? "up" : "partial (run `cloudbench lab down`, then `lab up`)"
