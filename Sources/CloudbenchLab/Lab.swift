@@ -40,9 +40,9 @@ public struct Lab: Sendable {
     func up(profile: LabProfile, profileText: String, inventoryOut: String?,
             log: @escaping (String) -> Void, abandonAfterSteps: Int?, failAfterSteps: Int? = nil) throws -> LabUpOutcome {
         let layout = try LabLayout(configuration: configuration, profile: profile)
-        try Prerequisites.check(Prerequisites.forUp)
         let lock = try LabLock(files: files, name: configuration.name)
         defer { lock.release(removeFile: isGone) }
+        try Prerequisites.check(Prerequisites.forUp)
         let status = status()
         var replaced = false
         if !status.isAbsent || FileManager.default.fileExists(atPath: files.marker) {
@@ -50,7 +50,7 @@ public struct Lab: Sendable {
                 let stored = try? LabProfileParser.load(path: files.profile)
                 guard stored == profile, state.hostSubnet == configuration.hostSubnet,
                       state.overlaySubnet == configuration.overlaySubnet else {
-                    throw LabError.usage("lab '\(configuration.name)' is already up with profile '\(state.profile)'; "
+                    throw LabError.usage("lab '\(configuration.name)' is already up with profile '\(state.profile)' on \(state.hostSubnet).0/24; "
                         + "run `cloudbench lab down` first, or give this one another --name")
                 }
                 if healthy(state) {
