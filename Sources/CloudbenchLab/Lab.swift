@@ -41,7 +41,7 @@ public struct Lab: Sendable {
             log: @escaping (String) -> Void, abandonAfterSteps: Int?, failAfterSteps: Int? = nil) throws -> LabUpOutcome {
         let layout = try LabLayout(configuration: configuration, profile: profile)
         let lock = try LabLock(files: files, name: configuration.name)
-        defer { lock.release(removeFile: isGone) }
+        defer { release(lock) }
         try Prerequisites.check(Prerequisites.forUp)
         let status = status()
         var replaced = false
@@ -87,8 +87,19 @@ public struct Lab: Sendable {
     public func down() throws -> LabDownReport {
         let lock = try LabLock(files: files, name: configuration.name)
         let report = LabTeardown(configuration: configuration, files: files).run()
-        lock.release(removeFile: isGone)
+        release(lock)
         return report
+    }
+
+    /// Releases the lock; once nothing of the lab exists, removes its lock file and an empty
+    /// `/run/cloudbench-lab`, so a lab that is down leaves no trace.
+    private func release(_ lock: LabLock) {
+        let gone = isGone
+        lock.release(removeFile: gone)
+        let parent = URL(fileURLWithPath: files.directory).deletingLastPathComponent().path
+        if gone, parent.hasSuffix("/cloudbench-lab"), (try? FileManager.default.contentsOfDirectory(atPath: parent))?.isEmpty == true {
+            rmdir(parent)
+        }
     }
 
     /// Nothing of the lab exists any more, so its lock file can go too.

@@ -147,12 +147,16 @@ final class LabBuilder {
                                                 attributes: [.posixPermissions: 0o755])
         let sshd = try Command.resolve("sshd")  // absolute: sshd re-executes itself by path
         let usePAM = SSHServerConfig.rootPasswordIsLocked()
+        let privateDirectories = SSHServerLaunch.privateDirectories(stateDirectory: files.directory)
+        if !privateDirectories.isEmpty {
+            log("each instance gets its own empty \(privateDirectories.joined(separator: " and ")) (tmpfs)")
+        }
         for instance in layout.instances {
             let config = files.sshdConfig(instance)
             try Data(SSHServerConfig.text(instance: instance, files: files, usePAM: usePAM).utf8)
                 .write(to: URL(fileURLWithPath: config))
             // sshd checks its config first and exits non-zero on a mistake, so this throws early.
-            try Command.run(["ip", "netns", "exec", instance.namespace, sshd, "-f", config, "-E", files.sshdLog(instance)])
+            try Command.run(SSHServerLaunch.argv(instance: instance, files: files, sshd: sshd, privateDirectories: privateDirectories))
             let pid = try waitForPidFile(files.sshdPidFile(instance), instance: instance)
             state.sshdPids[instance.id] = pid
             try state.write(files)

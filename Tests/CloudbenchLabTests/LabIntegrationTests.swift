@@ -55,6 +55,21 @@ struct LabIntegrationTests {
         try Data("\(first.address) \(secondKey.joined(separator: " "))\n".utf8).write(to: URL(fileURLWithPath: wrong))
         #expect(throws: CommandError.self) { try ssh(wrong, first.address) }
 
+        // Like separate machines, instances keep their own home and /tmp: a file uploaded to one
+        // is on that one only, and never on the machine running the lab.
+        let marker = "cbl-private-test-\(getpid())"
+        let home = SSHServerLaunch.rootHome()
+        defer { try? FileManager.default.removeItem(atPath: "\(home)/\(marker)") }
+        func run(_ host: String, _ command: String) throws -> String {
+            try lab.controller.run(["ssh", "-i", lab.files.identity, "-o", "UserKnownHostsFile=\(lab.files.knownHosts)",
+                                    "-o", "StrictHostKeyChecking=yes", "-o", "BatchMode=yes", "-o", "ConnectTimeout=5",
+                                    "root@\(host)", command])
+        }
+        #expect(try run(first.address, "echo one > ~/\(marker) && echo tmp > /tmp/\(marker) && cat ~/\(marker)") == "one\n")
+        #expect(try run(second.address, "ls ~/\(marker) /tmp/\(marker) 2>/dev/null; echo done") == "done\n")
+        #expect(!FileManager.default.fileExists(atPath: "\(home)/\(marker)"))
+        #expect(!FileManager.default.fileExists(atPath: "/tmp/\(marker)"))
+
         // The external overlay carries traffic between instances on its own addresses.
         let (server, client) = try #require(try lab.currentLayout().instances(of: "fast"))
         try Namespace(existing: client.namespace).run(["ping", "-c", "1", "-W", "2", try #require(server.overlayAddress)])

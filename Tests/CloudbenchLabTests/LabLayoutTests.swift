@@ -73,4 +73,15 @@ struct LabLayoutTests {
             #expect(doc?["k"] as? String == s, "\(s)")
         }
     }
+
+    @Test("instances get a private home and /tmp unless the state directory lies inside them", arguments: [
+        ("/run/cloudbench-lab/lab", ["/root", "/tmp"]),
+        ("/tmp/cbl-x", ["/root"]),
+        ("/root/labs/x", ["/tmp"]),
+        ("/rootless/x", ["/root", "/tmp"]),
+        ("/tmp", ["/root"]),
+    ])
+    func privateDirectories(stateDirectory: String, expected: [String]) {
+        #expect(SSHServerLaunch.privateDirectories(stateDirectory: stateDirectory, home: "/root") == expected)
+    }
 }

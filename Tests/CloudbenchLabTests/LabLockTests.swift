@@ -6,7 +6,8 @@ import Testing
 struct LabLockTests {
     @Test("a second lab up or down of the same lab is refused while the first holds the lock")
     func secondCommandIsRefused() throws {
-        let config = TestSupport.configuration("l", third: 120)
+        var config = TestSupport.configuration("l", third: 120)
+        config.stateDirectory = NSTemporaryDirectory() + "cbl-test-\(config.name)"  // no root needed
         let lab = Lab(configuration: config)
         let (profile, text) = try TestSupport.loadProfile("small")
         let held = try LabLock(files: lab.files, name: config.name)

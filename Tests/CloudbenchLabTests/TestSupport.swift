@@ -21,8 +21,9 @@ enum TestSupport {
     /// `third` is the host /24's third octet inside 10.231.0.0/16; the overlay takes the next one.
     static func configuration(_ tag: String, third: Int) -> LabConfiguration {
         let name = "t\(getpid() % 100000)\(tag)"
+        // The default state directory (/run/cloudbench-lab/NAME), as users get it: outside /tmp,
+        // so instances get their private /tmp as they do for users.
         return LabConfiguration(name: name,
-                                stateDirectory: NSTemporaryDirectory() + "cbl-test-\(name)",
                                 hostSubnet: "10.231.\(third)",
                                 overlaySubnet: "10.231.\(third + 1)")
     }
