@@ -40,6 +40,13 @@ public struct Lab: Sendable {
     func up(profile: LabProfile, profileText: String, inventoryOut: String?,
             log: @escaping (String) -> Void, abandonAfterSteps: Int?, failAfterSteps: Int? = nil) throws -> LabUpOutcome {
         let layout = try LabLayout(configuration: configuration, profile: profile)
+        if let inventoryOut {
+            let parent = URL(fileURLWithPath: inventoryOut).deletingLastPathComponent().path
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: parent, isDirectory: &isDirectory), isDirectory.boolValue else {
+                throw LabError.usage("cannot write the inventory to \(inventoryOut): folder \(parent) does not exist")
+            }
+        }
         let lock = try LabLock(files: files, name: configuration.name)
         defer { release(lock) }
         try Prerequisites.check(Prerequisites.forUp)
@@ -54,7 +61,7 @@ public struct Lab: Sendable {
                         + "run `cloudbench lab down` first, or give this one another --name")
                 }
                 if healthy(state) {
-                    try copyInventory(to: inventoryOut)
+                    do { try copyInventory(to: inventoryOut) } catch let error as InventoryCopyError { throw LabError(error.message) }
                     return .alreadyUp(state)
                 }
             }
@@ -74,6 +81,9 @@ public struct Lab: Sendable {
             let state = try builder.build()
             try copyInventory(to: inventoryOut)
             return .created(state, replacedPartial: replaced)
+        } catch let error as InventoryCopyError {
+            // The lab itself is fine; only the copy failed, so keep it up.
+            throw LabError("lab '\(configuration.name)' is up, but \(error.message); its inventory is \(files.inventory)")
         } catch let abandoned as LabBuilder.Abandoned {
             throw abandoned
         } catch {
@@ -139,11 +149,25 @@ public struct Lab: Sendable {
 
     private func copyInventory(to path: String?) throws {
         guard let path else { return }
-        do {
-            let text = try String(contentsOfFile: files.inventory, encoding: .utf8)
-            try Data(text.utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
-        } catch {
-            throw LabError("cannot write the inventory to \(path): \(error.localizedDescription)")
+        let text = (try? String(contentsOfFile: files.inventory, encoding: .utf8)) ?? ""
+        // POSIX calls, so the reason reads like the system's ("Permission denied"), not Foundation's.
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else {
+            throw InventoryCopyError(message: "cannot write the inventory to \(path): \(String(cString: strerror(errno)))")
+        }
+        defer { close(fd) }
+        var bytes = Array(text.utf8)[...]
+        while !bytes.isEmpty {
+            let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else {
+                throw InventoryCopyError(message: "cannot write the inventory to \(path): \(String(cString: strerror(errno)))")
+            }
+            bytes = bytes.dropFirst(n)
         }
     }
+}
+
+private struct InventoryCopyError: Error {
+    let message: String
 }
