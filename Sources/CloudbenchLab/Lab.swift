@@ -89,6 +89,8 @@ public struct Lab: Sendable {
         } catch {
             // Leave nothing half-built behind: the next command starts from a clean system.
             _ = LabTeardown(configuration: configuration, files: files).run()
+            // A Ctrl-C also reaches the program that was running, whose failure is not the news.
+            if LabInterruption.isRequested { throw LabError("interrupted; removed what `lab up` had built") }
             throw error
         }
     }

@@ -31,6 +31,7 @@ final class LabBuilder {
         steps += 1
         if let limit = abandonAfterSteps, steps >= limit { throw Abandoned() }
         if let limit = failAfterSteps, steps >= limit { throw LabError("injected failure after step \(steps)") }
+        if LabInterruption.isRequested { throw LabError("interrupted; removed what `lab up` had built") }
     }
 
     func build() throws -> LabState {

@@ -107,6 +107,32 @@ struct LabCommandTests {
         #expect(TestSupport.leftovers(of: config, pids: pids) == [])
     }
 
+    @Test("Ctrl-C during lab up removes what it had built")
+    func interruptedUp() throws {
+        let config = TestSupport.configuration("i", third: 102)
+        let opts = ["--name", config.name, "--state-dir", config.stateDirectory]
+        let files = LabFiles(directory: config.stateDirectory)
+        defer { _ = try? Lab(configuration: config).down() }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: bin)
+        process.arguments = ["lab", "up", "--profile", TestSupport.profilePath("reference-2015"),
+                             "--subnet", "10.231.102", "--overlay-subnet", "10.231.103"] + opts
+        let err = Pipe()
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = err
+        try process.run()
+        let deadline = Date().addingTimeInterval(20)
+        while files.allPidFiles().count < 3, process.isRunning, Date() < deadline { usleep(2_000) }
+        let pids = files.allPidFiles().compactMap(ProcessTable.pid(inFile:))
+        kill(process.processIdentifier, SIGINT)
+        let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 1)
+        #expect(stderr == "cloudbench lab: interrupted; removed what `lab up` had built\n")
+        #expect(pids.count >= 3)
+        #expect(TestSupport.leftovers(of: config, pids: pids) == [])
+    }
+
     @Test("lab check measures every link against its target")
     func check() throws {
         let config = TestSupport.configuration("m", third: 98)

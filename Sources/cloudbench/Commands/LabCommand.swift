@@ -95,6 +95,7 @@ extension LabCommand {
                 let text = try String(contentsOfFile: path, encoding: .utf8)
                 let parsed = try LabProfileParser.parse(text, source: path)
                 let lab = Lab(configuration: config)
+                LabInterruption.install()
                 let started = Date()
                 let outcome = try lab.up(profile: parsed, profileText: text, inventoryOut: inventoryOut) { line in
                     LabCLI.say(line)
