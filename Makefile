@@ -50,3 +50,22 @@ bench-report: build
 
 clean:
 	rm -rf .build
+
+# --- lab (docs/lab.md): the emulated cloud, for trying cloudbench by hand --------------------
+.PHONY: lab-up lab-check lab-status lab-down
+
+## lab-up: bring up the reference-2015 lab (22 emulated instances); LAB_PROFILE=small for a quick one.
+LAB_PROFILE ?= reference-2015
+lab-up: build
+	"$(BIN)/cloudbench" lab up --profile $(LAB_PROFILE)
+
+## lab-check: measure every lab link against the goodput it emulates (iperf3).
+lab-check: build
+	"$(BIN)/cloudbench" lab check
+
+lab-status: build
+	"$(BIN)/cloudbench" lab status
+
+## lab-down: remove the lab, also after a crash.
+lab-down: build
+	"$(BIN)/cloudbench" lab down

@@ -35,7 +35,7 @@ let package = Package(
 
         // Network namespaces, veth, bridges and tc through iproute2 (lab and tests).
         .target(name: "NetNS"),
-        .target(name: "CloudbenchLab", dependencies: ["NetNS", "CloudbenchCore"]),
+        .target(name: "CloudbenchLab", dependencies: ["NetNS", "CloudbenchCore", .product(name: "Yams", package: "Yams")]),
         .target(name: "CloudbenchOrchestrator", dependencies: ["CloudbenchCore", "CloudbenchSSH", "CloudbenchReport"]),
 
         .executableTarget(
@@ -54,7 +54,7 @@ let package = Package(
         .testTarget(name: "CloudbenchPricingTests", dependencies: ["CloudbenchPricing"]),
         .testTarget(name: "AgentKitTests", dependencies: ["AgentKit", "NetNS"]),
         .testTarget(name: "NetNSTests", dependencies: ["NetNS"]),
-        .testTarget(name: "CloudbenchLabTests", dependencies: ["CloudbenchLab", "NetNS"]),
+        .testTarget(name: "CloudbenchLabTests", dependencies: ["CloudbenchLab", "NetNS", .product(name: "Yams", package: "Yams")]),
         .testTarget(name: "CloudbenchOrchestratorTests", dependencies: ["CloudbenchOrchestrator", "CloudbenchCore", "NetNS"]),
         .testTarget(name: "CLITests", dependencies: []),
     ],

@@ -1,1 +1,0 @@
-// CloudbenchLab: built by its own issue; see docs/ARCHITECTURE.md.

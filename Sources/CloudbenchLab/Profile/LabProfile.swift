@@ -1,0 +1,72 @@
+import Foundation
+
+/// What a lab emulates: provider/type pairs with their goodput, run defaults and an optional overlay.
+///
+/// Profiles are data (`lab/profiles/NAME.yaml`); `LabProfileParser` reads them.
+public struct LabProfile: Hashable, Sendable {
+    /// One pair of same-type instances: a server and a client, as the reference study measured.
+    public struct Pair: Hashable, Sendable {
+        public var name: String
+        public var provider: String
+        public var type: String
+        public var goodput: Goodput
+        /// Passed through to the inventory (`0.1207 EUR/h`) to override the provider catalog.
+        public var price: String?
+        /// Paths for this pair; nil means the run's paths plus the lab overlay.
+        public var paths: [String]?
+
+        public init(name: String, provider: String, type: String, goodput: Goodput,
+                    price: String? = nil, paths: [String]? = nil) {
+            self.name = name
+            self.provider = provider
+            self.type = type
+            self.goodput = goodput
+            self.price = price
+            self.paths = paths
+        }
+    }
+
+    /// The `run:` block copied into the generated inventory, so demos tune runs in data.
+    public struct RunDefaults: Hashable, Sendable {
+        public var tests: [String] = ["tcp_bw", "tcp_lat"]
+        public var duration: String = "10s"
+        public var warmup: String = "2s"
+        public var repetitions: Int = 3
+        public var paths: [String] = ["host"]
+
+        public init() {}
+    }
+
+    /// A kernel VXLAN mesh between all instances, declared as an external overlay like a CNI's.
+    public struct Overlay: Hashable, Sendable {
+        /// The path name in the inventory (`overlays: { NAME: address }`) and the device name.
+        public var name: String
+        public var vni: Int = 4242
+        public var port: Int = 4789
+
+        public init(name: String) { self.name = name }
+    }
+
+    public var name: String
+    public var description: String
+    public var run: RunDefaults
+    public var overlay: Overlay?
+    public var pairs: [Pair]
+
+    public init(name: String, description: String = "", run: RunDefaults = RunDefaults(),
+                overlay: Overlay? = nil, pairs: [Pair]) {
+        self.name = name
+        self.description = description
+        self.run = run
+        self.overlay = overlay
+        self.pairs = pairs
+    }
+
+    /// The paths a pair is measured on: its own list, else the run's paths plus the overlay.
+    public func paths(for pair: Pair) -> [String] {
+        if let own = pair.paths { return own }
+        var paths = run.paths
+        if let overlay, !paths.contains(overlay.name) { paths.append(overlay.name) }
+        return paths
+    }
+}

@@ -1,0 +1,22 @@
+import Foundation
+
+/// One emulated cloud instance: a namespace with its own sshd, link and addresses.
+public struct LabInstance: Hashable, Sendable, Codable {
+    public enum Role: String, Hashable, Sendable, Codable { case server, client }
+
+    /// `<pair>-<role>`, e.g. `azure-a2-server`; also the folder of its files in the state directory.
+    public let id: String
+    public let pair: String
+    public let role: Role
+    public let namespace: String
+    /// The bridge-side end of its veth in the fabric namespace (Linux caps device names at 15 bytes).
+    public let fabricDevice: String
+    /// Its host-network address: where SSH goes and where test traffic flows.
+    public let address: String
+    /// Its address on the lab's external overlay, if the profile has one.
+    public let overlayAddress: String?
+    /// The emulated TCP goodput of its link, bytes per second.
+    public let goodputBytesPerSecond: Double
+
+    public var goodput: Goodput { Goodput(bytesPerSecond: goodputBytesPerSecond) }
+}

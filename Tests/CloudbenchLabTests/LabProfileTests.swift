@@ -1,0 +1,74 @@
+import Foundation
+import Testing
+@testable import CloudbenchLab
+
+@Suite("Lab profiles")
+struct LabProfileTests {
+    @Test("the small test profile has two pairs at 10 and 50 MB/s with the labnet overlay")
+    func smallProfile() throws {
+        let (profile, _) = try TestSupport.loadProfile("small")
+        #expect(profile.pairs.map(\.goodput.bytesPerSecond) == [10e6, 50e6])
+        #expect(profile.overlay?.name == "labnet")
+        #expect(profile.overlay?.vni == 4242)
+        #expect(profile.paths(for: profile.pairs[0]) == ["host", "labnet"])
+    }
+
+    @Test("reference-2015 emulates the study's instance types at the throughput it measured")
+    func referenceMatchesStudy() throws {
+        let csv = TestSupport.packageRoot.appendingPathComponent("../shared/reference/reference-study-2015.csv").path
+        let (profile, _) = try TestSupport.loadProfile("reference-2015")
+        let expected: Set<String> = ["azure/A0", "azure/A1", "azure/A2", "azure/A3", "azure/A4", "azure/D1", "azure/D2",
+                                     "aws/t2.micro", "aws/m4.large", "aws/m4.xlarge", "digitalocean/512mb"]
+        #expect(Set(profile.pairs.map { "\($0.provider)/\($0.type)" }) == expected)
+        guard let text = try? String(contentsOfFile: csv, encoding: .utf8) else {
+            Issue.record("reference data \(csv) is missing")
+            return
+        }
+        // The study's host-network figure for each type: same region (Azure, DO) or same AZ (AWS).
+        var study: [String: Double] = [:]
+        for line in text.split(separator: "\n").dropFirst() {
+            let f = line.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+            guard f.count >= 6, f[2] == "host", f[3] == "same-region" || f[3] == "same-az",
+                  let g = Goodput(parsing: "\(f[4]) \(f[5])") else { continue }
+            study["\(f[0])/\(f[1])"] = g.bytesPerSecond
+        }
+        for pair in profile.pairs {
+            #expect(study["\(pair.provider)/\(pair.type)"] == pair.goodput.bytesPerSecond, "\(pair.name)")
+        }
+    }
+
+    @Test("mistakes are reported with their line and column", arguments: [
+        ("name: x\npairs:\n  - { name: a, provider: p, type: t, goodput: fast }\n",
+         "p.yaml:3:47: goodput 'fast' is not a rate like '24.8 MB/s', '590 KB/s' or '200 Mbit/s'"),
+        ("name: x\nspeed: 3\npairs: []\n",
+         "p.yaml:2:1: unknown key 'speed' in the profile; expected one of: description, name, overlay, pairs, run"),
+        ("name: x\npairs:\n  - { name: a, provider: p, type: t, goodput: 1 MB/s }\n  - { name: a, provider: p, type: t, goodput: 1 MB/s }\n",
+         "p.yaml:4:13: pair name 'a' appears twice"),
+        ("name: x\noverlay: { name: vxlan }\npairs:\n  - { name: a, provider: p, type: t, goodput: 1 MB/s }\n",
+         "p.yaml:2:18: overlay name 'vxlan' is a built-in path; choose another, e.g. 'labnet'"),
+        ("name: x\npairs:\n  - { name: a, provider: p, goodput: 1 MB/s }\n",
+         "p.yaml:3:5: missing key 'type'"),
+        ("name: x\nrun: { repetitions: 0 }\npairs:\n  - { name: a, provider: p, type: t, goodput: 1 MB/s }\n",
+         "p.yaml:2:21: repetitions must be a whole number of at least 1"),
+        ("name: x\n", "p.yaml:1:1: the profile needs a non-empty list `pairs`"),
+    ])
+    func reportsMistakes(yaml: String, message: String) {
+        #expect(throws: LabError.usage(message)) { try LabProfileParser.parse(yaml, source: "p.yaml") }
+    }
+
+    @Test("a profile is found by name in lab/profiles, and an unknown name lists the known ones")
+    func locator() throws {
+        let dir = TestSupport.packageRoot.appendingPathComponent("lab/profiles").path
+        #expect(try LabProfileLocator.locate("small", in: [dir]) == dir + "/small.yaml")
+        #expect(throws: LabError.self) { try LabProfileLocator.locate("nope", in: [dir]) }
+        do {
+            _ = try LabProfileLocator.locate("nope", in: [dir])
+        } catch let error as LabError {
+            #expect(error.message == "no lab profile named 'nope'; known profiles: reference-2015, small")
+        }
+    }
+}
+
+extension LabError: Equatable {
+    public static func == (a: LabError, b: LabError) -> Bool { a.message == b.message && a.isUsage == b.isUsage }
+}
