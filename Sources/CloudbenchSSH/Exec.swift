@@ -19,7 +19,7 @@ public struct ExecResult: Sendable, Equatable {
 }
 
 /// Which of a command's outputs a piece of streamed data came from.
-public enum OutputStream: Sendable, Hashable {
+public enum ExecStream: Sendable, Hashable {
     case stdout
     case stderr
 }
@@ -44,7 +44,7 @@ extension SSHSession {
     /// Runs `command`, handing output to `onOutput` as it arrives; returns the exit status
     /// (-1 if killed by a signal). Throws `commandTimedOut` after `deadline` seconds.
     public func stream(_ command: String, deadline: Double, asRoot: Bool = false,
-                       onOutput: (OutputStream, Data) -> Void) throws -> Int32 {
+                       onOutput: (ExecStream, Data) -> Void) throws -> Int32 {
         try run(command, deadline: deadline, asRoot: asRoot, onOutput: onOutput).status
     }
 
@@ -55,7 +55,7 @@ extension SSHSession {
     }
 
     private func run(_ command: String, deadline seconds: Double, asRoot: Bool,
-                     onOutput: (OutputStream, Data) -> Void) throws -> (status: Int32, signal: String?) {
+                     onOutput: (ExecStream, Data) -> Void) throws -> (status: Int32, signal: String?) {
         let deadline = Deadline(seconds: seconds)
         let timeout = { SSHError.commandTimedOut(host: self.host.description, command: command, seconds: seconds) }
         let line = remoteCommand(command, asRoot: asRoot)
@@ -71,7 +71,7 @@ extension SSHSession {
         while true {
             var progressed = false
             var sawAgain = false
-            for (streamID, kind) in [(Int32(0), OutputStream.stdout), (Int32(1), OutputStream.stderr)] {
+            for (streamID, kind) in [(Int32(0), ExecStream.stdout), (Int32(1), ExecStream.stderr)] {
                 while true {
                     let n = buffer.withUnsafeMutableBytes {
                         libssh2_channel_read_ex(channel.raw, streamID, $0.baseAddress!.assumingMemoryBound(to: CChar.self), $0.count)

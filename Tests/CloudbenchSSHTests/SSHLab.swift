@@ -15,6 +15,8 @@ final class SSHLab: @unchecked Sendable {
         let address: String
         let hostKeyPublic: String
         let sshd: Process
+        /// The host's end of its link, to take the link down in tests.
+        let endpoint: Endpoint
     }
 
     let dir: String
@@ -87,7 +89,8 @@ final class SSHLab: @unchecked Sendable {
         try config.write(toFile: configPath, atomically: true, encoding: .utf8)
         let sshd = try spawnDaemon(in: ns, ["/usr/sbin/sshd", "-D", "-e", "-f", configPath], log: "\(dir)/\(name).log")
         let host = Host(namespace: ns, address: far.address,
-                        hostKeyPublic: try String(contentsOfFile: hostKey + ".pub", encoding: .utf8), sshd: sshd)
+                        hostKeyPublic: try String(contentsOfFile: hostKey + ".pub", encoding: .utf8), sshd: sshd,
+                        endpoint: far)
         hosts.append(host)
         try waitUntilListening(ns: ns, address: far.address)
         return host
@@ -104,6 +107,13 @@ final class SSHLab: @unchecked Sendable {
             usleep(50_000)
         }
         throw LabError("sshd in \(ns.name) did not start listening within 10 s; see \(dir)")
+    }
+
+    /// OpenSSH's own fingerprint of the host's key (`ssh-keygen -lf`), to compare messages against.
+    func fingerprint(_ host: Host) throws -> String {
+        let path = dir + "/fp-\(SSHLab.nextID()).pub"
+        try host.hostKeyPublic.write(toFile: path, atomically: true, encoding: .utf8)
+        return String(try Command.run(["ssh-keygen", "-l", "-f", path]).split(separator: " ")[1])
     }
 
     /// Records `host`'s key under `name` (default: its address) in the lab's known_hosts.
