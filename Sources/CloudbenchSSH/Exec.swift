@@ -68,9 +68,9 @@ extension SSHSession {
         // Keep the last bit of stderr even when streaming, to recognise sudo's complaints.
         var stderrTail = Data()
         var buffer = [UInt8](repeating: 0, count: 32 * 1024)
+        var lastHeard = ContinuousClock.now
         while true {
             var progressed = false
-            var sawAgain = false
             for (streamID, kind) in [(Int32(0), ExecStream.stdout), (Int32(1), ExecStream.stderr)] {
                 while true {
                     let n = buffer.withUnsafeMutableBytes {
@@ -86,15 +86,22 @@ extension SSHSession {
                         progressed = true
                         continue
                     }
-                    if n == Int(LIBSSH2_ERROR_EAGAIN) { sawAgain = true; break }
+                    if n == Int(LIBSSH2_ERROR_EAGAIN) { break }
                     if n < 0 { throw failure(Int32(n), during: "`\(command)`") }
                     break  // 0: nothing more on this stream for now
                 }
             }
-            if libssh2_channel_eof(channel.raw) != 0 && !progressed { break }
-            if !progressed {
-                if !sawAgain && libssh2_channel_eof(channel.raw) != 0 { break }
-                try waitSocket(deadline, onTimeout: timeout)
+            if progressed {
+                lastHeard = ContinuousClock.now
+                continue
+            }
+            if libssh2_channel_eof(channel.raw) != 0 { break }
+            if try waitSocket(deadline, onTimeout: timeout) { lastHeard = ContinuousClock.now }
+            // A live sshd answers every keepalive; one that stays silent through three is gone
+            // (powered off, or a firewall dropped the connection), however far the deadline.
+            if let limit = silenceLimit, ContinuousClock.now - lastHeard > .milliseconds(Int64(limit * 1000)) {
+                throw SSHError.connectionLost(host: host.description, during: "`\(command)`",
+                                              detail: "no answer to keepalives for \(Int(limit)) s")
             }
         }
         // The exit status arrives with (or just before) the close.

@@ -125,8 +125,10 @@ public final class SSHSession {
     }
 
     /// Waits until the socket is ready in the direction libssh2 is blocked on, sending
-    /// keepalives when due; throws `onTimeout()` at the deadline.
-    func waitSocket(_ deadline: Deadline, onTimeout: () -> SSHError) throws {
+    /// keepalives when due; throws `onTimeout()` at the deadline. Returns whether the host
+    /// sent something (the socket became readable).
+    @discardableResult
+    func waitSocket(_ deadline: Deadline, onTimeout: () -> SSHError) throws -> Bool {
         var waitMs = deadline.remainingMilliseconds
         if waitMs <= 0 { throw onTimeout() }
         if keepaliveEnabled {
@@ -144,6 +146,13 @@ public final class SSHSession {
         if n < 0 && errno != EINTR {
             throw SSHError.connectionLost(host: host.description, during: "waiting", detail: String(cString: strerror(errno)))
         }
+        return n > 0 && pfd.revents & Int16(POLLIN | POLLHUP | POLLERR) != 0
+    }
+
+    /// Seconds of silence after which a host that ignores keepalives counts as gone
+    /// (OpenSSH's ServerAliveInterval × ServerAliveCountMax 3); nil without keepalives.
+    var silenceLimit: Double? {
+        keepaliveEnabled ? Double(host.keepaliveInterval * 3) + 1 : nil
     }
 
     /// The session's last error as text, for messages.

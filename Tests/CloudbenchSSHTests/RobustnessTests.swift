@@ -34,7 +34,20 @@ extension SSHIntegrationTests {
         }
     }
 
-    @Test("a host that goes silent mid-command (link down) fails at the command deadline")
+    @Test("a quiet command on a healthy host outlives many keepalive intervals")
+    func keepalivesAnswered() throws {
+        try withLab { lab in
+            let h = try lab.addHost()
+            try lab.trust(h)
+            var config = lab.sshHost(h)
+            config.keepaliveInterval = 1
+            let session = try SSHSession(host: config, socketFactory: lab.socketFactory)
+            // Six silent seconds: without working keepalives the 4 s silence limit would trip.
+            #expect(try session.exec("sleep 6; echo done", deadline: 20).stdout == "done\n")
+        }
+    }
+
+    @Test("a host that goes silent mid-command (link down) fails after three unanswered keepalives")
     func hostGoesSilent() throws {
         try withLab { lab in
             let h = try lab.addHost()
@@ -44,9 +57,10 @@ extension SSHIntegrationTests {
             let session = try SSHSession(host: config, socketFactory: lab.socketFactory)
             let cutter = Thread { usleep(500_000); _ = try? h.namespace.run(["ip", "link", "set", h.endpoint.device, "down"]) }
             cutter.start()
-            let (error, seconds) = timed { #expect(throws: SSHError.self) { try session.exec("sleep 30", deadline: 3) } }
-            if case .commandTimedOut = error {} else { Issue.record("expected commandTimedOut, got \(String(describing: error))") }
-            #expect(seconds < 4.5, "took \(seconds) s")
+            let (error, seconds) = timed { #expect(throws: SSHError.self) { try session.exec("sleep 60", deadline: 30) } }
+            #expect(error == .connectionLost(host: config.description, during: "`sleep 60`", detail: "no answer to keepalives for 4 s"))
+            // 0.5 s until the cut, then 3 keepalive intervals of 1 s plus one second of grace.
+            #expect(seconds > 4 && seconds < 7, "took \(seconds) s")
         }
     }
 

@@ -109,6 +109,9 @@ extension SSHIntegrationTests {
             let error = #expect(throws: SSHError.self) { try SSHSession(host: host, socketFactory: lab.socketFactory) }
             #expect(error == .rsaUnsupported(host: host.description, source: key))
             #expect(error?.description.contains("ed25519") == true)
+            // And that really is the cause: sshd logged the SHA-1 signature it refused.
+            let log = try String(contentsOfFile: lab.dir + "/host0.log", encoding: .utf8)
+            #expect(log.contains("signature algorithm ssh-rsa not in PubkeyAcceptedAlgorithms"))
 
             // The same key offered by ssh-agent meets the same limit and the same advice.
             let socket = lab.dir + "/agent.sock"
