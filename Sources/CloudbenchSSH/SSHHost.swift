@@ -19,18 +19,22 @@ public struct SSHHost: Sendable, Hashable, CustomStringConvertible {
     /// Whether commands that need root are wrapped in `sudo -n`.
     public var sudo: Bool
     /// A bastion reached first; the connection to this host is tunnelled through it.
-    public var jump: Jump?
+    public var jump: SSHHost? {
+        get { jumpBox?.host }
+        set { jumpBox = newValue.map(Jump.init) }
+    }
+    private var jumpBox: Jump?
     /// Seconds allowed for TCP connect, and again for the SSH handshake and for authentication.
     public var connectTimeout: Double
     /// Seconds between SSH keepalives while waiting on a long command; 0 disables them.
     public var keepaliveInterval: Int
 
-    /// Box so that `SSHHost` can hold another `SSHHost` (value types cannot nest directly).
-    public final class Jump: Sendable, Hashable {
-        public let host: SSHHost
-        public init(_ host: SSHHost) { self.host = host }
-        public static func == (a: Jump, b: Jump) -> Bool { a.host == b.host }
-        public func hash(into h: inout Hasher) { h.combine(host) }
+    /// Box so that `SSHHost` can hold another `SSHHost` (a struct cannot contain itself).
+    private final class Jump: Sendable, Hashable {
+        let host: SSHHost
+        init(_ host: SSHHost) { self.host = host }
+        static func == (a: Jump, b: Jump) -> Bool { a.host == b.host }
+        func hash(into h: inout Hasher) { h.combine(host) }
     }
 
     public init(label: String, address: String, port: UInt16 = 22, user: String,
@@ -46,7 +50,7 @@ public struct SSHHost: Sendable, Hashable, CustomStringConvertible {
         self.agentSocket = agentSocket
         self.knownHosts = SSHHost.expandTilde(knownHosts)
         self.sudo = sudo
-        self.jump = jump.map(Jump.init)
+        self.jumpBox = jump.map(Jump.init)
         self.connectTimeout = connectTimeout
         self.keepaliveInterval = keepaliveInterval
     }
@@ -56,9 +60,6 @@ public struct SSHHost: Sendable, Hashable, CustomStringConvertible {
         let addr = address.contains(":") ? "[\(address)]" : address
         return label == address ? "\(addr):\(port)" : "\(label) (\(addr):\(port))"
     }
-
-    /// The jump host, unboxed.
-    public var jumpHost: SSHHost? { jump?.host }
 
     public static var defaultKnownHosts: String { expandTilde("~/.ssh/known_hosts") }
 

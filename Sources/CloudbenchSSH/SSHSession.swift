@@ -45,7 +45,7 @@ public final class SSHSession {
     /// through a direct-tcpip channel opened on the jump host.
     public convenience init(host: SSHHost, policy: HostKeyPolicy = .strict,
                             socketFactory: @escaping SocketFactory = TCPConnector.connect) throws {
-        if let jumpHost = host.jumpHost {
+        if let jumpHost = host.jump {
             let jump = try SSHSession(host: jumpHost, policy: policy, socketFactory: socketFactory)
             let tunnel = try JumpTunnel.open(through: jump, to: host)
             try self.init(host: host, policy: policy, fd: tunnel.sessionFD, tunnel: tunnel)

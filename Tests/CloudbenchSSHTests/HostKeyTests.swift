@@ -52,6 +52,20 @@ extension SSHIntegrationTests {
         }
     }
 
+    @Test("a host known only by its ECDSA key is asked for that key type first, as OpenSSH does")
+    func matchedByKeyType() throws {
+        try withLab { lab in
+            let h = try lab.addHost()
+            try lab.trust(h, ecdsa: true)
+            let session = try SSHSession(host: lab.sshHost(h), socketFactory: lab.socketFactory)
+            #expect(session.hostKeyStatus == .known)
+            let fp = try Command.run(["sh", "-c", "printf %s \(shellQuote(h.ecdsaKeyPublic)) | ssh-keygen -l -f -"])
+            #expect(fp.split(separator: " ")[1] == session.hostKeyFingerprint)
+            // The file still has only the ECDSA entry: nothing was added or changed.
+            #expect(try String(contentsOfFile: lab.knownHosts, encoding: .utf8).split(separator: "\n").count == 1)
+        }
+    }
+
     @Test("hashed entries and [host]:port entries match; unsupported lines do not hide later ones")
     func hashedAndPorts() throws {
         try withLab { lab in

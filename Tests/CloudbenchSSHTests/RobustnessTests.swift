@@ -101,7 +101,7 @@ extension SSHIntegrationTests {
             // The client really cannot reach the target by itself.
             #expect(throws: (any Error).self) { _ = try lab.client.connectTCP(host: target.address, port: 22, timeout: 1) }
             var host = lab.sshHost(target, label: "private-1")
-            host.jump = SSHHost.Jump(lab.sshHost(jump, label: "bastion"))
+            host.jump = lab.sshHost(jump, label: "bastion")
             let session = try SSHSession(host: host, socketFactory: lab.socketFactory)
             #expect(session.hostKeyStatus == .known)
             let addresses = try session.exec("ip -o -4 addr show", deadline: 10).stdout

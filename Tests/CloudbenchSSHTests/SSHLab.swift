@@ -14,6 +14,7 @@ final class SSHLab: @unchecked Sendable {
         /// The address the client (or the jump host) reaches it at.
         let address: String
         let hostKeyPublic: String
+        let ecdsaKeyPublic: String
         let sshd: Process
         /// The host's end of its link, to take the link down in tests.
         let endpoint: Endpoint
@@ -68,11 +69,14 @@ final class SSHLab: @unchecked Sendable {
         let name = "host\(hosts.count)"
         let hostKey = "\(dir)/\(name)_ed25519"
         try Command.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", hostKey])
+        let ecdsaKey = "\(dir)/\(name)_ecdsa"
+        try Command.run(["ssh-keygen", "-q", "-t", "ecdsa", "-b", "256", "-N", "", "-f", ecdsaKey])
         var config = """
         Port 22
         Port 2222
         ListenAddress 0.0.0.0
         HostKey \(hostKey)
+        HostKey \(ecdsaKey)
         AuthorizedKeysFile \(dir)/authorized_keys
         PermitRootLogin prohibit-password
         StrictModes no
@@ -89,7 +93,8 @@ final class SSHLab: @unchecked Sendable {
         try config.write(toFile: configPath, atomically: true, encoding: .utf8)
         let sshd = try spawnDaemon(in: ns, ["/usr/sbin/sshd", "-D", "-e", "-f", configPath], log: "\(dir)/\(name).log")
         let host = Host(namespace: ns, address: far.address,
-                        hostKeyPublic: try String(contentsOfFile: hostKey + ".pub", encoding: .utf8), sshd: sshd,
+                        hostKeyPublic: try String(contentsOfFile: hostKey + ".pub", encoding: .utf8),
+                        ecdsaKeyPublic: try String(contentsOfFile: ecdsaKey + ".pub", encoding: .utf8), sshd: sshd,
                         endpoint: far)
         hosts.append(host)
         try waitUntilListening(ns: ns, address: far.address)
@@ -117,8 +122,8 @@ final class SSHLab: @unchecked Sendable {
     }
 
     /// Records `host`'s key under `name` (default: its address) in the lab's known_hosts.
-    func trust(_ host: Host, as name: String? = nil) throws {
-        let fields = host.hostKeyPublic.split(separator: " ")
+    func trust(_ host: Host, as name: String? = nil, ecdsa: Bool = false) throws {
+        let fields = (ecdsa ? host.ecdsaKeyPublic : host.hostKeyPublic).split(separator: " ")
         let line = "\(name ?? host.address) \(fields[0]) \(fields[1])\n"
         let old = (try? String(contentsOfFile: knownHosts, encoding: .utf8)) ?? ""
         try (old + line).write(toFile: knownHosts, atomically: true, encoding: .utf8)
