@@ -13,7 +13,8 @@ extension SSHIntegrationTests {
             let h = try lab.addHost()
             try lab.trust(h)
             #expect(!lab.client.hasDefaultRoute())
-            let session = try SSHSession(host: lab.sshHost(h), socketFactory: lab.socketFactory)
+            let (session, seconds) = try timed { try SSHSession(host: lab.sshHost(h), socketFactory: lab.socketFactory) }
+            print("connect + handshake + host key + auth: \(String(format: "%.3f", seconds)) s")
             #expect(session.hostKeyStatus == .known)
             #expect(session.authUsed == .keyFile(lab.userKey))
             let r = try session.exec("echo out; echo err >&2; exit 3", deadline: 10)
