@@ -60,6 +60,18 @@ extension SSHSession {
         let timeout = { SSHError.commandTimedOut(host: self.host.description, command: command, seconds: seconds) }
         let line = remoteCommand(command, asRoot: asRoot)
         let channel = try SSHChannel.openSession(self, deadline: deadline, during: "`\(command)`", onTimeout: timeout)
+        do {
+            return try run(on: channel, command: command, line: line, asRoot: asRoot, deadline: deadline,
+                           timeout: timeout, onOutput: onOutput)
+        } catch {
+            // The caller hears of the failure now, not after a close handshake with a dead host.
+            channel.abandoned = true
+            throw error
+        }
+    }
+
+    private func run(on channel: SSHChannel, command: String, line: String, asRoot: Bool, deadline: Deadline,
+                     timeout: () -> SSHError, onOutput: (ExecStream, Data) -> Void) throws -> (status: Int32, signal: String?) {
         let started = try retry(deadline, onTimeout: timeout) {
             libssh2_channel_process_startup(channel.raw, "exec", 4, line, UInt32(line.utf8.count))
         }

@@ -21,7 +21,15 @@ final class SSHChannel {
         return SSHChannel(session: session, raw: ptr)
     }
 
+    /// Set when the channel is given up on (deadline passed, connection lost): deinit then
+    /// does not wait for the host to confirm the close; `libssh2_session_free` finishes it.
+    var abandoned = false
+
     deinit {
+        if abandoned {
+            _ = libssh2_channel_free(raw)
+            return
+        }
         // libssh2 sends a close if needed; on a dead connection that fails fast, and on a slow
         // one we give it one second rather than hold the caller.
         let deadline = Deadline(seconds: 1)

@@ -95,8 +95,12 @@ extension SSHSession {
                         remotePath, "rename")
             return .uploaded
         } catch {
-            // Best effort: do not leave half a binary behind (the connection may be gone).
-            _ = try? exec("rm -f -- \(shellQuote(temporary))", deadline: 5)
+            // Do not leave half a binary behind, unless the host is gone or silent: then the
+            // caller hears at once, and the next upload overwrites nothing but its own temp name.
+            switch error {
+            case SSHError.connectionLost, SSHError.operationTimedOut, SSHError.commandTimedOut: break
+            default: _ = try? exec("rm -f -- \(shellQuote(temporary))", deadline: 5)
+            }
             throw error
         }
     }
