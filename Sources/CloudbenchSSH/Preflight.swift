@@ -47,7 +47,7 @@ public func preflight(_ targets: [PreflightTarget], policy: HostKeyPolicy = .str
     await withTaskGroup(of: (Int, PreflightRow).self) { group in
         for (index, target) in targets.enumerated() {
             group.addTask {
-                let row = await onOwnThread {
+                let row = await onSSHThread {
                     Preflight.check(target, policy: policy, socketFactory: socketFactory, commandDeadline: commandDeadline)
                 }
                 return (index, row)
@@ -56,14 +56,6 @@ public func preflight(_ targets: [PreflightTarget], policy: HostKeyPolicy = .str
         var rows = [PreflightRow?](repeating: nil, count: targets.count)
         for await (index, row) in group { rows[index] = row }
         return rows.compactMap { $0 }
-    }
-}
-
-/// Runs blocking work on a fresh thread so it never ties up Swift's small cooperative pool.
-func onOwnThread<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
-    await withCheckedContinuation { continuation in
-        let thread = Thread { continuation.resume(returning: work()) }
-        thread.start()
     }
 }
 

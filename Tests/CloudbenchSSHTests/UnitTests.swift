@@ -77,6 +77,15 @@ struct SSHHelperTests {
         """)
     }
 
+    @Test("blocking work runs on its own thread and hands back its result or error")
+    func sshThread() async throws {
+        let answer = try await onSSHThread { () throws -> Int in usleep(10_000); return 42 }
+        #expect(answer == 42)
+        await #expect(throws: SSHError.sudoMissing(host: "x")) {
+            try await onSSHThread { () throws -> Int in throw SSHError.sudoMissing(host: "x") }
+        }
+    }
+
     @Test("hosts are named by label and address in every message")
     func naming() {
         let h = SSHHost(label: "web-1", address: "10.0.0.4", user: "ubuntu", identity: "~/.ssh/id_ed25519")
