@@ -22,7 +22,9 @@ let package = Package(
 
         // libssh2 and the safe wrapper over it.
         .systemLibrary(name: "CSSH2", pkgConfig: "libssh2", providers: [.apt(["libssh2-1-dev"])]),
-        .target(name: "CloudbenchSSH", dependencies: ["CSSH2", "CloudbenchCore"]),
+        // libcrypto for SHA-256 (upload checks, fingerprints) and HMAC-SHA1 (hashed known_hosts).
+        .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+        .target(name: "CloudbenchSSH", dependencies: ["CSSH2", "COpenSSL"]),
 
         // libcurl, a C shim for its variadic calls, and the price fetchers.
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),

@@ -1,0 +1,6 @@
+#ifndef CLOUDBENCH_COPENSSL_SHIM_H
+#define CLOUDBENCH_COPENSSL_SHIM_H
+// Only libcrypto's digests: SHA-256 for uploads and fingerprints, HMAC-SHA1 for hashed known_hosts.
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#endif

@@ -1,0 +1,55 @@
+import COpenSSL
+import Foundation
+
+/// SHA-256 and HMAC-SHA1 from libcrypto, the only digests SSH bookkeeping needs.
+enum Digest {
+    static func sha256(_ data: Data) -> Data {
+        var out = [UInt8](repeating: 0, count: 32)
+        var len: UInt32 = 0
+        data.withUnsafeBytes { buf in
+            _ = EVP_Digest(buf.baseAddress, buf.count, &out, &len, EVP_sha256(), nil)
+        }
+        return Data(out)
+    }
+
+    /// SHA-256 of a file as lowercase hex, read in 1 MiB pieces so large files need no memory.
+    static func sha256Hex(ofFile path: String) throws -> String {
+        guard let handle = FileHandle(forReadingAtPath: path) else {
+            throw CocoaError(.fileReadNoSuchFile)
+        }
+        defer { try? handle.close() }
+        guard let ctx = EVP_MD_CTX_new() else { throw CocoaError(.fileReadUnknown) }
+        defer { EVP_MD_CTX_free(ctx) }
+        EVP_DigestInit_ex(ctx, EVP_sha256(), nil)
+        while true {
+            let chunk = try handle.read(upToCount: 1 << 20) ?? Data()
+            if chunk.isEmpty { break }
+            chunk.withUnsafeBytes { _ = EVP_DigestUpdate(ctx, $0.baseAddress, $0.count) }
+        }
+        var out = [UInt8](repeating: 0, count: 32)
+        var len: UInt32 = 0
+        EVP_DigestFinal_ex(ctx, &out, &len)
+        return hex(Data(out))
+    }
+
+    static func hmacSHA1(key: Data, message: Data) -> Data {
+        var out = [UInt8](repeating: 0, count: 20)
+        var len: UInt32 = 0
+        key.withUnsafeBytes { k in
+            message.withUnsafeBytes { m in
+                _ = HMAC(EVP_sha1(), k.baseAddress, Int32(k.count),
+                         m.baseAddress?.assumingMemoryBound(to: UInt8.self), m.count, &out, &len)
+            }
+        }
+        return Data(out)
+    }
+
+    static func hex(_ data: Data) -> String {
+        data.map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// OpenSSH's fingerprint format: `SHA256:` and unpadded base64 of the key blob's digest.
+    static func fingerprint(_ keyBlob: Data) -> String {
+        "SHA256:" + sha256(keyBlob).base64EncodedString().replacingOccurrences(of: "=", with: "")
+    }
+}

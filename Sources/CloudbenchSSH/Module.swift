@@ -1,1 +1,0 @@
-// CloudbenchSSH: built by its own issue; see docs/ARCHITECTURE.md.

@@ -1,0 +1,223 @@
+import CloudbenchSSH
+import Foundation
+import NetNS
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Hosts for SSH tests: network namespaces running real OpenSSH `sshd`, reached from a client
+/// namespace that has no default route. Everything it makes is removed by `tearDown()`.
+final class SSHLab: @unchecked Sendable {
+    /// One namespace with its own sshd and host key.
+    struct Host {
+        let namespace: Namespace
+        /// The address the client (or the jump host) reaches it at.
+        let address: String
+        let hostKeyPublic: String
+        let ecdsaKeyPublic: String
+        let sshd: Process
+        /// The host's end of its link, to take the link down in tests.
+        let endpoint: Endpoint
+    }
+
+    let dir: String
+    let client: Namespace
+    private(set) var namespaces: [Namespace] = []
+    private(set) var processes: [Process] = []
+    private(set) var hosts: [Host] = []
+    let userKey: String
+    let knownHosts: String
+
+    /// The socket factory a session uses to connect from inside the client namespace.
+    var socketFactory: SocketFactory {
+        let client = self.client
+        return { host, port, timeout in try client.connectTCP(host: host, port: port, timeout: timeout) }
+    }
+
+    init() throws {
+        dir = NSTemporaryDirectory() + "cbssh-\(getpid())-\(SSHLab.nextID())"
+        try FileManager.default.createDirectory(atPath: dir + "/bin", withIntermediateDirectories: true)
+        client = try Namespace.create(prefix: "cbssh")
+        namespaces.append(client)
+        userKey = dir + "/id_ed25519"
+        knownHosts = dir + "/known_hosts"
+        do {
+            try Command.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "cloudbench-test", "-f", userKey])
+            try authorize(publicKey: userKey + ".pub")
+            // sshd refuses to start without its privilege-separation directory.
+            try FileManager.default.createDirectory(atPath: "/run/sshd", withIntermediateDirectories: true)
+        } catch {
+            tearDown()
+            throw error
+        }
+    }
+
+    /// Adds a public key file to the authorized_keys every lab sshd uses.
+    func authorize(publicKey: String) throws {
+        let line = try String(contentsOfFile: publicKey, encoding: .utf8)
+        let path = dir + "/authorized_keys"
+        let old = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
+        try (old + line).write(toFile: path, atomically: true, encoding: .utf8)
+    }
+
+    /// A new namespace joined to `from` by a veth on a fresh /24, running sshd on ports 22 and 2222.
+    @discardableResult
+    func addHost(linkedTo from: Namespace? = nil, environmentPath: String? = nil) throws -> Host {
+        let ns = try Namespace.create(prefix: "cbssh")
+        namespaces.append(ns)
+        let (_, far) = try Link.veth(from ?? client, ns, subnet: "10.231.\(SSHLab.nextSubnet())")
+        let name = "host\(hosts.count)"
+        let hostKey = "\(dir)/\(name)_ed25519"
+        try Command.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", hostKey])
+        let ecdsaKey = "\(dir)/\(name)_ecdsa"
+        try Command.run(["ssh-keygen", "-q", "-t", "ecdsa", "-b", "256", "-N", "", "-f", ecdsaKey])
+        var config = """
+        Port 22
+        Port 2222
+        ListenAddress 0.0.0.0
+        HostKey \(hostKey)
+        HostKey \(ecdsaKey)
+        AuthorizedKeysFile \(dir)/authorized_keys
+        PermitRootLogin prohibit-password
+        StrictModes no
+        UsePAM no
+        PasswordAuthentication no
+        KbdInteractiveAuthentication no
+        PidFile \(dir)/\(name).pid
+        Subsystem sftp /usr/lib/openssh/sftp-server
+        LogLevel VERBOSE
+
+        """
+        if let environmentPath { config += "SetEnv PATH=\(environmentPath)\n" }
+        let configPath = "\(dir)/\(name)_sshd_config"
+        try config.write(toFile: configPath, atomically: true, encoding: .utf8)
+        let sshd = try spawnDaemon(in: ns, ["/usr/sbin/sshd", "-D", "-e", "-f", configPath], log: "\(dir)/\(name).log")
+        let host = Host(namespace: ns, address: far.address,
+                        hostKeyPublic: try String(contentsOfFile: hostKey + ".pub", encoding: .utf8),
+                        ecdsaKeyPublic: try String(contentsOfFile: ecdsaKey + ".pub", encoding: .utf8), sshd: sshd,
+                        endpoint: far)
+        hosts.append(host)
+        try waitUntilListening(ns: ns, address: far.address)
+        return host
+    }
+
+    /// Polls from inside the host's own namespace until sshd accepts connections.
+    private func waitUntilListening(ns: Namespace, address: String) throws {
+        let deadline = Date().addingTimeInterval(10)
+        while Date() < deadline {
+            if let fd = try? ns.connectTCP(host: address, port: 22, timeout: 0.5) {
+                close(fd)
+                return
+            }
+            usleep(50_000)
+        }
+        throw LabError("sshd in \(ns.name) did not start listening within 10 s; see \(dir)")
+    }
+
+    /// OpenSSH's own fingerprint of the host's key (`ssh-keygen -lf`), to compare messages against.
+    func fingerprint(_ host: Host) throws -> String {
+        let path = dir + "/fp-\(SSHLab.nextID()).pub"
+        try host.hostKeyPublic.write(toFile: path, atomically: true, encoding: .utf8)
+        return String(try Command.run(["ssh-keygen", "-l", "-f", path]).split(separator: " ")[1])
+    }
+
+    /// Records `host`'s key under `name` (default: its address) in the lab's known_hosts.
+    func trust(_ host: Host, as name: String? = nil, ecdsa: Bool = false) throws {
+        let fields = (ecdsa ? host.ecdsaKeyPublic : host.hostKeyPublic).split(separator: " ")
+        let line = "\(name ?? host.address) \(fields[0]) \(fields[1])\n"
+        let old = (try? String(contentsOfFile: knownHosts, encoding: .utf8)) ?? ""
+        try (old + line).write(toFile: knownHosts, atomically: true, encoding: .utf8)
+    }
+
+    /// An `SSHHost` for `host` as root with the lab's key and known_hosts.
+    func sshHost(_ host: Host, label: String = "web-1", port: UInt16 = 22, identity: String? = nil,
+                 useAgent: String? = nil, timeout: Double = 5) -> SSHHost {
+        SSHHost(label: label, address: host.address, port: port, user: "root",
+                identity: useAgent == nil ? (identity ?? userKey) : nil, agentSocket: useAgent,
+                knownHosts: knownHosts, connectTimeout: timeout)
+    }
+
+    /// Starts a long-running program in `ns`, owned by the lab (killed on teardown).
+    ///
+    /// Daemons like sshd and ssh-agent close every inherited descriptor at startup. Foundation's
+    /// Process takes that for the child's exit and blocks its monitor thread in waitpid, after
+    /// which no other Process in this test run is ever seen to finish. A `sh` parent that keeps
+    /// its descriptors (and does not exec the last command, thanks to `; exit`) avoids it.
+    func spawnDaemon(in ns: Namespace, _ argv: [String], log: String,
+                     environment: [String: String]? = nil) throws -> Process {
+        _ = FileManager.default.createFile(atPath: log, contents: nil)
+        let handle = FileHandle(forWritingAtPath: log)
+        let line = argv.map(shellQuote).joined(separator: " ") + "; exit $?"
+        let process = try ns.spawn(["/bin/sh", "-c", line], stdout: handle, stderr: handle, environment: environment)
+        processes.append(process)
+        return process
+    }
+
+    /// Kills sshd and every process it forked (per-connection children) with SIGKILL.
+    func killSSHD(_ host: Host) {
+        let pids = [host.sshd.processIdentifier] + descendants(of: host.sshd.processIdentifier)
+        for pid in pids.reversed() { kill(pid, SIGKILL) }
+    }
+
+    /// Stops every process the lab started (sshd children included), removes its namespaces and files.
+    func tearDown() {
+        for process in processes {
+            let pid = process.processIdentifier
+            for child in descendants(of: pid).reversed() { kill(child, SIGKILL) }
+            if process.isRunning { kill(pid, SIGKILL) }
+            process.waitUntilExit()
+        }
+        processes.removeAll()
+        for ns in namespaces.reversed() { ns.delete() }
+        namespaces.removeAll()
+        try? FileManager.default.removeItem(atPath: dir)
+    }
+
+    private static let lock = NSLock()
+    nonisolated(unsafe) private static var counter = 0
+    nonisolated(unsafe) private static var subnet = 49
+    static func nextID() -> Int { lock.lock(); defer { lock.unlock() }; counter += 1; return counter }
+    /// Third octets 50…89, the range this suite owns.
+    static func nextSubnet() -> Int {
+        lock.lock(); defer { lock.unlock() }
+        subnet = subnet >= 89 ? 50 : subnet + 1
+        return subnet
+    }
+}
+
+struct LabError: Error, CustomStringConvertible {
+    let description: String
+    init(_ d: String) { description = d }
+}
+
+/// Child processes of `pid`, recursively, found through /proc.
+func descendants(of pid: Int32) -> [Int32] {
+    var parents: [Int32: [Int32]] = [:]
+    let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+    for entry in entries {
+        guard let p = Int32(entry), let stat = try? String(contentsOfFile: "/proc/\(entry)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { continue }
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        if fields.count > 1, let ppid = Int32(fields[1]) { parents[ppid, default: []].append(p) }
+    }
+    var out: [Int32] = []
+    var queue = [pid]
+    while let next = queue.popLast() {
+        for child in parents[next] ?? [] { out.append(child); queue.append(child) }
+    }
+    return out
+}
+
+/// Runs `body` with a fresh lab and always tears it down.
+func withLab<T>(_ body: (SSHLab) throws -> T) throws -> T {
+    let lab = try SSHLab()
+    defer { lab.tearDown() }
+    return try body(lab)
+}
+
+/// Seconds `body` took.
+func timed<T>(_ body: () throws -> T) rethrows -> (T, Double) {
+    let start = Date()
+    let value = try body()
+    return (value, Date().timeIntervalSince(start))
+}
