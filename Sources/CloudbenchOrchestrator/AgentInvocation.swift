@@ -1,4 +1,5 @@
 import CloudbenchCore
+import CloudbenchSSH
 
 /// The agent's command lines for one cell (the contract in docs/agent.md).
 ///
@@ -30,7 +31,8 @@ public struct AgentInvocation: Sendable {
             + "kill -0 $(cat \(pidFile)) 2>/dev/null || break; sleep 0.05; done; cat \(logFile) >&2; exit 1"
     }
 
-    /// Runs the client in the foreground; its JSON is the cell's measurement.
+    /// Runs the client in the foreground; its JSON is the cell's measurement. Its pid file lets
+    /// an interrupt (or the next run's cleanup) stop it from another connection.
     public func runClient(address: String, port: Int, test: TestKind, run: RunSettings) -> String {
         var args = ["run", "--server", hostPort(address, port), "--test", test.rawValue, "--json"]
         switch test {
@@ -44,8 +46,12 @@ public struct AgentInvocation: Sendable {
         case .http:
             args += ["--size", "\(run.httpSize)", "--count", "\(run.httpCount)"]
         }
-        return "CLOUDBENCH_AGENT_TOKEN=\(token) \(agent) " + args.map(shellQuote).joined(separator: " ")
+        return "mkdir -p \(runDirectory) && echo $$ > \(runDirectory)/client-\(cellTag).pid && "
+            + "CLOUDBENCH_AGENT_TOKEN=\(token) exec \(agent) " + args.map(shellQuote).joined(separator: " ")
     }
+
+    /// Removes the client's pid file once it has ended.
+    public func clientDone() -> String { "rm -f \(runDirectory)/client-\(cellTag).pid" }
 
     /// Stops the server if it still runs (it exits by itself after one test), and removes its files.
     /// Prints the server's log first, for the record of a failed cell.

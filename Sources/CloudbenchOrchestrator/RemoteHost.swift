@@ -1,4 +1,5 @@
 import CloudbenchCore
+import CloudbenchSSH
 
 /// What a command run on a host printed, and how it ended.
 public struct RemoteOutput: Sendable {
@@ -88,10 +89,4 @@ public final class RemoteHost: Sendable {
         guard out.status == 0 else { throw RemoteError.failed(host: label, what: what, output: out) }
         return out
     }
-}
-
-/// Single-quotes a word for a POSIX shell.
-public func shellQuote(_ s: String) -> String {
-    if !s.isEmpty, s.allSatisfy({ $0.isLetter || $0.isNumber || "-_./:=@%+,".contains($0) }) { return s }
-    return "'" + s.replacingOccurrences(of: "'", with: "'\\''") + "'"
 }

@@ -10,6 +10,7 @@ struct Cloudbench: AsyncParsableCommand {
         subcommands: [
             ValidateCommand.self,
             PlanCommand.self,
+            PreflightCommand.self,
             LabCommand.self,
         ]
     )

@@ -79,6 +79,10 @@ public struct Instance: Hashable, Sendable {
 
     /// `address:port`, the identity of the machine for scheduling.
     public var endpoint: String { "\(address):\(ssh.port)" }
+
+    /// A host named under `.invalid` (RFC 2606) stands for a machine that is not to be reached,
+    /// e.g. in an inventory describing a published study; cloudbench never connects to one.
+    public var isPlaceholder: Bool { address.hasSuffix(".invalid") }
 }
 
 /// Two instances of one type measured against each other.

@@ -1,0 +1,77 @@
+import CloudbenchCore
+import CloudbenchSSH
+import Foundation
+
+/// Connects to inventory hosts over SSH (libssh2), verifying host keys.
+public struct SSHConnector: HostConnector {
+    public var policy: HostKeyPolicy
+    public var socketFactory: SocketFactory
+
+    public init(policy: HostKeyPolicy, socketFactory: @escaping SocketFactory = TCPConnector.connect) {
+        self.policy = policy
+        self.socketFactory = socketFactory
+    }
+
+    public func connect(_ host: Instance, label: String) async throws -> RemoteShell {
+        let target = SSHTargets.sshHost(host)
+        let policy = self.policy, factory = socketFactory
+        let session = try await onSSHThread { SessionBox(try SSHSession(host: target, policy: policy, socketFactory: factory)) }
+        return SSHShell(label: label, session: session)
+    }
+}
+
+/// Carries a session between threads; only one thread uses it at a time (`SSHShell`'s lock).
+final class SessionBox: @unchecked Sendable {
+    let session: SSHSession
+    init(_ s: SSHSession) { session = s }
+}
+
+/// A `RemoteShell` over one SSH session. Calls are serialised: libssh2 sessions are not
+/// for concurrent use. Each blocking call runs on a thread of its own (`onSSHThread`).
+final class SSHShell: RemoteShell, @unchecked Sendable {
+    let label: String
+    private let box: SessionBox
+    private let lock = NSLock()
+
+    init(label: String, session: SessionBox) {
+        self.label = label
+        self.box = session
+    }
+
+    func run(_ command: String, timeout: Double) async throws -> RemoteOutput {
+        let box = self.box, lock = self.lock, label = self.label
+        do {
+            return try await onSSHThread {
+                lock.lock()
+                defer { lock.unlock() }
+                let r = try box.session.exec(command, deadline: timeout)
+                return RemoteOutput(stdout: r.stdout, stderr: r.stderr, status: r.exitSignal == nil ? r.exitStatus : 128)
+            }
+        } catch let e as SSHError {
+            throw Self.remoteError(e, label: label)
+        }
+    }
+
+    func upload(localPath: String, remotePath: String, mode: Int32) async throws -> Bool {
+        let box = self.box, lock = self.lock, label = self.label
+        do {
+            return try await onSSHThread {
+                lock.lock()
+                defer { lock.unlock() }
+                return try box.session.upload(localPath: localPath, remotePath: remotePath, mode: mode) != .skippedSameHash
+            }
+        } catch let e as SSHError {
+            throw Self.remoteError(e, label: label)
+        }
+    }
+
+    /// A lost connection means a lost host; a command past its deadline is the cell's problem.
+    static func remoteError(_ e: SSHError, label: String) -> Error {
+        switch e {
+        case .commandTimedOut(_, let command, let seconds): return RemoteError.timedOut(host: label, command: String(command.prefix(60)), seconds: seconds)
+        case .connectionLost, .operationTimedOut, .connectFailed, .connectTimedOut, .handshakeTimedOut, .handshakeFailed:
+            return RemoteError.unreachable(host: label, reason: "\(e)")
+        default: return e
+        }
+    }
+}

@@ -1,0 +1,40 @@
+import ArgumentParser
+import CloudbenchCore
+import CloudbenchOrchestrator
+import CloudbenchSSH
+
+/// `cloudbench preflight INVENTORY`: is every host reachable, known and able to run the agent?
+struct PreflightCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "preflight",
+        abstract: "Connect to every host in parallel and show whether each is ready for a run.",
+        discussion: "Exits 0 only if every host is ready. Host keys are verified against the inventory's known_hosts.")
+
+    @OptionGroup var catalogOptions: CatalogOptions
+
+    @Argument(help: "Inventory file (YAML, schema 1).")
+    var inventory: String
+
+    @Flag(help: "Record the key of a host not yet in known_hosts (like StrictHostKeyChecking=accept-new); a changed key is still refused.")
+    var acceptNewHostKeys = false
+
+    func run() async throws {
+        try await InputFailure.run {
+            let inv = try InventoryLoader(catalog: try catalogOptions.load()).load(path: inventory)
+            if let placeholder = inv.hosts.first(where: \.isPlaceholder) {
+                throw PlaceholderInventory(address: placeholder.address)
+            }
+            let rows = await preflight(SSHTargets.preflightTargets(inv), policy: acceptNewHostKeys ? .acceptNew : .strict)
+            print(PreflightTable.render(rows), terminator: "")
+            if !rows.allSatisfy(\.ready) { throw ExitCode(1) }
+        }
+    }
+}
+
+/// An inventory that describes measurements made elsewhere (hosts named `*.invalid`).
+struct PlaceholderInventory: Error, CustomStringConvertible {
+    var address: String
+    var description: String {
+        "host \(address) is a placeholder (.invalid): this inventory describes measurements made elsewhere; use it with `cloudbench report`, not to connect"
+    }
+}
