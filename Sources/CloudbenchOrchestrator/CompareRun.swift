@@ -61,7 +61,7 @@ public struct CompareRun: Sendable {
         self.options = options
     }
 
-    public func label(_ h: Instance) -> String { "\(h.address)" + (h.ssh.port == 22 ? "" : ":\(h.ssh.port)") }
+    public func label(_ h: Instance) -> String { SSHTargets.label(h) }
 
     public func run(state: RunState, progress: ProgressSink) async throws -> CompareSummary {
         let runID = options.resumeRunID ?? makeRunID(name: inventory.name)
@@ -124,6 +124,21 @@ public struct CompareRun: Sendable {
         let records = try RunRecords(path: resultsPath)
         let skippedBox = SkippedCells()
         let scheduler = RunScheduler(parallel: options.parallel)
+        // On an interrupt, stop what runs now: a second connection to each host kills cloudbench's
+        // processes there (by their pid files), so the blocked commands of running cells return.
+        let hostsToStop = Array(connected.values)
+        let interrupter = Task {
+            while !(await state.stopping) {
+                try? await Task.sleep(nanoseconds: 100_000_000)
+                if Task.isCancelled { return }
+            }
+            await withTaskGroup(of: Void.self) { group in
+                for host in hostsToStop {
+                    group.addTask { await self.stopRemoteProcesses(on: host) }
+                }
+            }
+        }
+        defer { interrupter.cancel() }
         await scheduler.run(works, state: state, onStart: { job in await progress.started(job) }, onOutcome: { job, outcome in
             if let r = outcome.record {
                 do { try await records.append(r) } catch {
@@ -148,6 +163,14 @@ public struct CompareRun: Sendable {
         return CompareSummary(runID: runID, resultsPath: resultsPath, records: await records.written, earlierRecords: resume.records,
                               skipped: await skippedBox.items, hostProblems: problems, pairsNotRun: notRun,
                               leftovers: leftovers, interrupted: await state.stopping)
+    }
+
+    /// Kills the agents cloudbench runs on `host` and removes its interfaces, over a new connection.
+    func stopRemoteProcesses(on host: RemoteHost) async {
+        guard let h = inventory.hosts.first(where: { label($0) == host.label }),
+              let shell = try? await connector.connect(h, label: host.label) else { return }
+        let fresh = RemoteHost(shell: shell, facts: host.facts, sudoAllowed: host.sudoAllowed, agentSHA: host.agentSHA)
+        _ = try? await fresh.run(host.layout.cleanupScript, timeout: 20, privileged: host.hasRoot)
     }
 
     /// Connects, learns the host's facts, deploys the agent and removes what an earlier run left.

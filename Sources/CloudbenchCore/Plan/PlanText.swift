@@ -44,7 +44,7 @@ public enum PlanText {
     }
 
     /// Left-aligned columns separated by two spaces.
-    static func table(_ rows: [[String]]) -> String {
+    public static func table(_ rows: [[String]]) -> String {
         var widths = [Int](repeating: 0, count: rows.map(\.count).max() ?? 0)
         for r in rows { for (i, c) in r.enumerated() { widths[i] = max(widths[i], c.count) } }
         return rows.map { r in

@@ -1,0 +1,88 @@
+import ArgumentParser
+import CloudbenchCore
+import CloudbenchOrchestrator
+import CloudbenchReport
+import Foundation
+
+/// `cloudbench compare INVENTORY`: the main job, from preflight to the published tables.
+struct CompareCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "compare",
+        abstract: "Measure every pair on every path, keep every result, and write the comparison report.",
+        discussion: """
+            Validates the inventory, checks every host over SSH, deploys the agent, runs the matrix \
+            (pairs × paths × tests × repetitions) and appends each result to RESULTS-DIR/RUN_ID.jsonl \
+            as soon as it is measured. Ctrl-C stops the run, cleans up the hosts and keeps every \
+            finished result; --resume RUN_ID runs only what is missing. Exits 0 when every cell \
+            succeeded, 1 when any failed, 2 for bad input, 130 when interrupted.
+            """)
+
+    @OptionGroup var catalogOptions: CatalogOptions
+
+    @Argument(help: "Inventory file (YAML, schema 1).")
+    var inventory: String
+
+    @Option(name: .customLong("results-dir"), help: "Where result files go.")
+    var resultsDirectory = "results"
+
+    @Option(help: "Report file (default: reports/NAME.md); an SVG chart is written beside it.")
+    var report: String?
+
+    @Option(help: "Pairs that share no host run side by side, up to this many.")
+    var parallel = 4
+
+    @Option(help: "Run only the cells of this earlier run that have no ok record.")
+    var resume: String?
+
+    @Flag(help: "Record the key of a host not yet in known_hosts (like StrictHostKeyChecking=accept-new).")
+    var acceptNewHostKeys = false
+
+    @Option(help: "Shuffle the cells within each round with this seed.")
+    var seed: UInt64?
+
+    @Flag(help: "Print only failures and the final table.")
+    var quiet = false
+
+    @Option(name: .customLong("merge"), help: "Earlier result files or folders to merge into the report.")
+    var merge: [String] = []
+
+    func validate() throws {
+        guard parallel >= 1 else { throw ValidationError("--parallel must be at least 1") }
+    }
+
+    func run() async throws {
+        let status: Int32 = try await InputFailure.run {
+            let catalog = try catalogOptions.load()
+            let inv = try InventoryLoader(catalog: catalog).load(path: inventory)
+            if let placeholder = inv.hosts.first(where: \.isPlaceholder) {
+                throw PlaceholderInventory(address: placeholder.address)
+            }
+            var options = CompareOptions()
+            options.resultsDirectory = resultsDirectory
+            options.parallel = parallel
+            options.resumeRunID = resume
+            options.seed = seed
+            let run = CompareRun(inventory: inv, catalog: catalog,
+                                 connector: SSHConnector(policy: acceptNewHostKeys ? .acceptNew : .strict),
+                                 agents: try AgentLocator.binaries(inventory: inv), options: options)
+            let total = Plan(inventory: inv, seed: seed).cellCount
+            let progress: ProgressSink = isatty(STDERR_FILENO) == 1 && !quiet
+                ? TerminalProgress(totalCells: total) : LogProgress(totalCells: total, quiet: quiet)
+            let state = RunState()
+            let signals = SignalWatcher { Task { await state.stop(); await progress.message("stopping: cleaning up the hosts…") } }
+            defer { signals.cancel() }
+            let summary = try await run.run(state: state, progress: progress)
+
+            let all = summary.earlierRecords + summary.records
+            let reportPath = report ?? "reports/\(inv.name).md"
+            if !all.isEmpty {
+                try CompareReport.write(records: all, merge: merge, inventory: inv, catalog: catalog, to: reportPath)
+                print("report: \(reportPath)")
+            }
+            print(CompareStatus.render(summary, plan: Plan(inventory: inv, seed: seed)), terminator: "")
+            if summary.interrupted { return 130 }
+            return summary.failedCount > 0 || !summary.hostProblems.isEmpty ? 1 : 0
+        }
+        if status != 0 { throw ExitCode(status) }
+    }
+}
