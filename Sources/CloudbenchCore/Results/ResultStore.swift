@@ -38,29 +38,43 @@ public enum ResultStore {
         }
         var seen: Set<String> = []
         var out = Loaded(records: [], warnings: [], duplicates: 0)
-        let decoder = JSONDecoder()
         for file in files {
             guard let data = fm.contents(atPath: file) else { throw FileError(file, "cannot read the file") }
-            let endsWithNewline = data.last == UInt8(ascii: "\n")
-            let lines = data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
-            for (i, line) in lines.enumerated() where !line.allSatisfy({ $0 == 32 || $0 == 9 || $0 == 13 }) {
-                do {
-                    let record = try decoder.decode(ResultRecord.self, from: Data(line))
-                    guard record.schema.hasPrefix("cloudbench-result/") else {
-                        out.warnings.append(Warning(file: file, line: i + 1, message: "skipped: unknown schema '\(record.schema)'"))
-                        continue
-                    }
-                    if seen.insert(record.id).inserted { out.records.append(record) } else { out.duplicates += 1 }
-                } catch {
-                    let isLast = i == lines.count - 1 || (i == lines.count - 2 && lines.last!.isEmpty)
-                    let truncated = isLast && !endsWithNewline
-                    out.warnings.append(Warning(file: file, line: i + 1, message: truncated
-                        ? "skipped a truncated last line (the run was interrupted while writing it)"
-                        : "skipped a line that is not a result record: \(Self.reason(error))"))
-                }
-            }
+            merge(data, file: file, seen: &seen, into: &out)
         }
         return out
+    }
+
+    /// Parses JSONL already in memory (e.g. `bench-report`'s synthetic records), with the
+    /// same rules as `load(paths:)`; `name` stands for the file in warnings.
+    public static func load(data: Data, name: String) -> Loaded {
+        var seen: Set<String> = []
+        var out = Loaded(records: [], warnings: [], duplicates: 0)
+        merge(data, file: name, seen: &seen, into: &out)
+        return out
+    }
+
+    /// Adds one file's records to `out`, skipping ids in `seen`.
+    static func merge(_ data: Data, file: String, seen: inout Set<String>, into out: inout Loaded) {
+        let decoder = JSONDecoder()
+        let endsWithNewline = data.last == UInt8(ascii: "\n")
+        let lines = data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
+        for (i, line) in lines.enumerated() where !line.allSatisfy({ $0 == 32 || $0 == 9 || $0 == 13 }) {
+            do {
+                let record = try decoder.decode(ResultRecord.self, from: Data(line))
+                guard record.schema.hasPrefix("cloudbench-result/") else {
+                    out.warnings.append(Warning(file: file, line: i + 1, message: "skipped: unknown schema '\(record.schema)'"))
+                    continue
+                }
+                if seen.insert(record.id).inserted { out.records.append(record) } else { out.duplicates += 1 }
+            } catch {
+                let isLast = i == lines.count - 1 || (i == lines.count - 2 && lines.last!.isEmpty)
+                let truncated = isLast && !endsWithNewline
+                out.warnings.append(Warning(file: file, line: i + 1, message: truncated
+                    ? "skipped a truncated last line (the run was interrupted while writing it)"
+                    : "skipped a line that is not a result record: \(Self.reason(error))"))
+            }
+        }
     }
 
     static func reason(_ error: Error) -> String {
