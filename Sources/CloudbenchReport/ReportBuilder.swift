@@ -13,22 +13,32 @@ public enum ReportBuilder {
             var pairs: Set<String> = []
             var newestPriced: ResultRecord?
         }
-        var facts: [RowKey: RowFacts] = [:]
-        var runs: [String: ReportModel.RunLine] = [:]
+        var factSlots: [RowKey: Int] = [:]
+        var factList: [RowFacts] = []
+        var runSlots: [String: Int] = [:]
+        var runList: [ReportModel.RunLine] = []
         var failed = 0
         for r in records {
             let row = RowKey(provider: r.provider, type: r.type, placement: r.placement)
-            var f = facts[row, default: RowFacts()]
-            f.pairs.insert(r.pair)
-            if r.price != nil, f.newestPriced.map({ ($0.time, $0.id) < (r.time, r.id) }) ?? true { f.newestPriced = r }
-            facts[row] = f
-            var run = runs[r.runID, default: ReportModel.RunLine(runID: r.runID, records: 0, failed: 0, firstTime: r.time, lastTime: r.time)]
-            run.records += 1
-            if r.status == .failed { run.failed += 1; failed += 1 }
-            run.firstTime = min(run.firstTime, r.time)
-            run.lastTime = max(run.lastTime, r.time)
-            runs[r.runID] = run
+            let fi: Int
+            if let s = factSlots[row] { fi = s } else { fi = factList.count; factSlots[row] = fi; factList.append(RowFacts()) }
+            factList[fi].pairs.insert(r.pair)
+            if r.price != nil, factList[fi].newestPriced.map({ ($0.time, $0.id) < (r.time, r.id) }) ?? true {
+                factList[fi].newestPriced = r
+            }
+            let ri: Int
+            if let s = runSlots[r.runID] { ri = s } else {
+                ri = runList.count
+                runSlots[r.runID] = ri
+                runList.append(ReportModel.RunLine(runID: r.runID, records: 0, failed: 0, firstTime: r.time, lastTime: r.time))
+            }
+            runList[ri].records += 1
+            if r.status == .failed { runList[ri].failed += 1; failed += 1 }
+            if r.time < runList[ri].firstTime { runList[ri].firstTime = r.time }
+            if r.time > runList[ri].lastTime { runList[ri].lastTime = r.time }
         }
+        let facts = factSlots.mapValues { factList[$0] }
+        let runs = runList
 
         // Labels: the placement is part of the label when a provider has rows at several placements.
         var placements: [String: Set<String>] = [:]
@@ -151,7 +161,7 @@ public enum ReportBuilder {
 
         let unusable = cells.values.reduce(0) { $0 + $1.unusable }
         let footer = ReportModel.Footer(records: records.count, failed: failed, unusable: unusable, newestRecordTime: newest,
-                                        runs: runs.values.sorted { ($0.firstTime, $0.runID) < ($1.firstTime, $1.runID) },
+                                        runs: runs.sorted { ($0.firstTime, $0.runID) < ($1.firstTime, $1.runID) },
                                         prices: priceLines, conversions: conversions.sorted(),
                                         inputWarnings: inputWarnings, duplicates: duplicates)
         return ReportModel(title: options.title ?? "Network throughput and latency per unit of price", options: options,

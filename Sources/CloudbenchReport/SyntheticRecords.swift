@@ -36,18 +36,31 @@ public enum SyntheticRecords {
             let pathFactor = path == "host" ? 1.0 : path == "vxlan" ? (test == "tcp_bw" ? 0.85 : 1.2) : (test == "tcp_bw" ? 0.4 : 1.8)
             let value = base * pathFactor * (0.95 + 0.1 * next())
             let seconds = 1_767_225_600 + i * 7
-            let time = Importer.isoTime(Double(seconds))
+            let time = isoTime(seconds)
             let intervals: [JSONValue] = (0..<10).map { _ in .number((value * (0.9 + 0.2 * next()) * 1000).rounded() / 1000) }
             out.append(ResultRecord(
                 id: ResultRecord.makeID(runID: runID, pair: pair, path: path, test: test, repetition: round + 1),
                 runID: runID, time: time, pair: pair, provider: provider, type: type, region: "synthetic",
                 placement: placement, path: path, test: test, repetition: round + 1, status: failed ? .failed : .ok,
                 error: failed ? "synthetic failure" : nil, value: failed ? nil : value, unit: test == "tcp_bw" ? "MB/s" : "us",
-                source: source,
+                price: catalog.type(provider, type)?.price?.money, source: source,
                 detail: .object(["synthetic": .bool(true), "intervals": .array(intervals),
                                  "retransmits": .number(Double(Int(next() * 40))), "mtu": .number(1500)])))
             i += 1
         }
         return out
+    }
+
+    /// `YYYY-MM-DDTHH:MM:SSZ` by calendar arithmetic (a date formatter per record would dominate
+    /// the generation time).
+    static func isoTime(_ seconds: Int) -> String {
+        let days = seconds / 86400, rest = seconds % 86400
+        let z = days + 719468, era = z / 146097, doe = z - era * 146097
+        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100), mp = (5 * doy + 2) / 153
+        let d = doy - (153 * mp + 2) / 5 + 1, m = mp < 10 ? mp + 3 : mp - 9
+        let y = yoe + era * 400 + (m <= 2 ? 1 : 0)
+        func two(_ v: Int) -> String { v < 10 ? "0\(v)" : "\(v)" }
+        return "\(y)-\(two(m))-\(two(d))T\(two(rest / 3600)):\(two(rest / 60 % 60)):\(two(rest % 60))Z"
     }
 }

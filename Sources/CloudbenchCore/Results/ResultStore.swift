@@ -58,21 +58,32 @@ public enum ResultStore {
     static func merge(_ data: Data, file: String, seen: inout Set<String>, into out: inout Loaded) {
         let decoder = JSONDecoder()
         let endsWithNewline = data.last == UInt8(ascii: "\n")
-        let lines = data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
-        for (i, line) in lines.enumerated() where !line.allSatisfy({ $0 == 32 || $0 == 9 || $0 == 13 }) {
-            do {
-                let record = try decoder.decode(ResultRecord.self, from: Data(line))
-                guard record.schema.hasPrefix("cloudbench-result/") else {
-                    out.warnings.append(Warning(file: file, line: i + 1, message: "skipped: unknown schema '\(record.schema)'"))
-                    continue
+        data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in
+            let all = raw.bindMemory(to: UInt8.self)
+            var start = 0, lineNumber = 0
+            // Walk the lines in place: slicing `Data` per line costs more than decoding it.
+            while start < all.count {
+                lineNumber += 1
+                var end = start
+                while end < all.count, all[end] != UInt8(ascii: "\n") { end += 1 }
+                let line = UnsafeBufferPointer(rebasing: all[start..<end])
+                let isLast = end >= all.count || end + 1 == all.count
+                start = end + 1
+                if line.allSatisfy({ $0 == 32 || $0 == 9 || $0 == 13 }) { continue }
+                do {
+                    // The fast reader handles well-formed lines; JSONDecoder names what is wrong with the rest.
+                    let record = try RecordDecoder.decode(line) ?? decoder.decode(ResultRecord.self, from: Data(line))
+                    guard record.schema.hasPrefix("cloudbench-result/") else {
+                        out.warnings.append(Warning(file: file, line: lineNumber, message: "skipped: unknown schema '\(record.schema)'"))
+                        continue
+                    }
+                    if seen.insert(record.id).inserted { out.records.append(record) } else { out.duplicates += 1 }
+                } catch {
+                    let truncated = isLast && !endsWithNewline
+                    out.warnings.append(Warning(file: file, line: lineNumber, message: truncated
+                        ? "skipped a truncated last line (the run was interrupted while writing it)"
+                        : "skipped a line that is not a result record: \(Self.reason(error))"))
                 }
-                if seen.insert(record.id).inserted { out.records.append(record) } else { out.duplicates += 1 }
-            } catch {
-                let isLast = i == lines.count - 1 || (i == lines.count - 2 && lines.last!.isEmpty)
-                let truncated = isLast && !endsWithNewline
-                out.warnings.append(Warning(file: file, line: i + 1, message: truncated
-                    ? "skipped a truncated last line (the run was interrupted while writing it)"
-                    : "skipped a line that is not a result record: \(Self.reason(error))"))
             }
         }
     }

@@ -26,29 +26,42 @@ public enum ResultStatistics {
             var unusable = 0
             var pairs: Set<String> = []
             var runs: Set<String> = []
+            // Consecutive records of a cell mostly share pair and run: skip re-hashing them.
+            var lastPair = ""
+            var lastRun = ""
         }
-        var groups: [CellKey: Acc] = [:]
+        // Accumulators live in an array and are mutated in place; a dictionary maps each key to
+        // its slot (copying an accumulator out and back would copy its arrays every time).
+        var slots: [CellKey: Int] = [:]
+        var accs: [Acc] = []
+        var keys: [CellKey] = []
         for r in records {
             let key = CellKey(r)
-            var acc = groups[key, default: Acc()]
-            acc.pairs.insert(r.pair)
-            acc.runs.insert(r.runID)
+            let slot: Int
+            if let s = slots[key] { slot = s } else {
+                slot = accs.count
+                slots[key] = slot
+                accs.append(Acc())
+                keys.append(key)
+            }
+            if accs[slot].lastPair != r.pair { accs[slot].pairs.insert(r.pair); accs[slot].lastPair = r.pair }
+            if accs[slot].lastRun != r.runID { accs[slot].runs.insert(r.runID); accs[slot].lastRun = r.runID }
             switch r.status {
             case .failed:
-                acc.failed += 1
+                accs[slot].failed += 1
             case .ok:
                 if let v = r.value, v.isFinite, let (x, unit) = MeasurementUnit.normalise(v, unit: r.unit, test: r.test),
-                   acc.unit == nil || acc.unit == unit {
-                    acc.values.append(x)
-                    acc.unit = unit
+                   accs[slot].unit == nil || accs[slot].unit == unit {
+                    accs[slot].values.append(x)
+                    accs[slot].unit = unit
                 } else {
-                    acc.unusable += 1
+                    accs[slot].unusable += 1
                 }
             }
-            groups[key] = acc
         }
+        let groups = zip(keys, accs)
         var out: [CellKey: CellStatistics] = [:]
-        out.reserveCapacity(groups.count)
+        out.reserveCapacity(keys.count)
         for (key, acc) in groups {
             out[key] = CellStatistics(key: key, unit: acc.unit ?? MeasurementUnit.canonical(for: key.test) ?? "",
                                       summary: Summary(acc.values), failed: acc.failed, unusable: acc.unusable,
