@@ -7,8 +7,9 @@ public enum CSVRenderer {
     public static let header = [
         "provider", "instance_type", "placement", "path", "pairs",
         "throughput_n", "throughput", "throughput_unit", "throughput_ci95_low", "throughput_ci95_high",
-        "throughput_stddev", "throughput_cv", "throughput_failed",
-        "latency_n", "latency_us", "latency_ci95_low", "latency_ci95_high", "latency_failed",
+        "throughput_median", "throughput_min", "throughput_max", "throughput_stddev", "throughput_cv", "throughput_failed",
+        "latency_n", "latency_us", "latency_ci95_low", "latency_ci95_high",
+        "latency_median", "latency_min", "latency_max", "latency_stddev", "latency_cv", "latency_failed",
         "price_per_hour", "price_currency", "price_status", "price_source", "price_as_of",
         "price_converted", "report_currency", "exchange_rate", "exchange_rate_date", "throughput_per_price",
         "throughput_vs_host_pct", "throughput_vs_host_ci95_low", "throughput_vs_host_ci95_high",
@@ -23,8 +24,8 @@ public enum CSVRenderer {
             guard let row = hostRows[r.key] else { continue }
             var fields = [r.key.provider, r.key.type, r.key.placement ?? "n/a", "host",
                           pairs(row.throughput, row.latency)]
-            fields += cell(row.throughput, factor: f, unit: m.options.unit.rawValue, stddev: true)
-            fields += cell(row.latency, factor: 1, unit: nil, stddev: false)
+            fields += cell(row.throughput, factor: f, unit: m.options.unit.rawValue)
+            fields += cell(row.latency, factor: 1, unit: nil)
             if let p = row.price {
                 fields += [Money.plain(p.money.amount), p.money.currency, p.status, p.source, p.asOf]
             } else {
@@ -38,8 +39,8 @@ public enum CSVRenderer {
         }
         for o in m.overlays {
             var fields = [o.key.provider, o.key.type, o.key.placement ?? "n/a", o.path, pairs(o.throughput, o.latency)]
-            fields += cell(o.throughput, factor: f, unit: m.options.unit.rawValue, stddev: true)
-            fields += cell(o.latency, factor: 1, unit: nil, stddev: false)
+            fields += cell(o.throughput, factor: f, unit: m.options.unit.rawValue)
+            fields += cell(o.latency, factor: 1, unit: nil)
             fields += Array(repeating: "n/a", count: 10)
             fields += penalty(o.throughputVsHost) + penalty(o.latencyVsHost)
             lines.append(fields.map(CSVTable.escape).joined(separator: ","))
@@ -51,12 +52,13 @@ public enum CSVRenderer {
         Set((a?.pairs ?? []) + (b?.pairs ?? [])).sorted().joined(separator: " ")
     }
 
-    static func cell(_ c: CellStatistics?, factor: Double, unit: String?, stddev: Bool) -> [String] {
+    static func cell(_ c: CellStatistics?, factor: Double, unit: String?) -> [String] {
         let s = c?.summary
         var out = [String(s?.n ?? 0), number(s.map { $0.mean * factor })]
         if let unit { out.append(unit) }
         out += [number(s?.confidenceInterval.map { $0.low * factor }), number(s?.confidenceInterval.map { $0.high * factor })]
-        if stddev { out += [number(s?.stddev.map { $0 * factor }), number(s?.coefficientOfVariation)] }
+        out += [number(s.map { $0.median * factor }), number(s.map { $0.min * factor }), number(s.map { $0.max * factor }),
+                number(s?.stddev.map { $0 * factor }), number(s?.coefficientOfVariation)]
         out.append(String(c?.failed ?? 0))
         return out
     }
