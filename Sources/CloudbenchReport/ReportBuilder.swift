@@ -11,20 +11,28 @@ public enum ReportBuilder {
         // One pass over the records for what rows need besides statistics: pairs and newest price.
         struct RowFacts {
             var pairs: Set<String> = []
-            var newestPriced: ResultRecord?
+            var lastPair = ""
+            /// Index into `records` (an index, not a copy: copying a record per row update is costly).
+            var newestPriced: Int?
         }
         var factSlots: [RowKey: Int] = [:]
         var factList: [RowFacts] = []
         var runSlots: [String: Int] = [:]
         var runList: [ReportModel.RunLine] = []
         var failed = 0
-        for r in records {
+        for (index, r) in records.enumerated() {
             let row = RowKey(provider: r.provider, type: r.type, placement: r.placement)
             let fi: Int
             if let s = factSlots[row] { fi = s } else { fi = factList.count; factSlots[row] = fi; factList.append(RowFacts()) }
-            factList[fi].pairs.insert(r.pair)
-            if r.price != nil, factList[fi].newestPriced.map({ ($0.time, $0.id) < (r.time, r.id) }) ?? true {
-                factList[fi].newestPriced = r
+            if factList[fi].lastPair != r.pair { factList[fi].pairs.insert(r.pair); factList[fi].lastPair = r.pair }
+            if r.price != nil {
+                if let n = factList[fi].newestPriced {
+                    if r.time > records[n].time || (r.time == records[n].time && r.id > records[n].id) {
+                        factList[fi].newestPriced = index
+                    }
+                } else {
+                    factList[fi].newestPriced = index
+                }
             }
             let ri: Int
             if let s = runSlots[r.runID] { ri = s } else {
@@ -54,7 +62,8 @@ public enum ReportBuilder {
                 return .init(money: p.money, status: p.status.rawValue, source: p.source, asOf: String(p.asOf.prefix(10)),
                              origin: .override(pair: pair))
             }
-            if let r = facts[row]?.newestPriced, let money = r.price {
+            if let n = facts[row]?.newestPriced, let money = records[n].price {
+                let r = records[n]
                 let source = "recorded with run \(r.runID)" + (r.source.map { " (\($0))" } ?? "")
                 return .init(money: money, status: "recorded", source: source, asOf: String(r.time.prefix(10)),
                              origin: .record(runID: r.runID))

@@ -87,6 +87,23 @@ struct ResultStoreTests {
         ])
     }
 
+    @Test("decoding in parallel chunks gives exactly what reading line by line gives", arguments: [2, 3, 7, 50])
+    func chunks(_ k: Int) throws {
+        var lines: [String] = []
+        for i in 1...40 {
+            lines.append(try Self.record("run-\(i % 3)", i % 9 + 1, value: Double(i)).jsonLine())
+            if i % 11 == 0 { lines.append("not json at \(i)") }
+            if i % 13 == 0 { lines.append("") }
+        }
+        lines.append(String(try Self.record("run-z", 1).jsonLine().prefix(40)))
+        let data = Data(lines.joined(separator: "\n").utf8)
+        let one = ResultStore.load(data: data, name: "f", chunks: 1)
+        let many = ResultStore.load(data: data, name: "f", chunks: k)
+        #expect(one.records == many.records && one.warnings == many.warnings && one.duplicates == many.duplicates)
+        #expect(one.duplicates > 0 && one.warnings.count == 4)
+        #expect(one.warnings.last?.message.contains("truncated last line") == true)
+    }
+
     @Test("a missing path is one clear error")
     func missing() {
         #expect(throws: FileError.self) { try ResultStore.load(paths: ["/nonexistent/cloudbench/results.jsonl"]) }
