@@ -64,6 +64,9 @@ struct ImportTarget: ParsableArguments {
     /// A note (not an error: old runs may be on types no catalog lists) when the type is unknown.
     func checkCatalog() {
         guard let catalog = try? Catalog.load(directory: providers ?? Catalog.defaultDirectory()) else { return }
+        if let price, let money = try? PriceArgument.parse(price), !catalog.exchangeRates.currencies.contains(money.currency) {
+            BadInput.printError("note: providers/fx.yaml has no rate for \(money.currency); reports can show this price but not rank it")
+        }
         guard let known = catalog.types[provider] else {
             let hint = Suggestion.closest(to: provider, in: catalog.providers).map { " (did you mean '\($0)'?)" } ?? ""
             BadInput.printError("note: no catalog for provider '\(provider)'\(hint); without --price the report shows no price for it")
