@@ -20,30 +20,34 @@ public enum ReportBuilder {
         var runSlots: [String: Int] = [:]
         var runList: [ReportModel.RunLine] = []
         var failed = 0
-        for (index, r) in records.enumerated() {
-            let row = RowKey(provider: r.provider, type: r.type, placement: r.placement)
-            let fi: Int
-            if let s = factSlots[row] { fi = s } else { fi = factList.count; factSlots[row] = fi; factList.append(RowFacts()) }
-            if factList[fi].lastPair != r.pair { factList[fi].pairs.insert(r.pair); factList[fi].lastPair = r.pair }
-            if r.price != nil {
-                if let n = factList[fi].newestPriced {
-                    if r.time > records[n].time || (r.time == records[n].time && r.id > records[n].id) {
+        // Fields are read through the buffer: binding whole records would copy (retain) each one.
+        records.withUnsafeBufferPointer { rs in
+            for index in rs.indices {
+                let row = RowKey(provider: rs[index].provider, type: rs[index].type, placement: rs[index].placement)
+                let fi: Int
+                if let s = factSlots[row] { fi = s } else { fi = factList.count; factSlots[row] = fi; factList.append(RowFacts()) }
+                if factList[fi].lastPair != rs[index].pair { factList[fi].pairs.insert(rs[index].pair); factList[fi].lastPair = rs[index].pair }
+                if rs[index].price != nil {
+                    if let n = factList[fi].newestPriced {
+                        if rs[index].time > rs[n].time || (rs[index].time == rs[n].time && rs[index].id > rs[n].id) {
+                            factList[fi].newestPriced = index
+                        }
+                    } else {
                         factList[fi].newestPriced = index
                     }
-                } else {
-                    factList[fi].newestPriced = index
                 }
+                let ri: Int
+                if let s = runSlots[rs[index].runID] { ri = s } else {
+                    ri = runList.count
+                    runSlots[rs[index].runID] = ri
+                    runList.append(ReportModel.RunLine(runID: rs[index].runID, records: 0, failed: 0,
+                                                       firstTime: rs[index].time, lastTime: rs[index].time))
+                }
+                runList[ri].records += 1
+                if rs[index].status == .failed { runList[ri].failed += 1; failed += 1 }
+                if rs[index].time < runList[ri].firstTime { runList[ri].firstTime = rs[index].time }
+                if rs[index].time > runList[ri].lastTime { runList[ri].lastTime = rs[index].time }
             }
-            let ri: Int
-            if let s = runSlots[r.runID] { ri = s } else {
-                ri = runList.count
-                runSlots[r.runID] = ri
-                runList.append(ReportModel.RunLine(runID: r.runID, records: 0, failed: 0, firstTime: r.time, lastTime: r.time))
-            }
-            runList[ri].records += 1
-            if r.status == .failed { runList[ri].failed += 1; failed += 1 }
-            if r.time < runList[ri].firstTime { runList[ri].firstTime = r.time }
-            if r.time > runList[ri].lastTime { runList[ri].lastTime = r.time }
         }
         let facts = factSlots.mapValues { factList[$0] }
         let runs = runList

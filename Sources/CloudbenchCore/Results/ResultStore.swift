@@ -58,16 +58,11 @@ public enum ResultStore {
         return out
     }
 
-    /// One non-blank line's fate, before duplicates are weeded out.
-    enum LineOutcome {
-        case record(ResultRecord)
-        case skipped(String)
-    }
-
-    /// The outcomes of one chunk of a file, numbered by line within the chunk.
+    /// The records and skipped lines of one chunk of a file, numbered by line within the chunk.
     struct ChunkResult {
         var lines = 0
-        var outcomes: [(line: Int, outcome: LineOutcome)] = []
+        var records: [ResultRecord] = []
+        var skipped: [(line: Int, message: String)] = []
     }
 
     /// Pointers handed to the worker threads; each worker reads the shared bytes and writes
@@ -112,15 +107,22 @@ public enum ResultStore {
             }
             var offset = 0
             for c in 0..<k {
-                for (line, outcome) in results[c].outcomes {
-                    switch outcome {
-                    case .record(let record):
-                        if seen.insert(record.id).inserted { out.records.append(record) } else { out.duplicates += 1 }
-                    case .skipped(let message):
-                        out.warnings.append(Warning(file: file, line: offset + line, message: message))
-                    }
+                for (line, message) in results[c].skipped {
+                    out.warnings.append(Warning(file: file, line: offset + line, message: message))
                 }
                 offset += results[c].lines
+                // Move the chunk's records out (no per-record copy) unless some are duplicates.
+                var records: [ResultRecord] = []
+                swap(&records, &results[c].records)
+                seen.reserveCapacity(seen.count + records.count)
+                var duplicates: [Int] = []
+                for i in records.indices where !seen.insert(records[i].id).inserted { duplicates.append(i) }
+                out.duplicates += duplicates.count
+                if !duplicates.isEmpty {
+                    let drop = Set(duplicates)
+                    records = records.indices.filter { !drop.contains($0) }.map { records[$0] }
+                }
+                if out.records.isEmpty { out.records = records } else { out.records.append(contentsOf: records) }
             }
         }
     }
@@ -148,12 +150,12 @@ public enum ResultStore {
                 // The fast reader handles well-formed lines; JSONDecoder names what is wrong with the rest.
                 let record = try RecordDecoder.decode(line) ?? decoder.decode(ResultRecord.self, from: Data(line))
                 if record.schema.hasPrefix("cloudbench-result/") {
-                    result.outcomes.append((result.lines, .record(record)))
+                    result.records.append(record)
                 } else {
-                    result.outcomes.append((result.lines, .skipped("skipped: unknown schema '\(record.schema)'")))
+                    result.skipped.append((result.lines, "skipped: unknown schema '\(record.schema)'"))
                 }
             } catch {
-                result.outcomes.append((result.lines, .skipped(unterminated
+                result.skipped.append((result.lines, (unterminated
                     ? "skipped a truncated last line (the run was interrupted while writing it)"
                     : "skipped a line that is not a result record: \(Self.reason(error))")))
             }

@@ -35,27 +35,32 @@ public enum ResultStatistics {
         var slots: [CellKey: Int] = [:]
         var accs: [Acc] = []
         var keys: [CellKey] = []
-        for r in records {
-            let key = CellKey(r)
-            let slot: Int
-            if let s = slots[key] { slot = s } else {
-                slot = accs.count
-                slots[key] = slot
-                accs.append(Acc())
-                keys.append(key)
-            }
-            if accs[slot].lastPair != r.pair { accs[slot].pairs.insert(r.pair); accs[slot].lastPair = r.pair }
-            if accs[slot].lastRun != r.runID { accs[slot].runs.insert(r.runID); accs[slot].lastRun = r.runID }
-            switch r.status {
-            case .failed:
-                accs[slot].failed += 1
-            case .ok:
-                if let v = r.value, v.isFinite, let (x, unit) = MeasurementUnit.normalise(v, unit: r.unit, test: r.test),
-                   accs[slot].unit == nil || accs[slot].unit == unit {
-                    accs[slot].values.append(x)
-                    accs[slot].unit = unit
-                } else {
-                    accs[slot].unusable += 1
+        // Fields are read through the buffer: binding whole records would copy (retain) each one.
+        records.withUnsafeBufferPointer { rs in
+            for i in rs.indices {
+                let key = CellKey(provider: rs[i].provider, type: rs[i].type, placement: rs[i].placement,
+                                  path: rs[i].path, test: rs[i].test)
+                let slot: Int
+                if let s = slots[key] { slot = s } else {
+                    slot = accs.count
+                    slots[key] = slot
+                    accs.append(Acc())
+                    keys.append(key)
+                }
+                if accs[slot].lastPair != rs[i].pair { accs[slot].pairs.insert(rs[i].pair); accs[slot].lastPair = rs[i].pair }
+                if accs[slot].lastRun != rs[i].runID { accs[slot].runs.insert(rs[i].runID); accs[slot].lastRun = rs[i].runID }
+                switch rs[i].status {
+                case .failed:
+                    accs[slot].failed += 1
+                case .ok:
+                    if let v = rs[i].value, v.isFinite,
+                       let (x, unit) = MeasurementUnit.normalise(v, unit: rs[i].unit, test: key.test),
+                       accs[slot].unit == nil || accs[slot].unit == unit {
+                        accs[slot].values.append(x)
+                        accs[slot].unit = unit
+                    } else {
+                        accs[slot].unusable += 1
+                    }
                 }
             }
         }
