@@ -7,9 +7,12 @@ public enum SVGRenderer {
     public static func render(_ m: ReportModel) -> String {
         let rows = m.ranking.filter { $0.throughputPerPrice != nil }
         let unit = m.options.unit.rawValue, cur = NumberFormat.perHour(m.options.currency)
-        let labelWidth = 300.0, barWidth = 440.0, valueWidth = 90.0, rowHeight = 22.0, top = 56.0
+        // Labels are right-aligned before the bars; about 7 px per character at 12 px sans-serif.
+        let longest = rows.map { $0.providerName.count + 1 + $0.label.count }.max() ?? 0
+        let labelWidth = max(160, Double(longest) * 7 + 16), barWidth = 440.0, valueWidth = 90.0, rowHeight = 22.0, top = 56.0
         let width = labelWidth + barWidth + valueWidth + 20
-        let height = top + Double(max(rows.count, 1)) * rowHeight + 30
+        let unranked = m.ranking.filter { $0.throughputPerPrice == nil }.map { "\($0.providerName) \($0.label)" }
+        let height = top + Double(max(rows.count, 1)) * rowHeight + (unranked.isEmpty ? 30 : 50)
         let maxValue = rows.compactMap(\.throughputPerPrice).max() ?? 1
         var out: [String] = []
         out.append("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(fmt(width))\" height=\"\(fmt(height))\" viewBox=\"0 0 \(fmt(width)) \(fmt(height))\" font-family=\"sans-serif\" font-size=\"12\">")
@@ -32,6 +35,10 @@ public enum SVGRenderer {
             out.append("  <text x=\"\(fmt(labelWidth + w + 6))\" y=\"\(fmt(y + 15))\">\(NumberFormat.sig3(v))</text>")
         }
         out.append("  <line x1=\"\(fmt(labelWidth))\" y1=\"\(fmt(top))\" x2=\"\(fmt(labelWidth))\" y2=\"\(fmt(top + Double(max(rows.count, 1)) * rowHeight))\" stroke=\"#333333\"/>")
+        if !unranked.isEmpty {
+            let y = top + Double(max(rows.count, 1)) * rowHeight + 24
+            out.append("  <text x=\"10\" y=\"\(fmt(y))\" fill=\"#555555\">Not shown (no price, exchange rate or throughput): \(xml(unranked.joined(separator: ", ")))</text>")
+        }
         out.append("</svg>")
         return out.joined(separator: "\n") + "\n"
     }
