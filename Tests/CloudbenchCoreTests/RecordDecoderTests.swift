@@ -41,6 +41,22 @@ struct RecordDecoderTests {
         #expect(v == Double(text))
     }
 
+    @Test("long numbers inside arrays and objects match Double(text)")
+    func longNumbers() throws {
+        let texts = ["0.1234567890123456789", "57.123456789012345", "-1.7976931348623157e308", "123456789012345678"]
+        var json = "[" + texts.joined(separator: ",") + "]"
+        let v = json.withUTF8 { b -> JSONValue? in var sc = JSONScanner(b); return sc.value() }
+        #expect(v == .array(texts.map { .number(Double($0)!) }))
+    }
+
+    @Test("keys that only look like record keys are ignored, as JSONDecoder ignores them")
+    func lookalikeKeys() throws {
+        let good = try Self.samples[1].jsonLine()
+        let line = String(good.dropLast()) + #","placemenX":"x","repetitioN":9,"Id":"other","provider2":"y"}"#
+        #expect(Self.fast(line) == Self.samples[1])
+        #expect(Self.fast(line) == Self.slow(line))
+    }
+
     @Test("prices read exactly without a locale", arguments: ["0.1207", "0.007", "12", "0.00744", "1.8246", "0", "100.50"])
     func prices(_ text: String) {
         #expect(RecordDecoder.plainDecimal(text) == Money.decimal(text))

@@ -25,24 +25,25 @@ enum RecordDecoder {
         if s.i < bytes.count, bytes[s.i] == UInt8(ascii: "}") { return nil }
         while true {
             s.skipSpace()
-            guard s.i < bytes.count, bytes[s.i] == UInt8(ascii: "\""), let key = s.string() else { return nil }
+            guard s.i < bytes.count, bytes[s.i] == UInt8(ascii: "\""), let (keyStart, keyCount) = s.rawString() else { return nil }
+            let key = Field(bytes, keyStart, keyCount)
             s.skipSpace()
             guard s.i < bytes.count, bytes[s.i] == UInt8(ascii: ":") else { return nil }
             s.i += 1
             guard let v = s.value() else { return nil }
             switch key {
-            case "schema": guard case .string(let x) = v else { return nil }; schema = x
-            case "id": guard case .string(let x) = v else { return nil }; id = x
-            case "run_id": guard case .string(let x) = v else { return nil }; runID = x
-            case "time": guard case .string(let x) = v else { return nil }; time = x
-            case "pair": guard case .string(let x) = v else { return nil }; pair = x
-            case "provider": guard case .string(let x) = v else { return nil }; provider = x
-            case "type": guard case .string(let x) = v else { return nil }; type = x
-            case "region": guard case .string(let x) = v else { return nil }; region = x
-            case "path": guard case .string(let x) = v else { return nil }; path = x
-            case "test": guard case .string(let x) = v else { return nil }; test = x
-            case "status": guard case .string(let x) = v else { return nil }; status = x
-            case "placement", "error", "unit", "source":
+            case .schema?: guard case .string(let x) = v else { return nil }; schema = x
+            case .id?: guard case .string(let x) = v else { return nil }; id = x
+            case .runID?: guard case .string(let x) = v else { return nil }; runID = x
+            case .time?: guard case .string(let x) = v else { return nil }; time = x
+            case .pair?: guard case .string(let x) = v else { return nil }; pair = x
+            case .provider?: guard case .string(let x) = v else { return nil }; provider = x
+            case .type?: guard case .string(let x) = v else { return nil }; type = x
+            case .region?: guard case .string(let x) = v else { return nil }; region = x
+            case .path?: guard case .string(let x) = v else { return nil }; path = x
+            case .test?: guard case .string(let x) = v else { return nil }; test = x
+            case .status?: guard case .string(let x) = v else { return nil }; status = x
+            case .placement?, .error?, .unit?, .source?:
                 let text: String?
                 switch v {
                 case .null: text = nil
@@ -50,21 +51,21 @@ enum RecordDecoder {
                 default: return nil
                 }
                 switch key {
-                case "placement": placement = text
-                case "error": error = text
-                case "unit": unit = text
+                case .placement?: placement = text
+                case .error?: error = text
+                case .unit?: unit = text
                 default: source = text
                 }
-            case "repetition":
+            case .repetition?:
                 guard case .number(let x) = v, let n = Int(exactly: x) else { return nil }
                 repetition = n
-            case "value":
+            case .value?:
                 switch v {
                 case .null: value = nil
                 case .number(let x): value = x
                 default: return nil
                 }
-            case "price":
+            case .price?:
                 switch v {
                 case .null: price = nil
                 case .object(let p):
@@ -73,7 +74,7 @@ enum RecordDecoder {
                     price = Money(d, c)
                 default: return nil
                 }
-            case "detail":
+            case .detail?:
                 detail = v == .null ? nil : v
             default:
                 break
@@ -95,6 +96,48 @@ enum RecordDecoder {
 }
 
 extension RecordDecoder {
+    /// The top-level keys of a record, recognised from their bytes by length and a packed
+    /// 64-bit prefix: a `switch` over `String` would compare the key with every case in turn.
+    enum Field {
+        case schema, id, runID, time, pair, provider, type, region, path, test, status
+        case placement, error, unit, source, repetition, value, price, detail
+
+        static func pack(_ b: UnsafeBufferPointer<UInt8>, _ start: Int, _ n: Int) -> UInt64 {
+            var v: UInt64 = 0
+            for j in 0..<min(n, 8) { v |= UInt64(b[start + j]) << (8 * UInt64(j)) }
+            return v
+        }
+
+        static func pack(_ s: StaticString) -> UInt64 {
+            s.withUTF8Buffer { pack($0, 0, $0.count) }
+        }
+
+        static let table: [(count: Int, packed: UInt64, name: StaticString, field: Field)] = [
+            (6, pack("schema"), "schema", .schema), (2, pack("id"), "id", .id), (6, pack("run_id"), "run_id", .runID),
+            (4, pack("time"), "time", .time), (4, pack("pair"), "pair", .pair), (8, pack("provider"), "provider", .provider),
+            (4, pack("type"), "type", .type), (6, pack("region"), "region", .region), (4, pack("path"), "path", .path),
+            (4, pack("test"), "test", .test), (6, pack("status"), "status", .status),
+            (9, pack("placement"), "placement", .placement), (5, pack("error"), "error", .error), (4, pack("unit"), "unit", .unit),
+            (6, pack("source"), "source", .source), (10, pack("repetition"), "repetition", .repetition),
+            (5, pack("value"), "value", .value), (5, pack("price"), "price", .price), (6, pack("detail"), "detail", .detail),
+        ]
+
+        /// nil for a key records do not have (ignored, as `JSONDecoder` ignores it).
+        init?(_ b: UnsafeBufferPointer<UInt8>, _ start: Int, _ n: Int) {
+            let packed = Field.pack(b, start, n)
+            for entry in Field.table where entry.count == n && entry.packed == packed {
+                // Keys longer than 8 bytes: check the rest too.
+                if n > 8 {
+                    let rest = entry.name.withUTF8Buffer { name in (8..<n).allSatisfy { name[$0] == b[start + $0] } }
+                    if !rest { return nil }
+                }
+                self = entry.field
+                return
+            }
+            return nil
+        }
+    }
+
     /// `0.1207` → exactly 0.1207 without a locale (creating one per record is slow); nil for
     /// anything but plain digits with at most one point and 18 digits, which `Money.decimal` handles.
     static func plainDecimal(_ text: String) -> Decimal? {
@@ -183,6 +226,16 @@ struct JSONScanner {
         for k in 0..<n where b[i + k] != word.utf8Start[k] { return nil }
         i += n
         return v
+    }
+
+    /// At a `"`: the range of a string without escapes (nil if it has any), past the closing quote.
+    mutating func rawString() -> (Int, Int)? {
+        let start = i + 1
+        var j = start
+        while j < b.count, b[j] != UInt8(ascii: "\""), b[j] != UInt8(ascii: "\\"), b[j] >= 0x20 { j += 1 }
+        guard j < b.count, b[j] == UInt8(ascii: "\"") else { return nil }
+        i = j + 1
+        return (start, j - start)
     }
 
     /// At a `"`: the string's contents, escapes resolved.
@@ -293,6 +346,13 @@ struct JSONScanner {
             var v = Double(mantissa)
             v = e >= 0 ? v * Self.powersOfTen[e] : v / Self.powersOfTen[-e]
             return negative ? -v : v
+        }
+        if i < b.count {
+            // A delimiter follows inside the buffer, so strtod stops there without a copy.
+            let p = UnsafeRawPointer(b.baseAddress! + start).assumingMemoryBound(to: CChar.self)
+            var end: UnsafeMutablePointer<CChar>?
+            let v = strtod(p, &end)
+            if Int(bitPattern: end) == Int(bitPattern: b.baseAddress! + i) { return v }
         }
         let text = String(decoding: UnsafeBufferPointer(rebasing: b[start..<i]), as: UTF8.self)
         return Double(text)
