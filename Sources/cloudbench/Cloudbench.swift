@@ -11,7 +11,11 @@ struct Cloudbench: AsyncParsableCommand {
             ValidateCommand.self,
             PlanCommand.self,
             PreflightCommand.self,
+            CompareCommand.self,
+            ReportCommand.self,
+            ImportCommand.self,
             LabCommand.self,
+            BenchReportCommand.self,
         ]
     )
 }

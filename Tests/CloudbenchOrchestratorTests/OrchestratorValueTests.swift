@@ -7,7 +7,7 @@ import Testing
 struct OrchestratorValueTests {
     static func pair() -> Pair {
         let ssh = SSHSettings.defaults
-        return Pair(name: "p", provider: "azure", type: "A2", region: "r", placement: nil, price: nil,
+        return Pair(name: "p", provider: "azure", type: "A2", region: "r", placement: nil, price: nil, priceAsOf: nil,
                     server: Instance(role: .server, address: "192.0.2.10", testIP: "10.0.0.4", overlays: ["weave": "10.32.0.1"], ssh: ssh),
                     client: Instance(role: .client, address: "192.0.2.11", testIP: "10.0.0.5", overlays: ["weave": "10.32.0.2"], ssh: ssh),
                     paths: [.host], tests: [.tcpBandwidth], repetitions: 1)

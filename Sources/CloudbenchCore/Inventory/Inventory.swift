@@ -94,6 +94,8 @@ public struct Pair: Hashable, Sendable {
     public var placement: String?
     /// The hourly price given in the inventory, overriding the catalog's.
     public var price: Money?
+    /// The date that price was valid (`YYYY-MM-DD`), for conversion rates and staleness.
+    public var priceAsOf: String?
     public var server: Instance
     public var client: Instance
     public var paths: [PathKind]
@@ -133,6 +135,25 @@ public struct Inventory: Sendable {
     public var pairs: [Pair]
     /// Agent binaries per architecture (`uname -m`), for hosts that are not this machine's kind.
     public var agentBinaries: [String: String]
+
+    /// The inventory's prices as report overrides, keyed by pair name.
+    public var priceOverrides: [String: HourlyPrice] {
+        var out: [String: HourlyPrice] = [:]
+        for p in pairs {
+            guard let money = p.price else { continue }
+            out[p.name] = HourlyPrice(money: money, region: p.region.isEmpty ? nil : p.region, status: .inventory,
+                                      source: "inventory \((file as NSString).lastPathComponent)",
+                                      asOf: p.priceAsOf ?? fileDate)
+        }
+        return out
+    }
+
+    /// The inventory file's modification day, the date of a price given without `price_as_of`.
+    var fileDate: String {
+        let attrs = try? FileManager.default.attributesOfItem(atPath: file)
+        let date = (attrs?[.modificationDate] as? Date) ?? Date()
+        return String(ISO8601DateFormatter().string(from: date).prefix(10))
+    }
 
     /// Every distinct host, in inventory order.
     public var hosts: [Instance] {

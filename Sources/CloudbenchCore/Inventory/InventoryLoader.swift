@@ -237,6 +237,10 @@ public struct InventoryLoader {
         if let (p, loc) = r.string("price") {
             price = parsePrice(p, at: loc, sink: sink)
         }
+        var priceAsOf: String?
+        if let (d, loc) = r.string("price_as_of") {
+            if Self.isDate(d) { priceAsOf = d } else { sink.add(loc, "bad date '\(d)' for 'price_as_of'; write it as YYYY-MM-DD") }
+        }
         var paths = run.paths
         if let list = r.stringList("paths") {
             if list.isEmpty { sink.add(r.keyLocation("paths"), "'paths' is empty; list at least 'host', or leave it out to use run.paths") }
@@ -282,7 +286,7 @@ public struct InventoryLoader {
             }
         }
         guard sink.diagnostics.count == before, let name, let s = hosts[.server], let c = hosts[.client] else { return nil }
-        return Pair(name: name.0, provider: provider, type: type, region: region, placement: placement, price: price,
+        return Pair(name: name.0, provider: provider, type: type, region: region, placement: placement, price: price, priceAsOf: priceAsOf,
                     server: s, client: c, paths: paths, tests: tests, repetitions: repetitions)
     }
 
@@ -350,6 +354,14 @@ public struct InventoryLoader {
             return nil
         }
         return Money(amount, unit[0])
+    }
+
+    static func isDate(_ s: String) -> Bool {
+        let f = DateFormatter()
+        f.locale = Locale(identifier: "en_US_POSIX")
+        f.timeZone = TimeZone(identifier: "UTC")
+        f.dateFormat = "yyyy-MM-dd"
+        return s.count == 10 && f.date(from: s) != nil
     }
 
     static func isSafeName(_ s: String) -> Bool {

@@ -38,29 +38,129 @@ public enum ResultStore {
         }
         var seen: Set<String> = []
         var out = Loaded(records: [], warnings: [], duplicates: 0)
-        let decoder = JSONDecoder()
         for file in files {
             guard let data = fm.contents(atPath: file) else { throw FileError(file, "cannot read the file") }
-            let endsWithNewline = data.last == UInt8(ascii: "\n")
-            let lines = data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
-            for (i, line) in lines.enumerated() where !line.allSatisfy({ $0 == 32 || $0 == 9 || $0 == 13 }) {
-                do {
-                    let record = try decoder.decode(ResultRecord.self, from: Data(line))
-                    guard record.schema.hasPrefix("cloudbench-result/") else {
-                        out.warnings.append(Warning(file: file, line: i + 1, message: "skipped: unknown schema '\(record.schema)'"))
-                        continue
-                    }
-                    if seen.insert(record.id).inserted { out.records.append(record) } else { out.duplicates += 1 }
-                } catch {
-                    let isLast = i == lines.count - 1 || (i == lines.count - 2 && lines.last!.isEmpty)
-                    let truncated = isLast && !endsWithNewline
-                    out.warnings.append(Warning(file: file, line: i + 1, message: truncated
-                        ? "skipped a truncated last line (the run was interrupted while writing it)"
-                        : "skipped a line that is not a result record: \(Self.reason(error))"))
-                }
-            }
+            merge(data, file: file, seen: &seen, into: &out)
         }
         return out
+    }
+
+    /// Parses JSONL already in memory (e.g. `bench-report`'s synthetic records), with the
+    /// same rules as `load(paths:)`; `name` stands for the file in warnings.
+    public static func load(data: Data, name: String) -> Loaded {
+        load(data: data, name: name, chunks: nil)
+    }
+
+    static func load(data: Data, name: String, chunks: Int?) -> Loaded {
+        var seen: Set<String> = []
+        var out = Loaded(records: [], warnings: [], duplicates: 0)
+        merge(data, file: name, seen: &seen, into: &out, chunks: chunks)
+        return out
+    }
+
+    /// The records and skipped lines of one chunk of a file, numbered by line within the chunk.
+    struct ChunkResult {
+        var lines = 0
+        var records: [ResultRecord] = []
+        var skipped: [(line: Int, message: String)] = []
+    }
+
+    /// Pointers handed to the worker threads; each worker reads the shared bytes and writes
+    /// only its own slot, and all are done before `concurrentPerform` returns.
+    struct Shared: @unchecked Sendable {
+        let bytes: UnsafeBufferPointer<UInt8>
+        let results: UnsafeMutableBufferPointer<ChunkResult>
+        let bounds: [Int]
+    }
+
+    /// Adds one file's records to `out`, skipping ids in `seen`.
+    ///
+    /// Big files are cut at line boundaries into one chunk per core and decoded in parallel;
+    /// duplicates, order and line numbers are then settled in file order, so the result is the
+    /// same as reading line by line. `chunks` forces a split (for tests).
+    static func merge(_ data: Data, file: String, seen: inout Set<String>, into out: inout Loaded, chunks: Int? = nil) {
+        data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in
+            let all = raw.bindMemory(to: UInt8.self)
+            guard !all.isEmpty else { return }
+            let k = max(1, chunks ?? (all.count >= 4_000_000 ? min(ProcessInfo.processInfo.activeProcessorCount, 8) : 1))
+            var bounds = [0]
+            for i in 1..<max(k, 1) {
+                let from = max(i * all.count / k, bounds.last!)
+                if from >= all.count { bounds.append(all.count); continue }
+                if let nl = memchr(all.baseAddress! + from, 0x0A, all.count - from) {
+                    bounds.append(all.baseAddress!.distance(to: nl.assumingMemoryBound(to: UInt8.self)) + 1)
+                } else {
+                    bounds.append(all.count)
+                }
+            }
+            bounds.append(all.count)
+            let results = UnsafeMutableBufferPointer<ChunkResult>.allocate(capacity: k)
+            _ = results.initialize(from: repeatElement(ChunkResult(), count: k))
+            defer { results.deinitialize(); results.deallocate() }
+            let shared = Shared(bytes: all, results: results, bounds: bounds)
+            if k == 1 {
+                shared.results[0] = decodeChunk(shared.bytes, from: 0, to: all.count)
+            } else {
+                DispatchQueue.concurrentPerform(iterations: k) { c in
+                    shared.results[c] = decodeChunk(shared.bytes, from: shared.bounds[c], to: shared.bounds[c + 1])
+                }
+            }
+            var offset = 0
+            for c in 0..<k {
+                for (line, message) in results[c].skipped {
+                    out.warnings.append(Warning(file: file, line: offset + line, message: message))
+                }
+                offset += results[c].lines
+                // Move the chunk's records out (no per-record copy) unless some are duplicates.
+                var records: [ResultRecord] = []
+                swap(&records, &results[c].records)
+                seen.reserveCapacity(seen.count + records.count)
+                var duplicates: [Int] = []
+                for i in records.indices where !seen.insert(records[i].id).inserted { duplicates.append(i) }
+                out.duplicates += duplicates.count
+                if !duplicates.isEmpty {
+                    let drop = Set(duplicates)
+                    records = records.indices.filter { !drop.contains($0) }.map { records[$0] }
+                }
+                if out.records.isEmpty { out.records = records } else { out.records.append(contentsOf: records) }
+            }
+        }
+    }
+
+    /// Decodes the lines in `bytes[from..<to]` (which starts at a line start).
+    static func decodeChunk(_ all: UnsafeBufferPointer<UInt8>, from: Int, to: Int) -> ChunkResult {
+        var result = ChunkResult()
+        let decoder = JSONDecoder()
+        var start = from
+        // Walk the lines in place: slicing `Data` per line costs more than decoding it.
+        while start < to {
+            result.lines += 1
+            let end: Int
+            if let nl = memchr(all.baseAddress! + start, 0x0A, to - start) {
+                end = all.baseAddress!.distance(to: nl.assumingMemoryBound(to: UInt8.self))
+            } else {
+                end = to
+            }
+            let line = UnsafeBufferPointer(rebasing: all[start..<end])
+            // Only the file's very last line can lack its newline.
+            let unterminated = end >= all.count
+            start = end + 1
+            if line.allSatisfy({ $0 == 32 || $0 == 9 || $0 == 13 }) { continue }
+            do {
+                // The fast reader handles well-formed lines; JSONDecoder names what is wrong with the rest.
+                let record = try RecordDecoder.decode(line) ?? decoder.decode(ResultRecord.self, from: Data(line))
+                if record.schema.hasPrefix("cloudbench-result/") {
+                    result.records.append(record)
+                } else {
+                    result.skipped.append((result.lines, "skipped: unknown schema '\(record.schema)'"))
+                }
+            } catch {
+                result.skipped.append((result.lines, (unterminated
+                    ? "skipped a truncated last line (the run was interrupted while writing it)"
+                    : "skipped a line that is not a result record: \(Self.reason(error))")))
+            }
+        }
+        return result
     }
 
     static func reason(_ error: Error) -> String {

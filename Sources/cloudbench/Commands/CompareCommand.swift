@@ -73,10 +73,10 @@ struct CompareCommand: AsyncParsableCommand {
             defer { signals.cancel() }
             let summary = try await run.run(state: state, progress: progress)
 
-            let all = summary.earlierRecords + summary.records
             let reportPath = report ?? "reports/\(inv.name).md"
-            if !all.isEmpty {
-                try CompareReport.write(records: all, merge: merge, inventory: inv, catalog: catalog, to: reportPath)
+            if summary.records.contains(where: { $0.status == .ok }) || summary.earlierRecords.contains(where: { $0.status == .ok }) {
+                try CompareReport.write(resultsPath: summary.resultsPath, merge: merge, inventory: inv,
+                                        providersDirectory: catalogOptions.directory ?? Catalog.defaultDirectory(), to: reportPath)
                 print("report: \(reportPath)")
             }
             print(CompareStatus.render(summary, plan: Plan(inventory: inv, seed: seed)), terminator: "")

@@ -1,0 +1,29 @@
+/// The units a record's value may be in, and conversion to the one unit statistics use per
+/// test: MB/s (10^6 bytes/s) for bandwidth tests, µs for latency.
+public enum MeasurementUnit {
+    /// Multipliers into MB/s.
+    static let rate: [String: Double] = [
+        "MB/s": 1, "bytes/s": 1e-6, "B/s": 1e-6, "KB/s": 1e-3, "kB/s": 1e-3, "GB/s": 1e3,
+        "bit/s": 1.25e-7, "Kbit/s": 1.25e-4, "Mbit/s": 0.125, "Gbit/s": 125,
+    ]
+    /// Multipliers into µs.
+    static let time: [String: Double] = ["us": 1, "µs": 1, "ns": 1e-3, "ms": 1e3, "s": 1e6]
+
+    /// The unit statistics use for `test`, or nil for a test whose unit is kept as recorded.
+    public static func canonical(for test: String) -> String? {
+        switch test {
+        case "tcp_bw", "udp_bw": return "MB/s"
+        case "tcp_lat", "udp_lat": return "us"
+        default: return nil
+        }
+    }
+
+    /// `value` in `unit` converted to the canonical unit of `test`: (value, unit), or nil when
+    /// the unit is not one for that kind of test.
+    public static func normalise(_ value: Double, unit: String?, test: String) -> (Double, String)? {
+        guard let canonical = canonical(for: test) else { return (value, unit ?? "") }
+        let table = canonical == "MB/s" ? rate : time
+        guard let f = table[unit ?? canonical] else { return nil }
+        return (value * f, canonical)
+    }
+}

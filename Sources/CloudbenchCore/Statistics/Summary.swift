@@ -1,0 +1,57 @@
+/// Descriptive statistics of one cell's repetitions, with a 95 % Student t confidence interval.
+///
+/// Every figure that needs more than one value (standard deviation, coefficient of variation,
+/// interval) is nil when there is one value: a report shows it as n/a, never as 0.
+public struct Summary: Hashable, Sendable {
+    public var n: Int
+    public var mean: Double
+    public var median: Double
+    public var min: Double
+    public var max: Double
+    /// Sample standard deviation (divides by n − 1); nil for n = 1.
+    public var stddev: Double?
+    /// stddev / mean; nil for n = 1 or a zero mean.
+    public var coefficientOfVariation: Double?
+    /// mean ± t(0.975, n − 1) · s / √n; nil for n = 1.
+    public var confidenceInterval: Interval?
+
+    /// Summarises `values`; nil when there are none.
+    public init?(_ values: [Double]) {
+        guard !values.isEmpty else { return nil }
+        let sorted = values.sorted()
+        n = sorted.count
+        // Summing in sorted order keeps the result independent of record order.
+        mean = sorted.reduce(0, +) / Double(n)
+        median = n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2
+        min = sorted[0]
+        max = sorted[n - 1]
+        if n >= 2 {
+            let m = mean
+            let variance = sorted.reduce(0) { $0 + ($1 - m) * ($1 - m) } / Double(n - 1)
+            let s = variance.squareRoot()
+            stddev = s
+            coefficientOfVariation = mean != 0 ? s / abs(mean) : nil
+            let half = StudentT.critical(df: Double(n - 1)) * s / Double(n).squareRoot()
+            confidenceInterval = Interval(low: mean - half, high: mean + half)
+        } else {
+            stddev = nil
+            coefficientOfVariation = nil
+            confidenceInterval = nil
+        }
+    }
+
+    /// Variance (s²), nil for n = 1.
+    public var variance: Double? { stddev.map { $0 * $0 } }
+}
+
+/// A closed interval, e.g. a confidence interval.
+public struct Interval: Hashable, Sendable {
+    public var low: Double
+    public var high: Double
+    public init(low: Double, high: Double) { self.low = low; self.high = high }
+    /// Half the width: the "±" of a symmetric interval.
+    public var halfWidth: Double { (high - low) / 2 }
+    public func scaled(by f: Double) -> Interval {
+        f >= 0 ? Interval(low: low * f, high: high * f) : Interval(low: high * f, high: low * f)
+    }
+}

@@ -1,0 +1,76 @@
+import Foundation
+import CloudbenchCore
+
+/// The report's rows as CSV, one per instance type, placement and path: host rows first (in
+/// ranking order), then overlays. Missing values are `n/a` (read as missing by most tools).
+public enum CSVRenderer {
+    public static let header = [
+        "provider", "instance_type", "placement", "path", "pairs",
+        "throughput_n", "throughput", "throughput_unit", "throughput_ci95_low", "throughput_ci95_high",
+        "throughput_median", "throughput_min", "throughput_max", "throughput_stddev", "throughput_cv", "throughput_failed",
+        "latency_n", "latency_us", "latency_ci95_low", "latency_ci95_high",
+        "latency_median", "latency_min", "latency_max", "latency_stddev", "latency_cv", "latency_failed",
+        "price_per_hour", "price_currency", "price_status", "price_source", "price_as_of",
+        "price_converted", "report_currency", "exchange_rate", "exchange_rate_date", "throughput_per_price",
+        "throughput_vs_host_pct", "throughput_vs_host_ci95_low", "throughput_vs_host_ci95_high",
+        "latency_vs_host_pct", "latency_vs_host_ci95_low", "latency_vs_host_ci95_high",
+    ]
+
+    public static func render(_ m: ReportModel) -> String {
+        let f = m.options.unit.factor
+        var lines = [header.joined(separator: ",")]
+        let hostRows = Dictionary(uniqueKeysWithValues: m.providers.flatMap(\.rows).map { ($0.key, $0) })
+        for r in m.ranking {
+            guard let row = hostRows[r.key] else { continue }
+            var fields = [r.key.provider, r.key.type, r.key.placement ?? "n/a", "host",
+                          pairs(row.throughput, row.latency)]
+            fields += cell(row.throughput, factor: f, unit: m.options.unit.rawValue)
+            fields += cell(row.latency, factor: 1, unit: nil)
+            if let p = row.price {
+                fields += [Money.plain(p.money.amount), p.money.currency, p.status, p.source, p.asOf]
+            } else {
+                fields += Array(repeating: "n/a", count: 5)
+            }
+            fields += [r.converted.map { Money.plain($0.amount) } ?? "n/a", m.options.currency,
+                       r.conversion.map { Money.plain($0.rate) } ?? (r.converted != nil ? "1" : "n/a"),
+                       r.conversion?.date ?? "n/a", number(r.throughputPerPrice)]
+            fields += Array(repeating: "n/a", count: 6)
+            lines.append(fields.map(CSVTable.escape).joined(separator: ","))
+        }
+        for o in m.overlays {
+            var fields = [o.key.provider, o.key.type, o.key.placement ?? "n/a", o.path, pairs(o.throughput, o.latency)]
+            fields += cell(o.throughput, factor: f, unit: m.options.unit.rawValue)
+            fields += cell(o.latency, factor: 1, unit: nil)
+            fields += Array(repeating: "n/a", count: 10)
+            fields += penalty(o.throughputVsHost) + penalty(o.latencyVsHost)
+            lines.append(fields.map(CSVTable.escape).joined(separator: ","))
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    static func pairs(_ a: CellStatistics?, _ b: CellStatistics?) -> String {
+        Set((a?.pairs ?? []) + (b?.pairs ?? [])).sorted().joined(separator: " ")
+    }
+
+    static func cell(_ c: CellStatistics?, factor: Double, unit: String?) -> [String] {
+        let s = c?.summary
+        var out = [String(s?.n ?? 0), number(s.map { $0.mean * factor })]
+        if let unit { out.append(unit) }
+        out += [number(s?.confidenceInterval.map { $0.low * factor }), number(s?.confidenceInterval.map { $0.high * factor })]
+        out += [number(s.map { $0.median * factor }), number(s.map { $0.min * factor }), number(s.map { $0.max * factor }),
+                number(s?.stddev.map { $0 * factor }), number(s?.coefficientOfVariation)]
+        out.append(String(c?.failed ?? 0))
+        return out
+    }
+
+    static func penalty(_ p: OverlayPenalty?) -> [String] {
+        [number(p?.percent), number(p?.interval?.low), number(p?.interval?.high)]
+    }
+
+    /// Six significant digits: enough for any measurement, stable across platforms.
+    static func number(_ x: Double?) -> String {
+        guard let x, x.isFinite else { return "n/a" }
+        let s = String(format: "%.6g", x)
+        return s == "-0" ? "0" : s
+    }
+}

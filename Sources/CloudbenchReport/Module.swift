@@ -1,1 +1,0 @@
-// CloudbenchReport: built by its own issue; see docs/ARCHITECTURE.md.

@@ -1,0 +1,55 @@
+import Foundation
+import CloudbenchCore
+
+/// What `cloudbench report` asks for: result files, the catalog folder and how to draw.
+public struct ReportRequest: Sendable {
+    public var resultPaths: [String]
+    public var providersDirectory: String
+    public var options: ReportOptions
+    /// An inventory whose name titles the report and whose prices override the records' and the catalog's.
+    public var inventoryPath: String?
+
+    public init(resultPaths: [String], providersDirectory: String, options: ReportOptions, inventoryPath: String? = nil) {
+        self.resultPaths = resultPaths
+        self.providersDirectory = providersDirectory
+        self.options = options
+        self.inventoryPath = inventoryPath
+    }
+}
+
+/// Loads results and the catalog, checks the options, and builds the report model.
+public enum ReportService {
+    public struct Output: Sendable {
+        public var model: ReportModel
+        /// Lines skipped while loading, as `file:line: message`.
+        public var warnings: [String]
+    }
+
+    public static func build(_ request: ReportRequest) throws -> Output {
+        let catalog = try Catalog.load(directory: request.providersDirectory)
+        let currencies = catalog.exchangeRates.currencies
+        guard currencies.contains(request.options.currency) else {
+            let hint = Suggestion.closest(to: request.options.currency, in: currencies).map { " (did you mean '\($0)'?)" } ?? ""
+            throw FileError("--currency", "unknown currency '\(request.options.currency)'\(hint); "
+                + "providers/fx.yaml has rates for \(currencies.sorted().joined(separator: ", "))")
+        }
+        var options = request.options
+        if let path = request.inventoryPath {
+            // Syntax and names only: a report needs no key files.
+            var loader = InventoryLoader(catalog: catalog)
+            loader.checkFiles = false
+            let inventory = try loader.load(path: path)
+            if options.title == nil { options.title = inventory.name }
+            options.priceOverrides.merge(inventory.priceOverrides) { mine, _ in mine }
+        }
+        let loaded = try ResultStore.load(paths: request.resultPaths)
+        guard !loaded.records.isEmpty else {
+            throw FileError(request.resultPaths.joined(separator: " "),
+                            "no result records found; run `cloudbench compare` or `cloudbench import` first")
+        }
+        let warnings = loaded.warnings.map(\.description)
+        let model = ReportBuilder.build(records: loaded.records, catalog: catalog, options: options,
+                                        inputWarnings: warnings, duplicates: loaded.duplicates)
+        return Output(model: model, warnings: warnings)
+    }
+}

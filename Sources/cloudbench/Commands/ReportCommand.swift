@@ -1,0 +1,97 @@
+import ArgumentParser
+import Foundation
+import CloudbenchCore
+import CloudbenchReport
+
+/// `cloudbench report`: results → a publishable markdown report (and optionally CSV and SVG).
+struct ReportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "report",
+        abstract: "Render result files as a GitHub-flavoured markdown report (tables, overlay penalties, price ranking).",
+        discussion: """
+            RESULTS are .jsonl files or folders of them; they are merged and duplicate records count once.
+            The same input always gives the same bytes. See docs/report.md.
+            """
+    )
+
+    @Argument(help: "Result files (*.jsonl) or folders holding them.")
+    var results: [String]
+
+    @Option(help: "An inventory: its name titles the report, its prices override the catalog's, its currency is the default.")
+    var inventory: String?
+
+    @Option(help: "Currency of the cross-provider ranking (one providers/fx.yaml knows; default: the inventory's, else USD).")
+    var currency: String?
+
+    @Option(help: "Throughput unit: MB/s (10^6 bytes/s) or Mbit/s.")
+    var unit = "MB/s"
+
+    @Option(help: "Write the markdown here instead of standard output.")
+    var out: String?
+
+    @Option(help: "Also write a bar chart of throughput per unit of price (SVG).")
+    var svg: String?
+
+    @Option(help: "Also write the report's rows as CSV.")
+    var csv: String?
+
+    @Option(help: "Provider catalog folder (default: $CLOUDBENCH_PROVIDERS, ./providers, or the installed one).")
+    var providers: String?
+
+    func validate() throws {
+        guard ReportOptions.ThroughputUnit(rawValue: unit) != nil else {
+            throw ValidationError("--unit must be MB/s or Mbit/s, not '\(unit)'")
+        }
+        if results.isEmpty { throw ValidationError("give at least one results file or folder") }
+    }
+
+    func run() throws {
+        try BadInput.exitOnError {
+            let providersDirectory = providers ?? Catalog.defaultDirectory()
+            var chosenCurrency = currency ?? "USD"
+            if currency == nil, let inventory {
+                var loader = InventoryLoader(catalog: try Catalog.load(directory: providersDirectory))
+                loader.checkFiles = false
+                chosenCurrency = try loader.load(path: inventory).currency
+            }
+            let options = ReportOptions(currency: chosenCurrency, unit: ReportOptions.ThroughputUnit(rawValue: unit)!)
+            let output = try ReportService.build(ReportRequest(resultPaths: results, providersDirectory: providersDirectory,
+                                                               options: options, inventoryPath: inventory))
+            for w in output.warnings { BadInput.printError("warning: \(w)") }
+            let markdown = MarkdownRenderer.render(output.model)
+            if let out { try BadInput.write(markdown, to: out) } else { print(markdown, terminator: "") }
+            if let svg { try BadInput.write(SVGRenderer.render(output.model), to: svg) }
+            if let csv { try BadInput.write(CSVRenderer.render(output.model), to: csv) }
+        }
+    }
+}
+
+/// How data commands report input problems: one line each on standard error, exit status 2,
+/// no backtrace.
+enum BadInput {
+    static func exitOnError(_ body: () throws -> Void) throws {
+        do {
+            try body()
+        } catch let e as InputErrors {
+            for d in e.diagnostics { printError("error: \(d)") }
+            throw ExitCode(2)
+        } catch let e as FileError {
+            printError("error: \(e)")
+            throw ExitCode(2)
+        }
+    }
+
+    static func printError(_ line: String) {
+        FileHandle.standardError.write(Data((line + "\n").utf8))
+    }
+
+    static func write(_ text: String, to path: String) throws {
+        let dir = (path as NSString).deletingLastPathComponent
+        do {
+            if !dir.isEmpty { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
+            try Data(text.utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
+        } catch {
+            throw FileError(path, "cannot write the file: \((error as NSError).localizedDescription)")
+        }
+    }
+}

@@ -1,0 +1,16 @@
+import CloudbenchCore
+import CloudbenchReport
+import Foundation
+
+/// The report `compare` writes at the end: this run's records (and any merged ones) as markdown,
+/// with the SVG chart beside it.
+enum CompareReport {
+    static func write(resultsPath: String, merge: [String], inventory: Inventory, providersDirectory: String, to path: String) throws {
+        let options = ReportOptions(currency: inventory.currency, title: inventory.name, priceOverrides: inventory.priceOverrides)
+        let output = try ReportService.build(ReportRequest(resultPaths: [resultsPath] + merge,
+                                                           providersDirectory: providersDirectory, options: options))
+        try BadInput.write(MarkdownRenderer.render(output.model), to: path)
+        let svg = (path as NSString).deletingPathExtension + ".svg"
+        try BadInput.write(SVGRenderer.render(output.model), to: svg)
+    }
+}

@@ -1,0 +1,129 @@
+import Foundation
+import Testing
+
+/// Runs the built `cloudbench` binary: `$CLOUDBENCH_BIN/cloudbench` (as `make test` sets it), else
+/// `.build/debug/cloudbench`. Skipped when neither has been built.
+enum CLI {
+    static var binary: String? {
+        if let bin = ProcessInfo.processInfo.environment["CLOUDBENCH_BIN"], !bin.isEmpty,
+           FileManager.default.isExecutableFile(atPath: "\(bin)/cloudbench") { return "\(bin)/cloudbench" }
+        let debug = "\(GoldenFile.root)/.build/debug/cloudbench"
+        return FileManager.default.isExecutableFile(atPath: debug) ? debug : nil
+    }
+
+    struct Result { var status: Int32; var stdout: String; var stderr: String }
+
+    /// Runs with a 60 s deadline; the child is killed (by its pid) if it overruns.
+    static func run(_ args: [String]) throws -> Result {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: try #require(binary))
+        p.arguments = args
+        p.currentDirectoryURL = URL(fileURLWithPath: GoldenFile.root)
+        var env = ProcessInfo.processInfo.environment
+        env["CLOUDBENCH_PROVIDERS"] = TestPaths.providers
+        p.environment = env
+        // Output goes to files, so a chatty child can never block on a full pipe.
+        let base = FileManager.default.temporaryDirectory.appendingPathComponent("cb-cli-out-\(getpid())-\(UInt64.random(in: 0...UInt64.max))").path
+        _ = FileManager.default.createFile(atPath: base + ".out", contents: nil)
+        _ = FileManager.default.createFile(atPath: base + ".err", contents: nil)
+        defer { try? FileManager.default.removeItem(atPath: base + ".out"); try? FileManager.default.removeItem(atPath: base + ".err") }
+        p.standardOutput = FileHandle(forWritingAtPath: base + ".out")
+        p.standardError = FileHandle(forWritingAtPath: base + ".err")
+        try p.run()
+        let deadline = Date().addingTimeInterval(60)
+        while p.isRunning && Date() < deadline { usleep(10_000) }
+        if p.isRunning { kill(p.processIdentifier, SIGKILL) }
+        p.waitUntilExit()
+        let o = FileManager.default.contents(atPath: base + ".out") ?? Data()
+        let e = FileManager.default.contents(atPath: base + ".err") ?? Data()
+        return Result(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+    }
+}
+
+@Suite("cloudbench import and report, end to end", .enabled(if: CLI.binary != nil), .serialized)
+struct CommandLineTests {
+    final class TempDir {
+        let path: String
+        init() throws {
+            path = FileManager.default.temporaryDirectory.appendingPathComponent("cb-cli-\(getpid())-\(UInt64.random(in: 0...UInt64.max))").path
+            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        }
+        deinit { try? FileManager.default.removeItem(atPath: path) }
+    }
+
+    @Test("import the study twice, report it: the golden markdown, byte for byte")
+    func referenceRoundTrip() throws {
+        let dir = try TempDir()
+        let out = "\(dir.path)/results/reference-2015.jsonl"
+        let first = try CLI.run(["import", "reference-csv", TestPaths.referenceCSV, "--out", out])
+        #expect(first.status == 0)
+        #expect(first.stdout.contains("imported 66 records (tcp_bw, tcp_lat)"))
+        let again = try CLI.run(["import", "reference-csv", TestPaths.referenceCSV, "--out", out])
+        #expect(again.stdout.contains("imported 0 records") && again.stdout.contains("66 already there, skipped"))
+        let report = try CLI.run(["report", "\(dir.path)/results", "--csv", "\(dir.path)/r.csv", "--svg", "\(dir.path)/r.svg"])
+        #expect(report.status == 0 && report.stderr.isEmpty)
+        let golden = try String(contentsOfFile: "\(GoldenFile.directory)/reference-2015.md", encoding: .utf8)
+        #expect(report.stdout == golden)
+        #expect(try String(contentsOfFile: "\(dir.path)/r.csv", encoding: .utf8)
+                == String(contentsOfFile: "\(GoldenFile.directory)/reference-2015.csv", encoding: .utf8))
+        #expect(try String(contentsOfFile: "\(dir.path)/r.svg", encoding: .utf8)
+                == String(contentsOfFile: "\(GoldenFile.directory)/reference-2015.svg", encoding: .utf8))
+    }
+
+    @Test("an interrupted results file still reports, with a warning")
+    func truncated() throws {
+        let dir = try TempDir()
+        let out = "\(dir.path)/run.jsonl"
+        #expect(try CLI.run(["import", "reference-csv", TestPaths.referenceCSV, "--out", out]).status == 0)
+        let h = try #require(FileHandle(forWritingAtPath: out))
+        h.seekToEndOfFile(); h.write(Data(#"{"schema":"cloudbench-result/1","id":"cut"#.utf8)); h.closeFile()
+        let r = try CLI.run(["report", out, "--out", "\(dir.path)/r.md"])
+        #expect(r.status == 0)
+        #expect(r.stderr == "warning: \(out):67: skipped a truncated last line (the run was interrupted while writing it)\n")
+        let md = try String(contentsOfFile: "\(dir.path)/r.md", encoding: .utf8)
+        #expect(md.contains("- ⚠ \(out):67: skipped a truncated last line"))
+        #expect(md.contains("| 512mb | 1 | 108 ± n/a[^single] |"))
+    }
+
+    @Test("qperf and iperf3 output merge with other results; the same file twice counts once")
+    func importTools() throws {
+        let dir = try TempDir()
+        let fixtures = "\(GoldenFile.root)/Tests/CloudbenchCoreTests/Fixtures/import"
+        let out = "\(dir.path)/old.jsonl"
+        let common = ["--pair", "do-old", "--provider", "digitalocean", "--type", "512mb", "--placement", "same-region",
+                      "--price", "0.007 USD/h", "--time", "2015-07-01", "--out", out]
+        let q = try CLI.run(["import", "qperf", "\(fixtures)/qperf-units.txt"] + common)
+        #expect(q.status == 0 && q.stdout.contains("imported 8 records"))
+        let q2 = try CLI.run(["import", "qperf", "\(fixtures)/qperf-units.txt"] + common)
+        #expect(q2.stdout.contains("8 already there, skipped"))
+        let i = try CLI.run(["import", "iperf3", "\(fixtures)/iperf3-refused.json"] + common)
+        #expect(i.status == 0 && i.stdout.contains("imported 1 record (tcp_bw)") && i.stdout.contains("1 failed"))
+        try FileManager.default.copyItem(atPath: out, toPath: "\(dir.path)/copy.jsonl")
+        let ref = "\(dir.path)/ref.jsonl"
+        #expect(try CLI.run(["import", "reference-csv", TestPaths.referenceCSV, "--out", ref]).status == 0)
+        let r = try CLI.run(["report", out, "\(dir.path)/copy.jsonl", ref])
+        #expect(r.status == 0)
+        // 512mb host: the study's 108 plus qperf's 0.59, 24.8, 0.987654, 187.5 MB/s: x̄ = 64.4, s = 81.7, ± 2.776·81.7/√5 = 101; one failed.
+        #expect(r.stdout.contains("| 512mb | 5 | 64.4 ± 101 (1 failed[^failed]) |"))
+        #expect(r.stdout.contains("9 duplicates counted once"))
+    }
+
+    @Test("bad input: one line on standard error, exit status 2")
+    func badInput() throws {
+        let dir = try TempDir()
+        let ref = "\(dir.path)/ref.jsonl"
+        #expect(try CLI.run(["import", "reference-csv", TestPaths.referenceCSV, "--out", ref]).status == 0)
+        let cur = try CLI.run(["report", ref, "--currency", "USDD"])
+        #expect(cur.status == 2)
+        #expect(cur.stderr == "error: --currency: unknown currency 'USDD' (did you mean 'USD'?); providers/fx.yaml has rates for EUR, GBP, USD\n")
+        let missing = try CLI.run(["report", "\(dir.path)/nope.jsonl"])
+        #expect(missing.status == 2 && missing.stderr == "error: \(dir.path)/nope.jsonl: no such file\n")
+        let price = try CLI.run(["import", "qperf", ref, "--pair", "p", "--provider", "azure", "--type", "A2",
+                                 "--price", "cheap", "--out", "\(dir.path)/x.jsonl"])
+        #expect(price.status == 2 && price.stderr.hasPrefix("error: --price: 'cheap' is not a price"))
+        let notQperf = try CLI.run(["import", "qperf", ref, "--pair", "p", "--provider", "azure", "--type", "A2",
+                                    "--out", "\(dir.path)/x.jsonl"])
+        #expect(notQperf.status == 2 && notQperf.stderr.contains("no qperf tcp_bw or tcp_lat results found"))
+        #expect(!FileManager.default.fileExists(atPath: "\(dir.path)/x.jsonl"))
+    }
+}
