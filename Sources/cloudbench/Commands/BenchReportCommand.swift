@@ -7,59 +7,93 @@ import CloudbenchReport
 struct BenchReportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench-report",
-        abstract: "Time load-from-JSONL, statistics and rendering on N synthetic records (kept in memory, never saved as results)."
+        abstract: "Time load-from-JSONL, statistics and rendering on N synthetic records (kept in memory, never saved as results).",
+        discussion: """
+            Each phase runs --repeat times; the best wall-clock time is shown (other work on the machine only
+            ever adds time) with the median, and the process CPU time of the best run.
+            """
     )
 
     @Option(help: "How many synthetic records to generate.")
     var records = 100_000
+
+    @Option(help: "How many times to time each phase.")
+    var `repeat` = 3
 
     @Option(help: "Provider catalog folder.")
     var providers: String?
 
     func validate() throws {
         guard records > 0 else { throw ValidationError("--records must be at least 1") }
+        guard `repeat` > 0 else { throw ValidationError("--repeat must be at least 1") }
+    }
+
+    /// Wall-clock and process CPU time of one run of a phase, in milliseconds.
+    struct Timing { var wall: Double; var cpu: Double }
+
+    static func cpuMilliseconds() -> Double {
+        var ts = timespec()
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts)
+        return Double(ts.tv_sec) * 1000 + Double(ts.tv_nsec) / 1e6
+    }
+
+    static func time(_ body: () throws -> Void) rethrows -> Timing {
+        let clock = ContinuousClock()
+        let cpu0 = cpuMilliseconds()
+        let d = try clock.measure(body)
+        let wall = Double(d.components.seconds) * 1000 + Double(d.components.attoseconds) / 1e15
+        return Timing(wall: wall, cpu: cpuMilliseconds() - cpu0)
     }
 
     func run() throws {
         try BadInput.exitOnError {
             let catalog = try Catalog.load(directory: providers ?? Catalog.defaultDirectory())
-            let clock = ContinuousClock()
-            func ms(_ d: Duration) -> Double {
-                Double(d.components.seconds) * 1000 + Double(d.components.attoseconds) / 1e15
-            }
-            print("bench-report: \(records) SYNTHETIC records (not measurements; held in memory only)")
+            print("bench-report: \(records) SYNTHETIC records (not measurements; held in memory only), best of \(`repeat`)")
             let generated = SyntheticRecords.generate(count: records, catalog: catalog)
             var jsonl = Data()
-            let encode = try clock.measure {
+            let encode = try Self.time {
                 var text = ""
-                text.reserveCapacity(records * 600)
+                text.reserveCapacity(records * 640)
                 for r in generated { text += try r.jsonLine(); text += "\n" }
                 jsonl = Data(text.utf8)
             }
-            var loaded: ResultStore.Loaded?
-            let load = clock.measure { loaded = ResultStore.load(data: jsonl, name: "synthetic.jsonl") }
-            let recs = loaded!.records
-            var cells = 0
-            let stats = clock.measure { cells = ResultStatistics.cells(recs).count }
-            var model: ReportModel?
             let options = ReportOptions(title: "Synthetic benchmark data (not measurements)")
-            let build = clock.measure { model = ReportBuilder.build(records: recs, catalog: catalog, options: options) }
+            var phases: [String: [Timing]] = [:]
+            var loaded: ResultStore.Loaded?
+            var cells = 0
+            var model: ReportModel?
             var md = "", csv = "", svg = ""
-            let renderMD = clock.measure { md = MarkdownRenderer.render(model!) }
-            let renderCSV = clock.measure { csv = CSVRenderer.render(model!) }
-            let renderSVG = clock.measure { svg = SVGRenderer.render(model!) }
-            let total = load + build + renderMD
-            func line(_ name: String, _ d: Duration, _ extra: String = "") {
-                print("  \(name.padding(toLength: 34, withPad: " ", startingAt: 0)) \(String(format: "%9.1f", ms(d))) ms\(extra)")
+            for _ in 0..<`repeat` {
+                loaded = nil
+                model = nil
+                phases["load", default: []].append(Self.time { loaded = ResultStore.load(data: jsonl, name: "synthetic.jsonl") })
+                let recs = loaded!.records
+                phases["stats", default: []].append(Self.time { cells = ResultStatistics.cells(recs).count })
+                phases["model", default: []].append(Self.time {
+                    model = ReportBuilder.build(records: recs, catalog: catalog, options: options)
+                })
+                phases["md", default: []].append(Self.time { md = MarkdownRenderer.render(model!) })
+                phases["csv", default: []].append(Self.time { csv = CSVRenderer.render(model!) })
+                phases["svg", default: []].append(Self.time { svg = SVGRenderer.render(model!) })
             }
-            line("encode to JSONL (setup, untimed)", encode, "  (\(jsonl.count / 1_000_000) MB)")
-            line("load from JSONL", load, "  (\(recs.count) records, \(loaded!.warnings.count) warnings)")
-            line("statistics alone", stats, "  (\(cells) cells)")
-            line("statistics + report model", build)
-            line("render markdown", renderMD, "  (\(md.utf8.count) bytes)")
-            line("render CSV", renderCSV, "  (\(csv.utf8.count) bytes)")
-            line("render SVG", renderSVG, "  (\(svg.utf8.count) bytes)")
-            line("total: load + model + markdown", total)
+            let totals = (0..<`repeat`).map { i in
+                Timing(wall: phases["load"]![i].wall + phases["model"]![i].wall + phases["md"]![i].wall,
+                       cpu: phases["load"]![i].cpu + phases["model"]![i].cpu + phases["md"]![i].cpu)
+            }
+            func line(_ name: String, _ runs: [Timing], _ extra: String = "") {
+                let best = runs.min { $0.wall < $1.wall }!
+                let median = runs.map(\.wall).sorted()[runs.count / 2]
+                let label = name.padding(toLength: 34, withPad: " ", startingAt: 0)
+                print("  \(label) \(String(format: "%8.1f", best.wall)) ms (median \(String(format: "%.1f", median)), cpu \(String(format: "%.1f", best.cpu)))\(extra)")
+            }
+            line("encode to JSONL (setup, untimed)", [encode], "  \(jsonl.count / 1_000_000) MB")
+            line("load from JSONL", phases["load"]!, "  \(loaded!.records.count) records, \(loaded!.warnings.count) warnings")
+            line("statistics alone", phases["stats"]!, "  \(cells) cells")
+            line("statistics + report model", phases["model"]!)
+            line("render markdown", phases["md"]!, "  \(md.utf8.count) bytes")
+            line("render CSV", phases["csv"]!, "  \(csv.utf8.count) bytes")
+            line("render SVG", phases["svg"]!, "  \(svg.utf8.count) bytes")
+            line("total: load + model + markdown", totals)
         }
     }
 }
