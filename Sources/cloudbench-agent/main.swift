@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import AgentKit
+import CAgentCompat
 
 /// Writes `text` to stdout in full (the JSON document is one write).
 func emit(_ text: String) {
@@ -15,6 +16,9 @@ func emit(_ text: String) {
         }
     }
 }
+
+// Referenced so the glibc compatibility object is always linked in.
+_ = cagent_compat_linked()
 
 do {
     switch try Invocation.parse(Array(CommandLine.arguments.dropFirst())) {
