@@ -53,10 +53,19 @@ public final class Server: @unchecked Sendable {
     /// Reads and checks one control request, then runs its test; never throws, so that no
     /// client can end the server.
     func handle(_ conn: Socket, peer: SocketAddress, listener: Socket) {
-        let line: String?
-        do { line = try conn.readLine(timeout: Server.requestTimeout) } catch { line = nil }
-        guard let line else {
+        let result: Socket.LineResult
+        do { result = try conn.readLineResult(timeout: Server.requestTimeout) } catch { result = .closed }
+        let line: String
+        switch result {
+        case .line(let l): line = l
+        case .timedOut:
             Server.log("dropped a connection from \(peer.host): no request line within \(formatSeconds(Server.requestTimeout)) s")
+            return
+        case .closed:
+            Server.log("dropped a connection from \(peer.host): closed before sending a request")
+            return
+        case .invalid:
+            Server.log("dropped a connection from \(peer.host): not a cloudbench-agent request (binary or overlong)")
             return
         }
         let words = line.split(separator: " ", omittingEmptySubsequences: true)

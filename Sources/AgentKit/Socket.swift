@@ -166,23 +166,38 @@ public final class Socket: @unchecked Sendable {
         try t.withUTF8 { try writeAll(UnsafeRawBufferPointer($0)) }
     }
 
+    /// What came of waiting for a line.
+    public enum LineResult: Sendable, Equatable {
+        case line(String)
+        case timedOut
+        case closed
+        /// Longer than allowed, or not UTF-8: not something the agent ever sends.
+        case invalid
+    }
+
     /// Reads one `\n`-terminated line of at most `maxBytes`, one byte at a time so that
-    /// nothing after the line is consumed. Nil on EOF, timeout, overlong or non-UTF-8 input.
-    public func readLine(maxBytes: Int = 4096, timeout: Double) throws -> String? {
+    /// nothing after the line is consumed.
+    public func readLineResult(maxBytes: Int = 4096, timeout: Double) throws -> LineResult {
         var line: [UInt8] = []
         let deadline = Clock.now() + timeout
         var byte: UInt8 = 0
         while line.count < maxBytes {
             let left = deadline - Clock.now()
-            guard left > 0, try waitReadable(timeout: left) else { return nil }
-            guard let n = try Sys.callTolerating("recv", [EAGAIN, ECONNRESET], { Glibc.recv(fd, &byte, 1, 0) }) else { return nil }
-            if n == 0 { return nil }
+            guard left > 0, try waitReadable(timeout: left) else { return .timedOut }
+            guard let n = try Sys.callTolerating("recv", [EAGAIN, ECONNRESET], { Glibc.recv(fd, &byte, 1, 0) }) else { return .closed }
+            if n == 0 { return .closed }
             if byte == UInt8(ascii: "\n") {
                 if line.last == UInt8(ascii: "\r") { line.removeLast() }
-                return String(validating: line, as: UTF8.self)
+                return String(validating: line, as: UTF8.self).map { .line($0) } ?? .invalid
             }
             line.append(byte)
         }
+        return .invalid
+    }
+
+    /// The line, or nil on EOF, timeout or invalid input.
+    public func readLine(maxBytes: Int = 4096, timeout: Double) throws -> String? {
+        if case .line(let l) = try readLineResult(maxBytes: maxBytes, timeout: timeout) { return l }
         return nil
     }
 

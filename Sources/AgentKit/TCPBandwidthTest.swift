@@ -5,12 +5,18 @@ public enum TCPBandwidthTest {
         let sockets = try s.acceptData(r.streams)
         try s.send("GO\n")
         let window = Window(start: Clock.now(), warmup: r.warmup, duration: r.duration, interval: r.interval)
+        let cutShort: Bool
         if r.reverse {
             let stats = try TCPStreams.send(sockets, window: window, messageSize: r.effectiveMessageSize)
-            try s.send(ControlLine.encode("RESULT", stats.fields()))
+            cutShort = stats.cutShort
+            if !cutShort { try s.send(ControlLine.encode("RESULT", stats.fields())) }
         } else {
             let stats = try TCPStreams.receive(sockets, window: window)
-            try s.send(ControlLine.encode("RESULT", stats.fields()))
+            cutShort = stats.cutShort
+            if !cutShort { try s.send(ControlLine.encode("RESULT", stats.fields())) }
+        }
+        if cutShort {
+            throw AgentError.failed("the client closed its data connections after " + format("%.1f", Clock.now() - window.start) + " s, before the test ended")
         }
     }
 
@@ -33,6 +39,9 @@ public enum TCPBandwidthTest {
                 throw AgentError.failed("server sent a malformed result")
             }
             receiver = rs
+        }
+        if receiver.cutShort || sender.cutShort {
+            throw AgentError.failed("the server closed the data connections before the test ended")
         }
         guard receiver.windowBytes > 0 else {
             throw AgentError.failed("no bytes arrived in the measured window (is the path up?)")

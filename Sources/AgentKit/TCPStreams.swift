@@ -31,6 +31,8 @@ public struct ReceiverStats: Sendable {
     public var totalBytes: Int
     public var cpu: CPUTime
     public var elapsed: Double
+    /// A connection ended before the window did: the peer went away.
+    public var cutShort = false
 
     func fields() -> [(String, String)] {
         [("rbytes", String(windowBytes)), ("rtotal", String(totalBytes)),
@@ -63,6 +65,8 @@ public struct SenderStats: Sendable {
     public var pathMTU: Int
     public var cpu: CPUTime
     public var elapsed: Double
+    /// A connection failed before the window ended: the peer went away.
+    public var cutShort = false
 
     func fields() -> [(String, String)] {
         [("sbytes", String(windowBytes)), ("stotal", String(totalBytes)), ("retrans", String(retransmits)),
@@ -71,9 +75,10 @@ public struct SenderStats: Sendable {
     }
 
     init(windowBytes: Int, totalBytes: Int, retransmits: Int, rttMicroseconds: Double, mss: Int, pathMTU: Int,
-         cpu: CPUTime, elapsed: Double) {
+         cpu: CPUTime, elapsed: Double, cutShort: Bool = false) {
         self.windowBytes = windowBytes; self.totalBytes = totalBytes; self.retransmits = retransmits
         self.rttMicroseconds = rttMicroseconds; self.mss = mss; self.pathMTU = pathMTU; self.cpu = cpu; self.elapsed = elapsed
+        self.cutShort = cutShort
     }
 
     init?(fields f: [String: String]) {
@@ -94,20 +99,24 @@ public enum TCPStreams {
     public static func receive(_ sockets: [Socket], window: Window) throws -> ReceiverStats {
         let cpu0 = CPUTime.current()
         let threads = try sockets.map { socket in
-            try WorkerThread<([Int], Int)> { receiveOne(socket, window: window) }
+            try WorkerThread<([Int], Int, Bool)> { receiveOne(socket, window: window) }
         }
         var intervals = [Int](repeating: 0, count: window.intervalCount)
         var total = 0
+        var cutShort = false
         for t in threads {
-            let (b, n) = t.join()
+            let (b, n, early) = t.join()
             for i in b.indices { intervals[i] += b[i] }
             total += n
+            cutShort = cutShort || early
         }
-        return ReceiverStats(intervals: intervals, totalBytes: total, cpu: CPUTime.current() - cpu0,
-                             elapsed: Clock.now() - window.start)
+        var stats = ReceiverStats(intervals: intervals, totalBytes: total, cpu: CPUTime.current() - cpu0,
+                                  elapsed: Clock.now() - window.start)
+        stats.cutShort = cutShort
+        return stats
     }
 
-    private static func receiveOne(_ socket: Socket, window: Window) -> ([Int], Int) {
+    private static func receiveOne(_ socket: Socket, window: Window) -> ([Int], Int, Bool) {
         // A large buffer: fewer reads per byte, so the receiver is never what limits a fast link.
         let size = 1 << 20
         let buffer = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 64)
@@ -116,7 +125,7 @@ public enum TCPStreams {
         var total = 0
         try? socket.setTimeouts(receive: 0.2, send: nil)
         let fd = socket.fd
-        // A sender that never stops cannot keep a receiver past the window plus a margin.
+        var early = false
         while true {
             let n = recv(fd, buffer, size, 0)
             let t = Clock.now()
@@ -124,17 +133,18 @@ public enum TCPStreams {
                 total += n
                 if let b = window.bucket(t) { buckets[b] += n }
             } else if n == 0 {
+                early = t < window.measureEnd
                 break
             } else {
                 let e = errno
-                if e != EAGAIN && e != EINTR { break }
+                if e != EAGAIN && e != EINTR { early = t < window.measureEnd; break }
             }
             if t >= window.measureEnd { break }
         }
         // Reset rather than drain: the sender sees the end at once instead of after its queue.
         socket.setLingerReset()
         socket.close()
-        return (buckets, total)
+        return (buckets, total, early)
     }
 
     /// Sends `messageSize` writes on every socket until the receiver resets the connection
@@ -153,10 +163,12 @@ public enum TCPStreams {
             rttMicroseconds: rtts.isEmpty ? 0 : Double(rtts.reduce(0, +)) / Double(rtts.count),
             mss: results.compactMap(\.mss).max() ?? 0,
             pathMTU: results.compactMap(\.pmtu).max() ?? 0,
-            cpu: CPUTime.current() - cpu0, elapsed: Clock.now() - window.start)
+            cpu: CPUTime.current() - cpu0, elapsed: Clock.now() - window.start,
+            cutShort: results.contains { $0.cutShort })
     }
 
     struct StreamSend: Sendable {
+        var cutShort = false
         var windowBytes = 0
         var totalBytes = 0
         var retransmits = 0
@@ -190,7 +202,8 @@ public enum TCPStreams {
                 offset = (offset + n) % messageSize
             } else if n < 0 {
                 let e = errno
-                if e != EAGAIN && e != EINTR { break }  // the receiver reset: the test is over
+                // The receiver resets at the end of its window; before ours, it went away.
+                if e != EAGAIN && e != EINTR { result.cutShort = t < window.measureEnd; break }
             }
             if retransAtStart == nil && t >= window.measureStart {
                 retransAtStart = socket.tcpInfo().totalRetransmits ?? 0
