@@ -50,3 +50,9 @@ bench-report: build
 
 clean:
 	rm -rf .build
+
+## bench-agent: the agent beside iperf3, qperf and sockperf on namespace links (root; not a timed test).
+## Prints markdown tables and whether each target is met; see docs/benchmarks.md.
+bench-agent: setup
+	$(SWIFT) build -c $(CONFIG) --product cloudbench-agent --static-swift-stdlib
+	python3 scripts/bench-agent.py --agent "$(BIN)/cloudbench-agent" $(BENCH_AGENT_FLAGS)
