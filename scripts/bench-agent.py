@@ -99,14 +99,21 @@ class Tools:
         return json.loads(out)
 
     # Each returns bytes/s (throughput) or microseconds (latency).
-    def agent_bw(self, streams):
-        return self.agent_run("--test", "tcp_bw", "--streams", str(streams), "--duration", str(self.duration),
-                              "--warmup", str(self.warmup))["receiver_bytes_per_second"]
+    def agent_bw(self, streams, cpu=None):
+        j = self.agent_run("--test", "tcp_bw", "--streams", str(streams), "--duration", str(self.duration),
+                           "--warmup", str(self.warmup))
+        if cpu is not None:
+            cpu.append((j["cpu"]["client"]["percent"], j["cpu"]["server"]["percent"]))
+        return j["receiver_bytes_per_second"]
 
-    def iperf3_bw(self, streams):
+    def iperf3_bw(self, streams, cpu=None):
         out = self.lab.client("iperf3", "-c", SRV_IP, "-p", str(PORTS["iperf3"]), "-P", str(streams),
                               "-t", str(self.duration), "-O", str(self.warmup), "-J")
-        return json.loads(out)["end"]["sum_received"]["bits_per_second"] / 8
+        j = json.loads(out)
+        if cpu is not None:
+            u = j["end"]["cpu_utilization_percent"]
+            cpu.append((u["host_total"], u["remote_total"]))
+        return j["end"]["sum_received"]["bits_per_second"] / 8
 
     def qperf_bw(self):
         # qperf has no warm-up option: its figure includes slow start and the tbf burst.
@@ -144,7 +151,8 @@ def median_of(reps, fns):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--agent", required=True, help="path of the cloudbench-agent to measure")
-    ap.add_argument("--reps", type=int, default=3)
+    ap.add_argument("--reps", type=int, default=3, help="runs per tool for latency and accuracy")
+    ap.add_argument("--bw-reps", type=int, default=7, help="runs per tool for unshaped throughput (noisier)")
     ap.add_argument("--duration", type=float, default=5)
     ap.add_argument("--warmup", type=float, default=1)
     ap.add_argument("--rates", default="2000000,25000000,150000000", help="tbf wire rates, bytes/s")
@@ -157,19 +165,25 @@ def main():
     version = sh(args.agent, "--version").strip()
     print(f"# cloudbench-agent benchmark  ({version}; iperf3, qperf, sockperf from Debian)")
     print(f"# {os.uname().release}, {os.cpu_count()} cores; veth between namespaces; "
-          f"{args.reps} interleaved runs of {args.duration:g} s (+{args.warmup:g} s warm-up), medians\n")
+          f"interleaved runs of {args.duration:g} s (+{args.warmup:g} s warm-up), medians "
+          f"({args.bw_reps} runs per tool for throughput, {args.reps} for latency and accuracy)\n")
     verdicts = []
     with Lab() as lab:
         t = Tools(lab, args.agent, args.duration, args.warmup)
         t.start_servers()
 
         print("## Throughput, unshaped veth (MB/s, receiver side)\n")
-        print("| streams | agent | iperf3 | agent / iperf3 |")
-        print("|---:|---:|---:|---:|")
+        print("| streams | agent | iperf3 | agent / iperf3 | agent CPU client / server | iperf3 CPU client / server | runs agent ; iperf3 |")
+        print("|---:|---:|---:|---:|---:|---:|---|")
         for n in (1, 4):
-            med, samples = median_of(args.reps, {"agent": lambda: t.agent_bw(n), "iperf3": lambda: t.iperf3_bw(n)})
+            cpu = {"agent": [], "iperf3": []}
+            med, samples = median_of(args.bw_reps, {"agent": lambda: t.agent_bw(n, cpu["agent"]),
+                                                    "iperf3": lambda: t.iperf3_bw(n, cpu["iperf3"])})
             ratio = med["agent"] / med["iperf3"]
-            print(f"| {n} | {med['agent'] / 1e6:.0f} | {med['iperf3'] / 1e6:.0f} | {ratio:.3f} |")
+            c = {k: (statistics.median(x for x, _ in v), statistics.median(y for _, y in v)) for k, v in cpu.items()}
+            runs = " ; ".join(" ".join(f"{x / 1e6:.0f}" for x in samples[k]) for k in ("agent", "iperf3"))
+            print(f"| {n} | {med['agent'] / 1e6:.0f} | {med['iperf3'] / 1e6:.0f} | {ratio:.3f} | "
+                  f"{c['agent'][0]:.0f} % / {c['agent'][1]:.0f} % | {c['iperf3'][0]:.0f} % / {c['iperf3'][1]:.0f} % | {runs} |")
             verdicts.append((f"throughput {n} stream(s): agent >= 1.0 x iperf3", ratio >= 1.0, f"{ratio:.3f}"))
 
         print("\n## Latency, unshaped veth (us, mean round trip / 2)\n")
