@@ -69,3 +69,9 @@ lab-status: build
 ## lab-down: remove the lab, also after a crash.
 lab-down: build
 	"$(BIN)/cloudbench" lab down
+
+## bench-agent: the agent beside iperf3, qperf and sockperf on namespace links (root; not a timed test).
+## Prints markdown tables and whether each target is met; see docs/benchmarks.md.
+bench-agent: setup
+	$(SWIFT) build -c $(CONFIG) --product cloudbench-agent --static-swift-stdlib
+	python3 scripts/bench-agent.py --agent "$(BIN)/cloudbench-agent" $(BENCH_AGENT_FLAGS)

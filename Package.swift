@@ -33,7 +33,13 @@ let package = Package(
 
         // The measurement engine: Glibc only, so the agent runs on a stock cloud image.
         .target(name: "AgentKit"),
-        .executableTarget(name: "cloudbench-agent", dependencies: ["AgentKit"]),
+        // Static libstdc++/libgcc and a glibc-2.34 floor: the agent needs nothing but glibc (docs/agent.md).
+        .target(name: "CAgentCompat"),
+        .executableTarget(
+            name: "cloudbench-agent", dependencies: ["AgentKit", "CAgentCompat"],
+            linkerSettings: [.unsafeFlags(["-L", Context.packageDirectory + "/Sources/CAgentCompat/static-link",
+                                           "-Xclang-linker", "-static-libgcc"])]
+        ),
 
         // Network namespaces, veth, bridges and tc through iproute2 (lab and tests).
         .target(name: "NetNS"),

@@ -1,1 +1,50 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import AgentKit
+import CAgentCompat
+
+/// Writes `text` to stdout in full (the JSON document is one write).
+func emit(_ text: String) {
+    var t = text + "\n"
+    t.withUTF8 { p in
+        var off = 0
+        while off < p.count {
+            let n = write(1, p.baseAddress! + off, p.count - off)
+            if n <= 0 { if errno == EINTR { continue }; return }
+            off += n
+        }
+    }
+}
+
+// Referenced so the glibc compatibility object is always linked in.
+_ = cagent_compat_linked()
+
+do {
+    switch try Invocation.parse(Array(CommandLine.arguments.dropFirst())) {
+    case .version:
+        emit("cloudbench-agent \(AgentVersion.version) (build \(AgentVersion.buildID()))")
+    case .help:
+        emit(Invocation.usage)
+    case .conf(let json):
+        let facts = HostFacts.collect()
+        emit(json ? facts.serialized() : HumanReport.render(facts))
+    case .serve(let options):
+        try Server(options).run()
+    case .run(let options):
+        let result = try Client.run(options)
+        emit(options.json ? result.serialized() : HumanReport.render(result))
+    }
+    exit(0)
+} catch let error as AgentError {
+    // One line naming the reason; the usage text only on request (--help).
+    if case .usage = error {
+        printError("cloudbench-agent: \(error) (see cloudbench-agent --help)")
+    } else {
+        printError("cloudbench-agent: \(error)")
+    }
+    exit(error.exitStatus)
+} catch {
+    printError("cloudbench-agent: \(error)")
+    exit(1)
+}

@@ -1,0 +1,31 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `cloudbench-agent run`: connects, presents the token and runs one test against a server.
+public enum Client {
+    public static func run(_ o: RunOptions) throws -> JSON {
+        signal(SIGPIPE, SIG_IGN)
+        let control = try Socket.connect(to: o.server, timeout: o.connectTimeout)
+        try control.setTimeouts(receive: nil, send: 10)
+        try control.writeAll("\(TestRequest.protocolTag) \(o.token) \(o.request.encodedFields())\n")
+        guard let reply = try control.readLine(timeout: 10) else {
+            throw AgentError.failed("server at \(o.server) did not answer within 10 s (busy with another client, or not a cloudbench agent?)")
+        }
+        if reply == "ERR token" { throw AgentError.failed("server refused the token") }
+        if reply.hasPrefix("ERR busy") { throw AgentError.failed("server at \(o.server) is busy with another test") }
+        if reply.hasPrefix("ERR ") { throw AgentError.failed("server refused the test: \(reply.dropFirst(4))") }
+        let words = reply.split(separator: " ")
+        guard words.count == 2, words[0] == "OK" else {
+            throw AgentError.failed("server at \(o.server) gave an answer that is not cloudbench-agent/1")
+        }
+        let session = ClientSession(control: control, server: o.server, request: o.request,
+                                    sessionID: String(words[1]), connectTimeout: o.connectTimeout)
+        switch o.request.test {
+        case .tcpBandwidth: return try TCPBandwidthTest.run(session)
+        case .tcpLatency: return try TCPLatencyTest.run(session)
+        case .udpBandwidth: return try UDPBandwidthTest.run(session)
+        case .http: return try HTTPTest.run(session)
+        }
+    }
+}

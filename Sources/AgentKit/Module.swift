@@ -1,1 +1,0 @@
-// AgentKit: built by its own issue; see docs/ARCHITECTURE.md.

@@ -1,0 +1,135 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `cloudbench-agent serve`: one test at a time, for a client that knows the token, until
+/// the deadline or SIGTERM.
+public final class Server: @unchecked Sendable {
+    public let options: ServeOptions
+    /// How long a new control connection may take to send its request line.
+    public static let requestTimeout = 5.0
+
+    public init(_ options: ServeOptions) { self.options = options }
+
+    static func log(_ message: String) { printError("cloudbench-agent serve: \(message)") }
+
+    /// Serves until the deadline or a signal ends the process; returns only by exiting.
+    public func run() throws -> Never {
+        // Block the stop signals in every thread; one thread waits for them or the deadline.
+        var stopSignals = sigset_t()
+        sigemptyset(&stopSignals)
+        for s in [SIGTERM, SIGINT, SIGHUP] { sigaddset(&stopSignals, s) }
+        pthread_sigmask(SIG_BLOCK, &stopSignals, nil)
+        signal(SIGPIPE, SIG_IGN)
+
+        let listener = try Socket.listen(on: options.listen)
+        let deadline = Clock.now() + options.deadline
+        let set = stopSignals
+        _ = try WorkerThread<Void> {
+            // The watchdog: no client, a dead orchestrator or a stuck test cannot keep us alive.
+            var mask = set
+            while true {
+                let left = deadline - Clock.now()
+                if left <= 0 {
+                    Server.log("deadline of \(formatSeconds(self.options.deadline)) s reached; exiting")
+                    _exit(0)
+                }
+                var ts = timespec(tv_sec: Int(left), tv_nsec: Int((left - Double(Int(left))) * 1e9))
+                let sig = sigtimedwait(&mask, nil, &ts)
+                if sig > 0 {
+                    Server.log("stopping on signal \(sig == SIGTERM ? "SIGTERM" : sig == SIGINT ? "SIGINT" : "SIGHUP")")
+                    _exit(0)
+                }
+            }
+        }
+        Server.log("\(AgentVersion.version) listening on \(options.listen) for \(formatSeconds(options.deadline)) s")
+        while true {
+            guard let (conn, peer) = try listener.accept(timeout: 1) else { continue }
+            handle(conn, peer: peer, listener: listener)
+            conn.close()
+        }
+    }
+
+    /// Reads and checks one control request, then runs its test; never throws, so that no
+    /// client can end the server.
+    func handle(_ conn: Socket, peer: SocketAddress, listener: Socket) {
+        let result: Socket.LineResult
+        do { result = try conn.readLineResult(timeout: Server.requestTimeout) } catch { result = .closed }
+        let line: String
+        switch result {
+        case .line(let l): line = l
+        case .timedOut:
+            Server.log("dropped a connection from \(peer.host): no request line within \(formatSeconds(Server.requestTimeout)) s")
+            return
+        case .closed:
+            Server.log("dropped a connection from \(peer.host): closed before sending a request")
+            return
+        case .invalid:
+            Server.log("dropped a connection from \(peer.host): not a cloudbench-agent request (binary or overlong)")
+            return
+        }
+        let words = line.split(separator: " ", omittingEmptySubsequences: true)
+        guard words.count >= 2, words[0] == TestRequest.protocolTag else {
+            if words.first == "DATA" {
+                Server.log("dropped a data connection from \(peer.host): no test is running")
+            } else {
+                Server.log("dropped a connection from \(peer.host): not a cloudbench-agent request")
+                try? conn.writeAll("ERR not a cloudbench-agent/1 request\n")
+            }
+            return
+        }
+        guard Server.tokensMatch(String(words[1]), options.token) else {
+            Server.log("refused a control connection from \(peer.host): wrong token")
+            try? conn.writeAll("ERR token\n")
+            return
+        }
+        let request: TestRequest
+        do {
+            request = try TestRequest(fields: ControlLine.fields(words.dropFirst(2)))
+        } catch {
+            Server.log("refused a request from \(peer.host): \(error)")
+            try? conn.writeAll("ERR bad request: \(error)\n")
+            return
+        }
+        var sid = ""
+        var rng = SystemRandomNumberGenerator()
+        for _ in 0..<16 { sid += String(Int.random(in: 0..<16, using: &rng), radix: 16) }
+        let session = ServerSession(control: conn, listener: listener, listenAddress: options.listen,
+                                    request: request, sessionID: sid, peer: peer, log: { Server.log($0) })
+        Server.log("running \(request.test.rawValue) for \(peer.host)")
+        do {
+            try conn.setTimeouts(receive: nil, send: 10)
+            switch request.test {
+            case .tcpBandwidth:
+                try conn.writeAll("OK \(sid)\n")
+                try TCPBandwidthTest.serve(session)
+            case .tcpLatency:
+                try conn.writeAll("OK \(sid)\n")
+                try TCPLatencyTest.serve(session)
+            case .udpBandwidth:
+                let udp = try UDPBandwidthTest.prepare(options.listen)
+                defer { udp.close() }
+                try conn.writeAll("OK \(sid)\n")
+                try UDPBandwidthTest.serve(session, udp: udp)
+            case .http:
+                try conn.writeAll("OK \(sid)\n")
+                try HTTPTest.serve(session)
+            }
+            Server.log("finished \(request.test.rawValue) for \(peer.host)")
+        } catch {
+            Server.log("\(request.test.rawValue) for \(peer.host) ended early: \(error)")
+            try? conn.writeAll("ERR \(error)\n")
+        }
+    }
+
+    /// Compares in time that depends only on the lengths, so that timing reveals nothing
+    /// about how much of a guessed token was right.
+    public static func tokensMatch(_ given: String, _ expected: String) -> Bool {
+        let a = Array(given.utf8), b = Array(expected.utf8)
+        var diff = a.count ^ b.count
+        for i in 0..<max(a.count, b.count) {
+            diff |= Int((i < a.count ? a[i] : 0) ^ (i < b.count ? b[i] : 0))
+        }
+        return diff == 0
+    }
+}

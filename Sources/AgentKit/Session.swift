@@ -1,0 +1,73 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One accepted test on the server: its control connection, the listener it takes data
+/// connections from, and the session id those connections must present.
+public struct ServerSession: Sendable {
+    public let control: Socket
+    public let listener: Socket
+    public let listenAddress: SocketAddress
+    public let request: TestRequest
+    public let sessionID: String
+    public let peer: SocketAddress
+    let log: @Sendable (String) -> Void
+
+    /// Accepts `count` data connections that say `DATA <session id>`; anything else that
+    /// arrives meanwhile (a second client, garbage) is answered or dropped, never served.
+    public func acceptData(_ count: Int, timeout: Double = 10) throws -> [Socket] {
+        var sockets: [Socket] = []
+        let deadline = Clock.now() + timeout
+        while sockets.count < count {
+            let left = deadline - Clock.now()
+            guard left > 0, let (conn, from) = try listener.accept(timeout: left) else {
+                throw AgentError.failed("only \(sockets.count) of \(count) data connections arrived within \(formatSeconds(timeout)) s")
+            }
+            let line = try conn.readLine(maxBytes: 256, timeout: 2)
+            if line == "DATA \(sessionID)" {
+                sockets.append(conn)
+            } else if let line, line.hasPrefix(TestRequest.protocolTag) {
+                try? conn.writeAll("ERR busy: another test is running\n")
+                log("refused a control connection from \(from.host): another test is running")
+            } else {
+                log("dropped a connection from \(from.host) during a test: not a data connection of this test")
+            }
+        }
+        return sockets
+    }
+
+    public func send(_ line: String) throws { try control.writeAll(line) }
+}
+
+/// The client's side of one accepted test.
+public struct ClientSession: Sendable {
+    public let control: Socket
+    public let server: SocketAddress
+    public let request: TestRequest
+    public let sessionID: String
+    public let connectTimeout: Double
+
+    /// Opens one data connection and introduces it with the session id.
+    public func openData() throws -> Socket {
+        let s = try Socket.connect(to: server, timeout: connectTimeout)
+        try s.writeAll("DATA \(sessionID)\n")
+        return s
+    }
+
+    /// Waits for the server's `GO`; its absence names what went wrong.
+    public func awaitGo(timeout: Double = 15) throws {
+        let line = try control.readLine(timeout: timeout)
+        guard line == "GO" else {
+            if let line, line.hasPrefix("ERR ") { throw AgentError.failed("server: \(line.dropFirst(4))") }
+            throw AgentError.failed("server at \(server) did not start the test within \(formatSeconds(timeout)) s")
+        }
+    }
+
+    /// Waits for the server's `RESULT` line.
+    public func awaitResult(timeout: Double) throws -> [String: String] {
+        let line = try control.readLine(maxBytes: 1 << 20, timeout: timeout)
+        if let fields = ControlLine.result(line) { return fields }
+        if let line, line.hasPrefix("ERR ") { throw AgentError.failed("server: \(line.dropFirst(4))") }
+        throw AgentError.failed("server at \(server) sent no result within \(formatSeconds(timeout)) s (did it stop?)")
+    }
+}

@@ -1,0 +1,117 @@
+/// What the client asks the server to run: the parameters both sides must agree on.
+///
+/// Travels on the control connection as one line:
+/// `cloudbench-agent/1 TOKEN test=tcp_bw duration=10 warmup=2 streams=1 ...`.
+public struct TestRequest: Sendable, Equatable {
+    public var test: TestKind
+    public var duration: Double = 10
+    public var warmup: Double = 2
+    public var streams: Int = 1
+    /// Bytes per write; 0 picks the test's default (128 KiB, 1 byte or 1472 bytes).
+    public var messageSize: Int = 0
+    public var reverse: Bool = false
+    public var interval: Double = 1
+    /// udp_bw: bytes per second the sender aims for (UDP payload).
+    public var rate: Double = 1_000_000
+    /// http: object size in bytes.
+    public var size: Int = 200_000
+    /// http: fetches per mode; tcp_lat: minimum round trips.
+    public var count: Int = 0
+
+    public static let protocolTag = "cloudbench-agent/1"
+
+    public init(test: TestKind) { self.test = test }
+
+    /// The message size in effect once defaults are applied.
+    public var effectiveMessageSize: Int {
+        if messageSize > 0 { return messageSize }
+        switch test {
+        case .tcpBandwidth: return 128 * 1024
+        case .tcpLatency: return 1
+        case .udpBandwidth: return 1472
+        case .http: return 0
+        }
+    }
+
+    /// The count in effect once defaults are applied.
+    public var effectiveCount: Int {
+        if count > 0 { return count }
+        switch test {
+        case .tcpLatency: return 10_000
+        case .http: return 100
+        default: return 0
+        }
+    }
+
+    /// Rejects values no test can run with; the message names the flag.
+    public func validate() throws {
+        func bad(_ m: String) -> AgentError { .usage(m) }
+        guard duration > 0, duration <= 3600 else { throw bad("--duration must be more than 0 and at most 3600 seconds") }
+        guard warmup >= 0, warmup <= 600 else { throw bad("--warmup must be from 0 to 600 seconds") }
+        guard (1...128).contains(streams) else { throw bad("--streams must be from 1 to 128") }
+        guard messageSize >= 0, messageSize <= 16 << 20 else { throw bad("--message-size must be at most 16 MiB") }
+        if test == .udpBandwidth {
+            guard effectiveMessageSize >= 16, effectiveMessageSize <= 65_507 else {
+                throw bad("--message-size for udp_bw must be from 16 to 65507 bytes (one datagram)")
+            }
+            guard rate > 0, rate <= 100e9 else { throw bad("--rate must be more than 0 bytes per second") }
+        }
+        guard interval > 0, interval <= duration else { throw bad("--interval must be more than 0 and at most --duration") }
+        guard size >= 0, size <= 1 << 30 else { throw bad("--size must be at most 1 GiB") }
+        guard count >= 0, count <= 10_000_000 else { throw bad("--count must be at most 10000000") }
+    }
+
+    /// The request line without the tag and token.
+    public func encodedFields() -> String {
+        "test=\(test.rawValue) duration=\(duration) warmup=\(warmup) streams=\(streams) message_size=\(messageSize)"
+            + " reverse=\(reverse ? 1 : 0) interval=\(interval) rate=\(rate) size=\(size) count=\(count)"
+    }
+
+    /// Parses the fields of a request line; throws `.usage` with what was wrong.
+    public init(fields: [String: String]) throws {
+        guard let name = fields["test"], let test = TestKind(rawValue: name) else {
+            throw AgentError.usage("unknown or missing test")
+        }
+        self.init(test: test)
+        func double(_ k: String, _ into: inout Double) throws {
+            if let v = fields[k] { guard let d = Double(v), d.isFinite else { throw AgentError.usage("bad \(k)") }; into = d }
+        }
+        func int(_ k: String, _ into: inout Int) throws {
+            if let v = fields[k] { guard let i = Int(v) else { throw AgentError.usage("bad \(k)") }; into = i }
+        }
+        try double("duration", &duration)
+        try double("warmup", &warmup)
+        try int("streams", &streams)
+        try int("message_size", &messageSize)
+        reverse = fields["reverse"] == "1"
+        try double("interval", &interval)
+        try double("rate", &rate)
+        try int("size", &size)
+        try int("count", &count)
+        try validate()
+    }
+}
+
+/// Splits `word key=value key=value` lines of the control protocol.
+public enum ControlLine {
+    public static func fields<S: Sequence>(_ words: S) -> [String: String] where S.Element == Substring {
+        var out: [String: String] = [:]
+        for w in words {
+            guard let eq = w.firstIndex(of: "=") else { continue }
+            out[String(w[..<eq])] = String(w[w.index(after: eq)...])
+        }
+        return out
+    }
+
+    /// `RESULT k=v ...` → fields; nil when the line is something else.
+    public static func result(_ line: String?) -> [String: String]? {
+        guard let line else { return nil }
+        let words = line.split(separator: " ")
+        guard words.first == "RESULT" else { return nil }
+        return fields(words.dropFirst())
+    }
+
+    public static func encode(_ tag: String, _ fields: [(String, String)]) -> String {
+        ([tag] + fields.map { "\($0.0)=\($0.1)" }).joined(separator: " ") + "\n"
+    }
+}

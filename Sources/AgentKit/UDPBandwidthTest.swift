@@ -1,0 +1,187 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// udp_bw: datagrams paced at a target rate; the receiver's rate and the loss.
+///
+/// The UDP socket uses the same port number as the control listener. Each datagram carries
+/// the session tag and a sequence number, so stray datagrams are not counted. The sender
+/// reports how many it sent on the control connection when done; loss is over the whole run.
+public enum UDPBandwidthTest {
+    static func tag(_ sessionID: String) -> UInt64 {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for b in sessionID.utf8 { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
+        return h
+    }
+
+    /// The server binds its UDP socket before answering OK, so the client's first datagram
+    /// cannot meet a closed port.
+    static func prepare(_ listen: SocketAddress) throws -> Socket {
+        let s = try Socket.bindUDP(listen)
+        // Ask for a large buffer (root may exceed rmem_max): a burst must not read as loss.
+        _ = try? s.setOption(SOL_SOCKET, 33 /* SO_RCVBUFFORCE */, 8 << 20)
+        if s.getOption(SOL_SOCKET, SO_RCVBUF) < 8 << 20 { _ = try? s.setOption(SOL_SOCKET, SO_RCVBUF, 8 << 20) }
+        return s
+    }
+
+    static func serve(_ s: ServerSession, udp: Socket) throws {
+        let r = s.request
+        let tag = tag(s.sessionID)
+        if r.reverse {
+            // Learn the client's address from its hello, then send to it.
+            let deadline = Clock.now() + 10
+            var peer: SocketAddress?
+            var word = [UInt64](repeating: 0, count: 2)
+            while peer == nil {
+                let left = deadline - Clock.now()
+                guard left > 0, try udp.waitReadable(timeout: left) else {
+                    throw AgentError.failed("no UDP hello from the client within 10 s (is UDP blocked?)")
+                }
+                var storage = sockaddr_storage()
+                var len = socklen_t(MemoryLayout<sockaddr_storage>.size)
+                let n = withUnsafeMutablePointer(to: &storage) { p in
+                    p.withMemoryRebound(to: sockaddr.self, capacity: 1) { sp in
+                        word.withUnsafeMutableBytes { recvfrom(udp.fd, $0.baseAddress, 16, 0, sp, &len) }
+                    }
+                }
+                if n >= 8 && word[0] == tag { peer = SocketAddress(storage: storage, length: len) }
+            }
+            try peer!.withSockaddr { p, l in try Sys.call("connect") { connect(udp.fd, p, l) } }
+            try s.send("GO\n")
+            let stats = try sendPaced(udp, request: r, tag: tag, start: Clock.now())
+            try s.send(ControlLine.encode("SENT", stats))
+        } else {
+            try s.send("GO\n")
+            let stats = try receive(udp, control: s.control, request: r, tag: tag, start: Clock.now())
+            try s.send(ControlLine.encode("RESULT", stats))
+        }
+    }
+
+    static func run(_ c: ClientSession) throws -> JSON {
+        let r = c.request
+        let tag = tag(c.sessionID)
+        let udp = try Socket.make(for: c.server, type: Int32(SOCK_DGRAM.rawValue))
+        try c.server.withSockaddr { p, l in try Sys.call("connect") { connect(udp.fd, p, l) } }
+        let fields: [String: String]
+        if r.reverse {
+            _ = try? udp.setOption(SOL_SOCKET, 33 /* SO_RCVBUFFORCE */, 8 << 20)
+            // Say hello until the server has seen it and answers GO.
+            var hello: [UInt64] = [tag, 0]
+            let deadline = Clock.now() + 10
+            while true {
+                _ = hello.withUnsafeMutableBytes { send(udp.fd, $0.baseAddress, 16, Int32(MSG_NOSIGNAL)) }
+                if try c.control.waitReadable(timeout: 0.1) { break }
+                if Clock.now() > deadline { throw AgentError.failed("server at \(c.server) never received our UDP datagrams (is UDP blocked?)") }
+            }
+            try c.awaitGo()
+            fields = try receive(udp, control: c.control, request: r, tag: tag, start: Clock.now())
+                .reduce(into: [:]) { $0[$1.0] = $1.1 }
+        } else {
+            try c.awaitGo()
+            let sent = try sendPaced(udp, request: r, tag: tag, start: Clock.now())
+            try c.control.writeAll(ControlLine.encode("SENT", sent))
+            fields = try c.awaitResult(timeout: 15)
+        }
+        func num(_ k: String) throws -> Double {
+            guard let v = fields[k].flatMap({ Double($0) }) else { throw AgentError.failed("the UDP result lacks \(k)") }
+            return v
+        }
+        let sentCount = try num("sent_datagrams"), received = try num("received_datagrams")
+        let windowBytes = try num("window_bytes")
+        return .object(AgentJSON.header(.udpBandwidth) + [
+            ("receiver_bytes_per_second", .double(windowBytes / r.duration)),
+            ("loss_percent", .double(sentCount > 0 ? max(0, sentCount - received) / sentCount * 100 : 0)),
+            ("target_bytes_per_second", .double(r.rate)),
+            ("sender_bytes_per_second", .double(try num("sent_window_bytes") / r.duration)),
+            ("sent_datagrams", .int(Int(sentCount))),
+            ("received_datagrams", .int(Int(received))),
+            ("receiver_bytes", .int(Int(windowBytes))),
+            ("message_size", .int(r.effectiveMessageSize)),
+            ("duration_s", .double(r.duration)),
+            ("warmup_s", .double(r.warmup)),
+            ("direction", .string(r.reverse ? "server_to_client" : "client_to_server")),
+        ])
+    }
+
+    /// Sends datagrams at `request.rate` for warm-up plus duration, sleeping between them
+    /// when ahead of schedule instead of spinning.
+    static func sendPaced(_ udp: Socket, request r: TestRequest, tag: UInt64, start: Double) throws -> [(String, String)] {
+        let size = r.effectiveMessageSize
+        let buffer = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 64)
+        defer { buffer.deallocate() }
+        buffer.initializeMemory(as: UInt8.self, repeating: 0x5a, count: size)
+        buffer.storeBytes(of: tag, toByteOffset: 0, as: UInt64.self)
+        let end = start + r.warmup + r.duration
+        let measureFrom = start + r.warmup
+        var seq: UInt64 = 0, sentBytes = 0.0, windowBytes = 0
+        while true {
+            let now = Clock.now()
+            if now >= end { break }
+            let due = r.rate * (now - start)
+            if sentBytes >= due {
+                Clock.sleep(min(0.001, (sentBytes - due) / r.rate))
+                continue
+            }
+            seq += 1
+            buffer.storeBytes(of: seq, toByteOffset: 8, as: UInt64.self)
+            let n = Glibc.send(udp.fd, buffer, size, Int32(MSG_NOSIGNAL))
+            if n < 0 {
+                let e = errno
+                // A full queue or a refused port (ICMP) is loss, seen by the receiver.
+                if e == EINTR || e == ENOBUFS || e == EAGAIN || e == ECONNREFUSED { sentBytes += Double(size); continue }
+                throw SystemError(call: "send(udp)", errno: e)
+            }
+            sentBytes += Double(size)
+            if now >= measureFrom { windowBytes += size }
+        }
+        return [("sent_datagrams", String(seq)), ("sent_window_bytes", String(windowBytes))]
+    }
+
+    /// Counts datagrams of this session until the sender says it is done (plus a short drain).
+    static func receive(_ udp: Socket, control: Socket, request r: TestRequest, tag: UInt64,
+                        start: Double) throws -> [(String, String)] {
+        let size = 65_536
+        let buffer = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 64)
+        defer { buffer.deallocate() }
+        let window = Window(start: start, warmup: r.warmup, duration: r.duration, interval: r.duration)
+        var received = 0, windowBytes = 0
+        var sentInfo: [String: String]?
+        var drainUntil = Double.infinity
+        let giveUp = window.measureEnd + 15
+        var fds = [pollfd(fd: udp.fd, events: Int16(POLLIN), revents: 0),
+                   pollfd(fd: control.fd, events: Int16(POLLIN), revents: 0)]
+        while true {
+            let now = Clock.now()
+            if now >= drainUntil || now >= giveUp { break }
+            let wait = min(drainUntil, giveUp) - now
+            let n = poll(&fds, 2, Int32(max(1, min(wait, 0.2) * 1000)))
+            if n < 0 && errno != EINTR { throw SystemError(call: "poll", errno: errno) }
+            if fds[0].revents != 0 {
+                while true {
+                    let got = recv(udp.fd, buffer, size, Int32(MSG_DONTWAIT))
+                    if got < 16 { if got < 0 { break } else { continue } }
+                    guard buffer.load(fromByteOffset: 0, as: UInt64.self) == tag else { continue }
+                    let t = Clock.now()
+                    received += 1
+                    if window.bucket(t) != nil { windowBytes += got }
+                }
+            }
+            if fds[1].revents != 0 && sentInfo == nil {
+                guard let line = try control.readLine(timeout: 2) else {
+                    throw AgentError.failed("the peer closed the control connection during udp_bw")
+                }
+                let words = line.split(separator: " ")
+                if words.first == "SENT" {
+                    sentInfo = ControlLine.fields(words.dropFirst())
+                    // Datagrams still in flight get a moment to land before loss is counted.
+                    drainUntil = Clock.now() + 0.5
+                    fds[1].events = 0
+                }
+            }
+        }
+        guard let sentInfo else { throw AgentError.failed("the sender never reported the end of udp_bw") }
+        return [("sent_datagrams", sentInfo["sent_datagrams"] ?? "0"),
+                ("sent_window_bytes", sentInfo["sent_window_bytes"] ?? "0"),
+                ("received_datagrams", String(received)), ("window_bytes", String(windowBytes))]
+    }
+}
