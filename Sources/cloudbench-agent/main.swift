@@ -21,6 +21,11 @@ func emit(_ text: String) {
 _ = cagent_compat_linked()
 
 do {
+    // The user-space UDP overlay of compare's `udp` path (Sources/AgentKit/Tunnel).
+    if CommandLine.arguments.dropFirst().first == "tunnel" {
+        try TunnelCommand.run(Array(CommandLine.arguments.dropFirst(2)))
+        exit(0)
+    }
     switch try Invocation.parse(Array(CommandLine.arguments.dropFirst())) {
     case .version:
         emit("cloudbench-agent \(AgentVersion.version) (build \(AgentVersion.buildID()))")

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Synchronization
 
 /// A user-space overlay: IP packets read from a TUN device travel to one peer inside UDP
 /// datagrams, and datagrams from that peer are written back to the device.
@@ -41,15 +42,14 @@ public final class UDPTunnel: @unchecked Sendable {
     private let tunFD: Int32
     private let udpFD: Int32
     private var peer = sockaddr_in()
-    private let stopLock = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
-    private var stopped = false
+    /// Atomic, so that a signal handler may set it.
+    private let stopped = Atomic<Bool>(false)
     /// Packets and bytes each way, for the tunnel's own report.
     public private(set) var packetsOut = 0, packetsIn = 0, droppedForeign = 0
 
     /// Creates and configures the TUN device and binds the UDP socket. Needs CAP_NET_ADMIN.
     public init(_ config: Config) throws(TunnelError) {
         self.config = config
-        pthread_mutex_init(stopLock, nil)
         tunFD = try TunDevice.create(name: config.device)
         do {
             try TunDevice.configure(name: config.device, ip: config.tunnelIP, prefixLength: config.prefixLength, mtu: config.mtu)
@@ -69,8 +69,6 @@ public final class UDPTunnel: @unchecked Sendable {
     deinit {
         close(tunFD)
         close(udpFD)
-        pthread_mutex_destroy(stopLock)
-        stopLock.deallocate()
     }
 
     /// Forwards both ways until `stop()` or until `deadline` (CLOCK_MONOTONIC seconds) passes.
@@ -80,17 +78,9 @@ public final class UDPTunnel: @unchecked Sendable {
         inbound.join()
     }
 
-    public func stop() {
-        pthread_mutex_lock(stopLock)
-        stopped = true
-        pthread_mutex_unlock(stopLock)
-    }
+    public func stop() { stopped.store(true, ordering: .relaxed) }
 
-    private var isStopped: Bool {
-        pthread_mutex_lock(stopLock)
-        defer { pthread_mutex_unlock(stopLock) }
-        return stopped
-    }
+    private var isStopped: Bool { stopped.load(ordering: .relaxed) }
 
     /// TUN → UDP.
     private func forwardOutbound(deadline: Double) {

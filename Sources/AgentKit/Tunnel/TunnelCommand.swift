@@ -1,0 +1,61 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `cloudbench-agent tunnel`: runs the user-space UDP overlay of the `udp` path until its deadline.
+///
+///     cloudbench-agent tunnel --device cbtun0 --local IP:PORT --peer IP:PORT
+///                             --address IP/PREFIX --mtu BYTES --deadline SECONDS
+///
+/// Needs CAP_NET_ADMIN (root). SIGTERM stops it; the TUN device disappears with the process.
+public enum TunnelCommand {
+    public static let usage = """
+        usage: cloudbench-agent tunnel --device NAME --local IP:PORT --peer IP:PORT --address IP/PREFIX --mtu BYTES --deadline SECONDS
+        """
+
+    public static func parse(_ arguments: [String]) throws(AgentError) -> (UDPTunnel.Config, Double) {
+        var flags: [String: String] = [:]
+        var rest = arguments[...]
+        while let flag = rest.popFirst() {
+            guard ["--device", "--local", "--peer", "--address", "--mtu", "--deadline"].contains(flag) else {
+                throw AgentError.usage("unknown option '\(flag)' for tunnel")
+            }
+            guard let v = rest.popFirst() else { throw AgentError.usage("\(flag) needs a value") }
+            flags[flag] = v
+        }
+        func need(_ f: String) throws(AgentError) -> String {
+            guard let v = flags[f] else { throw AgentError.usage("missing \(f)") }
+            return v
+        }
+        func ipPort(_ f: String) throws(AgentError) -> (String, UInt16) {
+            let v = try need(f)
+            let parts = v.split(separator: ":")
+            guard parts.count == 2, let port = UInt16(parts[1]) else { throw AgentError.usage("\(f) '\(v)' is not IP:PORT") }
+            return (String(parts[0]), port)
+        }
+        let (lip, lport) = try ipPort("--local"), (pip, pport) = try ipPort("--peer")
+        let addr = try need("--address").split(separator: "/")
+        guard addr.count == 2, let prefix = Int(addr[1]), (1...32).contains(prefix) else {
+            throw AgentError.usage("--address must be IP/PREFIX, e.g. 10.254.253.1/30")
+        }
+        guard let mtu = Int(try need("--mtu")), (576...65_535).contains(mtu) else { throw AgentError.usage("--mtu must be 576 to 65535") }
+        guard let deadline = Double(try need("--deadline")), deadline > 0 else { throw AgentError.usage("--deadline must be more than 0 seconds") }
+        let config = UDPTunnel.Config(device: try need("--device"), localIP: lip, localPort: lport, peerIP: pip, peerPort: pport,
+                                      tunnelIP: String(addr[0]), prefixLength: prefix, mtu: mtu)
+        return (config, deadline)
+    }
+
+    /// Opens the tunnel and forwards until the deadline or SIGTERM/SIGINT.
+    public static func run(_ arguments: [String]) throws(AgentError) {
+        let (config, seconds) = try parse(arguments)
+        let tunnel: UDPTunnel
+        do { tunnel = try UDPTunnel(config) } catch { throw AgentError.failed("cannot open the tunnel: \(error)") }
+        TunnelCommand.current = tunnel
+        for sig in [SIGTERM, SIGINT] {
+            signal(sig) { _ in TunnelCommand.current?.stop() }
+        }
+        tunnel.run(deadline: tunnelClock() + seconds)
+    }
+
+    nonisolated(unsafe) static var current: UDPTunnel?
+}
