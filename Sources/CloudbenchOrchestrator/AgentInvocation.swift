@@ -24,7 +24,9 @@ public struct AgentInvocation: Sendable {
     /// Starts the server in the background, with a deadline so it ends even if cloudbench dies,
     /// and waits until it listens. Prints nothing on success.
     public func startServer(address: String, port: Int, deadlineSeconds: Int) -> String {
-        "mkdir -p \(runDirectory) && CLOUDBENCH_AGENT_TOKEN=\(token) nohup \(agent) serve --listen \(hostPort(address, port)) "
+        // `mkdir … || exit` stands alone: chained with `&&` it would put the shell itself in the
+        // background, holding the session's output open until the server ends.
+        "mkdir -p \(runDirectory) || exit 1; CLOUDBENCH_AGENT_TOKEN=\(token) nohup \(agent) serve --listen \(hostPort(address, port)) "
             + "--deadline \(deadlineSeconds) > \(logFile) 2>&1 < /dev/null & echo $! > \(pidFile); "
             + "for i in $(seq 1 100); do "
             + "if command -v ss >/dev/null; then ss -Hltn 'sport = :\(port)' | grep -q . && exit 0; else sleep 0.3; exit 0; fi; "

@@ -65,7 +65,7 @@ public struct PathSetup: Sendable, Equatable {
                 let runDirectory = side(role).runDirectory, agent = side(role).agent
                 let pidFile = "\(runDirectory)/tunnel.pid"
                 // UDP and IPv4 headers cost 28 bytes of the underlay's MTU.
-                let cmd = "mkdir -p \(runDirectory) && "
+                let cmd = "mkdir -p \(runDirectory) || exit 1; "
                     + "u=$(ip -o route get \(remote) | sed -n 's/.* dev \\([^ ]*\\).*/\\1/p'); "
                     + "m=$(cat /sys/class/net/$u/mtu); "
                     + "nohup \(agent) tunnel --device \(dev) --local \(local):\(port) --peer \(remote):\(port) "
