@@ -68,6 +68,11 @@ public enum ReportBuilder {
             }
             if let n = facts[row]?.newestPriced, let money = records[n].price {
                 let r = records[n]
+                // A run that priced the cell from the catalog: keep the catalog's source and date.
+                if let p = catalog.type(row.provider, row.type)?.price, p.money == money {
+                    return .init(money: p.money, status: p.status.rawValue, source: p.source, asOf: String(p.asOf.prefix(10)),
+                                 origin: .catalog)
+                }
                 let source = "recorded with run \(r.runID)" + (r.source.map { " (\($0))" } ?? "")
                 return .init(money: money, status: "recorded", source: source, asOf: String(r.time.prefix(10)),
                              origin: .record(runID: r.runID))
