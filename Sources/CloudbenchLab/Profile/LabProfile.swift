@@ -12,16 +12,19 @@ public struct LabProfile: Hashable, Sendable {
         public var goodput: Goodput
         /// Passed through to the inventory (`0.1207 EUR/h`) to override the provider catalog.
         public var price: String?
+        /// The date that price held (`YYYY-MM-DD`), passed through as `price_as_of`.
+        public var priceAsOf: String?
         /// Paths for this pair; nil means the run's paths plus the lab overlay.
         public var paths: [String]?
 
         public init(name: String, provider: String, type: String, goodput: Goodput,
-                    price: String? = nil, paths: [String]? = nil) {
+                    price: String? = nil, priceAsOf: String? = nil, paths: [String]? = nil) {
             self.name = name
             self.provider = provider
             self.type = type
             self.goodput = goodput
             self.price = price
+            self.priceAsOf = priceAsOf
             self.paths = paths
         }
     }

@@ -39,6 +39,7 @@ public enum LabInventory {
             out += "    type: \(scalar(pair.type))\n"
             out += "    region: lab\n"
             if let price = pair.price { out += "    price: \(scalar(price))\n" }
+            if let asOf = pair.priceAsOf { out += "    price_as_of: \(scalar(asOf))\n" }
             out += "    server: \(host(server, overlay: profile.overlay))\n"
             out += "    client: \(host(client, overlay: profile.overlay))\n"
             out += "    paths: \(list(profile.paths(for: pair)))\n"
