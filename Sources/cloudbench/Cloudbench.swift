@@ -7,7 +7,7 @@ struct Cloudbench: AsyncParsableCommand {
         commandName: "cloudbench",
         abstract: "Measure network throughput and latency of cloud instance pairs and overlays, per unit of price.",
         version: CloudbenchVersion.string,
-        subcommands: []
+        subcommands: [PricesCommand.self]
     )
 }
 
