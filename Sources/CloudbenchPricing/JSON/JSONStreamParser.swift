@@ -158,18 +158,22 @@ public struct JSONStreamParser<Handler: JSONEventHandler> {
 
     private func unexpected(_ b: UInt8) -> String {
         let shown = b >= 0x20 && b < 0x7F ? "'\(Character(Unicode.Scalar(b)))'" : "byte 0x\(String(b, radix: 16))"
+        return expect == .done ? "\(shown) after the end of the document" : "\(shown) where \(expectation) was expected"
+    }
+
+    private var expectation: String {
         switch expect {
-        case .done: return "\(shown) after the end of the document"
-        case .colon: return "\(shown) where ':' was expected"
-        case .key, .keyOrEndObject: return "\(shown) where an object key was expected"
-        case .commaOrEnd: return "\(shown) where ',' or the end of a list or object was expected"
-        default: return "\(shown) where a value was expected"
+        case .done: return "the end of the document"
+        case .colon: return "':'"
+        case .key, .keyOrEndObject: return "an object key"
+        case .commaOrEnd: return "',' or the end of a list or object"
+        case .value, .valueOrEndArray: return "a value"
         }
     }
 
     private func beginValue() throws {
         guard expect == .value || expect == .valueOrEndArray else {
-            throw syntax(expect == .done ? "more data after the end of the document" : "a value where \(expect == .colon ? "':'" : "a key or ','") was expected")
+            throw syntax(expect == .done ? "more data after the end of the document" : "a value where \(expectation) was expected")
         }
     }
 
