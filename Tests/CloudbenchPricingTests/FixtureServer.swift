@@ -25,6 +25,8 @@ final class FixtureServer {
     /// One request as the server saw it.
     struct Logged: Decodable {
         var method: String
+        /// The request target as sent: absolute (`http://host/path`) when the request came through a proxy.
+        var target: String
         var path: String
         var query: String
         var headers: [String: String]

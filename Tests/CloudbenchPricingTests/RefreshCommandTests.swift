@@ -132,4 +132,19 @@ func contents(_ path: String) -> Data? { FileManager.default.contents(atPath: pa
         #expect(s4 == 2 && e4.contains("is not an http(s) address"), "\(e4)")
         #expect(!FileManager.default.fileExists(atPath: "\(catalog)/prices"))
     }
+
+    @Test func proxiesFromTheEnvironmentAreHonoured() throws {
+        // The fixture server plays the proxy. The "API" is on 127.0.0.2 port 9, where nothing listens:
+        // the refresh can only succeed through the proxy (and without it, goes nowhere but loopback).
+        let proxy = try FixtureServer(azureRoutes())
+        defer { proxy.stop() }
+        let catalog = try TestPaths.catalogCopy()
+        defer { try? FileManager.default.removeItem(atPath: catalog) }
+        let (status, _, err) = try runCloudbench(["prices", "refresh", "--provider", "azure", "--type", "B1s", "--catalog", catalog],
+                                                 environment: ["CLOUDBENCH_AZURE_PRICES_URL": "http://127.0.0.2:9",
+                                                               "http_proxy": proxy.base, "no_proxy": ""])
+        #expect(status == 0, "\(err)")
+        let seen = try #require(proxy.requests().first)
+        #expect(seen.target.hasPrefix("http://127.0.0.2:9/api/retail/prices?"))
+    }
 }

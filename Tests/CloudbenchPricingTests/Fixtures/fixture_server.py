@@ -43,7 +43,7 @@ class Handler(BaseHTTPRequestHandler):
         body = self.rfile.read(length).decode("utf-8", "replace") if length else ""
         with lock:
             with open(log_path, "a") as log:
-                log.write(json.dumps({"method": method, "path": parsed.path, "query": query,
+                log.write(json.dumps({"method": method, "target": self.path, "path": parsed.path, "query": query,
                                       "headers": {k.lower(): v for k, v in self.headers.items()},
                                       "body": body}) + "\n")
             chosen = None
