@@ -147,4 +147,23 @@ func contents(_ path: String) -> Data? { FileManager.default.contents(atPath: pa
         let seen = try #require(proxy.requests().first)
         #expect(seen.target.hasPrefix("http://127.0.0.2:9/api/retail/prices?"))
     }
+
+    @Test func refreshingEveryProviderSkipsDigitalOceanWithoutAToken() throws {
+        let server = try FixtureServer(azureRoutes() + [
+            // Every other Azure size: the API knows no Linux meter for it (the retired 2015 sizes).
+            .init(path: "/api/retail/prices", responses: [.init(file: "azure/empty.json")]),
+            .init(path: AWSPricesTests.offerPath, responses: [.init(file: "aws/offer-us-east-1.json")]),
+        ])
+        defer { server.stop() }
+        let catalog = try TestPaths.catalogCopy()
+        defer { try? FileManager.default.removeItem(atPath: catalog) }
+        let (status, out, err) = try runCloudbench(["prices", "refresh", "--catalog", catalog],
+                                                   environment: ["CLOUDBENCH_AZURE_PRICES_URL": server.base,
+                                                                 "CLOUDBENCH_AWS_PRICES_URL": server.base])
+        #expect(status == 0, "\(err)")
+        #expect(out.contains("aws (us-east-1): 2 prices written"))
+        #expect(out.contains("azure (eastus): 2 prices written"))
+        #expect(out.contains("digitalocean: skipped, DIGITALOCEAN_TOKEN is not set; the catalog's prices stay"))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: "\(catalog)/prices").sorted() == ["aws.yaml", "azure.yaml"])
+    }
 }

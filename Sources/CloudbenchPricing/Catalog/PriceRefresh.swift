@@ -33,6 +33,8 @@ public struct PriceRefresh {
         public var previous: [String: HourlyPrice]
         public var missing: [(type: String, reason: String)]
         public var error: PricingError?
+        /// Why the provider was left out of an all-providers refresh (e.g. no DigitalOcean token).
+        public var skipped: String?
     }
 
     public static let providers = ["aws", "azure", "digitalocean"]
@@ -101,6 +103,12 @@ public struct PriceRefresh {
             let region = options.region ?? Self.defaultRegions[provider] ?? "any"
             var outcome = Outcome(provider: provider, region: region, path: nil, prices: [],
                                   previous: (catalog.types[provider] ?? [:]).compactMapValues(\.price), missing: [], error: nil)
+            if options.provider == nil, provider == "digitalocean", (try? DigitalOceanSizes.token(from: environment)) == nil {
+                // Asked for everything: refresh what needs no credentials rather than fail on what does.
+                outcome.skipped = "DIGITALOCEAN_TOKEN is not set"
+                outcomes.append(outcome)
+                continue
+            }
             do {
                 let request = FetchRequest(types: types, region: region, currency: options.currency, fetchedAt: fetchedAt)
                 let result = try fetch(provider, request)

@@ -55,6 +55,10 @@ struct PricesCommand: ParsableCommand {
                                                 generatedBy: "cloudbench \(CloudbenchVersion.string)").run()
                 var failed = false, inputError = false
                 for o in outcomes {
+                    if let why = o.skipped {
+                        print("\(o.provider): skipped, \(why); the catalog's prices stay")
+                        continue
+                    }
                     if let e = o.error {
                         failed = true
                         inputError = inputError || e.isInputError
