@@ -55,13 +55,17 @@ import Testing
 
     @Test func theQueryAPIIsSignedWithSigV4AndPaged() throws {
         let secret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+        // The server checks every signature with the secret, as AWS would.
+        let sig = FixtureServer.SigV4(access_key: "AKIDEXAMPLE", secret: secret)
         let server = try FixtureServer([
-            .init(method: "POST", path: "/", body_contains: ["t3.micro", "NextToken"], responses: [.init(file: "aws/getproducts-t3.micro-page2.json")]),
-            .init(method: "POST", path: "/", body_contains: ["t3.micro"], responses: [
+            .init(method: "POST", path: "/", body_contains: ["t3.micro", "NextToken"], verify_sigv4: sig,
+                  responses: [.init(file: "aws/getproducts-t3.micro-page2.json")]),
+            .init(method: "POST", path: "/", body_contains: ["t3.micro"], verify_sigv4: sig, responses: [
                 .init(status: 503, headers: ["Retry-After": "0"], body: "{}"),
                 .init(file: "aws/getproducts-t3.micro-page1.json"),
             ]),
-            .init(method: "POST", path: "/", body_contains: ["m5.large"], responses: [.init(file: "aws/getproducts-m5.large.json")]),
+            .init(method: "POST", path: "/", body_contains: ["m5.large"], verify_sigv4: sig,
+                  responses: [.init(file: "aws/getproducts-m5.large.json")]),
         ])
         defer { server.stop() }
         let credentials = AWSCredentials(accessKeyID: "AKIDEXAMPLE", secretAccessKey: secret, sessionToken: "FQoGZXIvYXdzEXAMPLE")
@@ -93,6 +97,23 @@ import Testing
                                  "preInstalledSw=NA", "capacitystatus=Used"])
         #expect(requests[2].body.contains("\"NextToken\":\"eyJwYWdlIjoyfQ==:page2\""))
         #expect(!String(describing: credentials).contains(secret))
+    }
+
+    @Test func aWrongSecretIsRefusedWithAClearErrorThatNeverShowsIt() throws {
+        let server = try FixtureServer([
+            .init(method: "POST", path: "/", verify_sigv4: .init(access_key: "AKIDEXAMPLE", secret: "the-right-secret"),
+                  responses: [.init(file: "aws/getproducts-m5.large.json")]),
+        ])
+        defer { server.stop() }
+        let wrong = "the-wrong-secret-0123456789"
+        let aws = AWSPrices(client: try testClient(), offerBase: server.base, queryBase: server.base,
+                            credentials: AWSCredentials(accessKeyID: "AKIDEXAMPLE", secretAccessKey: wrong))
+        #expect {
+            try aws.fetch(FetchRequest(types: ["m5.large"], region: "us-east-1", currency: "USD", fetchedAt: fetchedAt))
+        } throws: {
+            let m = "\($0)"
+            return m.contains("refused the request") && m.contains("HTTP 403") && m.contains("signature") && !m.contains(wrong)
+        }
     }
 
     @Test func aBadRegionIsAnInputError() throws {

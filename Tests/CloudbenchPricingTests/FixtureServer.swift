@@ -12,6 +12,14 @@ final class FixtureServer {
         var delay: Double?
     }
 
+    /// Checked by the server as AWS would (403 when wrong).
+    struct SigV4: Encodable {
+        var access_key: String
+        var secret: String
+        var region = "us-east-1"
+        var service = "pricing"
+    }
+
     struct Route: Encodable {
         var method = "GET"
         var path: String
@@ -19,6 +27,7 @@ final class FixtureServer {
         var query_excludes: [String] = []
         var body_contains: [String] = []
         var body_excludes: [String] = []
+        var verify_sigv4: SigV4?
         var responses: [Response]
     }
 

@@ -4,14 +4,19 @@
 usage: fixture_server.py SCENARIO.json LOG.jsonl PORTFILE
 
 The scenario is {"routes": [{"method", "path", "query_contains": [...], "body_contains": [...],
-"responses": [{"status", "headers", "file" | "body", "gzip", "delay"}]}]}. Each request to a route
+"verify_sigv4": {"access_key", "secret", "region", "service"},
+"responses": [{"status", "headers", "file" | "body", "gzip", "delay"}]}]}. A route with verify_sigv4
+checks the AWS Signature Version 4 of each request as AWS would and answers 403 when it is wrong. Each request to a route
 takes its next response (the last one repeats). "{{BASE}}" in a body becomes this server's address.
 Every request is appended to LOG as one JSON line. Binds 127.0.0.1 only, on an ephemeral port,
 written to PORTFILE once listening.
 """
 import gzip
+import hashlib
+import hmac
 import json
 import os
+import re
 import signal
 import sys
 import threading
@@ -30,6 +35,31 @@ counters = [0] * len(routes)
 lock = threading.Lock()
 
 
+def sigv4_problem(handler, method, body, spec):
+    """None when the request carries a valid SigV4 signature for spec, else what is wrong."""
+    auth = handler.headers.get("Authorization", "")
+    m = re.match(r"AWS4-HMAC-SHA256 Credential=([^/]+)/(\d{8})/([^/]+)/([^/]+)/aws4_request, ?"
+                 r"SignedHeaders=([^,]+), ?Signature=([0-9a-f]{64})$", auth)
+    if not m:
+        return "no AWS4-HMAC-SHA256 Authorization header"
+    key_id, date, region, service, signed, signature = m.groups()
+    if (key_id, region, service) != (spec["access_key"], spec["region"], spec["service"]):
+        return "wrong credential scope"
+    parsed = urllib.parse.urlsplit(handler.path)
+    pairs = sorted(urllib.parse.parse_qsl(parsed.query, keep_blank_values=True))
+    query = "&".join("%s=%s" % (urllib.parse.quote(k, safe="-_.~"), urllib.parse.quote(v, safe="-_.~")) for k, v in pairs)
+    headers = "".join("%s:%s\n" % (h, " ".join((handler.headers.get(h) or "").split())) for h in signed.split(";"))
+    canonical = "\n".join([method, parsed.path or "/", query, headers, signed, hashlib.sha256(body).hexdigest()])
+    scope = "/".join([date, region, service, "aws4_request"])
+    to_sign = "\n".join(["AWS4-HMAC-SHA256", handler.headers.get("x-amz-date", ""), scope,
+                         hashlib.sha256(canonical.encode()).hexdigest()])
+    key = ("AWS4" + spec["secret"]).encode()
+    for part in (date, region, service, "aws4_request"):
+        key = hmac.new(key, part.encode(), hashlib.sha256).digest()
+    expected = hmac.new(key, to_sign.encode(), hashlib.sha256).hexdigest()
+    return None if hmac.compare_digest(expected, signature) else "signature mismatch"
+
+
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
@@ -40,7 +70,8 @@ class Handler(BaseHTTPRequestHandler):
         parsed = urllib.parse.urlsplit(self.path)
         query = urllib.parse.unquote(parsed.query)
         length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length).decode("utf-8", "replace") if length else ""
+        raw = self.rfile.read(length) if length else b""
+        body = raw.decode("utf-8", "replace")
         with lock:
             with open(log_path, "a") as log:
                 log.write(json.dumps({"method": method, "target": self.path, "path": parsed.path, "query": query,
@@ -58,6 +89,11 @@ class Handler(BaseHTTPRequestHandler):
                     continue
                 if any(s in body for s in r.get("body_excludes", [])):
                     continue
+                problem = sigv4_problem(self, method, raw, r["verify_sigv4"]) if "verify_sigv4" in r else None
+                if problem:
+                    chosen = {"status": 403, "body": json.dumps({"message": "The request signature we calculated does not match "
+                                                                            "the signature you provided (%s)." % problem})}
+                    break
                 n = counters[i]
                 counters[i] += 1
                 chosen = r["responses"][min(n, len(r["responses"]) - 1)]
