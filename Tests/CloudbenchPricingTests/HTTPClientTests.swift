@@ -98,6 +98,11 @@ func testClient(attempts: Int = 3, baseDelay: Double = 0.01, totalTimeout: Doubl
         #expect(Date().timeIntervalSince(start) < 3)
     }
 
+    @Test func aRequestNeverPrintsItsHeaders() {
+        let r = HTTPRequest(url: "https://api.digitalocean.com/v2/sizes?per_page=200", headers: [("Authorization", "Bearer dop_v1_secret")])
+        #expect("\(r)" == "GET https://api.digitalocean.com/v2/sizes?per_page=200")
+    }
+
     @Test func retryAfterAcceptsSecondsAndHTTPDates() {
         let now = Date(timeIntervalSince1970: 1_700_000_000)
         #expect(RetryPolicy.retryAfterSeconds("7", now: now) == 7)

@@ -1,7 +1,7 @@
 import Foundation
 
 /// One HTTP request as the pricing fetchers describe it; `HTTPClient` turns it into a libcurl transfer.
-public struct HTTPRequest: Sendable {
+public struct HTTPRequest: Sendable, CustomStringConvertible {
     public var url: String
     public var method: Method
     /// Extra request headers, e.g. `("Authorization", "Bearer …")`. Never logged.
@@ -20,6 +20,9 @@ public struct HTTPRequest: Sendable {
         self.body = body
         self.awsSigning = awsSigning
     }
+
+    /// Method and redacted URL only: headers carry tokens.
+    public var description: String { "\(method.rawValue) \(RedactedURL.describe(url))" }
 }
 
 /// What libcurl needs to sign a request with AWS Signature Version 4.

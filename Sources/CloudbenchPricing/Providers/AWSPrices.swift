@@ -27,6 +27,9 @@ public struct AWSPrices {
         guard request.region.range(of: "^[a-z]{2}(-[a-z]+)+-[0-9]+$", options: .regularExpression) != nil else {
             throw PricingError("'\(request.region)' is not an AWS region code such as us-east-1", input: true)
         }
+        guard request.currency == "USD" else {
+            throw PricingError("AWS prices EC2 in USD only, not \(request.currency); leave out --currency", input: true)
+        }
         if let credentials { return try fetchFromQueryAPI(request, credentials: credentials) }
         return try fetchOfferFile(request)
     }
