@@ -50,3 +50,9 @@ bench-report: build
 
 clean:
 	rm -rf .build
+
+## --- prices (issue 7) ---
+.PHONY: bench-prices
+## bench-prices: time and peak memory of `prices refresh --provider aws` on a synthetic 300 MB offer file (loopback only).
+bench-prices: build
+	Tests/CloudbenchPricingTests/Fixtures/bench_offer_file.sh "$(BIN)/cloudbench" 300
