@@ -18,6 +18,18 @@ import Testing
         #expect(server.requests().count == 1)
     }
 
+    @Test func aTransferCutOffHalfwayIsStartedOverWithAFreshParser() throws {
+        let server = try FixtureServer([.init(path: Self.offerPath, responses: [
+            .init(file: "aws/offer-us-east-1.json", cut_at: 9000),
+            .init(file: "aws/offer-us-east-1.json"),
+        ])])
+        defer { server.stop() }
+        let aws = AWSPrices(client: try testClient(), offerBase: server.base, queryBase: server.base, credentials: nil)
+        let result = try aws.fetch(FetchRequest(types: ["t3.micro"], region: "us-east-1", currency: "USD", fetchedAt: fetchedAt))
+        #expect(result.prices.map(\.amount) == [Decimal(string: "0.0104")!])
+        #expect(server.requests().count == 2)
+    }
+
     @Test func theStreamingParserGivesTheSameAnswerWhateverTheChunks() throws {
         let bytes = Array(try Data(contentsOf: URL(fileURLWithPath: TestPaths.fixtures + "/aws/offer-us-east-1.json")))
         for chunk in [1, 13, 4096] {

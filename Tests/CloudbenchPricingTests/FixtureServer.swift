@@ -10,6 +10,8 @@ final class FixtureServer {
         var body: String?
         var gzip = false
         var delay: Double?
+        /// Send only this many body bytes, then close the connection.
+        var cut_at: Int?
     }
 
     /// Checked by the server as AWS would (403 when wrong).

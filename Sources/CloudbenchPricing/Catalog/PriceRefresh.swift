@@ -115,7 +115,7 @@ public struct PriceRefresh {
                 outcome.prices = result.prices
                 outcome.missing = result.missing
                 if result.prices.isEmpty {
-                    throw PricingError("\(provider): no prices found for \(types.joined(separator: ", ")) in \(region); the catalog is unchanged")
+                    throw PricingError("no prices found for \(types.joined(separator: ", ")) in \(region); check the region name (--region); the catalog is unchanged")
                 }
                 outcome.path = try GeneratedPricesFile.write(catalogDirectory: options.catalogDirectory, provider: provider,
                                                              generatedBy: generatedBy, fetchedAt: fetchedAt,

@@ -83,7 +83,8 @@ public final class HTTPClient {
                 let transient = [CURLE_OPERATION_TIMEDOUT, CURLE_COULDNT_CONNECT, CURLE_GOT_NOTHING, CURLE_RECV_ERROR,
                                  CURLE_SEND_ERROR, CURLE_PARTIAL_FILE, CURLE_COULDNT_RESOLVE_HOST].contains(code)
                 let message = detail.isEmpty ? String(cString: curl_easy_strerror(code)) : detail
-                if transient && attempt < policy.maxAttempts && transfer.consumer == nil {
+                // Each attempt gets a fresh consumer, so a transfer cut off halfway is safely started over.
+                if transient && attempt < policy.maxAttempts {
                     let wait = policy.backoff(after: attempt)
                     onRetry?(shown, 0, wait)
                     Thread.sleep(forTimeInterval: wait)

@@ -5,7 +5,7 @@ usage: fixture_server.py SCENARIO.json LOG.jsonl PORTFILE
 
 The scenario is {"routes": [{"method", "path", "query_contains": [...], "body_contains": [...],
 "verify_sigv4": {"access_key", "secret", "region", "service"},
-"responses": [{"status", "headers", "file" | "body", "gzip", "delay"}]}]}. A route with verify_sigv4
+"responses": [{"status", "headers", "file" | "body", "gzip", "delay", "cut_at"}]}]}. A route with verify_sigv4
 checks the AWS Signature Version 4 of each request as AWS would and answers 403 when it is wrong. Each request to a route
 takes its next response (the last one repeats). "{{BASE}}" in a body becomes this server's address.
 Every request is appended to LOG as one JSON line. Binds 127.0.0.1 only, on an ephemeral port,
@@ -116,6 +116,14 @@ class Handler(BaseHTTPRequestHandler):
         headers.setdefault("Content-Type", "application/json")
         for k, v in headers.items():
             self.send_header(k, v)
+        if chosen.get("cut_at") is not None:
+            # Promise the whole body, send only the first cut_at bytes, hang up: a broken transfer.
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload[:chosen["cut_at"]])
+            self.wfile.flush()
+            self.close_connection = True
+            return
         self.send_header("Content-Length", str(len(payload)))
         self.end_headers()
         # Small writes, so the client's streaming parser sees the body in many chunks.
