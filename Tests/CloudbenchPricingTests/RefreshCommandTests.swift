@@ -79,7 +79,8 @@ func contents(_ path: String) -> Data? { FileManager.default.contents(atPath: pa
         let before = contents("\(catalog)/prices/azure.yaml")
         #expect(before != nil)
 
-        for bad in [FixtureServer.Response(file: "azure/malformed.json"), .init(file: "azure/d2s_v5-eur.json"), .init(status: 404, body: "gone")] {
+        for bad in [FixtureServer.Response(file: "azure/malformed.json"), .init(file: "azure/d2s_v5-eur.json"),
+                    .init(status: 404, body: "gone"), .init(file: "azure/empty.json")] {
             let server = try FixtureServer([.init(path: "/api/retail/prices", responses: [bad])])
             defer { server.stop() }
             let (status, out, err) = try runCloudbench(["prices", "refresh", "--provider", "azure", "--type", "D2s_v5", "--catalog", catalog],
