@@ -75,3 +75,9 @@ lab-down: build
 bench-agent: setup
 	$(SWIFT) build -c $(CONFIG) --product cloudbench-agent --static-swift-stdlib
 	python3 scripts/bench-agent.py --agent "$(BIN)/cloudbench-agent" $(BENCH_AGENT_FLAGS)
+
+## --- prices (issue 7) ---
+.PHONY: bench-prices
+## bench-prices: time and peak memory of `prices refresh --provider aws` on a synthetic 300 MB offer file (loopback only).
+bench-prices: build
+	Tests/CloudbenchPricingTests/Fixtures/bench_offer_file.sh "$(BIN)/cloudbench" 300

@@ -59,7 +59,7 @@ let package = Package(
         .testTarget(name: "CloudbenchCoreTests", dependencies: ["CloudbenchCore"], resources: [.copy("Fixtures")]),
         .testTarget(name: "CloudbenchReportTests", dependencies: ["CloudbenchReport", "CloudbenchCore"], resources: [.copy("Golden"), .copy("Fixtures")]),
         .testTarget(name: "CloudbenchSSHTests", dependencies: ["CloudbenchSSH", "NetNS"]),
-        .testTarget(name: "CloudbenchPricingTests", dependencies: ["CloudbenchPricing"]),
+        .testTarget(name: "CloudbenchPricingTests", dependencies: ["CloudbenchPricing", "CloudbenchCore"], exclude: ["Fixtures"]),
         .testTarget(name: "AgentKitTests", dependencies: ["AgentKit", "NetNS"]),
         .testTarget(name: "NetNSTests", dependencies: ["NetNS"]),
         .testTarget(name: "CloudbenchLabTests", dependencies: ["CloudbenchLab", "NetNS", .product(name: "Yams", package: "Yams")]),

@@ -30,3 +30,9 @@ CURLcode cb_curl_getinfo_off_t(CURL *handle, CURLINFO info, int64_t *value) {
 CURLcode cb_curl_getinfo_string(CURL *handle, CURLINFO info, char **value) {
     return curl_easy_getinfo(handle, info, value);
 }
+CURLcode cb_curl_setopt_off_t(CURL *handle, CURLoption option, int64_t value) {
+    return curl_easy_setopt(handle, option, (curl_off_t)value);
+}
+CURLcode cb_curl_global_init(void) {
+    return curl_global_init(CURL_GLOBAL_DEFAULT);
+}

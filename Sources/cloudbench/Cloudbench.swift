@@ -14,6 +14,7 @@ struct Cloudbench: AsyncParsableCommand {
             CompareCommand.self,
             ReportCommand.self,
             ImportCommand.self,
+            PricesCommand.self,
             LabCommand.self,
             BenchReportCommand.self,
         ]

@@ -14,4 +14,7 @@ CURLcode cb_curl_getinfo_long(CURL *handle, CURLINFO info, long *value);
 CURLcode cb_curl_getinfo_double(CURL *handle, CURLINFO info, double *value);
 CURLcode cb_curl_getinfo_off_t(CURL *handle, CURLINFO info, int64_t *value);
 CURLcode cb_curl_getinfo_string(CURL *handle, CURLINFO info, char **value);
+CURLcode cb_curl_setopt_off_t(CURL *handle, CURLoption option, int64_t value);
+// CURL_GLOBAL_DEFAULT is a macro expression Swift does not import.
+CURLcode cb_curl_global_init(void);
 #endif

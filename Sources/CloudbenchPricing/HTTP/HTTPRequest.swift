@@ -1,0 +1,61 @@
+import Foundation
+
+/// One HTTP request as the pricing fetchers describe it; `HTTPClient` turns it into a libcurl transfer.
+public struct HTTPRequest: Sendable, CustomStringConvertible {
+    public var url: String
+    public var method: Method
+    /// Extra request headers, e.g. `("Authorization", "Bearer …")`. Never logged.
+    public var headers: [(String, String)]
+    public var body: [UInt8]?
+    /// Sign with AWS Signature Version 4 (libcurl's `CURLOPT_AWS_SIGV4`).
+    public var awsSigning: AWSSigning?
+
+    public enum Method: String, Sendable { case get = "GET", post = "POST" }
+
+    public init(url: String, method: Method = .get, headers: [(String, String)] = [], body: [UInt8]? = nil,
+                awsSigning: AWSSigning? = nil) {
+        self.url = url
+        self.method = method
+        self.headers = headers
+        self.body = body
+        self.awsSigning = awsSigning
+    }
+
+    /// Method and redacted URL only: headers carry tokens.
+    public var description: String { "\(method.rawValue) \(RedactedURL.describe(url))" }
+}
+
+/// What libcurl needs to sign a request with AWS Signature Version 4.
+public struct AWSSigning: Sendable {
+    /// `aws:amz:<region>:<service>`, e.g. `aws:amz:us-east-1:pricing`.
+    public var provider: String
+    public var credentials: AWSCredentials
+
+    public init(provider: String, credentials: AWSCredentials) {
+        self.provider = provider
+        self.credentials = credentials
+    }
+}
+
+/// AWS credentials from the environment. `description` never shows the secret.
+public struct AWSCredentials: Sendable, CustomStringConvertible {
+    public var accessKeyID: String
+    public var secretAccessKey: String
+    public var sessionToken: String?
+
+    public init(accessKeyID: String, secretAccessKey: String, sessionToken: String? = nil) {
+        self.accessKeyID = accessKeyID
+        self.secretAccessKey = secretAccessKey
+        self.sessionToken = sessionToken
+    }
+
+    /// `AWS_ACCESS_KEY_ID` and `AWS_SECRET_ACCESS_KEY` (and `AWS_SESSION_TOKEN` if set); nil when either is missing.
+    public static func fromEnvironment(_ env: [String: String] = ProcessInfo.processInfo.environment) -> AWSCredentials? {
+        guard let id = env["AWS_ACCESS_KEY_ID"], !id.isEmpty,
+              let secret = env["AWS_SECRET_ACCESS_KEY"], !secret.isEmpty else { return nil }
+        let token = env["AWS_SESSION_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
+        return AWSCredentials(accessKeyID: id, secretAccessKey: secret, sessionToken: token)
+    }
+
+    public var description: String { "AWS credentials for access key \(accessKeyID.prefix(4))…" }
+}

@@ -1,1 +1,0 @@
-// CloudbenchPricing: built by its own issue; see docs/ARCHITECTURE.md.
