@@ -8,9 +8,9 @@ BIN          := $(shell $(SWIFT) build -c $(CONFIG) --show-bin-path 2>/dev/null)
 
 # Debian packages the build, the tests and the lab need.
 APT_PACKAGES := libssh2-1-dev libcurl4-openssl-dev libssl-dev pkg-config \
-                openssh-server openssh-client iproute2 iputils-ping qperf iperf3 sockperf
+                openssh-server openssh-client iproute2 iputils-ping qperf iperf3 sockperf python3
 
-.PHONY: setup build agent test demo bench bench-report bench-agent clean
+.PHONY: setup build agent test demo reference bench bench-report bench-agent clean
 
 ## setup: install the Debian packages that are missing (idempotent).
 setup:
@@ -34,13 +34,16 @@ test: setup
 	$(SWIFT) build -c $(CONFIG) --product cloudbench
 	CLOUDBENCH_BIN="$(BIN)" $(SWIFT) test --no-parallel
 
-## demo: the main job on the built-in default, printed as the markdown a user publishes.
+## demo: the main job on the built-in lab: emulated instances, real SSH, real measurements (root).
 demo: build
+	scripts/demo.sh "$(BIN)"
+
+## reference: the 2015 study's published figures, imported and rendered as cloudbench reports them.
+reference: build
 	@mkdir -p results reports
 	@rm -f results/reference-2015.jsonl
 	"$(BIN)/cloudbench" import reference-csv ../shared/reference/reference-study-2015.csv --out results/reference-2015.jsonl
-	"$(BIN)/cloudbench" report results/reference-2015.jsonl --inventory inventories/reference-2015.yaml --out reports/demo.md --svg reports/demo.svg --csv reports/demo.csv
-	@cat reports/demo.md
+	"$(BIN)/cloudbench" report results/reference-2015.jsonl --inventory inventories/reference-2015.yaml --out reports/reference-2015.md --svg reports/reference-2015.svg --csv reports/reference-2015.csv
 
 ## bench: speed targets (not timed tests).
 bench: bench-report

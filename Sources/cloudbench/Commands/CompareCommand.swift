@@ -54,9 +54,7 @@ struct CompareCommand: AsyncParsableCommand {
         let status: Int32 = try await InputFailure.run {
             let catalog = try catalogOptions.load()
             let inv = try InventoryLoader(catalog: catalog).load(path: inventory)
-            if let placeholder = inv.hosts.first(where: \.isPlaceholder) {
-                throw PlaceholderInventory(address: placeholder.address)
-            }
+            try PlaceholderInventory.refuse(inv)
             var options = CompareOptions()
             options.resultsDirectory = resultsDirectory
             options.parallel = parallel

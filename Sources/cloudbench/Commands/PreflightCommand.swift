@@ -21,9 +21,7 @@ struct PreflightCommand: AsyncParsableCommand {
     func run() async throws {
         try await InputFailure.run {
             let inv = try InventoryLoader(catalog: try catalogOptions.load()).load(path: inventory)
-            if let placeholder = inv.hosts.first(where: \.isPlaceholder) {
-                throw PlaceholderInventory(address: placeholder.address)
-            }
+            try PlaceholderInventory.refuse(inv)
             let rows = await preflight(SSHTargets.preflightTargets(inv), policy: acceptNewHostKeys ? .acceptNew : .strict)
             print(PreflightTable.render(rows), terminator: "")
             if !rows.allSatisfy(\.ready) { throw ExitCode(1) }
@@ -31,10 +29,11 @@ struct PreflightCommand: AsyncParsableCommand {
     }
 }
 
-/// An inventory that describes measurements made elsewhere (hosts named `*.invalid`).
-struct PlaceholderInventory: Error, CustomStringConvertible {
-    var address: String
-    var description: String {
-        "host \(address) is a placeholder (.invalid): this inventory describes measurements made elsewhere; use it with `cloudbench report`, not to connect"
+/// An inventory that describes measurements made elsewhere (hosts named `*.invalid`) is input
+/// for `report`, never for connecting.
+enum PlaceholderInventory {
+    static func refuse(_ inventory: Inventory) throws {
+        guard let h = inventory.hosts.first(where: \.isPlaceholder) else { return }
+        throw FileError(inventory.file, "host \(h.address) is a placeholder (.invalid): this inventory describes measurements made elsewhere; use it with `cloudbench report --inventory`, not to connect")
     }
 }
