@@ -63,7 +63,7 @@ let package = Package(
         .testTarget(name: "AgentKitTests", dependencies: ["AgentKit", "NetNS"]),
         .testTarget(name: "NetNSTests", dependencies: ["NetNS"]),
         .testTarget(name: "CloudbenchLabTests", dependencies: ["CloudbenchLab", "NetNS", .product(name: "Yams", package: "Yams")]),
-        .testTarget(name: "CloudbenchOrchestratorTests", dependencies: ["CloudbenchOrchestrator", "CloudbenchCore", "NetNS"]),
+        .testTarget(name: "CloudbenchOrchestratorTests", dependencies: ["CloudbenchOrchestrator", "CloudbenchCore", "NetNS"], exclude: ["Fixtures"]),
         .testTarget(name: "CLITests", dependencies: []),
     ],
     swiftLanguageModes: [.v6]
