@@ -123,7 +123,15 @@ public struct CompareRun: Sendable {
         // 3. Run, appending each record before the pair's next cell.
         let records = try RunRecords(path: resultsPath)
         let skippedBox = SkippedCells()
-        let scheduler = RunScheduler(parallel: options.parallel)
+        let scheduler = RunScheduler(parallel: options.parallel) { host in
+            guard let h = self.inventory.hosts.first(where: { self.label($0) == host.label }),
+                  let shell = try? await self.connector.connect(h, label: host.label) else { return false }
+            host.replaceShell(shell)
+            // What the broken cell left (its agents, tunnel, VXLAN device) goes before the next cell.
+            _ = try? await host.run(host.layout.cleanupScript, timeout: 30, privileged: host.hasRoot)
+            await progress.message("host \(host.label): connection lost and re-established")
+            return true
+        }
         // On an interrupt, stop what runs now: a second connection to each host kills cloudbench's
         // processes there (by their pid files), so the blocked commands of running cells return.
         let hostsToStop = Array(connected.values)

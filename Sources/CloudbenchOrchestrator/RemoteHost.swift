@@ -1,5 +1,6 @@
 import CloudbenchCore
 import CloudbenchSSH
+import Foundation
 
 /// What a command run on a host printed, and how it ended.
 public struct RemoteOutput: Sendable {
@@ -52,8 +53,11 @@ public protocol RemoteShell: AnyObject, Sendable {
 
 /// A connected host with what preflight learned about it; runs privileged commands as root,
 /// directly or through `sudo -n` when the inventory allows it.
-public final class RemoteHost: Sendable {
-    public let shell: RemoteShell
+public final class RemoteHost: @unchecked Sendable {
+    private let lock = NSLock()
+    private var current: RemoteShell
+    /// The connection in use; replaced when a lost connection is re-established.
+    public var shell: RemoteShell { lock.lock(); defer { lock.unlock() }; return current }
     public let facts: HostFacts
     /// The inventory's `sudo` setting for this host.
     public let sudoAllowed: Bool
@@ -61,13 +65,20 @@ public final class RemoteHost: Sendable {
     public let agentSHA: String
 
     public init(shell: RemoteShell, facts: HostFacts, sudoAllowed: Bool, agentSHA: String) {
-        self.shell = shell
+        self.current = shell
         self.facts = facts
         self.sudoAllowed = sudoAllowed
         self.agentSHA = agentSHA
     }
 
     public var label: String { shell.label }
+
+    /// Uses `shell` from now on (after a reconnect).
+    public func replaceShell(_ shell: RemoteShell) {
+        lock.lock()
+        current = shell
+        lock.unlock()
+    }
     public var isRoot: Bool { facts.isRoot }
     public var canSudo: Bool { sudoAllowed && facts.canSudo }
     public var hasRoot: Bool { isRoot || canSudo }

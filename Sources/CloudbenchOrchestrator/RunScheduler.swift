@@ -36,8 +36,14 @@ public actor RunState {
 public struct RunScheduler: Sendable {
     public var parallel: Int
     public var runner = CellRunner()
+    /// Tries once to connect again to a host whose connection was lost (and to clean it up);
+    /// true when the host is back. A host that stays away is lost for the rest of the run.
+    public var reconnect: @Sendable (RemoteHost) async -> Bool
 
-    public init(parallel: Int) { self.parallel = max(1, parallel) }
+    public init(parallel: Int, reconnect: @escaping @Sendable (RemoteHost) async -> Bool = { _ in false }) {
+        self.parallel = max(1, parallel)
+        self.reconnect = reconnect
+    }
 
     public func run(_ works: [PairWork], state: RunState,
                     onStart: @escaping @Sendable (CellJob) async -> Void,
@@ -71,7 +77,10 @@ public struct RunScheduler: Sendable {
             }
             await onStart(job)
             let outcome = await runner.run(job, server: work.server, client: work.client)
-            if let h = outcome.lostHost { await state.hostLost(h, reason: outcome.record?.error ?? "lost") }
+            if let h = outcome.lostHost, !(await state.stopping) {
+                let host = h == work.server.label ? work.server : work.client
+                if !(await reconnect(host)) { await state.hostLost(h, reason: outcome.record?.error ?? "lost") }
+            }
             // A cell cut short by an interrupt is not a measurement: keep no record of it.
             if await state.stopping, outcome.record?.status != .ok { return }
             await onOutcome(job, outcome)

@@ -117,6 +117,7 @@ struct CompareLabTests {
         p.waitUntilExit()
         let stdout = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         #expect(p.terminationStatus == 1, "\(stdout)")
+        print(stdout)
         let records = try lab.records()
         #expect(records.count == 24, "every cell has a record, failed ones with their reason")
         let failed = records.filter { $0["status"] as? String == "failed" }
