@@ -142,7 +142,7 @@ public struct Inventory: Sendable {
         for p in pairs {
             guard let money = p.price else { continue }
             out[p.name] = HourlyPrice(money: money, region: p.region.isEmpty ? nil : p.region, status: .inventory,
-                                      source: "inventory \((file as NSString).lastPathComponent)",
+                                      source: "set in \((file as NSString).lastPathComponent)",
                                       asOf: p.priceAsOf ?? fileDate)
         }
         return out
