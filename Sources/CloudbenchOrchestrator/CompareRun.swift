@@ -1,4 +1,5 @@
 import CloudbenchCore
+import CloudbenchSSH
 import Foundation
 
 /// Opens a connection to an inventory host (SSH in real runs).
@@ -192,7 +193,8 @@ public struct CompareRun: Sendable {
         guard let binary = agents.byArch[facts.arch] else {
             throw CellFailure("no agent binary for \(facts.arch); name one under 'agent: { \(facts.arch): PATH }' in the inventory")
         }
-        let sha = try SHA256.hex(ofFile: binary)
+        let sha: String
+        do { sha = try Digest.sha256Hex(ofFile: binary) } catch { throw FileError(binary, "cannot read the agent binary") }
         let host = RemoteHost(shell: shell, facts: facts, sudoAllowed: h.ssh.sudo, agentSHA: sha)
         let remote = host.layout.agentPath(sha256: sha)
         try await host.check("mkdir -p \(host.layout.directory)", what: "create \(host.layout.directory)")

@@ -2,7 +2,7 @@ import COpenSSL
 import Foundation
 
 /// SHA-256 and HMAC-SHA1 from libcrypto, the only digests SSH bookkeeping needs.
-enum Digest {
+public enum Digest {
     static func sha256(_ data: Data) -> Data {
         var out = [UInt8](repeating: 0, count: 32)
         var len: UInt32 = 0
@@ -13,7 +13,7 @@ enum Digest {
     }
 
     /// SHA-256 of a file as lowercase hex, read in 1 MiB pieces so large files need no memory.
-    static func sha256Hex(ofFile path: String) throws -> String {
+    public static func sha256Hex(ofFile path: String) throws -> String {
         guard let handle = FileHandle(forReadingAtPath: path) else {
             throw CocoaError(.fileReadNoSuchFile)
         }

@@ -120,6 +120,20 @@ enum ImportWriter {
     }
 }
 
+extension ImportTarget {
+    /// Reads `file`, parses it into measurements, and appends their records to `--out`.
+    func importFile(_ file: String, source: String, parse: (String, String) throws -> [ImportedMeasurement]) throws {
+        try BadInput.exitOnError {
+            let context = try self.context()
+            checkCatalog()
+            let (text, bytes, mtime) = try ImportWriter.read(file)
+            let measurements = try parse(text, file)
+            let records = Importer.records(measurements, context: context, content: bytes, source: source, fallbackTime: mtime)
+            try ImportWriter.append(records, to: out, from: file)
+        }
+    }
+}
+
 struct QperfImport: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "qperf", abstract: "Import qperf's text output (tcp_bw and tcp_lat; several runs in one file become repetitions).")
@@ -130,14 +144,7 @@ struct QperfImport: ParsableCommand {
     @OptionGroup var target: ImportTarget
 
     func run() throws {
-        try BadInput.exitOnError {
-            let context = try target.context()
-            target.checkCatalog()
-            let (text, bytes, mtime) = try ImportWriter.read(file)
-            let measurements = try QperfOutput.parse(text, file: file)
-            let records = Importer.records(measurements, context: context, content: bytes, source: "qperf", fallbackTime: mtime)
-            try ImportWriter.append(records, to: target.out, from: file)
-        }
+        try target.importFile(file, source: "qperf", parse: QperfOutput.parse)
     }
 }
 
@@ -151,14 +158,7 @@ struct Iperf3Import: ParsableCommand {
     @OptionGroup var target: ImportTarget
 
     func run() throws {
-        try BadInput.exitOnError {
-            let context = try target.context()
-            target.checkCatalog()
-            let (text, bytes, mtime) = try ImportWriter.read(file)
-            let measurements = try Iperf3Output.parse(text, file: file)
-            let records = Importer.records(measurements, context: context, content: bytes, source: "iperf3", fallbackTime: mtime)
-            try ImportWriter.append(records, to: target.out, from: file)
-        }
+        try target.importFile(file, source: "iperf3", parse: Iperf3Output.parse)
     }
 }
 
