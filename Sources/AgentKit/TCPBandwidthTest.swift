@@ -79,6 +79,7 @@ public enum TCPBandwidthTest {
             ("sender_total_bytes", .int(sender.totalBytes)),
             ("receiver_total_bytes", .int(receiver.totalBytes)),
             ("retransmits", .int(sender.retransmits)),
+            ("retransmits_total", .int(sender.retransmitsTotal)),
             ("rtt_us", .double(sender.rttMicroseconds)),
             ("mss", .int(sender.mss)),
             ("mtu", .int(sender.pathMTU)),
@@ -87,14 +88,5 @@ public enum TCPBandwidthTest {
                 ("server", clientIsSender ? receiverCPU : senderCPU),
             ])),
         ])
-    }
-}
-
-/// Fields every JSON document of the agent starts with.
-public enum AgentJSON {
-    public static let schema = "cloudbench-agent/1"
-
-    public static func header(_ test: TestKind) -> [(String, JSON)] {
-        [("schema", .string(schema)), ("test", .string(test.rawValue)), ("agent_version", .string(AgentVersion.version))]
     }
 }
