@@ -55,6 +55,38 @@ struct AgentMeasurementTests {
         #expect((cpu["server"] as? [String: Any])?["percent"] is Double)
     }
 
+    @Test("tcp_bw --bidir measures both directions at the same time")
+    func tcpBandwidthBidirectional() throws {
+        let pair = try AgentPair(subnet: "10.231.18")
+        defer { pair.close() }
+        try Link.shape(pair.clientEnd, bytesPerSecond: 8_000_000)
+        try Link.shape(pair.serverEnd, bytesPerSecond: 8_000_000)
+        try pair.startServer()
+        let started = Date()
+        let out = try pair.client(["--test", "tcp_bw", "--bidir", "--streams", "2", "--duration", "3", "--warmup", "1",
+                                   "--json"])
+        let took = Date().timeIntervalSince(started)
+        #expect(out.status == 0, "\(out.stderr)")
+        let j = try #require(out.json)
+        #expect(j["direction"] as? String == "bidirectional")
+        let back = try #require(j["reverse"] as? [String: Any])
+        let goodput = 8_000_000.0 * 1448 / 1514
+        // Each link also carries the other direction's ACKs, queued behind its data (tbf is
+        // one FIFO), so neither direction reaches the one-way goodput; both must flow, though,
+        // in every interval, and together they cannot exceed the two links.
+        let up = try #require(j["receiver_bytes_per_second"] as? Double)
+        let down = try #require(back["receiver_bytes_per_second"] as? Double)
+        #expect(up > 0.3 * goodput && up < 1.01 * goodput, "\(up)")
+        #expect(down > 0.3 * goodput && down < 1.01 * goodput, "\(down)")
+        for intervals in [j["intervals"], back["intervals"]] {
+            let list = try #require(intervals as? [[String: Any]])
+            #expect(list.count == 3 && list.allSatisfy { ($0["bytes"] as? Double ?? 0) > 0.1 * goodput })
+        }
+        #expect(abs((j["sum_receiver_bytes_per_second"] as? Double ?? 0) - up - down) < 1)
+        // One run, not two in a row.
+        #expect(took < 1 + 3 + 3, "took \(took) s")
+    }
+
     @Test("tcp_lat: qperf's latency, exact ordered percentiles, at least 10,000 round trips")
     func tcpLatency() throws {
         let pair = try AgentPair(subnet: "10.231.13")
