@@ -13,7 +13,7 @@ public struct ServerSession: Sendable {
     public let peer: SocketAddress
     let log: @Sendable (String) -> Void
 
-    /// Accepts `count` data connections that say `DATA <session id>`; anything else that
+    /// Accepts `count` data connections that say `DATA <session id> <index>`; anything else that
     /// arrives meanwhile (a second client, garbage) is answered or dropped, never served.
     public func acceptData(_ count: Int, timeout: Double = 10) throws -> [Socket] {
         var sockets: [Socket] = []
