@@ -37,6 +37,9 @@ public enum TCPStreams {
         var buckets = [Int](repeating: 0, count: window.intervalCount)
         var total = 0
         try? socket.setTimeouts(receive: 0.2, send: nil)
+        // The hot loops call recv/send directly rather than through `Sys`: EAGAIN (the
+        // timeout that lets a thread look at the clock), EOF and a peer's reset are how a
+        // test ends, not errors, and the loop must cost nothing beyond the syscall.
         let fd = socket.fd
         var early = false
         while true {
