@@ -158,6 +158,29 @@ struct AgentMeasurementTests {
         #expect(abs((j["receiver_bytes_per_second"] as? Double ?? 0) / 4_000_000 - 1) < 0.03, "\(j)")
     }
 
+    @Test("without libcurl, http says so in one line and the other tests still run",
+          .enabled(if: FileManager.default.fileExists(atPath: "/usr/lib/x86_64-linux-gnu/libcurl.so.4")))
+    func httpWithoutLibcurl() throws {
+        let pair = try AgentPair(subnet: "10.231.19")
+        defer { pair.close() }
+        try pair.startServer()
+        // A private mount namespace where libcurl.so.4 reads as an empty file; the host's
+        // library is untouched and the mount disappears with the process.
+        func hidden(_ test: [String]) throws -> Outcome {
+            let agent = [AgentBinary.path, "run", "--server", pair.address, "--token", pair.token] + test
+            return try Outcome.run(["ip", "netns", "exec", pair.clientNS.name, "unshare", "-m", "sh", "-c",
+                                    "mount --bind /dev/null /usr/lib/x86_64-linux-gnu/libcurl.so.4 && exec \"$@\"", "sh"] + agent)
+        }
+        let http = try hidden(["--test", "http", "--size", "1000", "--count", "2", "--json"])
+        #expect(http.status == 1)
+        #expect(http.stderr.hasPrefix("cloudbench-agent: the http test needs libcurl (libcurl.so.4), which this host does not have"),
+                "\(http.stderr)")
+        #expect(http.stderr.split(separator: "\n").count == 1)
+        let lat = try hidden(["--test", "tcp_lat", "--duration", "0.3", "--warmup", "0", "--count", "100", "--json"])
+        #expect(lat.status == 0, "\(lat.stderr)")
+        #expect(lat.json?["latency_us"] is Double)
+    }
+
     @Test("http: both modes fetch every object; a new connection pays a connect, a reused one does not",
           .enabled(if: FileManager.default.fileExists(atPath: "/usr/lib/x86_64-linux-gnu/libcurl.so.4")
                       || FileManager.default.fileExists(atPath: "/usr/lib/aarch64-linux-gnu/libcurl.so.4")))
