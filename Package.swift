@@ -38,7 +38,7 @@ let package = Package(
         .executableTarget(
             name: "cloudbench-agent", dependencies: ["AgentKit", "CAgentCompat"],
             linkerSettings: [.unsafeFlags(["-L", Context.packageDirectory + "/Sources/CAgentCompat/static-link",
-                                           "-Xclang-linker", "-static-libgcc"])]
+                                           "-Xclang-linker", "-static-libgcc"], .when(platforms: [.linux]))]
         ),
 
         // Network namespaces, veth, bridges and tc through iproute2 (lab and tests).

@@ -151,8 +151,10 @@ def median_of(reps, fns):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--agent", required=True, help="path of the cloudbench-agent to measure")
-    ap.add_argument("--reps", type=int, default=3, help="runs per tool for latency and accuracy")
+    ap.add_argument("--reps", type=int, default=3, help="runs per tool for accuracy")
     ap.add_argument("--bw-reps", type=int, default=7, help="runs per tool for unshaped throughput (noisier)")
+    ap.add_argument("--lat-reps", type=int, default=7, help="runs per tool for latency (noisier)")
+    ap.add_argument("--lat-duration", type=float, default=3, help="seconds per latency run")
     ap.add_argument("--duration", type=float, default=5)
     ap.add_argument("--warmup", type=float, default=1)
     ap.add_argument("--rates", default="2000000,25000000,150000000", help="tbf wire rates, bytes/s")
@@ -166,7 +168,8 @@ def main():
     print(f"# cloudbench-agent benchmark  ({version}; iperf3, qperf, sockperf from Debian)")
     print(f"# {os.uname().release}, {os.cpu_count()} cores; veth between namespaces; "
           f"interleaved runs of {args.duration:g} s (+{args.warmup:g} s warm-up), medians "
-          f"({args.bw_reps} runs per tool for throughput, {args.reps} for latency and accuracy)\n")
+          f"({args.bw_reps} runs per tool for throughput, {args.lat_reps} of {args.lat_duration:g} s for latency, "
+          f"{args.reps} for accuracy)\n")
     verdicts = []
     with Lab() as lab:
         t = Tools(lab, args.agent, args.duration, args.warmup)
@@ -187,7 +190,9 @@ def main():
             verdicts.append((f"throughput {n} stream(s): agent >= 1.0 x iperf3", ratio >= 1.0, f"{ratio:.3f}"))
 
         print("\n## Latency, unshaped veth (us, mean round trip / 2)\n")
-        med, samples = median_of(args.reps, {"agent": t.agent_lat, "qperf": t.qperf_lat, "sockperf": t.sockperf_lat})
+        t.duration = args.lat_duration
+        med, samples = median_of(args.lat_reps, {"agent": t.agent_lat, "qperf": t.qperf_lat, "sockperf": t.sockperf_lat})
+        t.duration = args.duration
         print("| agent tcp_lat (1 B) | qperf tcp_lat (1 B) | sockperf ping-pong (14 B) | agent / qperf |")
         print("|---:|---:|---:|---:|")
         ratio = med["agent"] / med["qperf"]

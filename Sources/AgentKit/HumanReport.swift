@@ -15,7 +15,12 @@ public enum HumanReport {
                     lines.append(format("%6.2f-%6.2f s  %12.0f bytes  ", d("start_s", i), d("end_s", i), d("bytes", i)) + mb(d("bytes_per_second", i)))
                 }
             }
-            lines.append("throughput  " + mb(d("receiver_bytes_per_second")) + format("  (%.0f streams, counted on the receiver)", d("streams")))
+            let streams = d("streams") == 1 ? "1 stream" : format("%.0f streams", d("streams"))
+            lines.append("throughput  " + mb(d("receiver_bytes_per_second")) + "  (\(streams), counted on the receiver)")
+            if let back = j["reverse"] {
+                lines.append("reverse     " + mb(d("receiver_bytes_per_second", back)) + "  (server to client, at the same time)")
+                lines.append(format("tcp back    %.0f retransmits, rtt %.0f us", d("retransmits", back), d("rtt_us", back)))
+            }
             lines.append(format("bytes       sender %.0f, receiver %.0f in the window", d("sender_bytes"), d("receiver_bytes")))
             lines.append(format("tcp         %.0f retransmits, rtt %.0f us, mss %.0f, path mtu %.0f", d("retransmits"), d("rtt_us"), d("mss"), d("mtu")))
             if let cpu = j["cpu"], let c = cpu["client"], let s = cpu["server"] {

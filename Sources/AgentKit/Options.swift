@@ -29,7 +29,7 @@ public enum Invocation: Sendable {
     public static let usage = """
     usage: cloudbench-agent serve --listen ADDR:PORT --token TOKEN --deadline SECONDS
            cloudbench-agent run --server ADDR:PORT --token TOKEN --test tcp_bw|tcp_lat|udp_bw|http
-                            [--duration S] [--warmup S] [--streams N] [--message-size BYTES] [--reverse]
+                            [--duration S] [--warmup S] [--streams N] [--message-size BYTES] [--reverse | --bidir]
                             [--interval S] [--rate BYTES_PER_S] [--size BYTES] [--count N] [--json]
            cloudbench-agent conf [--json]
            cloudbench-agent --version
@@ -52,7 +52,7 @@ public enum Invocation: Sendable {
         case "run":
             valueFlags = ["--server", "--token", "--test", "--duration", "--warmup", "--streams", "--message-size",
                           "--interval", "--rate", "--size", "--count", "--connect-timeout"]
-            switchFlags = ["--reverse", "--json"]
+            switchFlags = ["--reverse", "--bidir", "--json"]
         case "conf":
             valueFlags = []; switchFlags = ["--json"]
         default:
@@ -121,6 +121,7 @@ public enum Invocation: Sendable {
             if let v = try integer("--size") { request.size = v }
             if let v = try integer("--count") { request.count = v }
             request.reverse = switches.contains("--reverse")
+            request.bidirectional = switches.contains("--bidir")
             if request.interval > request.duration && flags["--interval"] == nil { request.interval = request.duration }
             try request.validate()
             var options = RunOptions(server: try SocketAddress(parsing: server), token: try theToken(), request: request)

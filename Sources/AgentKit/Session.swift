@@ -13,10 +13,11 @@ public struct ServerSession: Sendable {
     public let peer: SocketAddress
     let log: @Sendable (String) -> Void
 
-    /// Accepts `count` data connections that say `DATA <session id>`; anything else that
+    /// Accepts `count` data connections that say `DATA <session id> <index>`; anything else that
     /// arrives meanwhile (a second client, garbage) is answered or dropped, never served.
     public func acceptData(_ count: Int, timeout: Double = 10) throws -> [Socket] {
         var sockets: [Socket] = []
+        var order: [Int] = []
         let deadline = Clock.now() + timeout
         while sockets.count < count {
             let left = deadline - Clock.now()
@@ -24,8 +25,11 @@ public struct ServerSession: Sendable {
                 throw AgentError.failed("only \(sockets.count) of \(count) data connections arrived within \(formatSeconds(timeout)) s")
             }
             let line = try conn.readLine(maxBytes: 256, timeout: 2)
-            if line == "DATA \(sessionID)" {
+            let words = line?.split(separator: " ") ?? []
+            if words.count == 3, words[0] == "DATA", words[1] == sessionID, let index = Int(words[2]),
+               (0..<count).contains(index), !order.contains(index) {
                 sockets.append(conn)
+                order.append(index)
             } else if let line, line.hasPrefix(TestRequest.protocolTag) {
                 try? conn.writeAll("ERR busy: another test is running\n")
                 log("refused a control connection from \(from.host): another test is running")
@@ -33,7 +37,8 @@ public struct ServerSession: Sendable {
                 log("dropped a connection from \(from.host) during a test: not a data connection of this test")
             }
         }
-        return sockets
+        // Connections may complete their handshakes out of order; the index says which is which.
+        return zip(order, sockets).sorted { $0.0 < $1.0 }.map(\.1)
     }
 
     public func send(_ line: String) throws { try control.writeAll(line) }
@@ -47,10 +52,10 @@ public struct ClientSession: Sendable {
     public let sessionID: String
     public let connectTimeout: Double
 
-    /// Opens one data connection and introduces it with the session id.
-    public func openData() throws -> Socket {
+    /// Opens data connection number `index` and introduces it with the session id.
+    public func openData(_ index: Int = 0) throws -> Socket {
         let s = try Socket.connect(to: server, timeout: connectTimeout)
-        try s.writeAll("DATA \(sessionID)\n")
+        try s.writeAll("DATA \(sessionID) \(index)\n")
         return s
     }
 

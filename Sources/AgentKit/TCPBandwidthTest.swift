@@ -2,11 +2,21 @@
 public enum TCPBandwidthTest {
     static func serve(_ s: ServerSession) throws {
         let r = s.request
-        let sockets = try s.acceptData(r.streams)
+        let sockets = try s.acceptData(r.bidirectional ? 2 * r.streams : r.streams)
         try s.send("GO\n")
         let window = Window(start: Clock.now(), warmup: r.warmup, duration: r.duration, interval: r.interval)
         let cutShort: Bool
-        if r.reverse {
+        if r.bidirectional {
+            // The first half carries the client's data to us, the second half ours to it.
+            let down = Array(sockets[r.streams...])
+            let sending = try WorkerThread<Result<SenderStats, any Error>> {
+                Result { try TCPStreams.send(down, window: window, messageSize: r.effectiveMessageSize) }
+            }
+            let received = try TCPStreams.receive(Array(sockets[..<r.streams]), window: window)
+            let sent = try sending.join().get()
+            cutShort = received.cutShort || sent.cutShort
+            if !cutShort { try s.send(ControlLine.encode("RESULT", received.fields() + sent.fields())) }
+        } else if r.reverse {
             let stats = try TCPStreams.send(sockets, window: window, messageSize: r.effectiveMessageSize)
             cutShort = stats.cutShort
             if !cutShort { try s.send(ControlLine.encode("RESULT", stats.fields())) }
@@ -22,7 +32,8 @@ public enum TCPBandwidthTest {
 
     static func run(_ c: ClientSession) throws -> JSON {
         let r = c.request
-        let sockets = try (0..<r.streams).map { _ in try c.openData() }
+        if r.bidirectional { return try runBidirectional(c) }
+        let sockets = try (0..<r.streams).map { try c.openData($0) }
         try c.awaitGo()
         let window = Window(start: Clock.now(), warmup: r.warmup, duration: r.duration, interval: r.interval)
         let receiver: ReceiverStats, sender: SenderStats
@@ -46,10 +57,45 @@ public enum TCPBandwidthTest {
         guard receiver.windowBytes > 0 else {
             throw AgentError.failed("no bytes arrived in the measured window (is the path up?)")
         }
-        return json(r, receiver: receiver, sender: sender)
+        return .object(AgentJSON.header(.tcpBandwidth) + fields(r, receiver: receiver, sender: sender))
     }
 
-    static func json(_ r: TestRequest, receiver: ReceiverStats, sender: SenderStats) -> JSON {
+    /// Both directions at once: the top level describes client → server (as without flags),
+    /// `reverse` holds the same figures for server → client.
+    static func runBidirectional(_ c: ClientSession) throws -> JSON {
+        let r = c.request
+        let sockets = try (0..<(2 * r.streams)).map { try c.openData($0) }
+        try c.awaitGo()
+        let window = Window(start: Clock.now(), warmup: r.warmup, duration: r.duration, interval: r.interval)
+        let up = Array(sockets[..<r.streams]), down = Array(sockets[r.streams...])
+        let sending = try WorkerThread<Result<SenderStats, any Error>> {
+            Result { try TCPStreams.send(up, window: window, messageSize: r.effectiveMessageSize) }
+        }
+        let clientReceived = try TCPStreams.receive(down, window: window)
+        let clientSent = try sending.join().get()
+        let result = try c.awaitResult(timeout: 30)
+        guard let serverReceived = ReceiverStats(fields: result), let serverSent = SenderStats(fields: result) else {
+            throw AgentError.failed("server sent a malformed result")
+        }
+        if clientReceived.cutShort || clientSent.cutShort {
+            throw AgentError.failed("the server closed the data connections before the test ended")
+        }
+        guard serverReceived.windowBytes > 0, clientReceived.windowBytes > 0 else {
+            throw AgentError.failed("no bytes arrived in the measured window in one direction (is the path up?)")
+        }
+        var upstream = fields(r, receiver: serverReceived, sender: clientSent)
+        var reverse = r
+        reverse.reverse = true
+        let downstream = fields(reverse, receiver: clientReceived, sender: serverSent)
+        upstream = upstream.map { $0.0 == "direction" ? ("direction", .string("bidirectional")) : $0 }
+        let sum = Double(serverReceived.windowBytes + clientReceived.windowBytes) / r.duration
+        return .object(AgentJSON.header(.tcpBandwidth) + upstream + [
+            ("sum_receiver_bytes_per_second", .double(sum)),
+            ("reverse", .object(downstream)),
+        ])
+    }
+
+    static func fields(_ r: TestRequest, receiver: ReceiverStats, sender: SenderStats) -> [(String, JSON)] {
         var intervals: [JSON] = []
         for (i, b) in receiver.intervals.enumerated() {
             let start = Double(i) * r.interval
@@ -65,7 +111,7 @@ public enum TCPBandwidthTest {
         }
         let clientIsSender = !r.reverse
         let senderCPU = cpu(sender.cpu, sender.elapsed), receiverCPU = cpu(receiver.cpu, receiver.elapsed)
-        return .object(AgentJSON.header(.tcpBandwidth) + [
+        return [
             ("receiver_bytes_per_second", .double(Double(receiver.windowBytes) / r.duration)),
             ("duration_s", .double(r.duration)),
             ("warmup_s", .double(r.warmup)),
@@ -79,6 +125,7 @@ public enum TCPBandwidthTest {
             ("sender_total_bytes", .int(sender.totalBytes)),
             ("receiver_total_bytes", .int(receiver.totalBytes)),
             ("retransmits", .int(sender.retransmits)),
+            ("retransmits_total", .int(sender.retransmitsTotal)),
             ("rtt_us", .double(sender.rttMicroseconds)),
             ("mss", .int(sender.mss)),
             ("mtu", .int(sender.pathMTU)),
@@ -86,15 +133,6 @@ public enum TCPBandwidthTest {
                 ("client", clientIsSender ? senderCPU : receiverCPU),
                 ("server", clientIsSender ? receiverCPU : senderCPU),
             ])),
-        ])
-    }
-}
-
-/// Fields every JSON document of the agent starts with.
-public enum AgentJSON {
-    public static let schema = "cloudbench-agent/1"
-
-    public static func header(_ test: TestKind) -> [(String, JSON)] {
-        [("schema", .string(schema)), ("test", .string(test.rawValue)), ("agent_version", .string(AgentVersion.version))]
+        ]
     }
 }

@@ -68,6 +68,8 @@ public enum TCPLatencyTest {
         var rtts: [UInt64] = []
         rtts.reserveCapacity(1 << 20)
         var last = start
+        // Direct send/recv, one clock read per round trip: the loop is what tcp_lat measures,
+        // so it does nothing qperf's does not (see TCPStreams for why `Sys` is bypassed).
         while true {
             let before = last
             var sent = 0

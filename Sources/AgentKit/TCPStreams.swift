@@ -2,96 +2,6 @@
 import Glibc
 #endif
 
-/// The timeline both sides of a bandwidth test follow, on their own monotonic clock:
-/// warm-up from `start`, then the measured window of `duration`, cut into intervals.
-public struct Window: Sendable {
-    public let start: Double
-    public let warmup: Double
-    public let duration: Double
-    public let interval: Double
-
-    public var measureStart: Double { start + warmup }
-    public var measureEnd: Double { start + warmup + duration }
-    public var intervalCount: Int { Int((duration / interval).rounded(.up)) }
-
-    /// Index of the interval holding time `t`, nil outside the measured window.
-    @inline(__always)
-    func bucket(_ t: Double) -> Int? {
-        guard t >= measureStart, t < measureEnd else { return nil }
-        return min(intervalCount - 1, Int((t - measureStart) / interval))
-    }
-}
-
-/// What the receiving side of tcp_bw counted.
-public struct ReceiverStats: Sendable {
-    /// Bytes per interval of the measured window.
-    public var intervals: [Int]
-    /// Bytes received in the measured window (the sum of `intervals`).
-    public var windowBytes: Int { intervals.reduce(0, +) }
-    public var totalBytes: Int
-    public var cpu: CPUTime
-    public var elapsed: Double
-    /// A connection ended before the window did: the peer went away.
-    public var cutShort = false
-
-    func fields() -> [(String, String)] {
-        [("rbytes", String(windowBytes)), ("rtotal", String(totalBytes)),
-         ("intervals", intervals.map(String.init).joined(separator: ",")),
-         ("rcpu_user", String(cpu.user)), ("rcpu_sys", String(cpu.system)), ("relapsed", String(elapsed))]
-    }
-
-    init(intervals: [Int], totalBytes: Int, cpu: CPUTime, elapsed: Double) {
-        self.intervals = intervals; self.totalBytes = totalBytes; self.cpu = cpu; self.elapsed = elapsed
-    }
-
-    init?(fields f: [String: String]) {
-        guard let total = f["rtotal"].flatMap({ Int($0) }), let list = f["intervals"],
-              let u = f["rcpu_user"].flatMap({ Double($0) }), let s = f["rcpu_sys"].flatMap({ Double($0) }),
-              let e = f["relapsed"].flatMap({ Double($0) }) else { return nil }
-        let parsed = list.split(separator: ",").compactMap { Int($0) }
-        self.init(intervals: parsed, totalBytes: total, cpu: CPUTime(user: u, system: s), elapsed: e)
-    }
-}
-
-/// What the sending side of tcp_bw counted, with the kernel's view of its connections.
-public struct SenderStats: Sendable {
-    public var windowBytes: Int
-    public var totalBytes: Int
-    /// Segments retransmitted during the measured window, all streams.
-    public var retransmits: Int
-    /// Smoothed RTT at the end of the window, mean over streams, microseconds.
-    public var rttMicroseconds: Double
-    public var mss: Int
-    public var pathMTU: Int
-    public var cpu: CPUTime
-    public var elapsed: Double
-    /// A connection failed before the window ended: the peer went away.
-    public var cutShort = false
-
-    func fields() -> [(String, String)] {
-        [("sbytes", String(windowBytes)), ("stotal", String(totalBytes)), ("retrans", String(retransmits)),
-         ("rtt_us", String(rttMicroseconds)), ("mss", String(mss)), ("pmtu", String(pathMTU)),
-         ("scpu_user", String(cpu.user)), ("scpu_sys", String(cpu.system)), ("selapsed", String(elapsed))]
-    }
-
-    init(windowBytes: Int, totalBytes: Int, retransmits: Int, rttMicroseconds: Double, mss: Int, pathMTU: Int,
-         cpu: CPUTime, elapsed: Double, cutShort: Bool = false) {
-        self.windowBytes = windowBytes; self.totalBytes = totalBytes; self.retransmits = retransmits
-        self.rttMicroseconds = rttMicroseconds; self.mss = mss; self.pathMTU = pathMTU; self.cpu = cpu; self.elapsed = elapsed
-        self.cutShort = cutShort
-    }
-
-    init?(fields f: [String: String]) {
-        guard let w = f["sbytes"].flatMap({ Int($0) }), let t = f["stotal"].flatMap({ Int($0) }),
-              let r = f["retrans"].flatMap({ Int($0) }), let rtt = f["rtt_us"].flatMap({ Double($0) }),
-              let mss = f["mss"].flatMap({ Int($0) }), let pmtu = f["pmtu"].flatMap({ Int($0) }),
-              let u = f["scpu_user"].flatMap({ Double($0) }), let s = f["scpu_sys"].flatMap({ Double($0) }),
-              let e = f["selapsed"].flatMap({ Double($0) }) else { return nil }
-        self.init(windowBytes: w, totalBytes: t, retransmits: r, rttMicroseconds: rtt, mss: mss, pathMTU: pmtu,
-                  cpu: CPUTime(user: u, system: s), elapsed: e)
-    }
-}
-
 /// The tcp_bw data path: one pthread per stream on each side.
 public enum TCPStreams {
     /// Large reads: fewer syscalls per byte. (128 KiB and 256 KiB measured no faster on veth.)
@@ -127,6 +37,9 @@ public enum TCPStreams {
         var buckets = [Int](repeating: 0, count: window.intervalCount)
         var total = 0
         try? socket.setTimeouts(receive: 0.2, send: nil)
+        // The hot loops call recv/send directly rather than through `Sys`: EAGAIN (the
+        // timeout that lets a thread look at the clock), EOF and a peer's reset are how a
+        // test ends, not errors, and the loop must cost nothing beyond the syscall.
         let fd = socket.fd
         var early = false
         while true {
@@ -159,7 +72,7 @@ public enum TCPStreams {
         }
         let results = threads.map { $0.join() }
         let rtts = results.compactMap(\.rtt)
-        return SenderStats(
+        var stats = SenderStats(
             windowBytes: results.reduce(0) { $0 + $1.windowBytes },
             totalBytes: results.reduce(0) { $0 + $1.totalBytes },
             retransmits: results.reduce(0) { $0 + $1.retransmits },
@@ -168,6 +81,8 @@ public enum TCPStreams {
             pathMTU: results.compactMap(\.pmtu).max() ?? 0,
             cpu: CPUTime.current() - cpu0, elapsed: Clock.now() - window.start,
             cutShort: results.contains { $0.cutShort })
+        stats.retransmitsTotal = results.reduce(0) { $0 + $1.retransmitsTotal }
+        return stats
     }
 
     struct StreamSend: Sendable {
@@ -175,6 +90,7 @@ public enum TCPStreams {
         var windowBytes = 0
         var totalBytes = 0
         var retransmits = 0
+        var retransmitsTotal = 0
         var rtt: Int?
         var mss: Int?
         var pmtu: Int?
@@ -218,6 +134,7 @@ public enum TCPStreams {
         }
         let info = endInfo ?? socket.tcpInfo()
         result.retransmits = max(0, (info.totalRetransmits ?? 0) - (retransAtStart ?? 0))
+        result.retransmitsTotal = socket.tcpInfo().totalRetransmits ?? 0
         result.rtt = info.rttMicroseconds
         result.mss = info.sendMSS
         result.pmtu = info.pathMTU

@@ -10,6 +10,8 @@ public struct TestRequest: Sendable, Equatable {
     /// Bytes per write; 0 picks the test's default (128 KiB, 1 byte or 1472 bytes).
     public var messageSize: Int = 0
     public var reverse: Bool = false
+    /// tcp_bw: both directions at once, `streams` each way.
+    public var bidirectional: Bool = false
     public var interval: Double = 1
     /// udp_bw: bytes per second the sender aims for (UDP payload).
     public var rate: Double = 1_000_000
@@ -56,6 +58,10 @@ public struct TestRequest: Sendable, Equatable {
             }
             guard rate > 0, rate <= 100e9 else { throw bad("--rate must be more than 0 bytes per second") }
         }
+        if bidirectional {
+            guard test == .tcpBandwidth else { throw bad("--bidir is for tcp_bw only") }
+            guard !reverse else { throw bad("--bidir already runs both directions; drop --reverse") }
+        }
         guard interval > 0, interval <= duration else { throw bad("--interval must be more than 0 and at most --duration") }
         guard size >= 0, size <= 1 << 30 else { throw bad("--size must be at most 1 GiB") }
         guard count >= 0, count <= 10_000_000 else { throw bad("--count must be at most 10000000") }
@@ -64,7 +70,7 @@ public struct TestRequest: Sendable, Equatable {
     /// The request line without the tag and token.
     public func encodedFields() -> String {
         "test=\(test.rawValue) duration=\(duration) warmup=\(warmup) streams=\(streams) message_size=\(messageSize)"
-            + " reverse=\(reverse ? 1 : 0) interval=\(interval) rate=\(rate) size=\(size) count=\(count)"
+            + " reverse=\(reverse ? 1 : 0) bidir=\(bidirectional ? 1 : 0) interval=\(interval) rate=\(rate) size=\(size) count=\(count)"
     }
 
     /// Parses the fields of a request line; throws `.usage` with what was wrong.
@@ -84,34 +90,11 @@ public struct TestRequest: Sendable, Equatable {
         try int("streams", &streams)
         try int("message_size", &messageSize)
         reverse = fields["reverse"] == "1"
+        bidirectional = fields["bidir"] == "1"
         try double("interval", &interval)
         try double("rate", &rate)
         try int("size", &size)
         try int("count", &count)
         try validate()
-    }
-}
-
-/// Splits `word key=value key=value` lines of the control protocol.
-public enum ControlLine {
-    public static func fields<S: Sequence>(_ words: S) -> [String: String] where S.Element == Substring {
-        var out: [String: String] = [:]
-        for w in words {
-            guard let eq = w.firstIndex(of: "=") else { continue }
-            out[String(w[..<eq])] = String(w[w.index(after: eq)...])
-        }
-        return out
-    }
-
-    /// `RESULT k=v ...` → fields; nil when the line is something else.
-    public static func result(_ line: String?) -> [String: String]? {
-        guard let line else { return nil }
-        let words = line.split(separator: " ")
-        guard words.first == "RESULT" else { return nil }
-        return fields(words.dropFirst())
-    }
-
-    public static func encode(_ tag: String, _ fields: [(String, String)]) -> String {
-        ([tag] + fields.map { "\($0.0)=\($0.1)" }).joined(separator: " ") + "\n"
     }
 }

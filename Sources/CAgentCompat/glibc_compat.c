@@ -8,7 +8,12 @@
 //   _dl_find_object   libgcc_eh.a (unwinder)  GLIBC_2.35 (new function)
 // Defining them here binds those references to these copies instead, which use only calls
 // that exist in every glibc since 2.25. See docs/agent.md.
+#if defined(__linux__)
 #define _GNU_SOURCE
+#include <features.h>  // defines __GLIBC__, which decides the rest
+#endif
+#include "CAgentCompat.h"
+#if defined(__linux__) && defined(__GLIBC__)
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -17,7 +22,6 @@
 #include <string.h>
 #include <sys/random.h>
 #include <unistd.h>
-#include "CAgentCompat.h"
 
 // hypot of two floats, computed in double: the squares cannot overflow or lose precision
 // there, so one rounding at the end gives the float result. No libm call is needed.
@@ -47,6 +51,8 @@ uint32_t arc4random(void) {
 
 // The unwinder's lookup of the object that holds a code address, done the pre-2.35 way with
 // dl_iterate_phdr: the mapping that contains the address and its PT_GNU_EH_FRAME segment.
+// Only a build host with glibc ≥ 2.35 has the struct, and only there does libgcc call it.
+#if __GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 35)
 struct find_context {
     uintptr_t pc;
     struct dl_find_object *result;
@@ -84,5 +90,7 @@ int _dl_find_object(void *pc, struct dl_find_object *result) {
     dl_iterate_phdr(find_object, &context);
     return context.found ? 0 : -1;
 }
+#endif  // glibc >= 2.35
+#endif  // Linux with glibc
 
 int cagent_compat_linked(void) { return 1; }

@@ -22,6 +22,11 @@ struct AgentServerTests {
         #expect(pair.serverLog.contains("wrong token"))
         #expect(!pair.serverLog.contains(pair.token), "the server log shows a token")
         #expect(!ok.stdout.contains(pair.token) && !ok.stderr.contains(pair.token))
+        // Without --json: the human report, headline first.
+        let human = try pair.client(Array(Self.quickTest.dropLast()))
+        #expect(human.status == 0)
+        #expect(human.stdout.hasPrefix("latency "), "\(human.stdout)")
+        #expect(human.stdout.contains("round trips of 1 bytes"))
     }
 
     @Test("the server exits at its deadline when nobody ever connects")
@@ -175,6 +180,11 @@ struct AgentBinaryTests {
                                           "192.0.2.1:5201", "--token", "t", "--test", "tcp_bw"])
         #expect(unroutable.status == 1)
         #expect(unroutable.stderr.hasPrefix("cloudbench-agent: could not connect to 192.0.2.1:5201"))
+        // An address on the link that nobody answers: the connect deadline, not the kernel's.
+        let silent = try Outcome.run(["ip", "netns", "exec", ns.name, AgentBinary.path, "run", "--server",
+                                      "10.231.27.77:5201", "--token", "t", "--test", "tcp_bw", "--connect-timeout", "1"])
+        #expect(silent.status == 1)
+        #expect(silent.stderr == "cloudbench-agent: could not connect to 10.231.27.77:5201 within 1 s\n")
     }
 
     @Test("the shipping build needs only glibc ≤ 2.34", .enabled(if: AgentBinary.isShippingBuild))

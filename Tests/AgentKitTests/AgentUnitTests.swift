@@ -44,6 +44,7 @@ struct AgentUnitTests {
         (["run", "--server", "host.example:1", "--token", "t", "--test", "tcp_bw"], "not a numeric"),
         (["run", "--server", "10.0.0.1:1", "--token", "t", "--test", "tcp_bw", "--streams", "0"], "--streams"),
         (["serve", "--listen", "10.0.0.1:1", "--token", "t"], "missing --deadline"),
+        (["run", "--server", "10.0.0.1:1", "--token", "t", "--test", "tcp_lat", "--bidir"], "--bidir is for tcp_bw only"),
         (["serve", "--listen", "10.0.0.1:1", "--token", "t", "--deadline", "5", "--bogus"], "unknown option '--bogus'"),
     ])
     func badCommandLines(argv: [String], message: String) {

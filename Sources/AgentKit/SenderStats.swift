@@ -1,0 +1,41 @@
+/// What the sending side of tcp_bw counted, with the kernel's view of its connections.
+public struct SenderStats: Sendable {
+    public var windowBytes: Int
+    public var totalBytes: Int
+    /// Segments retransmitted during the measured window, all streams.
+    public var retransmits: Int
+    /// Segments retransmitted over the whole run, warm-up (slow start) included.
+    public var retransmitsTotal = 0
+    /// Smoothed RTT at the end of the window, mean over streams, microseconds.
+    public var rttMicroseconds: Double
+    public var mss: Int
+    public var pathMTU: Int
+    public var cpu: CPUTime
+    public var elapsed: Double
+    /// A connection failed before the window ended: the peer went away.
+    public var cutShort = false
+
+    func fields() -> [(String, String)] {
+        [("sbytes", String(windowBytes)), ("stotal", String(totalBytes)), ("retrans", String(retransmits)), ("retrans_total", String(retransmitsTotal)),
+         ("rtt_us", String(rttMicroseconds)), ("mss", String(mss)), ("pmtu", String(pathMTU)),
+         ("scpu_user", String(cpu.user)), ("scpu_sys", String(cpu.system)), ("selapsed", String(elapsed))]
+    }
+
+    init(windowBytes: Int, totalBytes: Int, retransmits: Int, rttMicroseconds: Double, mss: Int, pathMTU: Int,
+         cpu: CPUTime, elapsed: Double, cutShort: Bool = false) {
+        self.windowBytes = windowBytes; self.totalBytes = totalBytes; self.retransmits = retransmits
+        self.rttMicroseconds = rttMicroseconds; self.mss = mss; self.pathMTU = pathMTU; self.cpu = cpu; self.elapsed = elapsed
+        self.cutShort = cutShort
+    }
+
+    init?(fields f: [String: String]) {
+        guard let w = f["sbytes"].flatMap({ Int($0) }), let t = f["stotal"].flatMap({ Int($0) }),
+              let r = f["retrans"].flatMap({ Int($0) }), let rtt = f["rtt_us"].flatMap({ Double($0) }),
+              let mss = f["mss"].flatMap({ Int($0) }), let pmtu = f["pmtu"].flatMap({ Int($0) }),
+              let u = f["scpu_user"].flatMap({ Double($0) }), let s = f["scpu_sys"].flatMap({ Double($0) }),
+              let e = f["selapsed"].flatMap({ Double($0) }) else { return nil }
+        self.init(windowBytes: w, totalBytes: t, retransmits: r, rttMicroseconds: rtt, mss: mss, pathMTU: pmtu,
+                  cpu: CPUTime(user: u, system: s), elapsed: e)
+        retransmitsTotal = f["retrans_total"].flatMap { Int($0) } ?? 0
+    }
+}
