@@ -32,8 +32,6 @@ public enum RemoteError: Error, CustomStringConvertible, Sendable {
             return "\(h): \(what) failed (exit \(o.status))" + (last.isEmpty ? "" : ": \(last)")
         }
     }
-
-    public var isUnreachable: Bool { if case .unreachable = self { return true }; return false }
 }
 
 /// A connection to a host that runs shell commands and copies files (SSH in real runs).
