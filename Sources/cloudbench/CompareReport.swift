@@ -9,8 +9,8 @@ enum CompareReport {
         let options = ReportOptions(currency: inventory.currency, title: inventory.name, priceOverrides: inventory.priceOverrides)
         let output = try ReportService.build(ReportRequest(resultPaths: [resultsPath] + merge,
                                                            providersDirectory: providersDirectory, options: options))
-        try BadInput.write(MarkdownRenderer.render(output.model), to: path)
+        try OutputFile.write(MarkdownRenderer.render(output.model), to: path)
         let svg = (path as NSString).deletingPathExtension + ".svg"
-        try BadInput.write(SVGRenderer.render(output.model), to: svg)
+        try OutputFile.write(SVGRenderer.render(output.model), to: svg)
     }
 }

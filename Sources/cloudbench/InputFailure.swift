@@ -4,27 +4,53 @@ import Foundation
 
 /// How the CLI turns errors into what a person sees and the exit status scripts see.
 ///
-/// Bad input (an inventory problem, a missing file) prints one line per problem and exits 2;
-/// anything else prints its one-line description and exits 1. Never a backtrace.
+/// Bad input exits 2: a problem with a position prints as `file:line:col: message` (all of them,
+/// one a line), a problem without one as `error: path: message`. Anything else prints
+/// `error: …` and exits 1. Never a backtrace.
 enum InputFailure {
     static func run<T>(_ body: () async throws -> T) async throws -> T {
         do {
             return try await body()
-        } catch let e as InputErrors {
-            for d in e.diagnostics { printError(d.description) }
-            throw ExitCode(2)
-        } catch let e as FileError {
-            printError(e.description)
-            throw ExitCode(2)
-        } catch let e as ExitCode {
-            throw e
-        } catch let e as CleanExit {
-            throw e
-        } catch let e as ValidationError {
-            throw e
         } catch {
-            printError("cloudbench: \(error)")
-            throw ExitCode(1)
+            throw present(error)
+        }
+    }
+
+    static func run<T>(_ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch {
+            throw present(error)
+        }
+    }
+
+    /// Prints `error` for a person and returns what to throw to ArgumentParser.
+    static func present(_ error: Error) -> Error {
+        switch error {
+        case let e as InputErrors:
+            for d in e.diagnostics { printError(d.description) }
+            return ExitCode(2)
+        case let e as FileError:
+            printError("error: \(e)")
+            return ExitCode(2)
+        case is ExitCode, is CleanExit, is ValidationError:
+            return error
+        default:
+            printError("error: \(error)")
+            return ExitCode(1)
+        }
+    }
+}
+
+/// Writes a file the user asked for (a report, a chart), creating its folder.
+enum OutputFile {
+    static func write(_ text: String, to path: String) throws {
+        let dir = (path as NSString).deletingLastPathComponent
+        do {
+            if !dir.isEmpty { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
+            try Data(text.utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
+        } catch {
+            throw FileError(path, "cannot write the file: \((error as NSError).localizedDescription)")
         }
     }
 }

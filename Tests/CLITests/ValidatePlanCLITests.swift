@@ -29,7 +29,7 @@ struct ValidatePlanCLITests {
     func missing() throws {
         let r = try CLI.run(["validate", "nope.yaml"])
         #expect(r.status == 2)
-        #expect(r.stderr == "nope.yaml: no such file\n")
+        #expect(r.stderr == "error: nope.yaml: no such file\n")
     }
 
     @Test("plan prints the matrix, the order and the estimate")

@@ -65,16 +65,16 @@ struct ImportTarget: ParsableArguments {
     func checkCatalog() {
         guard let catalog = try? Catalog.load(directory: providers ?? Catalog.defaultDirectory()) else { return }
         if let price, let money = try? PriceArgument.parse(price), !catalog.exchangeRates.currencies.contains(money.currency) {
-            BadInput.printError("note: providers/fx.yaml has no rate for \(money.currency); reports can show this price but not rank it")
+            printError("note: providers/fx.yaml has no rate for \(money.currency); reports can show this price but not rank it")
         }
         guard let known = catalog.types[provider] else {
             let hint = Suggestion.closest(to: provider, in: catalog.providers).map { " (did you mean '\($0)'?)" } ?? ""
-            BadInput.printError("note: no catalog for provider '\(provider)'\(hint); without --price the report shows no price for it")
+            printError("note: no catalog for provider '\(provider)'\(hint); without --price the report shows no price for it")
             return
         }
         if known[type] == nil {
             let hint = Suggestion.closest(to: type, in: known.keys).map { " (did you mean '\($0)'?)" } ?? ""
-            BadInput.printError("note: \(provider) has no type '\(type)' in its catalog\(hint); without --price the report shows no price for it")
+            printError("note: \(provider) has no type '\(type)' in its catalog\(hint); without --price the report shows no price for it")
         }
     }
 }
@@ -123,7 +123,7 @@ enum ImportWriter {
 extension ImportTarget {
     /// Reads `file`, parses it into measurements, and appends their records to `--out`.
     func importFile(_ file: String, source: String, parse: (String, String) throws -> [ImportedMeasurement]) throws {
-        try BadInput.exitOnError {
+        try InputFailure.run {
             let context = try self.context()
             checkCatalog()
             let (text, bytes, mtime) = try ImportWriter.read(file)
@@ -180,7 +180,7 @@ struct ReferenceCSVImport: ParsableCommand {
     var time = "2015-06-01T00:00:00Z"
 
     func run() throws {
-        try BadInput.exitOnError {
+        try InputFailure.run {
             guard let iso = Importer.normaliseTime(time) else {
                 throw FileError("--time", "'\(time)' is not a date; use ISO 8601 such as 2015-06-01")
             }

@@ -46,7 +46,7 @@ struct ReportCommand: ParsableCommand {
     }
 
     func run() throws {
-        try BadInput.exitOnError {
+        try InputFailure.run {
             let providersDirectory = providers ?? Catalog.defaultDirectory()
             var chosenCurrency = currency ?? "USD"
             if currency == nil, let inventory {
@@ -57,41 +57,11 @@ struct ReportCommand: ParsableCommand {
             let options = ReportOptions(currency: chosenCurrency, unit: ReportOptions.ThroughputUnit(rawValue: unit)!)
             let output = try ReportService.build(ReportRequest(resultPaths: results, providersDirectory: providersDirectory,
                                                                options: options, inventoryPath: inventory))
-            for w in output.warnings { BadInput.printError("warning: \(w)") }
+            for w in output.warnings { printError("warning: \(w)") }
             let markdown = MarkdownRenderer.render(output.model)
-            if let out { try BadInput.write(markdown, to: out) } else { print(markdown, terminator: "") }
-            if let svg { try BadInput.write(SVGRenderer.render(output.model), to: svg) }
-            if let csv { try BadInput.write(CSVRenderer.render(output.model), to: csv) }
-        }
-    }
-}
-
-/// How data commands report input problems: one line each on standard error, exit status 2,
-/// no backtrace.
-enum BadInput {
-    static func exitOnError(_ body: () throws -> Void) throws {
-        do {
-            try body()
-        } catch let e as InputErrors {
-            for d in e.diagnostics { printError("error: \(d)") }
-            throw ExitCode(2)
-        } catch let e as FileError {
-            printError("error: \(e)")
-            throw ExitCode(2)
-        }
-    }
-
-    static func printError(_ line: String) {
-        FileHandle.standardError.write(Data((line + "\n").utf8))
-    }
-
-    static func write(_ text: String, to path: String) throws {
-        let dir = (path as NSString).deletingLastPathComponent
-        do {
-            if !dir.isEmpty { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
-            try Data(text.utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
-        } catch {
-            throw FileError(path, "cannot write the file: \((error as NSError).localizedDescription)")
+            if let out { try OutputFile.write(markdown, to: out) } else { print(markdown, terminator: "") }
+            if let svg { try OutputFile.write(SVGRenderer.render(output.model), to: svg) }
+            if let csv { try OutputFile.write(CSVRenderer.render(output.model), to: csv) }
         }
     }
 }

@@ -27,7 +27,7 @@ struct ValidateCommand: AsyncParsableCommand {
                     fileErrors.append(e)
                 }
             }
-            for e in fileErrors { printError(e.description) }
+            for e in fileErrors { printError("error: \(e)") }
             if !problems.isEmpty { throw InputErrors(problems) }
             if !fileErrors.isEmpty { throw ExitCode(2) }
         }
