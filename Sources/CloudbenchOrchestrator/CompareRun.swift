@@ -120,6 +120,7 @@ public struct CompareRun: Sendable {
             works.append(PairWork(pair: pair, jobs: jobs, server: s, client: c))
         }
         for p in notRun { await progress.message("pair \(p): not run (a host failed preflight)") }
+        await progress.planned(cells: works.reduce(0) { $0 + $1.jobs.count })
 
         // 3. Run, appending each record before the pair's next cell.
         let records = try RunRecords(path: resultsPath)

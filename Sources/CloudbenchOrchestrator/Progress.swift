@@ -3,6 +3,8 @@ import Foundation
 
 /// Tells the person running `compare` what is happening.
 public protocol ProgressSink: Sendable {
+    /// How many cells will run (fewer than the plan's when resuming or when hosts failed preflight).
+    func planned(cells: Int) async
     func message(_ line: String) async
     func started(_ job: CellJob) async
     func finished(_ job: CellJob, _ outcome: CellOutcome) async
@@ -41,6 +43,7 @@ public actor LogProgress: ProgressSink {
         self.quiet = quiet
     }
 
+    public func planned(cells: Int) { counts.total = cells }
     public func message(_ line: String) { if !quiet { emit(line) } }
     public func started(_ job: CellJob) {}
 
@@ -62,6 +65,11 @@ public actor TerminalProgress: ProgressSink {
     private var drawnLines = 0
 
     public init(totalCells: Int) { counts = ProgressCounts(total: totalCells) }
+
+    public func planned(cells: Int) {
+        counts.total = cells
+        counts.startTime = Date()
+    }
 
     public func message(_ line: String) {
         clear()

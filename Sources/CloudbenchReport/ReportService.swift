@@ -8,12 +8,16 @@ public struct ReportRequest: Sendable {
     public var options: ReportOptions
     /// An inventory whose name titles the report and whose prices override the records' and the catalog's.
     public var inventoryPath: String?
+    /// Rank in the inventory's currency instead of `options.currency` (no `--currency` given).
+    public var currencyFromInventory: Bool
 
-    public init(resultPaths: [String], providersDirectory: String, options: ReportOptions, inventoryPath: String? = nil) {
+    public init(resultPaths: [String], providersDirectory: String, options: ReportOptions,
+                inventoryPath: String? = nil, currencyFromInventory: Bool = false) {
         self.resultPaths = resultPaths
         self.providersDirectory = providersDirectory
         self.options = options
         self.inventoryPath = inventoryPath
+        self.currencyFromInventory = currencyFromInventory
     }
 }
 
@@ -27,12 +31,6 @@ public enum ReportService {
 
     public static func build(_ request: ReportRequest) throws -> Output {
         let catalog = try Catalog.load(directory: request.providersDirectory)
-        let currencies = catalog.exchangeRates.currencies
-        guard currencies.contains(request.options.currency) else {
-            let hint = Suggestion.closest(to: request.options.currency, in: currencies).map { " (did you mean '\($0)'?)" } ?? ""
-            throw FileError("--currency", "unknown currency '\(request.options.currency)'\(hint); "
-                + "providers/fx.yaml has rates for \(currencies.sorted().joined(separator: ", "))")
-        }
         var options = request.options
         if let path = request.inventoryPath {
             // Syntax and names only: a report needs no key files.
@@ -40,7 +38,14 @@ public enum ReportService {
             loader.checkFiles = false
             let inventory = try loader.load(path: path)
             if options.title == nil { options.title = inventory.name }
+            if request.currencyFromInventory { options.currency = inventory.currency }
             options.priceOverrides.merge(inventory.priceOverrides) { mine, _ in mine }
+        }
+        let currencies = catalog.exchangeRates.currencies
+        guard currencies.contains(options.currency) else {
+            let hint = Suggestion.closest(to: options.currency, in: currencies).map { " (did you mean '\($0)'?)" } ?? ""
+            throw FileError("--currency", "unknown currency '\(options.currency)'\(hint); "
+                + "providers/fx.yaml has rates for \(currencies.sorted().joined(separator: ", "))")
         }
         let loaded = try ResultStore.load(paths: request.resultPaths)
         guard !loaded.records.isEmpty else {

@@ -32,11 +32,11 @@ public enum Command {
         }
         // Read both pipes concurrently so a chatty stderr cannot block the child.
         let errData = LockedData()
-        let reader = Thread { errData.set(err.fileHandleForReading.readDataToEndOfFile()) }
-        reader.start()
+        let errDone = DispatchSemaphore(value: 0)
+        Thread { errData.set(err.fileHandleForReading.readDataToEndOfFile()); errDone.signal() }.start()
         let outData = out.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        while !errData.isSet { usleep(1000) }
+        errDone.wait()
         let stdout = String(decoding: outData, as: UTF8.self)
         if process.terminationStatus != 0 {
             throw CommandError(argv: argv, status: process.terminationStatus,
@@ -61,6 +61,5 @@ private final class LockedData: @unchecked Sendable {
     private let lock = NSLock()
     private var data: Data?
     func set(_ d: Data) { lock.lock(); data = d; lock.unlock() }
-    var isSet: Bool { lock.lock(); defer { lock.unlock() }; return data != nil }
     var value: Data { lock.lock(); defer { lock.unlock() }; return data ?? Data() }
 }

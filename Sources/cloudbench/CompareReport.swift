@@ -6,9 +6,9 @@ import Foundation
 /// with the SVG chart beside it.
 enum CompareReport {
     static func write(resultsPath: String, merge: [String], inventory: Inventory, providersDirectory: String, to path: String) throws {
-        let options = ReportOptions(currency: inventory.currency, title: inventory.name, priceOverrides: inventory.priceOverrides)
-        let output = try ReportService.build(ReportRequest(resultPaths: [resultsPath] + merge,
-                                                           providersDirectory: providersDirectory, options: options))
+        let output = try ReportService.build(ReportRequest(
+            resultPaths: [resultsPath] + merge, providersDirectory: providersDirectory, options: ReportOptions(),
+            inventoryPath: inventory.file, currencyFromInventory: true))
         try OutputFile.write(MarkdownRenderer.render(output.model), to: path)
         let svg = (path as NSString).deletingPathExtension + ".svg"
         try OutputFile.write(SVGRenderer.render(output.model), to: svg)

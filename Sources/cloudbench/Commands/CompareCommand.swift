@@ -63,7 +63,8 @@ struct CompareCommand: AsyncParsableCommand {
             let run = CompareRun(inventory: inv, catalog: catalog,
                                  connector: SSHConnector(policy: acceptNewHostKeys ? .acceptNew : .strict),
                                  agents: try AgentLocator.binaries(inventory: inv), options: options)
-            let total = Plan(inventory: inv, seed: seed).cellCount
+            let plan = Plan(inventory: inv, seed: seed)
+            let total = plan.cellCount
             let progress: ProgressSink = isatty(STDERR_FILENO) == 1 && !quiet
                 ? TerminalProgress(totalCells: total) : LogProgress(totalCells: total, quiet: quiet)
             let state = RunState()
@@ -77,7 +78,7 @@ struct CompareCommand: AsyncParsableCommand {
                                         providersDirectory: catalogOptions.directory ?? Catalog.defaultDirectory(), to: reportPath)
                 print("report: \(reportPath)")
             }
-            print(CompareStatus.render(summary, plan: Plan(inventory: inv, seed: seed)), terminator: "")
+            print(CompareStatus.render(summary, plan: plan), terminator: "")
             if summary.interrupted { return 130 }
             return summary.failedCount > 0 || !summary.hostProblems.isEmpty ? 1 : 0
         }

@@ -47,16 +47,10 @@ struct ReportCommand: ParsableCommand {
 
     func run() throws {
         try InputFailure.run {
-            let providersDirectory = providers ?? Catalog.defaultDirectory()
-            var chosenCurrency = currency ?? "USD"
-            if currency == nil, let inventory {
-                var loader = InventoryLoader(catalog: try Catalog.load(directory: providersDirectory))
-                loader.checkFiles = false
-                chosenCurrency = try loader.load(path: inventory).currency
-            }
-            let options = ReportOptions(currency: chosenCurrency, unit: ReportOptions.ThroughputUnit(rawValue: unit)!)
-            let output = try ReportService.build(ReportRequest(resultPaths: results, providersDirectory: providersDirectory,
-                                                               options: options, inventoryPath: inventory))
+            let options = ReportOptions(currency: currency ?? "USD", unit: ReportOptions.ThroughputUnit(rawValue: unit)!)
+            let output = try ReportService.build(ReportRequest(
+                resultPaths: results, providersDirectory: providers ?? Catalog.defaultDirectory(), options: options,
+                inventoryPath: inventory, currencyFromInventory: currency == nil))
             for w in output.warnings { printError("warning: \(w)") }
             let markdown = MarkdownRenderer.render(output.model)
             if let out { try OutputFile.write(markdown, to: out) } else { print(markdown, terminator: "") }
