@@ -20,6 +20,12 @@ public struct Catalog: Sendable {
 
     public func type(_ provider: String, _ name: String) -> InstanceType? { types[provider]?[name] }
 
+    /// The catalog's price of a type in `region` (its own region's, else an `any` one); nil when
+    /// there is none — never another region's.
+    public func price(_ provider: String, _ name: String, region: String?) -> HourlyPrice? {
+        type(provider, name)?.price(in: region)
+    }
+
     public func displayName(of provider: String) -> String { providerNames[provider] ?? provider }
 
     /// The folder holding the catalogs: `$CLOUDBENCH_PROVIDERS`, else `providers/` in the
@@ -66,7 +72,7 @@ public struct Catalog: Sendable {
             do {
                 let (provider, prices) = try GeneratedPrices.parse(path: "\(pricesDir)/\(name)")
                 for (typeName, price) in prices where types[provider]?[typeName] != nil {
-                    types[provider]![typeName]!.price = price
+                    types[provider]![typeName]!.setPrice(price)
                 }
             } catch let e as InputErrors {
                 problems += e.diagnostics
@@ -99,13 +105,22 @@ enum CatalogFile {
                     let network = r.string("network", required: true)?.0 ?? ""
                     let generation = r.string("generation")?.0
                     let note = r.string("note")?.0
-                    var price: HourlyPrice?
+                    var prices: [HourlyPrice] = []
+                    // `price:` one mapping, or a list of them for several regions.
                     if let p = r.value("price") {
-                        price = parsePrice(p, doc: doc, sink: sink, currencies: currencies)
+                        for item in p.sequence ?? [p] {
+                            guard let price = parsePrice(item, doc: doc, sink: sink, currencies: currencies) else { continue }
+                            if prices.contains(where: { $0.region == price.region }) {
+                                sink.add(doc.location(item), "'\(typeName)' has two prices for region '\(price.region ?? "")'; keep one")
+                            } else {
+                                prices.append(price)
+                            }
+                        }
                     }
                     r.finish()
                     list.append(InstanceType(provider: provider, name: typeName, vcpus: vcpus, memoryGiB: memory,
-                                             documentedNetwork: network, generation: generation, price: price, note: note))
+                                             documentedNetwork: network, generation: generation,
+                                             prices: prices.sorted { ($0.region ?? "") < ($1.region ?? "") }, note: note))
                 }
             } else {
                 sink.add(top.keyLocation("types"), "a provider catalog needs 'types:' keyed by instance type name")
@@ -135,20 +150,26 @@ enum CatalogFile {
                 sink.add(loc, "'status' must be quoted or reconstructed, not '\(s)'")
             }
         }
-        return HourlyPrice(money: Money(amount, currency), region: r.string("region")?.0, status: status,
+        // A price is for one region (or `any`): without it a report could not tell whether it applies.
+        let region = r.string("region", required: true)?.0 ?? ""
+        return HourlyPrice(money: Money(amount, currency), region: region, status: status,
                            source: r.string("source", required: true)?.0 ?? "",
                            asOf: r.string("as_of", required: true)?.0 ?? "", note: r.string("note")?.0)
     }
 }
 
 /// Prices written by `cloudbench prices refresh`: `provider`, and `prices:` a list of
-/// `{type, amount, currency, region, source, fetched_at}`.
+/// `{type, amount, currency, region, source, fetched_at}`, one per type and region.
+///
+/// A file of the earlier shape (one entry per type) reads the same way: each entry prices only
+/// the region it was fetched for, never the type everywhere.
 public enum GeneratedPrices {
-    public static func parse(path: String) throws -> (String, [String: HourlyPrice]) {
+    public static func parse(path: String) throws -> (String, [(type: String, price: HourlyPrice)]) {
         let doc = try YAMLDocument.load(path: path)
         let sink = DiagnosticSink()
         var provider = ""
-        var prices: [String: HourlyPrice] = [:]
+        var prices: [(type: String, price: HourlyPrice)] = []
+        var seen: Set<String> = []
         if let root = doc.root, let top = MappingReader(root, in: doc, context: "a generated prices file", sink: sink) {
             provider = top.string("provider", required: true)?.0 ?? ""
             _ = top.value("generated_by")
@@ -159,7 +180,7 @@ public enum GeneratedPrices {
                 let type = r.string("type", required: true)?.0 ?? ""
                 let amountText = r.string("amount", required: true)?.0 ?? ""
                 let currency = r.string("currency", required: true)?.0 ?? "USD"
-                let region = r.string("region")?.0
+                let region = r.string("region", required: true)?.0 ?? ""
                 let source = r.string("source", required: true)?.0 ?? ""
                 let fetched = r.string("fetched_at", required: true)?.0 ?? ""
                 r.finish()
@@ -167,8 +188,12 @@ public enum GeneratedPrices {
                     sink.add(doc.location(item), "price of '\(type)' is not a decimal number")
                     continue
                 }
-                prices[type] = HourlyPrice(money: Money(amount, currency), region: region, status: .fetched,
-                                           source: source, asOf: fetched)
+                guard seen.insert("\(type)\u{1F}\(region)").inserted else {
+                    sink.add(doc.location(item), "'\(type)' is priced twice for region '\(region)'; re-run `cloudbench prices refresh`")
+                    continue
+                }
+                prices.append((type, HourlyPrice(money: Money(amount, currency), region: region, status: .fetched,
+                                                 source: source, asOf: fetched)))
             }
             top.finish()
         }

@@ -10,18 +10,40 @@ public struct InstanceType: Hashable, Sendable {
     public var documentedNetwork: String
     /// e.g. "2015" or "current"; for grouping in docs.
     public var generation: String?
-    public var price: HourlyPrice?
+    /// Hourly prices, one per region (`region` set on each); `any` prices every region alike.
+    public var prices: [HourlyPrice]
     public var note: String?
 
     public init(provider: String, name: String, vcpus: Int, memoryGiB: Decimal, documentedNetwork: String,
-                generation: String? = nil, price: HourlyPrice? = nil, note: String? = nil) {
+                generation: String? = nil, prices: [HourlyPrice] = [], note: String? = nil) {
         self.provider = provider
         self.name = name
         self.vcpus = vcpus
         self.memoryGiB = memoryGiB
         self.documentedNetwork = documentedNetwork
         self.generation = generation
-        self.price = price
+        self.prices = prices
         self.note = note
+    }
+
+    /// The region that prices every region alike (DigitalOcean's sizes cost the same everywhere).
+    public static let anyRegion = "any"
+
+    /// The price in `region`: that region's own, else an `any` price; nil when neither exists.
+    /// A record without a region (nil) is priced only by an `any` price: a regional price is
+    /// never borrowed for another region.
+    public func price(in region: String?) -> HourlyPrice? {
+        if let region, let p = prices.first(where: { $0.region == region }) { return p }
+        return prices.first { $0.region == Self.anyRegion }
+    }
+
+    /// The regions this type has a price for, sorted.
+    public var pricedRegions: [String] { Array(Set(prices.compactMap(\.region))).sorted() }
+
+    /// Adds `price`, replacing the one of the same region.
+    public mutating func setPrice(_ price: HourlyPrice) {
+        prices.removeAll { $0.region == price.region }
+        prices.append(price)
+        prices.sort { ($0.region ?? "") < ($1.region ?? "") }
     }
 }

@@ -74,6 +74,8 @@ public struct Instance: Hashable, Sendable {
     public var testIP: String
     /// External overlay name → this host's address on it.
     public var overlays: [String: String]
+    /// The provider's zone the instance runs in (`zone:`), e.g. `westeurope-1`; nil when not given.
+    public var zone: String? = nil
     /// The effective SSH settings (defaults with this host's overrides applied).
     public var ssh: SSHSettings
 
@@ -91,6 +93,8 @@ public struct Pair: Hashable, Sendable {
     public var provider: String
     public var type: String
     public var region: String
+    /// A `Placement` name (`same-zone`, `cross-zone`, `placement-group`): as written (aliases
+    /// read as the new word), else derived from the hosts' zones; nil when neither says.
     public var placement: String?
     /// The hourly price given in the inventory, overriding the catalog's.
     public var price: Money?
@@ -135,6 +139,8 @@ public struct Inventory: Sendable {
     public var pairs: [Pair]
     /// Agent binaries per architecture (`uname -m`), for hosts that are not this machine's kind.
     public var agentBinaries: [String: String]
+    /// Things that are accepted but should change (an old placement name), as `file:line:col`.
+    public var warnings: [Diagnostic] = []
 
     /// The inventory's prices as report overrides, keyed by pair name.
     public var priceOverrides: [String: HourlyPrice] {

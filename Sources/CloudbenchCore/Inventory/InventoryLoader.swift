@@ -19,8 +19,10 @@ public struct InventoryLoader {
 
     public func parse(_ doc: YAMLDocument) throws -> Inventory {
         let sink = DiagnosticSink()
-        let inventory = read(doc, sink)
+        let warnings = DiagnosticSink()
+        var inventory = read(doc, sink, warnings)
         if !sink.isEmpty { throw InputErrors(sink.diagnostics) }
+        inventory!.warnings = warnings.diagnostics.sorted { $0.location < $1.location }
         return inventory!
     }
 
@@ -29,7 +31,7 @@ public struct InventoryLoader {
     private static let sshKeysElsewhere = ["user", "port", "identity", "identity_passphrase_env", "known_hosts", "sudo",
                                            "jump", "connect_timeout", "keepalive"].reduce(into: [String: String]()) { $0[$1] = "under 'ssh:'" }
 
-    private func read(_ doc: YAMLDocument, _ sink: DiagnosticSink) -> Inventory? {
+    private func read(_ doc: YAMLDocument, _ sink: DiagnosticSink, _ warnings: DiagnosticSink) -> Inventory? {
         guard let root = doc.root else {
             sink.add(doc.location(nil), "the inventory is empty; start from inventories/example.yaml")
             return nil
@@ -86,7 +88,7 @@ public struct InventoryLoader {
             if list.isEmpty { sink.add(doc.location(node), "'pairs' is empty; list at least one pair of instances") }
             for item in list {
                 guard let r = MappingReader(item, in: doc, context: "a pair", sink: sink) else { continue }
-                if let pair = readPair(r, ssh: ssh, run: run, baseDir: baseDir, sink: sink) {
+                if let pair = readPair(r, ssh: ssh, run: run, baseDir: baseDir, sink: sink, warnings: warnings) {
                     if let first = pairNames[pair.name] {
                         sink.add(r.keyLocation("name"), "pair name '\(pair.name)' is used twice (first at line \(first.line)); pair names must be unique")
                     } else {
@@ -210,7 +212,8 @@ public struct InventoryLoader {
 
     // MARK: - pairs
 
-    private func readPair(_ r: MappingReader, ssh: SSHSettings, run: RunSettings, baseDir: String, sink: DiagnosticSink) -> Pair? {
+    private func readPair(_ r: MappingReader, ssh: SSHSettings, run: RunSettings, baseDir: String, sink: DiagnosticSink,
+                          warnings: DiagnosticSink) -> Pair? {
         let before = sink.diagnostics.count
         let name = r.string("name", required: true)
         if let (n, loc) = name, !Self.isSafeName(n) {
@@ -232,7 +235,19 @@ public struct InventoryLoader {
             }
         }
         let region = r.string("region")?.0 ?? ""
-        let placement = r.string("placement")?.0
+        var written: (Placement, SourceLocation)?
+        if let (p, loc) = r.string("placement") {
+            if let known = Placement(name: p) {
+                written = (known, loc)
+                if Placement(rawValue: p) == nil {
+                    warnings.add(loc, "placement '\(p)' is an old name; write '\(known.rawValue)'")
+                }
+            } else {
+                sink.add(loc, "unknown placement '\(p)'" + Suggestion.hint(
+                    for: p, in: Placement.allCases.map(\.rawValue) + Placement.aliases.keys,
+                    otherwise: "placements are \(Placement.allCases.map(\.rawValue).joined(separator: ", "))"))
+            }
+        }
         var price: Money?
         if let (p, loc) = r.string("price") {
             price = parsePrice(p, at: loc, sink: sink)
@@ -285,8 +300,21 @@ public struct InventoryLoader {
                          + Suggestion.hint(for: overlay, in: known))
             }
         }
+        // Both zones known: they say the placement, and a written one must agree.
+        var placement = written?.0
+        if let sz = hosts[.server]?.zone, let cz = hosts[.client]?.zone {
+            let derived = Placement.derived(serverZone: sz, clientZone: cz)
+            if let (p, loc) = written {
+                if !p.fits(serverZone: sz, clientZone: cz) {
+                    sink.add(loc, "placement '\(p.rawValue)' contradicts the zones: the server is in \(sz), the client in \(cz) "
+                             + "(\(derived.rawValue)); fix the zones or the placement, or leave 'placement' out")
+                }
+            } else {
+                placement = derived
+            }
+        }
         guard sink.diagnostics.count == before, let name, let s = hosts[.server], let c = hosts[.client] else { return nil }
-        return Pair(name: name.0, provider: provider, type: type, region: region, placement: placement, price: price, priceAsOf: priceAsOf,
+        return Pair(name: name.0, provider: provider, type: type, region: region, placement: placement?.rawValue, price: price, priceAsOf: priceAsOf,
                     server: s, client: c, paths: paths, tests: tests, repetitions: repetitions)
     }
 
@@ -295,6 +323,10 @@ public struct InventoryLoader {
         var settings = readSSH(r, base: ssh, baseDir: baseDir, sink: sink)
         let address = r.string("address", required: true)
         let testIPText = r.string("test_ip")
+        var zone: String?
+        if let (z, loc) = r.string("zone") {
+            if Self.isSafeName(z) { zone = z } else { sink.add(loc, "bad zone '\(z)'; give the provider's zone name, e.g. westeurope-1 or us-east-1a") }
+        }
         var overlays: [String: String] = [:]
         if let node = r.value("overlays") {
             if let mapping = node.mapping {
@@ -331,7 +363,7 @@ public struct InventoryLoader {
         }
         // A host with a problem is not built, so checks that need it (overlay paths) stay quiet.
         guard sink.diagnostics.count == before else { return nil }
-        return Instance(role: role, address: host, testIP: testIP, overlays: overlays, ssh: settings)
+        return Instance(role: role, address: host, testIP: testIP, overlays: overlays, zone: zone, ssh: settings)
     }
 
     /// Parses `0.1207 EUR/h` (also `/hour`).

@@ -22,8 +22,9 @@ public enum ResultStore {
 
     /// Loads and merges result files (a folder means every `*.jsonl` in it). A record id seen
     /// twice counts once; a line that does not parse is skipped with a warning — a truncated
-    /// last line (a crash mid-write) is named as such.
-    public static func load(paths: [String]) throws -> Loaded {
+    /// last line (a crash mid-write) is named as such — and so is a record `RecordCheck`
+    /// refuses (a negative value, a time before 2000 or more than a day after `now`, an unknown unit).
+    public static func load(paths: [String], now: Date = Date()) throws -> Loaded {
         var files: [String] = []
         let fm = FileManager.default
         for p in paths {
@@ -38,23 +39,24 @@ public enum ResultStore {
         }
         var seen: Set<String> = []
         var out = Loaded(records: [], warnings: [], duplicates: 0)
+        let latest = RecordCheck.latest(now: now)
         for file in files {
             guard let data = fm.contents(atPath: file) else { throw FileError(file, "cannot read the file") }
-            merge(data, file: file, seen: &seen, into: &out)
+            merge(data, file: file, seen: &seen, into: &out, latest: latest)
         }
         return out
     }
 
     /// Parses JSONL already in memory (e.g. `bench-report`'s synthetic records), with the
     /// same rules as `load(paths:)`; `name` stands for the file in warnings.
-    public static func load(data: Data, name: String) -> Loaded {
-        load(data: data, name: name, chunks: nil)
+    public static func load(data: Data, name: String, now: Date = Date()) -> Loaded {
+        load(data: data, name: name, chunks: nil, now: now)
     }
 
-    static func load(data: Data, name: String, chunks: Int?) -> Loaded {
+    static func load(data: Data, name: String, chunks: Int?, now: Date = Date()) -> Loaded {
         var seen: Set<String> = []
         var out = Loaded(records: [], warnings: [], duplicates: 0)
-        merge(data, file: name, seen: &seen, into: &out, chunks: chunks)
+        merge(data, file: name, seen: &seen, into: &out, chunks: chunks, latest: RecordCheck.latest(now: now))
         return out
     }
 
@@ -71,6 +73,7 @@ public enum ResultStore {
         let bytes: UnsafeBufferPointer<UInt8>
         let results: UnsafeMutableBufferPointer<ChunkResult>
         let bounds: [Int]
+        let latest: String
     }
 
     /// Adds one file's records to `out`, skipping ids in `seen`.
@@ -78,7 +81,8 @@ public enum ResultStore {
     /// Big files are cut at line boundaries into one chunk per core and decoded in parallel;
     /// duplicates, order and line numbers are then settled in file order, so the result is the
     /// same as reading line by line. `chunks` forces a split (for tests).
-    static func merge(_ data: Data, file: String, seen: inout Set<String>, into out: inout Loaded, chunks: Int? = nil) {
+    static func merge(_ data: Data, file: String, seen: inout Set<String>, into out: inout Loaded, chunks: Int? = nil,
+                      latest: String) {
         data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in
             let all = raw.bindMemory(to: UInt8.self)
             guard !all.isEmpty else { return }
@@ -97,12 +101,12 @@ public enum ResultStore {
             let results = UnsafeMutableBufferPointer<ChunkResult>.allocate(capacity: k)
             _ = results.initialize(from: repeatElement(ChunkResult(), count: k))
             defer { results.deinitialize(); results.deallocate() }
-            let shared = Shared(bytes: all, results: results, bounds: bounds)
+            let shared = Shared(bytes: all, results: results, bounds: bounds, latest: latest)
             if k == 1 {
-                shared.results[0] = decodeChunk(shared.bytes, from: 0, to: all.count)
+                shared.results[0] = decodeChunk(shared.bytes, from: 0, to: all.count, latest: latest)
             } else {
                 DispatchQueue.concurrentPerform(iterations: k) { c in
-                    shared.results[c] = decodeChunk(shared.bytes, from: shared.bounds[c], to: shared.bounds[c + 1])
+                    shared.results[c] = decodeChunk(shared.bytes, from: shared.bounds[c], to: shared.bounds[c + 1], latest: shared.latest)
                 }
             }
             var offset = 0
@@ -128,7 +132,7 @@ public enum ResultStore {
     }
 
     /// Decodes the lines in `bytes[from..<to]` (which starts at a line start).
-    static func decodeChunk(_ all: UnsafeBufferPointer<UInt8>, from: Int, to: Int) -> ChunkResult {
+    static func decodeChunk(_ all: UnsafeBufferPointer<UInt8>, from: Int, to: Int, latest: String) -> ChunkResult {
         var result = ChunkResult()
         let decoder = JSONDecoder()
         var start = from
@@ -149,10 +153,12 @@ public enum ResultStore {
             do {
                 // The fast reader handles well-formed lines; JSONDecoder names what is wrong with the rest.
                 let record = try RecordDecoder.decode(line) ?? decoder.decode(ResultRecord.self, from: Data(line))
-                if record.schema.hasPrefix("cloudbench-result/") {
-                    result.records.append(record)
-                } else {
+                if !record.schema.hasPrefix("cloudbench-result/") {
                     result.skipped.append((result.lines, "skipped: unknown schema '\(record.schema)'"))
+                } else if let problem = RecordCheck.problem(record, latest: latest) {
+                    result.skipped.append((result.lines, "skipped: \(problem)"))
+                } else {
+                    result.records.append(record)
                 }
             } catch {
                 result.skipped.append((result.lines, (unterminated

@@ -1,10 +1,31 @@
 /// Everything measured in one cell across repetitions, runs and pairs.
 public struct CellStatistics: Hashable, Sendable {
-    public var key: CellKey
+    /// One usable value and the round it came from: run, pair and repetition.
+    public struct Observation: Hashable, Sendable {
+        public var runID: String
+        public var pair: String
+        public var repetition: Int
+        public var value: Double
+
+        /// The round: an overlay's value and the host's value of the same round are a pair.
+        public var round: String { "\(runID)\u{1F}\(pair)\u{1F}\(repetition)" }
+    }
+
+    /// The newest price a record of this cell was made under.
+    public struct RecordedPrice: Hashable, Sendable {
+        public var money: Money
+        public var runID: String
+        public var time: String
+        public var source: String?
+    }
+
+    public var key: CellIdentity
     /// The unit of `summary` (canonical for the test, see `MeasurementUnit`).
     public var unit: String
     /// Over the `ok` records with a value; nil when there are none.
     public var summary: Summary?
+    /// The values behind `summary`, in record order, for paired comparisons.
+    public var observations: [Observation]
     /// Records with status `failed`: counted, never averaged in.
     public var failed: Int
     /// `ok` records without a value or with a unit that does not fit the test: counted, skipped.
@@ -13,14 +34,15 @@ public struct CellStatistics: Hashable, Sendable {
     public var pairs: [String]
     /// Run ids that contributed records, sorted.
     public var runIDs: [String]
+    public var recordedPrice: RecordedPrice?
 }
 
-/// Groups records into cells and summarises each: O(n log n) (one dictionary pass, then a
-/// sort per cell for the median).
+/// Groups records into cells by `CellIdentity` and summarises each: O(n log n) (one
+/// dictionary pass, then a sort per cell for the median).
 public enum ResultStatistics {
-    public static func cells(_ records: [ResultRecord]) -> [CellKey: CellStatistics] {
+    public static func cells(_ records: [ResultRecord]) -> [CellIdentity: CellStatistics] {
         struct Acc {
-            var values: [Double] = []
+            var observations: [CellStatistics.Observation] = []
             var unit: String?
             var failed = 0
             var unusable = 0
@@ -29,17 +51,20 @@ public enum ResultStatistics {
             // Consecutive records of a cell mostly share pair and run: skip re-hashing them.
             var lastPair = ""
             var lastRun = ""
+            /// Index of the newest record with a price.
+            var newestPriced: Int?
         }
         // Accumulators live in an array and are mutated in place; a dictionary maps each key to
         // its slot (copying an accumulator out and back would copy its arrays every time).
-        var slots: [CellKey: Int] = [:]
+        var slots: [CellIdentity: Int] = [:]
         var accs: [Acc] = []
-        var keys: [CellKey] = []
+        var keys: [CellIdentity] = []
         // Fields are read through the buffer: binding whole records would copy (retain) each one.
         records.withUnsafeBufferPointer { rs in
             for i in rs.indices {
-                let key = CellKey(provider: rs[i].provider, type: rs[i].type, placement: rs[i].placement,
-                                  path: rs[i].path, test: rs[i].test)
+                let key = CellIdentity(provider: rs[i].provider, type: rs[i].type, region: CellIdentity.region(rs[i].region),
+                                       placement: Placement.canonical(rs[i].placement), path: rs[i].path, test: rs[i].test,
+                                       setup: TestSetup.of(test: rs[i].test, detail: rs[i].detail))
                 let slot: Int
                 if let s = slots[key] { slot = s } else {
                     slot = accs.count
@@ -49,14 +74,21 @@ public enum ResultStatistics {
                 }
                 if accs[slot].lastPair != rs[i].pair { accs[slot].pairs.insert(rs[i].pair); accs[slot].lastPair = rs[i].pair }
                 if accs[slot].lastRun != rs[i].runID { accs[slot].runs.insert(rs[i].runID); accs[slot].lastRun = rs[i].runID }
+                if rs[i].price != nil {
+                    if let n = accs[slot].newestPriced {
+                        if rs[i].time > rs[n].time || (rs[i].time == rs[n].time && rs[i].id > rs[n].id) { accs[slot].newestPriced = i }
+                    } else {
+                        accs[slot].newestPriced = i
+                    }
+                }
                 switch rs[i].status {
                 case .failed:
                     accs[slot].failed += 1
                 case .ok:
-                    if let v = rs[i].value, v.isFinite,
+                    if let v = rs[i].value, v.isFinite, v >= 0,
                        let (x, unit) = MeasurementUnit.normalise(v, unit: rs[i].unit, test: key.test),
                        accs[slot].unit == nil || accs[slot].unit == unit {
-                        accs[slot].values.append(x)
+                        accs[slot].observations.append(.init(runID: rs[i].runID, pair: rs[i].pair, repetition: rs[i].repetition, value: x))
                         accs[slot].unit = unit
                     } else {
                         accs[slot].unusable += 1
@@ -64,24 +96,27 @@ public enum ResultStatistics {
                 }
             }
         }
-        let groups = zip(keys, accs)
-        var out: [CellKey: CellStatistics] = [:]
+        var out: [CellIdentity: CellStatistics] = [:]
         out.reserveCapacity(keys.count)
-        for (key, acc) in groups {
+        for (key, acc) in zip(keys, accs) {
+            let price = acc.newestPriced.map { n in
+                CellStatistics.RecordedPrice(money: records[n].price!, runID: records[n].runID, time: records[n].time,
+                                             source: records[n].source)
+            }
+            // Every figure here is a throughput, a time or a rate: none can be below zero.
             out[key] = CellStatistics(key: key, unit: acc.unit ?? MeasurementUnit.canonical(for: key.test) ?? "",
-                                      summary: Summary(acc.values), failed: acc.failed, unusable: acc.unusable,
-                                      pairs: acc.pairs.sorted(), runIDs: acc.runs.sorted())
+                                      summary: Summary(acc.observations.map(\.value), floor: 0),
+                                      observations: acc.observations, failed: acc.failed, unusable: acc.unusable,
+                                      pairs: acc.pairs.sorted(), runIDs: acc.runs.sorted(), recordedPrice: price)
         }
         return out
     }
 
-    /// The penalty of `key`'s path versus `host` on the same row and test; nil when either
-    /// side has no value or `key` is the host path itself.
-    public static func penalty(of key: CellKey, in cells: [CellKey: CellStatistics]) -> OverlayPenalty? {
-        guard key.path != "host" else { return nil }
-        var hostKey = key
-        hostKey.path = "host"
-        guard let p = cells[key]?.summary, let h = cells[hostKey]?.summary else { return nil }
-        return OverlayPenalty(path: p, host: h)
+    /// The penalty of `key`'s path versus `host` on the same instances, test and knobs; nil
+    /// when either side has no value or `key` is the host path itself. Paired when the rounds
+    /// pair up (see `OverlayPenalty.compare`), Welch otherwise.
+    public static func penalty(of key: CellIdentity, in cells: [CellIdentity: CellStatistics]) -> OverlayPenalty? {
+        guard key.path != "host", let path = cells[key], let host = cells[key.on(path: "host")] else { return nil }
+        return OverlayPenalty.compare(path: path, host: host)
     }
 }

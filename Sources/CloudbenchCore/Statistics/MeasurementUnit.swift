@@ -26,4 +26,19 @@ public enum MeasurementUnit {
         guard let f = table[unit ?? canonical] else { return nil }
         return (value * f, canonical)
     }
+
+    /// Whether `unit` is one a record of `test` may use: one of its kind for a test with a
+    /// canonical unit, any rate or time unit otherwise (e.g. `http` in `ms`).
+    public static func isKnown(_ unit: String, test: String) -> Bool {
+        known(for: test).contains(unit)
+    }
+
+    /// The units a record of `test` may use, sorted.
+    public static func known(for test: String) -> [String] {
+        switch canonical(for: test) {
+        case "MB/s": return rate.keys.sorted()
+        case "us": return time.keys.sorted()
+        default: return (Array(rate.keys) + Array(time.keys)).sorted()
+        }
+    }
 }

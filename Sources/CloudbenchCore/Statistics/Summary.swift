@@ -12,11 +12,16 @@ public struct Summary: Hashable, Sendable {
     public var stddev: Double?
     /// stddev / mean; nil for n = 1 or a zero mean.
     public var coefficientOfVariation: Double?
-    /// mean ± t(0.975, n − 1) · s / √n; nil for n = 1.
+    /// mean ± t(0.975, n − 1) · s / √n; nil for n = 1. Its low end never goes below the
+    /// floor given at creation (0 for a throughput or a time): see `clampedAtFloor`.
     public var confidenceInterval: Interval?
+    /// True when the interval's low end was raised to the floor (a wide interval over a few
+    /// values would otherwise claim a negative throughput). The interval is then asymmetric.
+    public var clampedAtFloor: Bool = false
 
-    /// Summarises `values`; nil when there are none.
-    public init?(_ values: [Double]) {
+    /// Summarises `values`; nil when there are none. With a `floor`, an interval reaching
+    /// below it is cut there (docs/statistics.md).
+    public init?(_ values: [Double], floor: Double? = nil) {
         guard !values.isEmpty else { return nil }
         let sorted = values.sorted()
         n = sorted.count
@@ -32,7 +37,12 @@ public struct Summary: Hashable, Sendable {
             stddev = s
             coefficientOfVariation = mean != 0 ? s / abs(mean) : nil
             let half = StudentT.critical(df: Double(n - 1)) * s / Double(n).squareRoot()
-            confidenceInterval = Interval(low: mean - half, high: mean + half)
+            var low = mean - half
+            if let floor, low < floor {
+                low = floor
+                clampedAtFloor = true
+            }
+            confidenceInterval = Interval(low: low, high: mean + half)
         } else {
             stddev = nil
             coefficientOfVariation = nil

@@ -7,29 +7,62 @@ public struct PriceRefresh {
     public struct Options: Sendable {
         /// nil for every provider the refresh knows.
         public var provider: String?
+        /// `--region`: priced for every chosen provider, beside the inventory's regions.
         public var region: String?
         public var types: [String]
         public var currency: String
         public var catalogDirectory: String
+        /// `--inventory`: the providers, types and regions its pairs name.
+        public var inventory: InventoryScope?
 
         public init(provider: String? = nil, region: String? = nil, types: [String] = [], currency: String = "USD",
-                    catalogDirectory: String) {
+                    catalogDirectory: String, inventory: InventoryScope? = nil) {
             self.provider = provider
             self.region = region
             self.types = types
             self.currency = currency
             self.catalogDirectory = catalogDirectory
+            self.inventory = inventory
+        }
+
+        /// The regions to fetch for `provider`: `--region`, then the inventory's, in order, each
+        /// once; the provider's default region when neither names one.
+        public func regions(for provider: String) -> [String] {
+            var out: [String] = []
+            for r in [region].compactMap({ $0 }) + (inventory?.regions[provider] ?? []) where !out.contains(r) { out.append(r) }
+            return out.isEmpty ? [PriceRefresh.defaultRegions[provider] ?? InstanceType.anyRegion] : out
         }
     }
 
-    /// What happened to one provider.
+    /// What an inventory asks to be priced: per provider, the types and the regions its pairs name.
+    public struct InventoryScope: Sendable, Equatable {
+        public var types: [String: [String]]
+        public var regions: [String: [String]]
+
+        public init(types: [String: [String]], regions: [String: [String]]) {
+            self.types = types
+            self.regions = regions
+        }
+
+        /// A pair without a region names none.
+        public init(_ inventory: Inventory) {
+            var types: [String: [String]] = [:], regions: [String: [String]] = [:]
+            for p in inventory.pairs {
+                if !(types[p.provider]?.contains(p.type) ?? false) { types[p.provider, default: []].append(p.type) }
+                if !p.region.isEmpty, !(regions[p.provider]?.contains(p.region) ?? false) { regions[p.provider, default: []].append(p.region) }
+            }
+            self.init(types: types, regions: regions)
+        }
+    }
+
+    /// What happened to one provider in one region.
     public struct Outcome: Sendable {
         public var provider: String
         public var region: String
         /// The file written; nil when nothing was written.
         public var path: String?
         public var prices: [FetchedPrice]
-        /// The price each type had before (from the catalog as loaded).
+        /// The price each type had before in this region (from the catalog as loaded).
         public var previous: [String: HourlyPrice]
         public var missing: [(type: String, reason: String)]
         public var error: PricingError?
@@ -69,12 +102,14 @@ public struct PriceRefresh {
             throw PricingError("unknown currency '\(options.currency)'" + Suggestion.hint(for: options.currency, in: currencies)
                 + "; add its rate to \(options.catalogDirectory)/fx.yaml first", input: true)
         }
-        let chosen = options.provider.map { [$0] } ?? Self.providers
+        let chosen = options.provider.map { [$0] }
+            ?? options.inventory.map { scope in Self.providers.filter { scope.types[$0] != nil } } ?? Self.providers
         var plan: [(String, [String])] = []
         var unknown = Set(options.types)
         for p in chosen {
             let known = Set((catalog.types[p] ?? [:]).keys)
-            let types = options.types.isEmpty ? known.sorted() : options.types.filter { known.contains($0) }
+            let wanted = options.types.isEmpty ? options.inventory?.types[p] : options.types
+            let types = wanted.map { $0.filter { known.contains($0) } } ?? known.sorted()
             unknown.subtract(types)
             if !types.isEmpty { plan.append((p, types)) }
         }
@@ -100,9 +135,10 @@ public struct PriceRefresh {
         let fetchedAt = Self.timestamp(now)
         var outcomes: [Outcome] = []
         for (provider, types) in try plan(catalog) {
-            let region = options.region ?? Self.defaultRegions[provider] ?? "any"
+          for region in options.regions(for: provider) {
             var outcome = Outcome(provider: provider, region: region, path: nil, prices: [],
-                                  previous: (catalog.types[provider] ?? [:]).compactMapValues(\.price), missing: [], error: nil)
+                                  previous: (catalog.types[provider] ?? [:]).compactMapValues { $0.price(in: region) },
+                                  missing: [], error: nil)
             if options.provider == nil, provider == "digitalocean", (try? DigitalOceanSizes.token(from: environment)) == nil {
                 // Asked for everything: refresh what needs no credentials rather than fail on what does.
                 outcome.skipped = "DIGITALOCEAN_TOKEN is not set"
@@ -126,6 +162,7 @@ public struct PriceRefresh {
                 outcome.error = PricingError("\(error)")
             }
             outcomes.append(outcome)
+          }
         }
         return outcomes
     }

@@ -9,6 +9,8 @@ public enum PriceTable {
     public struct Row: Sendable, Equatable {
         public var provider: String
         public var type: String
+        /// The region the price is for (`any`: every region).
+        public var region: String
         public var price: String
         public var currency: String
         public var status: String
@@ -22,14 +24,16 @@ public enum PriceTable {
         var out: [Row] = []
         for p in catalog.providers where provider == nil || provider == p {
             for (name, type) in (catalog.types[p] ?? [:]).sorted(by: { $0.key < $1.key }) {
-                guard let price = type.price else {
-                    out.append(Row(provider: p, type: name, price: "-", currency: "-", status: "none", asOf: "-",
+                guard !type.prices.isEmpty else {
+                    out.append(Row(provider: p, type: name, region: "-", price: "-", currency: "-", status: "none", asOf: "-",
                                    ageDays: nil, source: "-"))
                     continue
                 }
-                out.append(Row(provider: p, type: name, price: price.money.amountText, currency: price.money.currency,
-                               status: price.status.rawValue, asOf: price.asOf, ageDays: ageInDays(price.asOf, now: now),
-                               source: price.source))
+                for price in type.prices {
+                    out.append(Row(provider: p, type: name, region: price.region ?? "-", price: price.money.amountText,
+                                   currency: price.money.currency, status: price.status.rawValue, asOf: price.asOf,
+                                   ageDays: ageInDays(price.asOf, now: now), source: price.source))
+                }
             }
         }
         return out
@@ -50,10 +54,10 @@ public enum PriceTable {
 
     /// Aligned plain-text columns, then a line saying how many prices are stale.
     public static func render(_ rows: [Row]) -> String {
-        let header = ["PROVIDER", "TYPE", "PRICE/H", "CURRENCY", "STATUS", "AS OF", "AGE (DAYS)", "SOURCE"]
+        let header = ["PROVIDER", "TYPE", "REGION", "PRICE/H", "CURRENCY", "STATUS", "AS OF", "AGE (DAYS)", "SOURCE"]
         let cells = rows.map { r -> [String] in
             let age = r.ageDays.map { r.isStale ? "\($0) (old)" : "\($0)" } ?? "?"
-            return [r.provider, r.type, r.price, r.currency, r.status, r.asOf, age, r.source]
+            return [r.provider, r.type, r.region, r.price, r.currency, r.status, r.asOf, age, r.source]
         }
         let widths = (0..<header.count).map { i in ([header] + cells).map { $0[i].count }.max() ?? 0 }
         func line(_ c: [String]) -> String {
