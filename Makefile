@@ -42,7 +42,7 @@ demo: build
 reference: build
 	@mkdir -p results reports
 	@rm -f results/reference-2015.jsonl
-	"$(BIN)/cloudbench" import reference-csv ../shared/reference/reference-study-2015.csv --out results/reference-2015.jsonl
+	"$(BIN)/cloudbench" import reference-csv ../shared/reference/reference-study-2015.csv --out results/reference-2015.jsonl --region azure=westeurope --region aws=us-east-1 --region digitalocean=ams3
 	"$(BIN)/cloudbench" report results/reference-2015.jsonl --inventory inventories/reference-2015.yaml --out reports/reference-2015.md --svg reports/reference-2015.svg --csv reports/reference-2015.csv
 
 ## bench: speed targets (not timed tests).

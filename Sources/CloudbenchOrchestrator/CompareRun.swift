@@ -110,7 +110,7 @@ public struct CompareRun: Sendable {
                 notRun.append(pair.name)
                 continue
             }
-            let price = pair.price ?? catalog.type(pair.provider, pair.type)?.price?.money
+            let price = pair.price ?? catalog.price(pair.provider, pair.type, region: CellIdentity.region(pair.region))?.money
             let jobs = cells.filter { !resume.isDone($0) }.map { cell -> CellJob in
                 tag += 1
                 return CellJob(runID: runID, pair: pair, cell: cell, attempt: resume.nextAttempt(cell), run: inventory.run,

@@ -1,19 +1,20 @@
 import Foundation
 import CloudbenchCore
 
-/// The report's rows as CSV, one per instance type, placement and path: host rows first (in
-/// ranking order), then overlays. Missing values are `n/a` (read as missing by most tools).
+/// The report's rows as CSV, one per instance type, region, placement, knobs and path: host rows
+/// first (in ranking order), then overlays. Missing values are `n/a` (read as missing by most
+/// tools). Other tests (`udp_bw`, `http`) are in the markdown only.
 public enum CSVRenderer {
     public static let header = [
-        "provider", "instance_type", "placement", "path", "pairs",
+        "provider", "instance_type", "region", "placement", "path", "direction", "streams", "message_size", "runs", "pairs",
         "throughput_n", "throughput", "throughput_unit", "throughput_ci95_low", "throughput_ci95_high",
         "throughput_median", "throughput_min", "throughput_max", "throughput_stddev", "throughput_cv", "throughput_failed",
         "latency_n", "latency_us", "latency_ci95_low", "latency_ci95_high",
         "latency_median", "latency_min", "latency_max", "latency_stddev", "latency_cv", "latency_failed",
-        "price_per_hour", "price_currency", "price_status", "price_source", "price_as_of",
+        "price_per_hour", "price_currency", "price_status", "price_source", "price_as_of", "price_region", "price_missing",
         "price_converted", "report_currency", "exchange_rate", "exchange_rate_date", "throughput_per_price",
-        "throughput_vs_host_pct", "throughput_vs_host_ci95_low", "throughput_vs_host_ci95_high",
-        "latency_vs_host_pct", "latency_vs_host_ci95_low", "latency_vs_host_ci95_high",
+        "throughput_vs_host_pct", "throughput_vs_host_ci95_low", "throughput_vs_host_ci95_high", "throughput_vs_host_method",
+        "latency_vs_host_pct", "latency_vs_host_ci95_low", "latency_vs_host_ci95_high", "latency_vs_host_method",
     ]
 
     public static func render(_ m: ReportModel) -> String {
@@ -22,30 +23,37 @@ public enum CSVRenderer {
         let hostRows = Dictionary(uniqueKeysWithValues: m.providers.flatMap(\.rows).map { ($0.key, $0) })
         for r in m.ranking {
             guard let row = hostRows[r.key] else { continue }
-            var fields = [r.key.provider, r.key.type, r.key.placement ?? "n/a", "host",
-                          pairs(row.throughput, row.latency)]
+            var fields = identity(r.key) + [row.runs.joined(separator: " "), pairs(row.throughput, row.latency)]
             fields += cell(row.throughput, factor: f, unit: m.options.unit.rawValue)
             fields += cell(row.latency, factor: 1, unit: nil)
             if let p = row.price {
-                fields += [Money.plain(p.money.amount), p.money.currency, p.status, p.source, p.asOf]
+                fields += [Money.plain(p.money.amount), p.money.currency, p.status, p.source, p.asOf, p.region ?? "n/a", "n/a"]
             } else {
-                fields += Array(repeating: "n/a", count: 5)
+                fields += Array(repeating: "n/a", count: 6) + [row.priceMissing ?? "no price"]
             }
             fields += [r.converted.map { Money.plain($0.amount) } ?? "n/a", m.options.currency,
                        r.conversion.map { Money.plain($0.rate) } ?? (r.converted != nil ? "1" : "n/a"),
                        r.conversion?.date ?? "n/a", number(r.throughputPerPrice)]
-            fields += Array(repeating: "n/a", count: 6)
+            fields += Array(repeating: "n/a", count: 8)
             lines.append(fields.map(CSVTable.escape).joined(separator: ","))
         }
         for o in m.overlays {
-            var fields = [o.key.provider, o.key.type, o.key.placement ?? "n/a", o.path, pairs(o.throughput, o.latency)]
+            var fields = identity(o.key) + [o.runs.joined(separator: " "), pairs(o.throughput, o.latency)]
             fields += cell(o.throughput, factor: f, unit: m.options.unit.rawValue)
             fields += cell(o.latency, factor: 1, unit: nil)
-            fields += Array(repeating: "n/a", count: 10)
+            fields += Array(repeating: "n/a", count: 12)
             fields += penalty(o.throughputVsHost) + penalty(o.latencyVsHost)
             lines.append(fields.map(CSVTable.escape).joined(separator: ","))
         }
         return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// provider, type, region, placement, path and the throughput knobs.
+    static func identity(_ key: ReportModel.RowKey) -> [String] {
+        let c = key.cell
+        let s = key.throughput?.setup
+        return [c.provider, c.type, c.region ?? "n/a", c.placement ?? "n/a", c.path, s?.direction ?? "n/a",
+                s?.streams.map(String.init) ?? "n/a", s?.messageSize.map(String.init) ?? "n/a"]
     }
 
     static func pairs(_ a: CellStatistics?, _ b: CellStatistics?) -> String {
@@ -64,7 +72,7 @@ public enum CSVRenderer {
     }
 
     static func penalty(_ p: OverlayPenalty?) -> [String] {
-        [number(p?.percent), number(p?.interval?.low), number(p?.interval?.high)]
+        [number(p?.percent), number(p?.interval?.low), number(p?.interval?.high), p?.method.rawValue ?? "n/a"]
     }
 
     /// Six significant digits: enough for any measurement, stable across platforms.

@@ -5,17 +5,22 @@ import CloudbenchCore
 public enum MarkdownRenderer {
     /// Footnotes, in the order they are listed at the end.
     enum Note: String, CaseIterable {
-        case single, missing, failed, noPrice = "no-price", noHost = "no-host", noRate = "no-rate", reconstructed
+        case single, clamped, missing, failed, noPrice = "no-price", noRegionalPrice = "no-regional-price", noHost = "no-host"
+        case noRate = "no-rate", reconstructed, paired, welch
 
         var text: String {
             switch self {
             case .single: return "One successful repetition: there is no confidence interval (shown as n/a, not 0)."
+            case .clamped: return "The 95 % interval reaches below what the figure can be (0, or −100 % for a change), so it is shown as low to high, cut there; see docs/statistics.md."
             case .missing: return "No successful measurement in this cell."
             case .failed: return "Failed repetitions are counted here and never averaged in."
             case .noPrice: return "No price: none recorded with the results, given in the inventory or known to the provider catalog."
+            case .noRegionalPrice: return "No price for this region: the catalog prices the type elsewhere only, and a price is never borrowed from another region (see Warnings)."
             case .noHost: return "No `host` measurement on the same instances to compare with."
             case .noRate: return "No exchange rate for this currency in providers/fx.yaml, so it cannot be ranked."
             case .reconstructed: return "Reconstructed price: worked out from indirect evidence, not quoted from a price list of the day."
+            case .paired: return "Paired: each repetition of the path is compared with the `host` repetition of the same pair, run and round; the interval is the paired t interval of the differences."
+            case .welch: return "Unpaired (the rounds of the two paths do not line up one to one): Welch's interval of the difference of the means."
             }
         }
     }
@@ -28,14 +33,21 @@ public enum MarkdownRenderer {
     public static func render(_ m: ReportModel) -> String {
         let notes = Notes()
         let unit = m.options.unit.rawValue
+        let layout = m.layout
         var out: [String] = []
         out.append("# \(m.title)")
         out.append("")
         let runs = m.footer.runs.count
         out.append("From \(m.footer.records) record\(m.footer.records == 1 ? "" : "s") in \(runs) run\(runs == 1 ? "" : "s")"
                    + (m.footer.newestRecordTime.map { ", newest \($0)" } ?? "") + ". "
-                   + "Throughput in \(unit) (\(m.options.unit == .megabytes ? "10^6 bytes/s" : "10^6 bits/s")) as mean ± half-width of the 95 % Student t interval over repetitions; "
-                   + "latency in µs, likewise. Sources, prices and exchange rates are listed at the end.")
+                   + "Throughput in \(unit) (\(m.options.unit == .megabytes ? "10^6 bytes/s" : "10^6 bits/s")) as mean ± half-width of the 95 % Student t interval over repetitions, "
+                   + "with the median and the coefficient of variation (CV) beside it; latency in µs, likewise; n counts successful repetitions. "
+                   + "A row is one instance type in one region"
+                   + (layout.placement ? " at one placement" : "") + (layout.setup ? " with one set of test knobs" : "")
+                   + ": measurements that differ in any of these are never averaged together."
+                   + (layout.commonSetup.map { " Every throughput figure: \(SetupText.text($0, test: "tcp_bw"))." } ?? "")
+                   + (layout.runs ? " The runs column names the runs merged into a row (listed at the end)." : "")
+                   + " Sources, prices and exchange rates are listed at the end.")
         out.append("")
 
         for section in m.providers {
@@ -44,13 +56,20 @@ public enum MarkdownRenderer {
             let currencies = Set(section.rows.compactMap { $0.price?.money.currency })
             let common = currencies.count == 1 ? currencies.first : nil
             let perHeader = common.map { "\(unit) per \(NumberFormat.perHour($0))" } ?? "\(unit) per price"
-            out.append("| instance type | n | throughput (\(unit)) | latency (µs) | price per hour | \(perHeader) |")
-            out.append("|---|--:|--:|--:|--:|--:|")
+            var header = ["instance type", "region"], align = ["---", "---"]
+            if layout.placement { header.append("placement"); align.append("---") }
+            if layout.setup { header.append("setup"); align.append("---") }
+            if layout.runs { header.append("runs"); align.append("---") }
+            header += ["n", "throughput (\(unit))", "median", "CV", "n", "latency (µs)", "price per hour", perHeader]
+            align += ["--:", "--:", "--:", "--:", "--:", "--:", "--:", "--:"]
+            out.append(tableRow(header))
+            out.append("|" + align.joined(separator: "|") + "|")
             for row in section.rows {
-                let n = row.throughput?.summary?.n ?? 0
                 let price: String
                 if let p = row.price {
                     price = NumberFormat.money(p.money) + (p.status == "reconstructed" ? notes.ref(.reconstructed) : "")
+                } else if let why = row.priceMissing {
+                    price = "n/a: \(why)" + notes.ref(.noRegionalPrice)
                 } else {
                     price = "n/a" + notes.ref(.noPrice)
                 }
@@ -58,10 +77,14 @@ public enum MarkdownRenderer {
                 if let v = row.throughputPerPrice, let p = row.price {
                     per = NumberFormat.sig3(v) + (common == nil ? " per \(NumberFormat.perHour(p.money.currency))" : "")
                 } else {
-                    per = "n/a" + (row.price == nil ? notes.ref(.noPrice) : notes.ref(.missing))
+                    per = "n/a" + (row.price == nil ? (row.priceMissing == nil ? notes.ref(.noPrice) : notes.ref(.noRegionalPrice))
+                                                   : notes.ref(.missing))
                 }
-                out.append("| \(escape(row.label)) | \(n) | \(cell(row.throughput, factor: m.options.unit.factor, notes)) | "
-                           + "\(cell(row.latency, factor: 1, notes)) | \(price) | \(per) |")
+                var fields = [escape(row.key.cell.type)] + identityFields(row.key, layout)
+                if layout.runs { fields.append(row.runs.joined(separator: " ")) }
+                fields += figures(row.throughput, factor: m.options.unit.factor, notes)
+                fields += [n(row.latency), cell(row.latency, factor: 1, notes), price, per]
+                out.append(tableRow(fields))
             }
             out.append("")
         }
@@ -69,14 +92,53 @@ public enum MarkdownRenderer {
         if !m.overlays.isEmpty {
             out.append("## Overlays versus the host network")
             out.append("")
-            out.append("Change of the mean versus `host` on the same instance type and placement, ± the half-width of Welch's 95 % interval.")
+            out.append("Change of the mean versus `host` on the same instances and knobs, ± the half-width of its 95 % interval: "
+                       + "paired over rounds when the rounds line up, Welch's otherwise (the footnote on each figure says which).")
             out.append("")
-            out.append("| provider | instance type | path | n | throughput (\(unit)) | latency (µs) | throughput vs host | latency vs host |")
-            out.append("|---|---|---|--:|--:|--:|--:|--:|")
+            var header = ["provider", "instance type", "region"], align = ["---", "---", "---"]
+            if layout.placement { header.append("placement"); align.append("---") }
+            if layout.setup { header.append("setup"); align.append("---") }
+            if layout.runs { header.append("runs"); align.append("---") }
+            header += ["path", "n", "throughput (\(unit))", "median", "CV", "n", "latency (µs)", "throughput vs host", "latency vs host"]
+            align += ["---", "--:", "--:", "--:", "--:", "--:", "--:", "--:", "--:"]
+            out.append(tableRow(header))
+            out.append("|" + align.joined(separator: "|") + "|")
             for o in m.overlays {
-                out.append("| \(escape(o.providerName)) | \(escape(o.label)) | \(escape(o.path)) | \(o.throughput?.summary?.n ?? 0) | "
-                           + "\(cell(o.throughput, factor: m.options.unit.factor, notes)) | \(cell(o.latency, factor: 1, notes)) | "
-                           + "\(penalty(o.throughputVsHost, o, notes)) | \(penalty(o.latencyVsHost, o, notes)) |")
+                var fields = [escape(o.providerName), escape(o.key.cell.type)] + identityFields(o.key, layout)
+                if layout.runs { fields.append(o.runs.joined(separator: " ")) }
+                fields.append(escape(o.path))
+                fields += figures(o.throughput, factor: m.options.unit.factor, notes)
+                fields += [n(o.latency), cell(o.latency, factor: 1, notes),
+                           penalty(o.throughputVsHost, o, notes), penalty(o.latencyVsHost, o, notes)]
+                out.append(tableRow(fields))
+            }
+            out.append("")
+        }
+
+        if !m.others.isEmpty {
+            out.append("## Other tests")
+            out.append("")
+            out.append("Each test's own figure (`udp_bw`: received throughput; `http`: median time of a fetch), one row per cell.")
+            out.append("")
+            var header = ["provider", "instance type", "region"], align = ["---", "---", "---"]
+            if layout.placement { header.append("placement"); align.append("---") }
+            if layout.runs { header.append("runs"); align.append("---") }
+            header += ["path", "test", "setup", "n", "value", "unit", "median", "CV"]
+            align += ["---", "---", "---", "--:", "--:", "---", "--:", "--:"]
+            out.append(tableRow(header))
+            out.append("|" + align.joined(separator: "|") + "|")
+            for o in m.others {
+                let c = o.cell.key
+                var fields = [escape(o.providerName), escape(c.type), escape(c.region ?? "no region")]
+                if layout.placement { fields.append(escape(c.placement ?? "–")) }
+                if layout.runs { fields.append(o.runs.joined(separator: " ")) }
+                let rate = o.cell.unit == "MB/s"
+                let f = rate ? m.options.unit.factor : 1
+                fields += [escape(c.path), escape(c.test), escape(SetupText.text(c.setup, test: c.test)), n(o.cell),
+                           cell(o.cell, factor: f, notes), rate ? unit : escape(o.cell.unit),
+                           o.cell.summary.map { NumberFormat.sig3($0.median * f) } ?? "n/a",
+                           cv(o.cell.summary)]
+                out.append(tableRow(fields))
             }
             out.append("")
         }
@@ -85,16 +147,27 @@ public enum MarkdownRenderer {
             let cur = m.options.currency
             out.append("## Ranking: throughput per price, in \(cur)")
             out.append("")
-            out.append("Every measured instance type on the host network, best value first. Prices in other currencies are converted at the exchange rate dated nearest the price's own date (listed below).")
+            out.append("Every measured instance type on the host network, best value first. Each is priced in its own region. Prices in other currencies are converted at the exchange rate dated nearest the price's own date (listed below).")
             out.append("")
-            out.append("| rank | provider | instance type | throughput (\(unit)) | price per hour (\(cur)) | converted from | \(unit) per \(NumberFormat.perHour(cur)) |")
-            out.append("|--:|---|---|--:|--:|---|--:|")
+            var header = ["rank", "provider", "instance type", "region"], align = ["--:", "---", "---", "---"]
+            if layout.placement { header.append("placement"); align.append("---") }
+            if layout.setup { header.append("setup"); align.append("---") }
+            header += ["throughput (\(unit))", "price per hour (\(cur))", "converted from", "\(unit) per \(NumberFormat.perHour(cur))"]
+            align += ["--:", "--:", "---", "--:"]
+            out.append(tableRow(header))
+            out.append("|" + align.joined(separator: "|") + "|")
             for r in m.ranking {
                 let rank = r.rank.map(String.init) ?? "–"
                 let thr = r.throughput.map { NumberFormat.sig3($0.mean * m.options.unit.factor) } ?? "n/a" + notes.ref(.missing)
                 var price = ""
                 var from = ""
-                if r.price == nil { price = "n/a" + notes.ref(.noPrice) }
+                if r.price == nil {
+                    if let why = r.missingReason, why != "no price", why != "no throughput measured" {
+                        price = "n/a: \(why)" + notes.ref(.noRegionalPrice)
+                    } else {
+                        price = "n/a" + notes.ref(.noPrice)
+                    }
+                }
                 if let p = r.price {
                     if let c = r.converted {
                         price = r.conversion == nil ? NumberFormat.money(c) : NumberFormat.convertedMoney(c)
@@ -108,7 +181,9 @@ public enum MarkdownRenderer {
                     if p.status == "reconstructed" { price += notes.ref(.reconstructed) }
                 }
                 let per = r.throughputPerPrice.map(NumberFormat.sig3) ?? "n/a"
-                out.append("| \(rank) | \(escape(r.providerName)) | \(escape(r.label)) | \(thr) | \(price) | \(from) | \(per) |")
+                var fields = [rank, escape(r.providerName), escape(r.key.cell.type)] + identityFields(r.key, layout)
+                fields += [thr, price, from, per]
+                out.append(tableRow(fields))
             }
             out.append("")
         }
@@ -123,12 +198,41 @@ public enum MarkdownRenderer {
         return out.joined(separator: "\n")
     }
 
-    /// `117 ± 3.2`, `108 ± n/a`, `n/a`; with `(2 failed)` when repetitions failed.
+    static func tableRow(_ fields: [String]) -> String { "| " + fields.joined(separator: " | ") + " |" }
+
+    /// Region, and placement and knobs when the report has columns for them.
+    static func identityFields(_ key: ReportModel.RowKey, _ layout: ReportModel.Layout) -> [String] {
+        let c = key.cell
+        var fields = [escape(c.region ?? "no region")]
+        if layout.placement { fields.append(escape(c.placement ?? "–")) }
+        if layout.setup { fields.append(escape(SetupText.text(c.setup, test: c.test))) }
+        return fields
+    }
+
+    /// n, mean ± interval, median, CV.
+    static func figures(_ c: CellStatistics?, factor: Double, _ notes: Notes) -> [String] {
+        [n(c), cell(c, factor: factor, notes), c?.summary.map { NumberFormat.sig3($0.median * factor) } ?? "n/a", cv(c?.summary)]
+    }
+
+    static func n(_ c: CellStatistics?) -> String { String(c?.summary?.n ?? 0) }
+
+    /// `2.0 %`; n/a for one value.
+    static func cv(_ s: Summary?) -> String {
+        guard let v = s?.coefficientOfVariation else { return "n/a" }
+        return NumberFormat.sig2(v * 100) + " %"
+    }
+
+    /// `117 ± 3.2`, `108 ± n/a`, `552 (0 to 1,069)` when cut at zero, `n/a`; with `(2 failed)` when repetitions failed.
     static func cell(_ c: CellStatistics?, factor: Double, _ notes: Notes) -> String {
         var text: String
         if let s = c?.summary {
-            text = NumberFormat.sig3(s.mean * factor) + " ± "
-                + (s.confidenceInterval.map { NumberFormat.sig2($0.halfWidth * factor) } ?? "n/a" + notes.ref(.single))
+            if let ci = s.confidenceInterval, s.clampedAtFloor {
+                text = NumberFormat.sig3(s.mean * factor) + " (\(NumberFormat.sig3(ci.low * factor)) to \(NumberFormat.sig3(ci.high * factor)))"
+                    + notes.ref(.clamped)
+            } else {
+                text = NumberFormat.sig3(s.mean * factor) + " ± "
+                    + (s.confidenceInterval.map { NumberFormat.sig2($0.halfWidth * factor) } ?? "n/a" + notes.ref(.single))
+            }
         } else {
             text = "n/a" + notes.ref(.missing)
         }
@@ -138,8 +242,13 @@ public enum MarkdownRenderer {
 
     static func penalty(_ p: OverlayPenalty?, _ o: ReportModel.OverlayRow, _ notes: Notes) -> String {
         guard let p else { return "n/a" + notes.ref(o.hostMissing ? .noHost : .missing) }
-        let ci = p.interval.map { NumberFormat.sig2($0.halfWidth) } ?? "n/a" + notes.ref(.single)
-        return "\(NumberFormat.percent(p.percent)) ± \(ci)"
+        let method = notes.ref(p.method == .paired ? .paired : .welch)
+        guard let i = p.interval else { return "\(NumberFormat.percent(p.percent)) ± n/a" + notes.ref(.single) + method }
+        if p.clamped {
+            return "\(NumberFormat.percent(p.percent)) (\(NumberFormat.percent(i.low)) to \(NumberFormat.percent(i.high)))"
+                + notes.ref(.clamped) + method
+        }
+        return "\(NumberFormat.percent(p.percent)) ± \(NumberFormat.sig2(i.halfWidth))" + method
     }
 
     static func footer(_ m: ReportModel) -> [String] {
@@ -151,14 +260,14 @@ public enum MarkdownRenderer {
         out.append("- Runs:")
         for r in f.runs {
             let first = String(r.firstTime.prefix(10)), last = String(r.lastTime.prefix(10))
-            out.append("  - `\(r.runID)`: \(r.records) record\(r.records == 1 ? "" : "s")"
+            out.append("  - \(m.layout.runs ? "\(r.label): " : "")`\(r.runID)`: \(r.records) record\(r.records == 1 ? "" : "s")"
                        + (r.failed > 0 ? " (\(r.failed) failed)" : "") + ", \(first == last ? first : "\(first) to \(last)")")
         }
         if !f.prices.isEmpty {
             out.append("- Prices per hour:")
             for p in f.prices {
                 out.append("  - \(escape(p.providerName)) \(escape(p.label)): \(NumberFormat.money(p.price.money)), \(p.price.status), "
-                           + "\(escape(p.price.source)), as of \(p.price.asOf)")
+                           + "\(escape(p.price.source)), \(p.price.region.map { "for region \(escape($0)), " } ?? "")as of \(p.price.asOf)")
             }
         }
         if !f.conversions.isEmpty {
@@ -170,7 +279,7 @@ public enum MarkdownRenderer {
             out.append("- Exchange rates: none needed.")
         }
         let stale = f.prices.filter { $0.staleDays != nil }
-        let warnings = stale.map { p in
+        let warnings = f.missingPrices.map { "- ⚠ \(escape($0))" } + stale.map { p in
             "- ⚠ The price of \(escape(p.providerName)) \(escape(p.label)) is from \(p.price.asOf), \(p.staleDays!) days before the newest record: it may no longer hold."
         } + f.inputWarnings.map { "- ⚠ \(escape($0))" }
         if !warnings.isEmpty {

@@ -2,86 +2,77 @@ import Foundation
 import CloudbenchCore
 
 /// Builds a `ReportModel` from records: a pure function of records, catalog and options.
+///
+/// Records are grouped once, by `CellIdentity` (`ResultStatistics.cells`); everything below
+/// works on those cells. A row shows the throughput and the latency cell of the same instances
+/// and path side by side; cells that differ in region, placement or knobs are separate rows.
 public enum ReportBuilder {
+    static let rowTests: Set<String> = ["tcp_bw", "tcp_lat"]
+
     public static func build(records: [ResultRecord], catalog: Catalog, options: ReportOptions = ReportOptions(),
                              inputWarnings: [String] = [], duplicates: Int = 0) -> ReportModel {
         let cells = ResultStatistics.cells(records)
         let newest = records.map(\.time).max()
-
-        // One pass over the records for what rows need besides statistics: pairs and newest price.
-        struct RowFacts {
-            var pairs: Set<String> = []
-            var lastPair = ""
-            /// Index into `records` (an index, not a copy: copying a record per row update is costly).
-            var newestPriced: Int?
-        }
-        var factSlots: [RowKey: Int] = [:]
-        var factList: [RowFacts] = []
-        var runSlots: [String: Int] = [:]
-        var runList: [ReportModel.RunLine] = []
-        var failed = 0
-        // Fields are read through the buffer: binding whole records would copy (retain) each one.
-        records.withUnsafeBufferPointer { rs in
-            for index in rs.indices {
-                let row = RowKey(provider: rs[index].provider, type: rs[index].type, placement: rs[index].placement)
-                let fi: Int
-                if let s = factSlots[row] { fi = s } else { fi = factList.count; factSlots[row] = fi; factList.append(RowFacts()) }
-                if factList[fi].lastPair != rs[index].pair { factList[fi].pairs.insert(rs[index].pair); factList[fi].lastPair = rs[index].pair }
-                if rs[index].price != nil {
-                    if let n = factList[fi].newestPriced {
-                        if rs[index].time > rs[n].time || (rs[index].time == rs[n].time && rs[index].id > rs[n].id) {
-                            factList[fi].newestPriced = index
-                        }
-                    } else {
-                        factList[fi].newestPriced = index
-                    }
-                }
-                let ri: Int
-                if let s = runSlots[rs[index].runID] { ri = s } else {
-                    ri = runList.count
-                    runSlots[rs[index].runID] = ri
-                    runList.append(ReportModel.RunLine(runID: rs[index].runID, records: 0, failed: 0,
-                                                       firstTime: rs[index].time, lastTime: rs[index].time))
-                }
-                runList[ri].records += 1
-                if rs[index].status == .failed { runList[ri].failed += 1; failed += 1 }
-                if rs[index].time < runList[ri].firstTime { runList[ri].firstTime = rs[index].time }
-                if rs[index].time > runList[ri].lastTime { runList[ri].lastTime = rs[index].time }
-            }
-        }
-        let facts = factSlots.mapValues { factList[$0] }
-        let runs = runList
-
-        // Labels: the placement is part of the label when a provider has rows at several placements.
-        var placements: [String: Set<String>] = [:]
-        for row in facts.keys { placements[row.provider, default: []].insert(row.placement ?? "") }
-        func label(_ row: RowKey) -> String {
-            guard let p = row.placement, (placements[row.provider]?.count ?? 0) > 1 else { return row.type }
-            return "\(row.type) (\(p))"
+        let (runs, failed) = runLines(records)
+        let runLabel = Dictionary(uniqueKeysWithValues: runs.map { ($0.runID, $0.label) })
+        func labels(_ cs: [CellStatistics?]) -> [String] {
+            Set(cs.compactMap { $0 }.flatMap(\.runIDs)).compactMap { runLabel[$0] }
+                .sorted { (Int($0.dropFirst()) ?? 0) < (Int($1.dropFirst()) ?? 0) }
         }
 
-        func price(_ row: RowKey) -> ReportModel.RowPrice? {
-            let pairs = facts[row]?.pairs.sorted() ?? []
+        let rowKeys = pairUp(cells.keys.filter { rowTests.contains($0.test) })
+        let hostKeys = rowKeys.filter { $0.cell.path == "host" }
+        let throughputSetups = Set(rowKeys.compactMap { $0.throughput?.setup })
+        let layout = ReportModel.Layout(placement: cells.keys.contains { $0.placement != nil },
+                                        setup: throughputSetups.count > 1,
+                                        commonSetup: throughputSetups.count == 1 ? throughputSetups.first : nil,
+                                        runs: runs.count > 1)
+
+        /// `D2s_v5 (westeurope, same-zone, 8 streams)`: what sets the row apart, for lines outside the tables.
+        func label(_ key: ReportModel.RowKey) -> String {
+            let c = key.cell
+            var parts = [c.region ?? "no region"]
+            if let p = c.placement { parts.append(p) }
+            if layout.setup { parts.append(SetupText.text(c.setup, test: c.test)) }
+            return "\(c.type) (\(parts.joined(separator: ", ")))"
+        }
+
+        /// The row's price, or why there is none: a short reason for the row and a sentence for the warnings.
+        func price(_ key: ReportModel.RowKey) -> (ReportModel.RowPrice?, (row: String, warning: String)?) {
+            let c = key.cell
+            let stats = [key.throughput, key.latency].compactMap { $0.flatMap { cells[$0] } }
+            let pairs = Set(stats.flatMap(\.pairs)).sorted()
             if let pair = pairs.first(where: { options.priceOverrides[$0] != nil }), let p = options.priceOverrides[pair] {
-                return .init(money: p.money, status: p.status.rawValue, source: p.source, asOf: String(p.asOf.prefix(10)),
-                             origin: .override(pair: pair))
+                return (.init(money: p.money, status: p.status.rawValue, source: p.source, asOf: String(p.asOf.prefix(10)),
+                              origin: .override(pair: pair), region: p.region), nil)
             }
-            if let n = facts[row]?.newestPriced, let money = records[n].price {
-                let r = records[n]
+            let regional = catalog.price(c.provider, c.type, region: c.region)
+            func fromCatalog(_ p: HourlyPrice) -> ReportModel.RowPrice {
+                .init(money: p.money, status: p.status.rawValue, source: p.source, asOf: String(p.asOf.prefix(10)),
+                      origin: .catalog, region: p.region)
+            }
+            let recorded = stats.compactMap(\.recordedPrice).max { ($0.time, $0.runID) < ($1.time, $1.runID) }
+            if let r = recorded {
                 // A run that priced the cell from the catalog: keep the catalog's source and date.
-                if let p = catalog.type(row.provider, row.type)?.price, p.money == money {
-                    return .init(money: p.money, status: p.status.rawValue, source: p.source, asOf: String(p.asOf.prefix(10)),
-                                 origin: .catalog)
-                }
+                if let p = regional, p.money == r.money { return (fromCatalog(p), nil) }
                 let source = "recorded with run \(r.runID)" + (r.source.map { " (\($0))" } ?? "")
-                return .init(money: money, status: "recorded", source: source, asOf: String(r.time.prefix(10)),
-                             origin: .record(runID: r.runID))
+                return (.init(money: r.money, status: "recorded", source: source, asOf: String(r.time.prefix(10)),
+                              origin: .record(runID: r.runID), region: c.region), nil)
             }
-            if let p = catalog.type(row.provider, row.type)?.price {
-                return .init(money: p.money, status: p.status.rawValue, source: p.source, asOf: String(p.asOf.prefix(10)),
-                             origin: .catalog)
+            if let p = regional { return (fromCatalog(p), nil) }
+            let regions = catalog.type(c.provider, c.type)?.pricedRegions ?? []
+            guard !regions.isEmpty else { return (nil, nil) }
+            let elsewhere = regions.joined(separator: ", ")
+            let name = "\(catalog.displayName(of: c.provider)) \(c.type)"
+            guard let region = c.region else {
+                return (nil, ("no region (catalog: \(elsewhere))",
+                              "No price for \(name): its records name no region, and the catalog prices it only in \(elsewhere); "
+                              + "give the pair a `price:` in the inventory, or record the region (`import … --region`)."))
             }
-            return nil
+            return (nil, ("no price for \(region) (catalog: \(elsewhere))",
+                          "No price for \(name) in \(region): the catalog prices it only in \(elsewhere), and another region's "
+                          + "price is never used. `cloudbench prices refresh --provider \(c.provider) --region \(region)` fetches it, "
+                          + "or give the pair a `price:` in the inventory."))
         }
 
         let factor = options.unit.factor
@@ -94,17 +85,19 @@ public enum ReportBuilder {
         var sections: [String: [ReportModel.HostRow]] = [:]
         var ranking: [ReportModel.RankingRow] = []
         var conversions: Set<ExchangeRates.Conversion> = []
-        var priceLines: [ReportModel.PriceLine] = []
-        let rowKeys = Set(cells.keys.filter { $0.path == "host" }.map(\.row))
-        for row in rowKeys.sorted() {
-            let bw = cells[CellKey(provider: row.provider, type: row.type, placement: row.placement, path: "host", test: "tcp_bw")]
-            let lat = cells[CellKey(provider: row.provider, type: row.type, placement: row.placement, path: "host", test: "tcp_lat")]
-            let p = price(row)
-            sections[row.provider, default: []].append(ReportModel.HostRow(
-                key: row, label: label(row), throughput: bw, latency: lat, price: p,
-                throughputPerPrice: perPrice(bw?.summary, p?.money.amount)))
-            var rank = ReportModel.RankingRow(rank: nil, key: row, providerName: catalog.displayName(of: row.provider),
-                                              label: label(row), throughput: bw?.summary, price: p)
+        var missingPrices: [String] = []
+        for key in hostKeys {
+            let c = key.cell
+            let bw = key.throughput.flatMap { cells[$0] }, lat = key.latency.flatMap { cells[$0] }
+            let (p, why) = price(key)
+            let name = catalog.displayName(of: c.provider)
+            let missing = why?.row
+            if let why { missingPrices.append(why.warning) }
+            sections[c.provider, default: []].append(ReportModel.HostRow(
+                key: key, label: label(key), throughput: bw, latency: lat, price: p, priceMissing: missing,
+                throughputPerPrice: perPrice(bw?.summary, p?.money.amount), runs: labels([bw, lat])))
+            var rank = ReportModel.RankingRow(rank: nil, key: key, providerName: name, label: label(key),
+                                              throughput: bw?.summary, price: p)
             if bw?.summary == nil {
                 rank.missingReason = "no throughput measured"
             } else if let p {
@@ -118,7 +111,7 @@ public enum ReportBuilder {
                     rank.missingReason = "no exchange rate from \(p.money.currency) to \(options.currency) in providers/fx.yaml"
                 }
             } else {
-                rank.missingReason = "no price"
+                rank.missingReason = missing ?? "no price"
             }
             ranking.append(rank)
         }
@@ -127,7 +120,7 @@ public enum ReportBuilder {
             case let (x?, y?) where x != y: return x > y
             case (_?, nil): return true
             case (nil, _?): return false
-            default: return (a.providerName, a.label) < (b.providerName, b.label)
+            default: return (a.providerName, a.key) < (b.providerName, b.key)
             }
         }
         var n = 0
@@ -136,13 +129,16 @@ public enum ReportBuilder {
             ranking[i].rank = n
         }
 
-        // Within a provider: by placement, then price (cheapest first), then type name.
+        // Within a provider: by region, placement and knobs, then price (cheapest first), then type name.
         let providerSections = sections.map { provider, rows in
             ReportModel.ProviderSection(provider: provider, displayName: catalog.displayName(of: provider), rows: rows.sorted { a, b in
+                let x = a.key.cell, y = b.key.cell
+                if (x.region ?? "") != (y.region ?? "") { return (x.region ?? "") < (y.region ?? "") }
+                let oa = CellIdentity.placementOrder(x.placement), ob = CellIdentity.placementOrder(y.placement)
+                if oa != ob { return oa < ob }
+                if x.setup != y.setup { return x.setup < y.setup }
                 let pa = a.price.flatMap { catalog.exchangeRates.convert($0.money, to: "USD", on: $0.asOf)?.0.amount }
                 let pb = b.price.flatMap { catalog.exchangeRates.convert($0.money, to: "USD", on: $0.asOf)?.0.amount }
-                let oa = placementOrder(a.key.placement), ob = placementOrder(b.key.placement)
-                if oa != ob { return oa < ob }
                 switch (pa, pb) {
                 case let (x?, y?) where x != y: return x < y
                 case (_?, nil): return true
@@ -152,6 +148,7 @@ public enum ReportBuilder {
             })
         }.sorted { ($0.displayName, $0.provider) < ($1.displayName, $1.provider) }
 
+        var priceLines: [ReportModel.PriceLine] = []
         for section in providerSections {
             for row in section.rows {
                 guard let p = row.price else { continue }
@@ -160,37 +157,91 @@ public enum ReportBuilder {
             }
         }
 
-        // Overlays: every non-host path, next to host on the same row.
+        // Overlays: every non-host path, beside `host` on the same instances and knobs.
         var overlays: [ReportModel.OverlayRow] = []
-        let overlayKeys = Set(cells.keys.filter { $0.path != "host" }.map { CellKey(provider: $0.provider, type: $0.type, placement: $0.placement, path: $0.path, test: "") })
-        for k in overlayKeys.sorted() {
-            let bwKey = CellKey(provider: k.provider, type: k.type, placement: k.placement, path: k.path, test: "tcp_bw")
-            let latKey = CellKey(provider: k.provider, type: k.type, placement: k.placement, path: k.path, test: "tcp_lat")
-            let hostBW = cells[CellKey(provider: k.provider, type: k.type, placement: k.placement, path: "host", test: "tcp_bw")]
-            let hostLat = cells[CellKey(provider: k.provider, type: k.type, placement: k.placement, path: "host", test: "tcp_lat")]
+        for key in rowKeys where key.cell.path != "host" {
+            let hostBW = key.throughput.flatMap { cells[$0.on(path: "host")] }
+            let hostLat = key.latency.flatMap { cells[$0.on(path: "host")] }
+            let bw = key.throughput.flatMap { cells[$0] }, lat = key.latency.flatMap { cells[$0] }
             overlays.append(ReportModel.OverlayRow(
-                key: k.row, label: label(k.row), providerName: catalog.displayName(of: k.provider), path: k.path,
-                throughput: cells[bwKey], latency: cells[latKey],
-                throughputVsHost: ResultStatistics.penalty(of: bwKey, in: cells),
-                latencyVsHost: ResultStatistics.penalty(of: latKey, in: cells),
-                hostMissing: hostBW?.summary == nil && hostLat?.summary == nil))
+                key: key, label: label(key), providerName: catalog.displayName(of: key.cell.provider), path: key.cell.path,
+                throughput: bw, latency: lat,
+                throughputVsHost: key.throughput.flatMap { ResultStatistics.penalty(of: $0, in: cells) },
+                latencyVsHost: key.latency.flatMap { ResultStatistics.penalty(of: $0, in: cells) },
+                hostMissing: hostBW?.summary == nil && hostLat?.summary == nil, runs: labels([bw, lat])))
         }
-        overlays.sort { ($0.providerName, $0.key, $0.path) < ($1.providerName, $1.key, $1.path) }
+        overlays.sort { a, b in
+            let x = a.key.cell, y = b.key.cell
+            return (a.providerName, x.type, x.region ?? "", x.path) < (b.providerName, y.type, y.region ?? "", y.path)
+                || ((a.providerName, x.type, x.region ?? "", x.path) == (b.providerName, y.type, y.region ?? "", y.path) && a.key < b.key)
+        }
+
+        // Other tests: one row per cell.
+        let others = cells.values.filter { !rowTests.contains($0.key.test) }.sorted { a, b in
+            (catalog.displayName(of: a.key.provider), a.key.test) < (catalog.displayName(of: b.key.provider), b.key.test)
+                || ((catalog.displayName(of: a.key.provider), a.key.test) == (catalog.displayName(of: b.key.provider), b.key.test) && a.key < b.key)
+        }.map { c in
+            ReportModel.OtherRow(cell: c, label: label(ReportModel.RowKey(throughput: c.key, latency: nil)),
+                                 providerName: catalog.displayName(of: c.key.provider), runs: labels([c]))
+        }
 
         let unusable = cells.values.reduce(0) { $0 + $1.unusable }
         let footer = ReportModel.Footer(records: records.count, failed: failed, unusable: unusable, newestRecordTime: newest,
-                                        runs: runs.sorted { ($0.firstTime, $0.runID) < ($1.firstTime, $1.runID) },
-                                        prices: priceLines, conversions: conversions.sorted(),
-                                        inputWarnings: inputWarnings, duplicates: duplicates)
+                                        runs: runs, prices: priceLines, missingPrices: missingPrices.sorted(),
+                                        conversions: conversions.sorted(), inputWarnings: inputWarnings, duplicates: duplicates)
         return ReportModel(title: options.title ?? "Network throughput and latency per unit of price", options: options,
-                           providers: providerSections, overlays: overlays, ranking: ranking, footer: footer)
+                           providers: providerSections, overlays: overlays, others: others, ranking: ranking,
+                           layout: layout, footer: footer)
     }
 
-    /// Nearest first for the placements cloudbench knows, then any other alphabetically.
-    static func placementOrder(_ p: String?) -> (Int, String) {
-        let known = ["same-host", "same-az", "same-zone", "placement-group", "same-region", "cross-az", "cross-zone", "cross-region"]
-        guard let p else { return (-1, "") }
-        return (known.firstIndex(of: p) ?? known.count, p)
+    /// The rows for a set of `tcp_bw` and `tcp_lat` cells: per instances and path, each
+    /// throughput cell beside the one latency cell there is; when several latency cells differ in
+    /// their knobs, none is put beside a throughput (each gets its own row).
+    static func pairUp(_ keys: [CellIdentity]) -> [ReportModel.RowKey] {
+        var groups: [CellIdentity: (bw: [CellIdentity], lat: [CellIdentity])] = [:]
+        for k in keys {
+            var anchor = k
+            anchor.test = ""
+            anchor.setup = TestSetup()
+            if k.test == "tcp_bw" { groups[anchor, default: ([], [])].bw.append(k) } else { groups[anchor, default: ([], [])].lat.append(k) }
+        }
+        var out: [ReportModel.RowKey] = []
+        for (_, g) in groups {
+            let bw = g.bw.sorted(), lat = g.lat.sorted()
+            if lat.count <= 1 {
+                out += bw.map { ReportModel.RowKey(throughput: $0, latency: lat.first) }
+                if bw.isEmpty, let l = lat.first { out.append(ReportModel.RowKey(throughput: nil, latency: l)) }
+            } else {
+                out += bw.map { ReportModel.RowKey(throughput: $0, latency: nil) }
+                out += lat.map { ReportModel.RowKey(throughput: nil, latency: $0) }
+            }
+        }
+        return out.sorted()
+    }
+
+    /// Runs in order of their first record, labelled `r1`, `r2`, …; and the failed-record count.
+    static func runLines(_ records: [ResultRecord]) -> ([ReportModel.RunLine], Int) {
+        var slots: [String: Int] = [:]
+        var list: [ReportModel.RunLine] = []
+        var failed = 0
+        records.withUnsafeBufferPointer { rs in
+            for i in rs.indices {
+                let ri: Int
+                if let s = slots[rs[i].runID] { ri = s } else {
+                    ri = list.count
+                    slots[rs[i].runID] = ri
+                    list.append(ReportModel.RunLine(label: "", runID: rs[i].runID, records: 0, failed: 0,
+                                                    firstTime: rs[i].time, lastTime: rs[i].time))
+                }
+                list[ri].records += 1
+                if rs[i].status == .failed { list[ri].failed += 1; failed += 1 }
+                if rs[i].time < list[ri].firstTime { list[ri].firstTime = rs[i].time }
+                if rs[i].time > list[ri].lastTime { list[ri].lastTime = rs[i].time }
+            }
+        }
+        list.sort { ($0.firstTime, $0.runID) < ($1.firstTime, $1.runID) }
+        for i in list.indices { list[i].label = "r\(i + 1)" }
+        return (list, failed)
     }
 
     /// Whole days from `asOf` to the newest record, when more than `limit`.

@@ -19,7 +19,7 @@ public enum SyntheticRecords {
             return Double((z ^ (z >> 31)) >> 11) / Double(1 << 53)
         }
         let types = catalog.providers.flatMap { p in catalog.types[p, default: [:]].keys.sorted().map { (p, $0) } }
-        let placements = ["same-az", "cross-az"], paths = ["host", "vxlan", "udp"], tests = ["tcp_bw", "tcp_lat"]
+        let placements = ["same-zone", "cross-zone"], paths = ["host", "vxlan", "udp"], tests = ["tcp_bw", "tcp_lat"]
         let cellsPerRound = max(1, types.count * placements.count * paths.count * tests.count)
         var out: [ResultRecord] = []
         out.reserveCapacity(count)
@@ -43,7 +43,7 @@ public enum SyntheticRecords {
                 runID: runID, time: time, pair: pair, provider: provider, type: type, region: "synthetic",
                 placement: placement, path: path, test: test, repetition: round + 1, status: failed ? .failed : .ok,
                 error: failed ? "synthetic failure" : nil, value: failed ? nil : value, unit: test == "tcp_bw" ? "MB/s" : "us",
-                price: catalog.type(provider, type)?.price?.money, source: source,
+                price: catalog.type(provider, type)?.prices.first?.money, source: source,
                 detail: .object(["synthetic": .bool(true), "intervals": .array(intervals),
                                  "retransmits": .number(Double(Int(next() * 40))), "mtu": .number(1500)])))
             i += 1

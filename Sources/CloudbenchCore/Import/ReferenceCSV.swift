@@ -15,10 +15,17 @@ public enum ReferenceCSV {
     public struct Options: Sendable {
         public var runID: String
         public var time: String
-        public init(runID: String = "reference-2015", time: String = "2015-06-01T00:00:00Z") {
+        /// Provider → the region its rows were measured in; the CSV does not say (a provider
+        /// not listed gets no region).
+        public var regions: [String: String]
+        public init(runID: String = "reference-2015", time: String = "2015-06-01T00:00:00Z", regions: [String: String] = [:]) {
             self.runID = runID
             self.time = time
+            self.regions = regions
         }
+
+        /// The regions the study's instances ran in, as inventories/reference-2015.yaml states them.
+        public static let studyRegions = ["azure": "westeurope", "aws": "us-east-1", "digitalocean": "ams3"]
     }
 
     public static func parse(_ text: String, file: String, options: Options = Options()) throws -> [ResultRecord] {
@@ -91,12 +98,22 @@ public enum ReferenceCSV {
             for name in columns { raw[name] = .string(field(name)) }
             for (test, value, unit) in [("tcp_bw", throughput, "MB/s"), ("tcp_lat", latency, "us")] {
                 guard let value else { continue }
+                // The study's setup (qperf defaults): one stream of 64 KiB messages; a 1-byte ping-pong.
+                var detail = raw
+                if test == "tcp_bw" {
+                    detail["streams"] = .number(1)
+                    detail["direction"] = .string("client_to_server")
+                    detail["message_size"] = .number(65536)
+                } else {
+                    detail["message_size"] = .number(1)
+                }
                 records.append(ResultRecord(
                     id: ResultRecord.makeID(runID: options.runID, pair: pair, path: path, test: test, repetition: rep),
-                    runID: options.runID, time: options.time, pair: pair, provider: provider, type: type, region: "unspecified",
+                    runID: options.runID, time: options.time, pair: pair, provider: provider, type: type,
+                    region: options.regions[provider] ?? "unspecified",
                     placement: placement.isEmpty ? nil : placement, path: path, test: test, repetition: rep, status: .ok,
                     value: Double(Money.plain(value))!, unit: unit, price: price, source: "reference-csv",
-                    detail: .object(raw)))
+                    detail: .object(detail)))
             }
         }
         if !problems.isEmpty { throw InputErrors(problems) }

@@ -10,6 +10,10 @@ public struct LabProfile: Hashable, Sendable {
         public var provider: String
         public var type: String
         public var goodput: Goodput
+        /// The provider region the pair stands for (`westeurope`, `us-east-1`), written into the
+        /// inventory so records carry it and reports price the pair at that region's price; nil
+        /// writes no region ("no region" in reports).
+        public var region: String?
         /// Passed through to the inventory (`0.1207 EUR/h`) to override the provider catalog.
         public var price: String?
         /// The date that price held (`YYYY-MM-DD`), passed through as `price_as_of`.
@@ -18,7 +22,7 @@ public struct LabProfile: Hashable, Sendable {
         public var paths: [String]?
 
         public init(name: String, provider: String, type: String, goodput: Goodput,
-                    price: String? = nil, priceAsOf: String? = nil, paths: [String]? = nil) {
+                    price: String? = nil, priceAsOf: String? = nil, paths: [String]? = nil, region: String? = nil) {
             self.name = name
             self.provider = provider
             self.type = type
@@ -26,6 +30,7 @@ public struct LabProfile: Hashable, Sendable {
             self.price = price
             self.priceAsOf = priceAsOf
             self.paths = paths
+            self.region = region
         }
     }
 

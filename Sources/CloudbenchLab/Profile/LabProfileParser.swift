@@ -77,7 +77,7 @@ public enum LabProfileParser {
         }
         var seen = Set<String>()
         for item in seq {
-            let p = try r.mapping(item, keys: ["name", "provider", "type", "goodput", "price", "price_as_of", "paths"], what: "a pair")
+            let p = try r.mapping(item, keys: ["name", "provider", "type", "goodput", "price", "price_as_of", "paths", "region"], what: "a pair")
             let pname = try r.string(p, "name", required: true, at: item)!
             try r.check(pname, matches: #"^[a-z0-9][a-z0-9.-]{0,30}$"#, node: p["name"]!, what: "pair name")
             guard seen.insert(pname).inserted else { throw r.error(p["name"]!, "pair name '\(pname)' appears twice") }
@@ -92,7 +92,11 @@ public enum LabProfileParser {
                 goodput: goodput,
                 price: try r.string(p, "price", at: item),
                 priceAsOf: try r.string(p, "price_as_of", at: item),
-                paths: try r.strings(p, "paths")))
+                paths: try r.strings(p, "paths"),
+                region: try r.string(p, "region", at: item)))
+            if let region = profile.pairs.last?.region {
+                try r.check(region, matches: #"^[a-z0-9][a-z0-9-]{0,40}$"#, node: p["region"]!, what: "region")
+            }
         }
         return profile
     }

@@ -37,7 +37,7 @@ public enum LabInventory {
             out += "    # emulated goodput \(pair.goodput) each way (tbf at \(pair.goodput.wireBytesPerSecond) B/s on the wire)\n"
             out += "    provider: \(scalar(pair.provider))\n"
             out += "    type: \(scalar(pair.type))\n"
-            out += "    region: lab\n"
+            if let region = pair.region { out += "    region: \(scalar(region))\n" }
             if let price = pair.price { out += "    price: \(scalar(price))\n" }
             if let asOf = pair.priceAsOf { out += "    price_as_of: \(scalar(asOf))\n" }
             out += "    server: \(host(server, overlay: profile.overlay))\n"

@@ -134,35 +134,36 @@ public struct PriceRefresh {
         }
         let fetchedAt = Self.timestamp(now)
         var outcomes: [Outcome] = []
+        // One outcome per provider and region: `--region` and the inventory's regions each priced.
         for (provider, types) in try plan(catalog) {
-          for region in options.regions(for: provider) {
-            var outcome = Outcome(provider: provider, region: region, path: nil, prices: [],
-                                  previous: (catalog.types[provider] ?? [:]).compactMapValues { $0.price(in: region) },
-                                  missing: [], error: nil)
-            if options.provider == nil, provider == "digitalocean", (try? DigitalOceanSizes.token(from: environment)) == nil {
-                // Asked for everything: refresh what needs no credentials rather than fail on what does.
-                outcome.skipped = "DIGITALOCEAN_TOKEN is not set"
-                outcomes.append(outcome)
-                continue
-            }
-            do {
-                let request = FetchRequest(types: types, region: region, currency: options.currency, fetchedAt: fetchedAt)
-                let result = try fetch(provider, request)
-                outcome.prices = result.prices
-                outcome.missing = result.missing
-                if result.prices.isEmpty {
-                    throw PricingError("no prices found for \(types.joined(separator: ", ")) in \(region); check the region name (--region); the catalog is unchanged")
+            for region in options.regions(for: provider) {
+                var outcome = Outcome(provider: provider, region: region, path: nil, prices: [],
+                                      previous: (catalog.types[provider] ?? [:]).compactMapValues { $0.price(in: region) },
+                                      missing: [], error: nil)
+                if options.provider == nil, provider == "digitalocean", (try? DigitalOceanSizes.token(from: environment)) == nil {
+                    // Asked for everything: refresh what needs no credentials rather than fail on what does.
+                    outcome.skipped = "DIGITALOCEAN_TOKEN is not set"
+                    outcomes.append(outcome)
+                    continue
                 }
-                outcome.path = try GeneratedPricesFile.write(catalogDirectory: options.catalogDirectory, provider: provider,
-                                                             generatedBy: generatedBy, fetchedAt: fetchedAt,
-                                                             source: result.source, fresh: result.prices)
-            } catch let e as PricingError {
-                outcome.error = e
-            } catch {
-                outcome.error = PricingError("\(error)")
+                do {
+                    let request = FetchRequest(types: types, region: region, currency: options.currency, fetchedAt: fetchedAt)
+                    let result = try fetch(provider, request)
+                    outcome.prices = result.prices
+                    outcome.missing = result.missing
+                    if result.prices.isEmpty {
+                        throw PricingError("no prices found for \(types.joined(separator: ", ")) in \(region); check the region name (--region); the catalog is unchanged")
+                    }
+                    outcome.path = try GeneratedPricesFile.write(catalogDirectory: options.catalogDirectory, provider: provider,
+                                                                 generatedBy: generatedBy, fetchedAt: fetchedAt,
+                                                                 source: result.source, fresh: result.prices)
+                } catch let e as PricingError {
+                    outcome.error = e
+                } catch {
+                    outcome.error = PricingError("\(error)")
+                }
+                outcomes.append(outcome)
             }
-            outcomes.append(outcome)
-          }
         }
         return outcomes
     }

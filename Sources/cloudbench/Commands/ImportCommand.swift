@@ -29,7 +29,7 @@ struct ImportTarget: ParsableArguments {
     @Option(help: "Path the traffic took: host, vxlan, udp or an overlay's name.")
     var path = "host"
 
-    @Option(help: "Where the two instances sat: same-az, cross-az, placement-group, same-region, ….")
+    @Option(help: "Where the two instances sat: same-zone, cross-zone, placement-group (or what your notes say).")
     var placement: String?
 
     @Option(help: "Hourly price the run was made under, e.g. \"0.1207 EUR/h\".")
@@ -98,6 +98,15 @@ enum ImportWriter {
         var existing: Set<String> = []
         if FileManager.default.fileExists(atPath: out) {
             existing = Set(try ResultStore.load(paths: [out]).records.map(\.id))
+        }
+        // Records from outside are checked before anything is written: a bad one refuses the import.
+        let latest = RecordCheck.latest(now: Date())
+        let refused = records.enumerated().compactMap { i, r in
+            RecordCheck.problem(r, latest: latest).map { "\(file): record \(i + 1) (\(r.test), repetition \(r.repetition)): \($0)" }
+        }
+        if !refused.isEmpty {
+            for line in refused { printError(line) }
+            throw FileError(file, "\(refused.count) record\(refused.count == 1 ? "" : "s") refused; nothing imported into \(out)")
         }
         let fresh = records.filter { !existing.contains($0.id) }
         let writer = try ResultWriter(path: out)
@@ -179,13 +188,24 @@ struct ReferenceCSVImport: ParsableCommand {
     @Option(help: "Time given to every record (the study's year; its month is not known).")
     var time = "2015-06-01T00:00:00Z"
 
+    @Option(name: .customLong("region"), help: "PROVIDER=REGION: the region of that provider's rows (repeat per provider), e.g. aws=us-east-1.")
+    var regions: [String] = []
+
     func run() throws {
         try InputFailure.run {
             guard let iso = Importer.normaliseTime(time) else {
                 throw FileError("--time", "'\(time)' is not a date; use ISO 8601 such as 2015-06-01")
             }
+            var byProvider: [String: String] = [:]
+            for r in regions {
+                let parts = r.split(separator: "=", maxSplits: 1).map(String.init)
+                guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else {
+                    throw FileError("--region", "'\(r)' is not PROVIDER=REGION, e.g. aws=us-east-1")
+                }
+                byProvider[parts[0]] = parts[1]
+            }
             let (text, _, _) = try ImportWriter.read(file)
-            let records = try ReferenceCSV.parse(text, file: file, options: .init(runID: runID, time: iso))
+            let records = try ReferenceCSV.parse(text, file: file, options: .init(runID: runID, time: iso, regions: byProvider))
             try ImportWriter.append(records, to: out, from: file)
         }
     }

@@ -26,8 +26,11 @@ struct PricesCommand: ParsableCommand {
         @Option(help: "azure, aws or digitalocean (default: all three).")
         var provider: String?
 
-        @Option(help: "Region to price (default: eastus for azure, us-east-1 for aws, any for digitalocean).")
+        @Option(help: "Region to price (default: eastus for azure, us-east-1 for aws, any for digitalocean, unless --inventory names regions).")
         var region: String?
+
+        @Option(help: "Inventory whose pairs' providers, types and regions to price (each region it names is fetched).")
+        var inventory: String?
 
         @Option(name: .customLong("type"), parsing: .upToNextOption, help: "Instance types to refresh (default: every type in the catalog).")
         var types: [String] = []
@@ -49,8 +52,16 @@ struct PricesCommand: ParsableCommand {
                     let why = status == 0 ? "connection failed" : "HTTP \(status)"
                     FileHandle.standardError.write(Data("  \(why) from \(url); retrying in \(String(format: "%.1f", wait)) s\n".utf8))
                 }
+                let directory = catalog ?? Catalog.defaultDirectory()
+                let scope = try inventory.map { path in
+                    try InputFailure.run {
+                        var loader = InventoryLoader(catalog: try Catalog.load(directory: directory))
+                        loader.checkFiles = false
+                        return PriceRefresh.InventoryScope(try loader.load(path: path))
+                    }
+                }
                 let options = PriceRefresh.Options(provider: provider, region: region, types: types, currency: currency,
-                                                   catalogDirectory: catalog ?? Catalog.defaultDirectory())
+                                                   catalogDirectory: directory, inventory: scope)
                 let outcomes = try PriceRefresh(options: options, endpoints: endpoints, client: client,
                                                 generatedBy: "cloudbench \(CloudbenchVersion.string)").run()
                 var failed = false, inputError = false
@@ -66,7 +77,7 @@ struct PricesCommand: ParsableCommand {
                         continue
                     }
                     print("\(o.provider) (\(o.region)): \(o.prices.count) price\(o.prices.count == 1 ? "" : "s") written to \(o.path ?? "?")")
-                    for p in o.prices.sorted(by: { $0.type < $1.type }) {
+                    for p in o.prices.sorted(by: { ($0.type, $0.region) < ($1.type, $1.region) }) {
                         let was = o.previous[p.type].map { " (was \($0.money) \($0.status.rawValue) \($0.asOf.prefix(10)))" } ?? ""
                         print("  \(p.type): \(Money.plain(p.amount)) \(p.currency)/h\(was)")
                     }
