@@ -20,10 +20,10 @@ struct CatalogTests {
 
     @Test("prices are exact decimals with their status")
     func prices() throws {
-        let a2 = try #require(catalog.type("azure", "A2")?.price)
+        let a2 = try #require(catalog.type("azure", "A2")?.price(in: "eastus"))
         #expect(a2.money == Money(Decimal(string: "0.12")!, "USD"))
         #expect(a2.status == .reconstructed)
-        let t3 = try #require(catalog.type("aws", "t3.micro")?.price)
+        let t3 = try #require(catalog.type("aws", "t3.micro")?.price(in: "us-east-1"))
         #expect(t3.money.amountText == "0.0104")
         #expect(t3.status == .quoted)
         #expect(catalog.type("aws", "m5.large")?.documentedNetwork == "Up to 10 Gigabit")

@@ -99,6 +99,11 @@ struct StatisticsTests {
                      status: status, error: status == .failed ? "timeout" : nil, value: value, unit: unit)
     }
 
+    /// The identity of a cell of `record`'s defaults (azure A2 in westeurope, knobs from no detail).
+    static func id(_ placement: String?, _ path: String, _ test: String) -> CellIdentity {
+        CellIdentity(record("x", placement: placement, path: path, test: test, value: 1))
+    }
+
     @Test("cells group by provider, type, placement, path and test; failures are counted, not averaged")
     func cells() throws {
         let rs = [
@@ -113,15 +118,15 @@ struct StatisticsTests {
         ]
         let cells = ResultStatistics.cells(rs)
         #expect(cells.count == 4)
-        let host = try #require(cells[CellKey(provider: "azure", type: "A2", placement: nil, path: "host", test: "tcp_bw")])
+        let host = try #require(cells[Self.id(nil, "host", "tcp_bw")])
         #expect(host.summary?.n == 3)
         #expect(Self.close(host.summary?.mean, 25))
         #expect(host.failed == 1 && host.unusable == 2)
         #expect(host.pairs == ["p", "q"] && host.runIDs == ["r1", "r2"])
-        let lat = try #require(cells[CellKey(provider: "azure", type: "A2", placement: nil, path: "host", test: "tcp_lat")])
+        let lat = try #require(cells[Self.id(nil, "host", "tcp_lat")])
         #expect(lat.unit == "us" && lat.summary?.mean == 400)
-        #expect(cells[CellKey(provider: "azure", type: "A2", placement: "cross-az", path: "host", test: "tcp_bw")]?.summary?.mean == 50)
-        let vx = CellKey(provider: "azure", type: "A2", placement: nil, path: "vxlan", test: "tcp_bw")
+        #expect(cells[Self.id("cross-az", "host", "tcp_bw")]?.summary?.mean == 50)
+        let vx = Self.id(nil, "vxlan", "tcp_bw")
         #expect(Self.close(ResultStatistics.penalty(of: vx, in: cells)?.percent, -20))
     }
 

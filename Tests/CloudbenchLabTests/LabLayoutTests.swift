@@ -58,7 +58,8 @@ struct LabLayoutTests {
         let fast = pairs[1]
         #expect(fast["provider"] as? String == "digitalocean")
         #expect(fast["type"] as? String == "512mb")
-        #expect(fast["region"] as? String == "lab")
+        #expect(fast["region"] as? String == "ams3")
+        #expect(pairs[0]["region"] as? String == "eastus")
         #expect(fast["paths"] as? [String] == ["host", "labnet"])
         let server = try #require(fast["server"] as? [String: Any])
         #expect(server["address"] as? String == "10.240.0.12")

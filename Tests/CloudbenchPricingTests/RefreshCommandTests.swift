@@ -45,20 +45,20 @@ func contents(_ path: String) -> Data? { FileManager.default.contents(atPath: pa
         #expect(contents("\(catalog)/azure.yaml") == handWritten)
 
         let loaded = try Catalog.load(directory: catalog)
-        let d2 = try #require(loaded.type("azure", "D2s_v5")?.price)
+        let d2 = try #require(loaded.type("azure", "D2s_v5")?.price(in: "eastus"))
         #expect(d2.status == .fetched)
         #expect(d2.money == Money(Decimal(string: "0.096")!, "USD"))
         #expect(d2.source.hasPrefix(server.base + "/api/retail/prices?currencyCode="))
         #expect(PriceTable.ageInDays(d2.asOf, now: Date()) == 0)
-        #expect(loaded.type("azure", "A0")?.price?.status == .reconstructed)  // not found: hand-written price stays
-        #expect(loaded.type("azure", "B1s")?.price?.money.amount == Decimal(string: "0.0104"))
+        #expect(loaded.type("azure", "A0")?.price(in: "eastus")?.status == .reconstructed)  // not found: hand-written price stays
+        #expect(loaded.type("azure", "B1s")?.price(in: "eastus")?.money.amount == Decimal(string: "0.0104"))
 
         // A second refresh of one type keeps the other fetched price in the file.
         let (s2, _, e2) = try runCloudbench(["prices", "refresh", "--provider", "azure", "--type", "B1s", "--catalog", catalog],
                                             environment: ["CLOUDBENCH_AZURE_PRICES_URL": server.base])
         #expect(s2 == 0, "\(e2)")
         let again = try Catalog.load(directory: catalog)
-        #expect(again.type("azure", "D2s_v5")?.price?.status == .fetched)
+        #expect(again.type("azure", "D2s_v5")?.price(in: "eastus")?.status == .fetched)
 
         let (s3, shown, _) = try runCloudbench(["prices", "show", "--provider", "azure", "--catalog", catalog], environment: [:])
         #expect(s3 == 0)
@@ -110,12 +110,40 @@ func contents(_ path: String) -> Data? { FileManager.default.contents(atPath: pa
         let (s2, _, e2) = try runCloudbench(["prices", "refresh", "--provider", "aws", "--type", "t3.micro", "m5.large", "--catalog", catalog], environment: env)
         #expect(s2 == 0, "\(e2)")
         let loaded = try Catalog.load(directory: catalog)
-        #expect(loaded.type("digitalocean", "s-1vcpu-1gb")?.price?.money.amount == Decimal(string: "0.00893"))
-        #expect(loaded.type("digitalocean", "s-1vcpu-512mb-10gb")?.price?.money.amount == Decimal(string: "0.005952"))
-        #expect(loaded.type("aws", "t3.micro")?.price?.status == .fetched)
-        #expect(loaded.type("aws", "t3.micro")?.price?.region == "us-east-1")
-        #expect(loaded.type("aws", "t3.micro")?.price?.source == server.base + AWSPricesTests.offerPath)
-        #expect(loaded.type("aws", "t2.micro")?.price?.status == .quoted)
+        #expect(loaded.type("digitalocean", "s-1vcpu-1gb")?.price(in: "any")?.money.amount == Decimal(string: "0.00893"))
+        #expect(loaded.type("digitalocean", "s-1vcpu-512mb-10gb")?.price(in: "any")?.money.amount == Decimal(string: "0.005952"))
+        #expect(loaded.type("aws", "t3.micro")?.price(in: "us-east-1")?.status == .fetched)
+        #expect(loaded.type("aws", "t3.micro")?.price(in: "us-east-1")?.region == "us-east-1")
+        #expect(loaded.type("aws", "t3.micro")?.price(in: "us-east-1")?.source == server.base + AWSPricesTests.offerPath)
+        #expect(loaded.type("aws", "t2.micro")?.price(in: "us-east-1")?.status == .quoted)
+    }
+
+    @Test func theInventorysRegionsAreEachFetchedAndPricedApart() throws {
+        let server = try FixtureServer(digitalOceanRoutes())
+        defer { server.stop() }
+        let catalog = try TestPaths.catalogCopy()
+        defer { try? FileManager.default.removeItem(atPath: catalog) }
+        let inventory = "\(catalog)/inv.yaml"
+        try """
+        version: 1
+        name: regions
+        pairs:
+          - { name: a, provider: digitalocean, type: s-1vcpu-1gb, region: sgp1, server: { address: 10.0.0.1 }, client: { address: 10.0.0.2 } }
+          - { name: b, provider: digitalocean, type: s-1vcpu-512mb-10gb, region: ams3, server: { address: 10.0.0.3 }, client: { address: 10.0.0.4 } }
+        """.write(toFile: inventory, atomically: true, encoding: .utf8)
+        let env = ["CLOUDBENCH_DIGITALOCEAN_API_URL": server.base, "DIGITALOCEAN_TOKEN": "dop_v1_do_not_print_me"]
+        let (status, out, err) = try runCloudbench(["prices", "refresh", "--inventory", inventory, "--catalog", catalog], environment: env)
+        #expect(status == 0, "\(err)")
+        #expect(out.contains("digitalocean (sgp1): 1 price written") && out.contains("digitalocean (ams3): 2 prices written"), "\(out)")
+        #expect(out.contains("s-1vcpu-512mb-10gb: not refreshed, size 's-1vcpu-512mb-10gb' is not offered in sgp1"), "\(out)")
+        let loaded = try Catalog.load(directory: catalog)
+        #expect(loaded.price("digitalocean", "s-1vcpu-1gb", region: "sgp1")?.status == .fetched)
+        #expect(loaded.price("digitalocean", "s-1vcpu-1gb", region: "ams3")?.region == "ams3")
+        #expect(loaded.price("digitalocean", "s-1vcpu-512mb-10gb", region: "ams3")?.status == .fetched)
+        // sgp1 does not offer it: the hand-written `any` price still applies there, the fetched ams3 one does not.
+        #expect(loaded.price("digitalocean", "s-1vcpu-512mb-10gb", region: "sgp1")?.region == "any")
+        // Only the inventory's providers were refreshed.
+        #expect(!FileManager.default.fileExists(atPath: "\(catalog)/prices/azure.yaml"))
     }
 
     @Test func inputMistakesExitWithStatus2AndASuggestion() throws {

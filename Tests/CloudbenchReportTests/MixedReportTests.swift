@@ -12,11 +12,14 @@ struct MixedReportTests {
     static func r(_ run: String, _ time: String, _ pair: String, _ provider: String, _ type: String, _ placement: String?,
                   _ path: String, _ test: String, _ rep: Int, _ value: Double?, price: Money? = nil) -> ResultRecord {
         ResultRecord(id: ResultRecord.makeID(runID: run, pair: pair, path: path, test: test, repetition: rep), runID: run,
-                     time: time, pair: pair, provider: provider, type: type, region: "r1", placement: placement, path: path,
+                     time: time, pair: pair, provider: provider, type: type, region: regions[provider] ?? "", placement: placement, path: path,
                      test: test, repetition: rep, status: value == nil ? .failed : .ok,
                      error: value == nil ? "server did not answer within 30 s" : nil, value: value,
                      unit: test == "tcp_bw" ? "MB/s" : "us", price: price, source: "synthetic test data")
     }
+
+    /// Each provider's pairs in one region (the catalog prices azure in eastus, DigitalOcean in `any`).
+    static let regions = ["azure": "eastus", "aws": "us-east-1", "digitalocean": "nyc1", "hetzner": "fsn1"]
 
     static let records: [ResultRecord] = {
         let a = "2026-03-01T10:00:00Z", b = "2026-03-02T10:00:00Z"
