@@ -214,7 +214,8 @@ public enum MarkdownRenderer {
         [n(c), cell(c, factor: factor, notes), c?.summary.map { NumberFormat.sig3($0.median * factor) } ?? "n/a", cv(c?.summary)]
     }
 
-    static func n(_ c: CellStatistics?) -> String { String(c?.summary?.n ?? 0) }
+    /// Successful repetitions; `–` when the cell was never measured (0 when every attempt failed).
+    static func n(_ c: CellStatistics?) -> String { c.map { String($0.summary?.n ?? 0) } ?? "–" }
 
     /// `2.0 %`; n/a for one value.
     static func cv(_ s: Summary?) -> String {

@@ -24,7 +24,8 @@ public struct CellStatistics: Hashable, Sendable {
     public var unit: String
     /// Over the `ok` records with a value; nil when there are none.
     public var summary: Summary?
-    /// The values behind `summary`, in record order, for paired comparisons.
+    /// The values behind `summary`, sorted by run, pair, repetition and value (so the result
+    /// does not depend on record order), for paired comparisons.
     public var observations: [Observation]
     /// Records with status `failed`: counted, never averaged in.
     public var failed: Int
@@ -98,7 +99,8 @@ public enum ResultStatistics {
         }
         var out: [CellIdentity: CellStatistics] = [:]
         out.reserveCapacity(keys.count)
-        for (key, acc) in zip(keys, accs) {
+        for (key, var acc) in zip(keys, accs) {
+            acc.observations.sort { ($0.runID, $0.pair, $0.repetition, $0.value) < ($1.runID, $1.pair, $1.repetition, $1.value) }
             let price = acc.newestPriced.map { n in
                 CellStatistics.RecordedPrice(money: records[n].price!, runID: records[n].runID, time: records[n].time,
                                              source: records[n].source)
