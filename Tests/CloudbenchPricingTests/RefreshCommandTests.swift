@@ -123,7 +123,9 @@ func contents(_ path: String) -> Data? { FileManager.default.contents(atPath: pa
         defer { server.stop() }
         let catalog = try TestPaths.catalogCopy()
         defer { try? FileManager.default.removeItem(atPath: catalog) }
-        let inventory = "\(catalog)/inv.yaml"
+        // Beside the catalog folder, not in it (every *.yaml there is a provider catalog).
+        let inventory = "\(catalog)-inventory.yaml"
+        defer { try? FileManager.default.removeItem(atPath: inventory) }
         try """
         version: 1
         name: regions
