@@ -24,7 +24,7 @@ public struct CellStatistics: Hashable, Sendable {
     public var unit: String
     /// Over the `ok` records with a value; nil when there are none.
     public var summary: Summary?
-    /// The values behind `summary`, sorted by run, pair, repetition and value (so the result
+    /// The values behind `summary`, sorted by value, repetition, run and pair (so the result
     /// does not depend on record order), for paired comparisons.
     public var observations: [Observation]
     /// Records with status `failed`: counted, never averaged in.
@@ -100,7 +100,8 @@ public enum ResultStatistics {
         var out: [CellIdentity: CellStatistics] = [:]
         out.reserveCapacity(keys.count)
         for (key, var acc) in zip(keys, accs) {
-            acc.observations.sort { ($0.runID, $0.pair, $0.repetition, $0.value) < ($1.runID, $1.pair, $1.repetition, $1.value) }
+            // Value first: values rarely tie, so the strings are seldom compared.
+            acc.observations.sort { ($0.value, $0.repetition, $0.runID, $0.pair) < ($1.value, $1.repetition, $1.runID, $1.pair) }
             let price = acc.newestPriced.map { n in
                 CellStatistics.RecordedPrice(money: records[n].price!, runID: records[n].runID, time: records[n].time,
                                              source: records[n].source)
