@@ -45,6 +45,26 @@ struct CellIdentityTests {
         #expect(CellIdentity(CellIdentityTests.record("x", region: "", value: 1)).region == nil)
     }
 
+    @Test("a failed record is counted in the one cell its stated knobs agree with, else on its own")
+    func failuresFindTheirCell() throws {
+        func failed(_ id: String, _ detail: [String: JSONValue]? = nil) -> ResultRecord {
+            CellIdentityTests.record(id, value: nil, detail: detail)
+        }
+        let eight: [String: JSONValue] = ["streams": .number(8), "message_size": .number(65536)]
+        let one: [String: JSONValue] = ["streams": .number(1), "message_size": .number(65536)]
+        // The agent's measurement says 8 streams and 64 KiB; the failure has no measurement, so no detail.
+        let alone = ResultStatistics.cells([CellIdentityTests.record("a", value: 900, detail: eight), failed("f")])
+        #expect(alone.count == 1 && alone.values.first?.failed == 1 && alone.values.first?.key.setup.streams == 8)
+        // Two cells it could belong to: it is not guessed into either.
+        let two = ResultStatistics.cells([CellIdentityTests.record("a", value: 900, detail: eight),
+                                          CellIdentityTests.record("b", value: 100, detail: one), failed("f")])
+        #expect(two.count == 3 && two.values.filter { $0.summary != nil }.allSatisfy { $0.failed == 0 })
+        // A failure that states its knobs goes where they agree.
+        let stated = ResultStatistics.cells([CellIdentityTests.record("a", value: 900, detail: eight),
+                                             CellIdentityTests.record("b", value: 100, detail: one), failed("f", ["streams": .number(8)])])
+        #expect(stated.count == 2 && stated.values.first { $0.key.setup.streams == 8 }?.failed == 1)
+    }
+
     // MARK: - statistics
 
     static func rounds(_ path: String, _ values: [Double], run: String = "r1", start: Int = 1) -> [ResultRecord] {

@@ -44,6 +44,14 @@ public struct CellIdentity: Hashable, Sendable, Comparable {
         return c
     }
 
+    /// The same instances, path and test, with no knobs: what cells that differ only in their
+    /// knobs share.
+    public var withoutSetup: CellIdentity {
+        var c = self
+        c.setup = TestSetup()
+        return c
+    }
+
     /// True when both cells measured the same instances (provider, type, region, placement).
     public func sameInstances(as other: CellIdentity) -> Bool {
         provider == other.provider && type == other.type && region == other.region && placement == other.placement

@@ -40,6 +40,10 @@ public struct CellStatistics: Hashable, Sendable {
 
 /// Groups records into cells by `CellIdentity` and summarises each: O(n log n) (one
 /// dictionary pass, then a sort per cell for the median).
+///
+/// A failed record often has no measurement and so no `detail` to read its knobs from. It is
+/// counted in the one cell of the same instances, path and test whose knobs agree with those it
+/// does state; when there is no such cell, or several, in a cell of its own (never guessed).
 public enum ResultStatistics {
     public static func cells(_ records: [ResultRecord]) -> [CellIdentity: CellStatistics] {
         struct Acc {
@@ -60,9 +64,14 @@ public enum ResultStatistics {
         var slots: [CellIdentity: Int] = [:]
         var accs: [Acc] = []
         var keys: [CellIdentity] = []
+        var failures: [Int] = []
         // Fields are read through the buffer: binding whole records would copy (retain) each one.
         records.withUnsafeBufferPointer { rs in
             for i in rs.indices {
+                if rs[i].status == .failed {
+                    failures.append(i)
+                    continue
+                }
                 let key = CellIdentity(provider: rs[i].provider, type: rs[i].type, region: CellIdentity.region(rs[i].region),
                                        placement: Placement.canonical(rs[i].placement), path: rs[i].path, test: rs[i].test,
                                        setup: TestSetup.of(test: rs[i].test, detail: rs[i].detail))
@@ -82,19 +91,41 @@ public enum ResultStatistics {
                         accs[slot].newestPriced = i
                     }
                 }
-                switch rs[i].status {
-                case .failed:
-                    accs[slot].failed += 1
-                case .ok:
-                    if let v = rs[i].value, v.isFinite, v >= 0,
-                       let (x, unit) = MeasurementUnit.normalise(v, unit: rs[i].unit, test: key.test),
-                       accs[slot].unit == nil || accs[slot].unit == unit {
-                        accs[slot].observations.append(.init(runID: rs[i].runID, pair: rs[i].pair, repetition: rs[i].repetition, value: x))
-                        accs[slot].unit = unit
-                    } else {
-                        accs[slot].unusable += 1
-                    }
+                if let v = rs[i].value, v.isFinite, v >= 0,
+                   let (x, unit) = MeasurementUnit.normalise(v, unit: rs[i].unit, test: key.test),
+                   accs[slot].unit == nil || accs[slot].unit == unit {
+                    accs[slot].observations.append(.init(runID: rs[i].runID, pair: rs[i].pair, repetition: rs[i].repetition, value: x))
+                    accs[slot].unit = unit
+                } else {
+                    accs[slot].unusable += 1
                 }
+            }
+        }
+        // Failed records: into the one cell their stated knobs agree with, else their own.
+        var siblings: [CellIdentity: [Int]] = [:]
+        for (slot, key) in keys.enumerated() { siblings[key.withoutSetup, default: []].append(slot) }
+        for i in failures {
+            let r = records[i]
+            var key = CellIdentity(r)
+            let stated = TestSetup.stated(test: r.test, detail: r.detail)
+            let matches = siblings[key.withoutSetup, default: []].filter { stated.agrees(with: keys[$0].setup) }
+            let slot: Int
+            if matches.count == 1 {
+                slot = matches[0]
+                key = keys[slot]
+            } else if let s = slots[key] {
+                slot = s
+            } else {
+                slot = accs.count
+                slots[key] = slot
+                accs.append(Acc())
+                keys.append(key)
+            }
+            accs[slot].failed += 1
+            accs[slot].pairs.insert(r.pair)
+            accs[slot].runs.insert(r.runID)
+            if r.price != nil, accs[slot].newestPriced.map({ (r.time, r.id) > (records[$0].time, records[$0].id) }) ?? true {
+                accs[slot].newestPriced = i
             }
         }
         var out: [CellIdentity: CellStatistics] = [:]

@@ -53,6 +53,24 @@ public struct TestSetup: Hashable, Sendable, Comparable {
         }
     }
 
+    /// Only the knobs `detail` states, with no defaults: what a failed record (which often has
+    /// no measurement, so no `detail`) can be matched on.
+    public static func stated(test: String, detail: JSONValue?) -> TestSetup {
+        guard let detail else { return TestSetup() }
+        let full = of(test: test, detail: detail)
+        return TestSetup(direction: detail["direction"] == nil ? nil : full.direction,
+                         streams: detail["streams"] == nil ? nil : full.streams,
+                         messageSize: detail["message_size"] == nil ? nil : full.messageSize,
+                         udpRate: full.udpRate, httpSize: full.httpSize)
+    }
+
+    /// True when every knob this one states has the same value in `other`.
+    public func agrees(with other: TestSetup) -> Bool {
+        (direction == nil || direction == other.direction) && (streams == nil || streams == other.streams)
+            && (messageSize == nil || messageSize == other.messageSize) && (udpRate == nil || udpRate == other.udpRate)
+            && (httpSize == nil || httpSize == other.httpSize)
+    }
+
     /// True when no knob is known.
     public var isEmpty: Bool { self == TestSetup() }
 
