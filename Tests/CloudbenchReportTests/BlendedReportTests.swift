@@ -96,4 +96,28 @@ struct BlendedReportTests {
         #expect(md.contains("| 55.0 (0 to 627)[^clamped] |"))
         #expect(!md.contains("± 572"))
     }
+
+    @Test("other tests get a row per cell with their own knobs: UDP offered rate, HTTP object size")
+    func otherTests() throws {
+        func rec(_ id: String, _ test: String, _ value: Double, _ unit: String, _ detail: [String: JSONValue]) -> ResultRecord {
+            ResultRecord(id: id, runID: "a", time: "2026-11-20T10:00:00Z", pair: "p", provider: "azure", type: "D2s_v5",
+                         region: "eastus", path: "host", test: test, repetition: Int(id.dropFirst()) ?? 1, status: .ok,
+                         value: value, unit: unit, detail: .object(detail))
+        }
+        let recs = [
+            rec("u1", "udp_bw", 98, "MB/s", ["target_bytes_per_second": .number(1e8)]),
+            rec("u2", "udp_bw", 99, "MB/s", ["target_bytes_per_second": .number(1e8)]),
+            rec("v1", "udp_bw", 240, "MB/s", ["target_bytes_per_second": .number(1e9)]),
+            rec("h1", "http", 2.5, "ms", ["size": .number(200_000)]),
+            rec("k1", "http", 4.5, "ms", ["size": .number(400_000)]),
+        ]
+        let m = ReportBuilder.build(records: recs, catalog: Self.catalog)
+        #expect(m.others.count == 4)
+        let md = MarkdownRenderer.render(m)
+        #expect(md.contains("## Other tests"))
+        #expect(md.contains("| host | udp_bw | 1 stream, client → server, offered 100 MB/s | 2 | 98.5 ± 6.4 | MB/s | 98.5 | 0.72 % |"))
+        #expect(md.contains("| host | udp_bw | 1 stream, client → server, offered 1,000 MB/s | 1 | 240 ± n/a[^single] | MB/s |"))
+        #expect(md.contains("| host | http | 200 kB objects | 1 | 2.50 ± n/a[^single] | ms |"))
+        #expect(md.contains("| host | http | 400 kB objects | 1 | 4.50 ± n/a[^single] | ms |"))
+    }
 }
