@@ -57,6 +57,9 @@ struct ImportTests {
     func iperf3() throws {
         // Recorded from `iperf3 -c 127.0.0.1 -J -t 2`: sum_received 4988600320 bytes in 2.00069 s.
         let m = try Iperf3Output.parse(try Self.text("iperf3-loopback.json"), file: "i.json")
+        // The knobs iperf3 states go where reports read them: one stream of 128 KiB writes, client to server.
+        #expect(TestSetup.of(test: "tcp_bw", detail: m.first?.detail)
+                == TestSetup(direction: "client_to_server", streams: 1, messageSize: 131072))
         #expect(m.count == 1)
         #expect(abs(m[0].value! - 4988600320 / 2.00069 / 1e6) < 1e-9)
         #expect(m[0].test == "tcp_bw" && m[0].time == "2026-11-27T13:30:47Z")

@@ -48,6 +48,17 @@ public enum Iperf3Output {
                        ("sender_tcp_congestion", json["end"]?["sender_tcp_congestion"]), ("error", json["error"])] {
             if let v { d[k] = v }
         }
+        // The knobs reports tell cells apart by (docs/results.md), as iperf3 states them.
+        let start = json["start"]?["test_start"]
+        if let n = start?["num_streams"]?.double, n >= 1 { d["streams"] = .number(n) }
+        if let b = start?["blksize"]?.double, b >= 1 { d["message_size"] = .number(b) }
+        if let r = start?["reverse"]?.double {
+            let both = (start?["bidir"]?.double ?? 0) != 0
+            d["direction"] = .string(both ? "bidirectional" : r != 0 ? "server_to_client" : "client_to_server")
+        }
+        if start?["protocol"]?.string == "UDP", let bits = start?["target_bitrate"]?.double, bits > 0 {
+            d["target_bytes_per_second"] = .number(bits / 8)
+        }
         return .object(d)
     }
 
