@@ -170,16 +170,17 @@ public enum ReportBuilder {
                 latencyVsHost: key.latency.flatMap { ResultStatistics.penalty(of: $0, in: cells) },
                 hostMissing: hostBW?.summary == nil && hostLat?.summary == nil, runs: labels([bw, lat])))
         }
+        // By provider name, type, region and path, then the rest of the identity.
         overlays.sort { a, b in
             let x = a.key.cell, y = b.key.cell
-            return (a.providerName, x.type, x.region ?? "", x.path) < (b.providerName, y.type, y.region ?? "", y.path)
-                || ((a.providerName, x.type, x.region ?? "", x.path) == (b.providerName, y.type, y.region ?? "", y.path) && a.key < b.key)
+            let ka = (a.providerName, x.type, x.region ?? "", x.path), kb = (b.providerName, y.type, y.region ?? "", y.path)
+            return ka != kb ? ka < kb : a.key < b.key
         }
 
-        // Other tests: one row per cell.
+        // Other tests: one row per cell, by provider name and test, then the rest of the identity.
         let others = cells.values.filter { !rowTests.contains($0.key.test) }.sorted { a, b in
-            (catalog.displayName(of: a.key.provider), a.key.test) < (catalog.displayName(of: b.key.provider), b.key.test)
-                || ((catalog.displayName(of: a.key.provider), a.key.test) == (catalog.displayName(of: b.key.provider), b.key.test) && a.key < b.key)
+            let ka = (catalog.displayName(of: a.key.provider), a.key.test), kb = (catalog.displayName(of: b.key.provider), b.key.test)
+            return ka != kb ? ka < kb : a.key < b.key
         }.map { c in
             ReportModel.OtherRow(cell: c, label: label(ReportModel.RowKey(throughput: c.key, latency: nil)),
                                  providerName: catalog.displayName(of: c.key.provider), runs: labels([c]))

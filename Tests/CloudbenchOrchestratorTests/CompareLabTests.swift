@@ -38,7 +38,9 @@ struct CompareLabTests {
         #expect(route?["device"] as? String == "cbvx0")
         #expect(route?["mtu"] as? Double == 1450)
         let report = try String(contentsOfFile: lab.report, encoding: .utf8)
-        #expect(report.contains("| m4.large |") && report.contains("## Overlays versus the host network"))
+        #expect(report.contains("| m4.large | us-east-1 |") && report.contains("## Overlays versus the host network"))
+        // Each pair priced in its profile region: m4.large at the catalog's us-east-1 price.
+        #expect(report.contains("| $0.126 |"))
         #expect(FileManager.default.fileExists(atPath: lab.report.replacingOccurrences(of: ".md", with: ".svg")))
         #expect(lab.leftovers() == [])
         #expect(!r.stdout.contains("still has"))
