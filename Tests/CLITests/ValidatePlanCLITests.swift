@@ -25,6 +25,14 @@ struct ValidatePlanCLITests {
         #expect(r.stdout == "\(fixtures)/good.yaml: ok (2 pairs, 4 hosts)\n")
     }
 
+    @Test("an old placement name: accepted, exit 0, a warning naming the new word at its position")
+    func oldPlacement() throws {
+        let r = try CLI.run(["validate", "\(fixtures)/old-placement.yaml"])
+        #expect(r.status == 0)
+        #expect(r.stdout == "\(fixtures)/old-placement.yaml: ok (2 pairs, 4 hosts)\n")
+        #expect(r.stderr == "\(fixtures)/old-placement.yaml:21:16: warning: placement 'same-az' is an old name; write 'same-zone'\n")
+    }
+
     @Test("a missing file: one line, exit 2")
     func missing() throws {
         let r = try CLI.run(["validate", "nope.yaml"])

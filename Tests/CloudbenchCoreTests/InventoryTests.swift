@@ -64,6 +64,7 @@ struct InventoryTests {
         ("33-tab-indentation", "5:1: malformed YAML: a tab indents this line; YAML indents with spaces only"),
         ("34-bad-jump", "10:9: bad jump host 'bastion:notaport'; write it as [user@]host[:port]"),
         ("35-repeated-path", "24:26: path 'host' is listed twice"),
+        ("36-placement-contradicts-zones", "21:16: placement 'same-zone' contradicts the zones: the server is in westeurope-1, the client in westeurope-2 (cross-zone); fix the zones or the placement, or leave 'placement' out"),
     ]
 
     @Test("every bad inventory gets exactly its one message at its position", arguments: bad)
