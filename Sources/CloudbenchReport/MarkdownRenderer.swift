@@ -41,7 +41,7 @@ public enum MarkdownRenderer {
         out.append("From \(m.footer.records) record\(m.footer.records == 1 ? "" : "s") in \(runs) run\(runs == 1 ? "" : "s")"
                    + (m.footer.newestRecordTime.map { ", newest \($0)" } ?? "") + ". "
                    + "Throughput in \(unit) (\(m.options.unit == .megabytes ? "10^6 bytes/s" : "10^6 bits/s")) as mean ± half-width of the 95 % Student t interval over repetitions, "
-                   + "with the median and the coefficient of variation (CV) beside it; latency in µs, likewise; n counts successful repetitions. "
+                   + "with the median and the coefficient of variation (CV) beside it; latency in µs, likewise; n counts successful repetitions (– where nothing was measured). "
                    + "A row is one instance type in one region"
                    + (layout.placement ? " at one placement" : "") + (layout.setup ? " with one set of test knobs" : "")
                    + ": measurements that differ in any of these are never averaged together."
@@ -60,8 +60,8 @@ public enum MarkdownRenderer {
             if layout.placement { header.append("placement"); align.append("---") }
             if layout.setup { header.append("setup"); align.append("---") }
             if layout.runs { header.append("runs"); align.append("---") }
-            header += ["n", "throughput (\(unit))", "median", "CV", "n", "latency (µs)", "price per hour", perHeader]
-            align += ["--:", "--:", "--:", "--:", "--:", "--:", "--:", "--:"]
+            header += ["n", "throughput (\(unit))", "median", "CV", "n", "latency (µs)", "median", "CV", "price per hour", perHeader]
+            align += ["--:", "--:", "--:", "--:", "--:", "--:", "--:", "--:", "--:", "--:"]
             out.append(tableRow(header))
             out.append("|" + align.joined(separator: "|") + "|")
             for row in section.rows {
@@ -83,7 +83,7 @@ public enum MarkdownRenderer {
                 var fields = [escape(row.key.cell.type)] + identityFields(row.key, layout)
                 if layout.runs { fields.append(row.runs.joined(separator: " ")) }
                 fields += figures(row.throughput, factor: m.options.unit.factor, notes)
-                fields += [n(row.latency), cell(row.latency, factor: 1, notes), price, per]
+                fields += figures(row.latency, factor: 1, notes) + [price, per]
                 out.append(tableRow(fields))
             }
             out.append("")
@@ -99,8 +99,9 @@ public enum MarkdownRenderer {
             if layout.placement { header.append("placement"); align.append("---") }
             if layout.setup { header.append("setup"); align.append("---") }
             if layout.runs { header.append("runs"); align.append("---") }
-            header += ["path", "n", "throughput (\(unit))", "median", "CV", "n", "latency (µs)", "throughput vs host", "latency vs host"]
-            align += ["---", "--:", "--:", "--:", "--:", "--:", "--:", "--:", "--:"]
+            header += ["path", "n", "throughput (\(unit))", "median", "CV", "n", "latency (µs)", "median", "CV",
+                       "throughput vs host", "latency vs host"]
+            align += ["---", "--:", "--:", "--:", "--:", "--:", "--:", "--:", "--:", "--:", "--:"]
             out.append(tableRow(header))
             out.append("|" + align.joined(separator: "|") + "|")
             for o in m.overlays {
@@ -108,8 +109,8 @@ public enum MarkdownRenderer {
                 if layout.runs { fields.append(o.runs.joined(separator: " ")) }
                 fields.append(escape(o.path))
                 fields += figures(o.throughput, factor: m.options.unit.factor, notes)
-                fields += [n(o.latency), cell(o.latency, factor: 1, notes),
-                           penalty(o.throughputVsHost, o, notes), penalty(o.latencyVsHost, o, notes)]
+                fields += figures(o.latency, factor: 1, notes)
+                fields += [penalty(o.throughputVsHost, o, notes), penalty(o.latencyVsHost, o, notes)]
                 out.append(tableRow(fields))
             }
             out.append("")

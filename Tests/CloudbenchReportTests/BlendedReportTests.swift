@@ -34,8 +34,8 @@ struct BlendedReportTests {
         #expect(Set(rows.map { $0.throughput?.summary?.n }) == [3])
         let md = MarkdownRenderer.render(m)
         #expect(!md.contains("552"), "the two runs were averaged together")
-        #expect(md.contains("| D2s_v5 | eastus | 8 streams, client → server, 64 KiB messages | r2 | 3 | 1,003 ± 46 | 1,003 | 1.8 % | – | n/a[^missing] | $0.096 | 10,451 |"))
-        #expect(md.contains("| D2s_v5 | westeurope | 1 stream, client → server, 64 KiB messages | r1 | 3 | 100 ± 10 | 101 | 4.0 % | – | n/a[^missing] | n/a: no price for westeurope (catalog: eastus)[^no-regional-price] |"))
+        #expect(md.contains("| D2s_v5 | eastus | 8 streams, client → server, 64 KiB messages | r2 | 3 | 1,003 ± 46 | 1,003 | 1.8 % | – | n/a[^missing] | n/a | n/a | $0.096 | 10,451 |"))
+        #expect(md.contains("| D2s_v5 | westeurope | 1 stream, client → server, 64 KiB messages | r1 | 3 | 100 ± 10 | 101 | 4.0 % | – | n/a[^missing] | n/a | n/a | n/a: no price for westeurope (catalog: eastus)[^no-regional-price] |"))
         #expect(md.contains("  - r1: `we`: 3 records, 2026-11-20"))
     }
 

@@ -68,14 +68,14 @@ struct MixedReportTests {
         let md = MarkdownRenderer.render(Self.render(Self.records))
         // host: x̄ = 100, s = 2, t(0.975, 2) = 4.303 → ± 4.303·2/√3 = 4.97 → "5.0"; one failed counted, not averaged;
         // median 100, CV 2 %; latency n = 2.
-        #expect(md.contains("| D2s_v5 | eastus | – | r1 | 3 | 100 ± 5.0 (1 failed[^failed]) | 100 | 2.0 % | 2 | 51.0 ± 13 | $0.096 | 1,042 |"))
+        #expect(md.contains("| D2s_v5 | eastus | – | r1 | 3 | 100 ± 5.0 (1 failed[^failed]) | 100 | 2.0 % | 2 | 51.0 ± 13 | 51.0 | 2.8 % | $0.096 | 1,042 |"))
         // vxlan: x̄ = 81, s = 2.582, ± 3.182·2.582/2 = 4.11; −19 % ± 2.577·√3 = 4.46 (Welch, ν = 4.96: the host's
         // fourth round failed, so the rounds do not pair); its latency cell has only a failure.
-        #expect(md.contains("| vxlan | 4 | 81.0 ± 4.1 | 81.0 | 3.2 % | 0 | n/a[^missing] (1 failed[^failed]) | -19.0 % ± 4.5[^welch] | n/a[^missing] |"))
+        #expect(md.contains("| vxlan | 4 | 81.0 ± 4.1 | 81.0 | 3.2 % | 0 | n/a[^missing] (1 failed[^failed]) | n/a | n/a | -19.0 % ± 4.5[^welch] | n/a[^missing] |"))
         // n = 1: the interval is n/a, never 0.
-        #expect(md.contains("| m5.large | us-east-1 | same-zone | r2 | 1 | 120 ± n/a[^single] | 120 | n/a | 0 | n/a[^missing] (1 failed[^failed]) | $0.096 | 1,250 |"))
+        #expect(md.contains("| m5.large | us-east-1 | same-zone | r2 | 1 | 120 ± n/a[^single] | 120 | n/a | 0 | n/a[^missing] (1 failed[^failed]) | n/a | n/a | $0.096 | 1,250 |"))
         // Never measured: n is "–", not 0.
-        #expect(md.contains("| cx22 | fsn1 | – | r2 | 3 | 52.3 ± 6.3 | 52.0 | 4.8 % | – | n/a[^missing] | n/a[^no-price] | n/a[^no-price] |"))
+        #expect(md.contains("| cx22 | fsn1 | – | r2 | 3 | 52.3 ± 6.3 | 52.0 | 4.8 % | – | n/a[^missing] | n/a | n/a | n/a[^no-price] | n/a[^no-price] |"))
         #expect(md.contains("⚠ The price of DigitalOcean s-1vcpu-1gb (nyc1) is from 2025-06-01, 274 days before the newest record"))
         #expect(md.contains("⚠ results/run-b.jsonl:9: skipped a truncated last line"))
         #expect(md.contains("2 duplicates counted once"))

@@ -34,15 +34,15 @@ struct ReferenceReportTests {
         #expect(droplet.throughput?.summary?.mean == 108)
         #expect(droplet.price?.money == Money(Decimal(string: "0.007")!, "USD"))
         #expect(abs(droplet.throughputPerPrice! - 108 / 0.007) < 1e-9)
-        #expect(md.contains("| 512mb | ams3 | same-region | 1 | 108 ± n/a[^single] | 108 | n/a | 1 | 157 ± n/a[^single] | $0.007 | 15,429 |"))
+        #expect(md.contains("| 512mb | ams3 | same-region | 1 | 108 ± n/a[^single] | 108 | n/a | 1 | 157 ± n/a[^single] | 157 | n/a | $0.007 | 15,429 |"))
         // Azure A2: 24.8 MB/s at €0.1207/h, its price in its own currency.
-        #expect(md.contains("| A2 | westeurope | same-region | 1 | 24.8 ± n/a[^single] | 24.8 | n/a | 1 | 426 ± n/a[^single] | €0.1207 | 205 |"))
+        #expect(md.contains("| A2 | westeurope | same-region | 1 | 24.8 ± n/a[^single] | 24.8 | n/a | 1 | 426 ± n/a[^single] | 426 | n/a | €0.1207 | 205 |"))
         // Flannel VXLAN on D2: 95.1 vs 117 MB/s → −18.7 %.
         let d2 = try #require(Self.model.overlays.first { $0.key.cell.type == "D2" && $0.path == "flannel-vxlan" })
         #expect(abs(d2.throughputVsHost!.percent - (95.1 / 117 - 1) * 100) < 1e-9)
         // One round of each path on the same pair: paired, and no interval from one round.
         #expect(d2.throughputVsHost?.method == .paired)
-        #expect(md.contains("| Microsoft Azure | D2 | westeurope | same-region | flannel-vxlan | 1 | 95.1 ± n/a[^single] | 95.1 | n/a | 1 | 231 ± n/a[^single] | -18.7 % ± n/a[^single][^paired] |"))
+        #expect(md.contains("| Microsoft Azure | D2 | westeurope | same-region | flannel-vxlan | 1 | 95.1 ± n/a[^single] | 95.1 | n/a | 1 | 231 ± n/a[^single] | 231 | n/a | -18.7 % ± n/a[^single][^paired] |"))
         // AWS placements are separate rows; AWS prices come from the catalog.
         // (The study's same-az and cross-az read as today's same-zone and cross-zone.)
         #expect(try Self.row("aws", "m4.large", "cross-zone").latency?.summary?.mean == 360)
@@ -50,7 +50,7 @@ struct ReferenceReportTests {
         #expect(try Self.row("aws", "t2.micro", "same-zone").price?.origin == .catalog)
         #expect(try Self.row("aws", "t2.micro", "same-zone").price?.region == "us-east-1")
         // A8 has overlay figures only: no host to compare with.
-        #expect(md.contains("| Microsoft Azure | A8 | westeurope | same-region | weave-sleeve | 1 | 51.0 ± n/a[^single] | 51.0 | n/a | 1 | 188 ± n/a[^single] | n/a[^no-host] | n/a[^no-host] |"))
+        #expect(md.contains("| Microsoft Azure | A8 | westeurope | same-region | weave-sleeve | 1 | 51.0 ± n/a[^single] | 51.0 | n/a | 1 | 188 ± n/a[^single] | 188 | n/a | n/a[^no-host] | n/a[^no-host] |"))
         // Every row has the study's one setup, said once above the tables.
         #expect(md.contains("Every throughput figure: 1 stream, client → server, 64 KiB messages."))
     }
