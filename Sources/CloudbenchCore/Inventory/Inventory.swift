@@ -142,6 +142,11 @@ public struct Inventory: Sendable {
     /// Things that are accepted but should change (an old placement name), as `file:line:col`.
     public var warnings: [Diagnostic] = []
 
+    /// `warnings` as the lines a command prints on standard error: `file:line:col: warning: message`.
+    public var warningLines: [String] {
+        warnings.map { "\($0.location.file):\($0.location.line):\($0.location.column): warning: \($0.message)" }
+    }
+
     /// The inventory's prices as report overrides, keyed by pair name.
     public var priceOverrides: [String: HourlyPrice] {
         var out: [String: HourlyPrice] = [:]

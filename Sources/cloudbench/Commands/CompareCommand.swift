@@ -54,7 +54,7 @@ struct CompareCommand: AsyncParsableCommand {
         let status: Int32 = try await InputFailure.run {
             let catalog = try catalogOptions.load()
             let inv = try InventoryLoader(catalog: catalog).load(path: inventory)
-            for w in inv.warnings { printError("\(w.location.file):\(w.location.line):\(w.location.column): warning: \(w.message)") }
+            inv.warningLines.forEach(printError)
             try PlaceholderInventory.refuse(inv)
             var options = CompareOptions()
             options.resultsDirectory = resultsDirectory

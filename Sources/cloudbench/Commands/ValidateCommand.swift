@@ -20,7 +20,7 @@ struct ValidateCommand: AsyncParsableCommand {
             for path in inventories {
                 do {
                     let inv = try loader.load(path: path)
-                    for w in inv.warnings { printError("\(w.location.file):\(w.location.line):\(w.location.column): warning: \(w.message)") }
+                    inv.warningLines.forEach(printError)
                     print("\(path): ok (\(inv.pairs.count) pairs, \(inv.hosts.count) hosts)")
                 } catch let e as InputErrors {
                     problems += e.diagnostics
