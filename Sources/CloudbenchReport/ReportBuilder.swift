@@ -178,10 +178,17 @@ public enum ReportBuilder {
         overlays.sort { ($0.providerName, $0.key, $0.path) < ($1.providerName, $1.key, $1.path) }
 
         let unusable = cells.values.reduce(0) { $0 + $1.unusable }
+        // Each cell with records left out is named, so a reader knows which figure stands on fewer values.
+        let cellWarnings = cells.values.filter { $0.unusable > 0 }.sorted { $0.key < $1.key }.map { c in
+            "\(catalog.displayName(of: c.key.provider)) \(label(c.key.row)) \(c.key.path) \(c.key.test): \(c.unusable) record"
+                + (c.unusable == 1 ? "" : "s") + " without a usable value (missing, not finite, too large to average, "
+                + "or in a unit that does not fit the test), left out"
+                + (c.summary == nil ? "; the cell has no figure" : "")
+        }
         let footer = ReportModel.Footer(records: records.count, failed: failed, unusable: unusable, newestRecordTime: newest,
                                         runs: runs.sorted { ($0.firstTime, $0.runID) < ($1.firstTime, $1.runID) },
                                         prices: priceLines, conversions: conversions.sorted(),
-                                        inputWarnings: inputWarnings, duplicates: duplicates)
+                                        inputWarnings: inputWarnings + cellWarnings, duplicates: duplicates)
         return ReportModel(title: options.title ?? "Network throughput and latency per unit of price", options: options,
                            providers: providerSections, overlays: overlays, ranking: ranking, footer: footer)
     }

@@ -47,6 +47,20 @@ extension SSHIntegrationTests {
         }
     }
 
+    @Test("a keepalive of 600 h (the inventory's old unbounded value) is clamped: a quiet command just runs")
+    func hugeKeepalive() throws {
+        try withLab { lab in
+            let h = try lab.addHost()
+            try lab.trust(h)
+            var config = lab.sshHost(h)
+            config.keepaliveInterval = 600 * 3600
+            let session = try SSHSession(host: config, socketFactory: lab.socketFactory)
+            // The wait for output used to compute the keepalive's milliseconds in an Int32 and trap.
+            #expect(try session.exec("sleep 1; echo done", deadline: 10).stdout == "done\n")
+            #expect(config.effectiveKeepalive == SSHHost.maximumKeepalive)
+        }
+    }
+
     @Test("a host that goes silent mid-command (link down) fails after three unanswered keepalives")
     func hostGoesSilent() throws {
         try withLab { lab in

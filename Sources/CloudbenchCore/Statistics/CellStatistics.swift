@@ -7,7 +7,8 @@ public struct CellStatistics: Hashable, Sendable {
     public var summary: Summary?
     /// Records with status `failed`: counted, never averaged in.
     public var failed: Int
-    /// `ok` records without a value or with a unit that does not fit the test: counted, skipped.
+    /// `ok` records without a value, with a unit that does not fit the test, or whose values
+    /// cannot be summarised (so large the mean or variance overflows): counted, skipped.
     public var unusable: Int
     /// Pair names that contributed records, sorted.
     public var pairs: [String]
@@ -68,8 +69,11 @@ public enum ResultStatistics {
         var out: [CellKey: CellStatistics] = [:]
         out.reserveCapacity(keys.count)
         for (key, acc) in groups {
+            // Values no summary can hold (overflowing sums) make the whole cell unusable.
+            let summary = Summary(acc.values)
+            let unusable = acc.unusable + (summary == nil ? acc.values.count : 0)
             out[key] = CellStatistics(key: key, unit: acc.unit ?? MeasurementUnit.canonical(for: key.test) ?? "",
-                                      summary: Summary(acc.values), failed: acc.failed, unusable: acc.unusable,
+                                      summary: summary, failed: acc.failed, unusable: unusable,
                                       pairs: acc.pairs.sorted(), runIDs: acc.runs.sorted())
         }
         return out

@@ -15,12 +15,14 @@ public struct OverlayPenalty: Hashable, Sendable {
     /// have zero spread (the interval is then the point itself).
     public var degreesOfFreedom: Double?
 
-    /// nil when the host mean is zero (no percentage exists).
+    /// nil when the host mean is zero (no percentage exists) or the figures are so far apart
+    /// that the percentage is not a finite number.
     public init?(path: Summary, host: Summary) {
         guard host.mean != 0 else { return nil }
         let scale = 100 / host.mean
         let d = path.mean - host.mean
         percent = d * scale
+        guard percent.isFinite else { return nil }
         guard let vp = path.variance, let vh = host.variance else {
             interval = nil
             degreesOfFreedom = nil
@@ -33,9 +35,23 @@ public struct OverlayPenalty: Hashable, Sendable {
             degreesOfFreedom = nil
             return
         }
-        let nu = se2 * se2 / (ap * ap / Double(path.n - 1) + ah * ah / Double(host.n - 1))
+        // ν written with the shares of SE², each in [0, 1]: squaring SE² itself overflows for
+        // large values and made ν NaN.
+        let sp = ap / se2, sh = ah / se2
+        let nu = 1 / (sp * sp / Double(path.n - 1) + sh * sh / Double(host.n - 1))
+        guard se2.isFinite, nu.isFinite, nu > 0 else {
+            interval = nil
+            degreesOfFreedom = nil
+            return
+        }
         let half = StudentT.critical(df: nu) * se2.squareRoot()
-        interval = Interval(low: (d - half) * scale, high: (d + half) * scale)
+        let low = (d - half) * scale, high = (d + half) * scale
+        guard low.isFinite, high.isFinite else {
+            interval = nil
+            degreesOfFreedom = nil
+            return
+        }
+        interval = Interval(low: low, high: high)
         degreesOfFreedom = nu
     }
 }
