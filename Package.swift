@@ -67,6 +67,8 @@ let package = Package(
         .testTarget(name: "CloudbenchLabTests", dependencies: ["CloudbenchLab", "NetNS", .product(name: "Yams", package: "Yams")]),
         .testTarget(name: "CloudbenchOrchestratorTests", dependencies: ["CloudbenchOrchestrator", "CloudbenchCore", "NetNS"], exclude: ["Fixtures"]),
         .testTarget(name: "CLITests", dependencies: []),
+        // Mutated inputs through every reader of outside input, in process (make test runs it).
+        .testTarget(name: "FuzzTests", dependencies: ["CloudbenchCore", "CloudbenchReport", "CloudbenchLab", "AgentKit", "AgentLimits"]),
     ],
     swiftLanguageModes: [.v6]
 )
