@@ -210,8 +210,7 @@ public enum ReportBuilder {
     /// Days since 1970-01-01 of `YYYY-MM-DD` (proleptic Gregorian, no time zone involved).
     static func day(_ s: String) -> Int? {
         let parts = s.prefix(10).split(separator: "-").compactMap { Int($0) }
-        // A date from a record or a price file: out of these ranges the arithmetic below overflows.
-        guard parts.count == 3, (0...9999).contains(parts[0]), (1...12).contains(parts[1]), (1...31).contains(parts[2]) else { return nil }
+        guard parts.count == 3 else { return nil }
         var (y, m) = (parts[0], parts[1])
         let d = parts[2]
         if m <= 2 { y -= 1; m += 12 }

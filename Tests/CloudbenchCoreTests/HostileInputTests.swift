@@ -182,7 +182,8 @@ struct HostileInputTests {
             ResultRecord(id: "r/\(path)/\(rep)", runID: "r", time: "2026-01-01T00:00:00Z", pair: "p", provider: "azure", type: "A2",
                          region: "w", path: path, test: "tcp_bw", repetition: rep, status: .ok, value: value, unit: "MB/s")
         }
-        let records = [record("host", 1, 1e308), record("host", 2, -1e308), record("vxlan", 1, 1e308), record("vxlan", 2, -1e308),
+        // A host cell with ordinary values: the penalty of vxlan against it used to make ν NaN.
+        let records = [record("host", 1, 20), record("host", 2, 22), record("vxlan", 1, 1e308), record("vxlan", 2, -1e308),
                        record("udp", 1, 10), record("udp", 2, 12)]
         let cells = ResultStatistics.cells(records)
         let vxlan = try #require(cells[CellKey(provider: "azure", type: "A2", placement: nil, path: "vxlan", test: "tcp_bw")])

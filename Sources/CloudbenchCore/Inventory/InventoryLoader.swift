@@ -21,8 +21,11 @@ public struct InventoryLoader {
     public func parse(_ doc: YAMLDocument) throws -> Inventory {
         let sink = DiagnosticSink()
         let inventory = read(doc, sink)
-        if !sink.isEmpty { throw InputErrors(sink.diagnostics) }
-        return inventory!
+        guard sink.isEmpty, let inventory else {
+            // `read` names every problem; the fallback only keeps a missed one from trapping.
+            throw InputErrors(sink.isEmpty ? [Diagnostic(doc.location(doc.root), "the inventory cannot be read")] : sink.diagnostics)
+        }
+        return inventory
     }
 
     private static let runKeys = ["tests", "duration", "warmup", "repetitions", "paths", "streams", "message_size",
