@@ -30,7 +30,7 @@ struct FuzzTests {
         }
         /// A rejection or result that is wrong: kept with its input, printed at the end.
         func fail(_ kind: String, _ why: String, _ input: String) {
-            failures.append("\(kind): \(why)\n--- input ---\n\(input.debugDescription.prefix(2000))")
+            failures.append("\(kind): \(why)\n--- input ---\n\(input.debugDescription.prefix(1000))")
         }
         func remove() { try? FileManager.default.removeItem(atPath: path) }
     }
@@ -54,7 +54,8 @@ struct FuzzTests {
         try timed("inventories") { try inventories(&m, catalog: catalog, witness, count: 3000) }
         try timed("catalogs") { try catalogFiles(&m, witness, count: 1500) }
         try timed("lab profiles") { try labProfiles(&m, witness, count: 500) }
-        timed("results") { resultFiles(&m, catalog: catalog, witness, count: 2500) }
+        timed("results") { resultFiles(&m, catalog: catalog, witness, count: 2000) }
+        try timed("imports") { try imports(&m, witness, count: 500) }
         timed("agent lines") {
             requestLines(&m, witness, count: 1000)
             resultLines(&m, witness, count: 1000)
@@ -64,8 +65,8 @@ struct FuzzTests {
         let seconds = Date().timeIntervalSince(started)
         print("fuzz: \(witness.count) inputs in \(String(format: "%.1f", seconds)) s (\(times.joined(separator: ", "))), \(witness.failures.count) wrong")
         #expect(witness.count == 10_000)
-        for f in witness.failures.prefix(5) { Issue.record("seed \(seed): \(f)") }
-        #expect(witness.failures.isEmpty, "seed \(seed)")
+        for f in witness.failures.prefix(5) { Issue.record("seed \(seed): \(f.prefix(1500))") }
+        #expect(witness.failures.count == 0, "seed \(seed): \(witness.failures.count) inputs handled wrongly (the first 5 are above)")
     }
 
     // MARK: - YAML
@@ -205,6 +206,28 @@ struct FuzzTests {
             _ = MarkdownRenderer.render(model)
             _ = CSVRenderer.render(model)
             _ = SVGRenderer.render(model)
+        }
+    }
+
+    /// qperf and iperf3 output and the reference CSV, as `cloudbench import` reads them.
+    func imports(_ m: inout Mutator, _ w: Witness, count: Int) throws {
+        let dir = "Tests/CloudbenchCoreTests/Fixtures/import"
+        let seeds = try [Self.read("\(dir)/qperf-loopback.txt"), Self.read("\(dir)/qperf-units.txt"),
+                         Self.read("\(dir)/iperf3-loopback.json"), Self.read("Tests/CloudbenchReportTests/Fixtures/reference-study-2015.csv")]
+        for i in 0..<count {
+            let kind = i % seeds.count
+            let text = m.mutate(seeds[kind], others: [seeds[kind]])
+            w.trying("import", text)
+            do {
+                switch kind {
+                case 0, 1: _ = try QperfOutput.parse(text, file: "fuzz.txt")
+                case 2: _ = try Iperf3Output.parse(text, file: "fuzz.txt")
+                default: _ = try ReferenceCSV.parse(text, file: "fuzz.txt")
+                }
+            } catch {
+                // Imports name the file and the line (`fuzz.txt: line 3: …`) or the position.
+                if !"\(error)".hasPrefix("fuzz.txt:") || "\(error)".count < 12 { w.fail("import", "message '\(error)'", text) }
+            }
         }
     }
 
