@@ -16,7 +16,7 @@ let package = Package(
     ],
     targets: [
         // Inventory, catalogs, money, plan, result records, statistics: values, no network.
-        .target(name: "CloudbenchCore", dependencies: [.product(name: "Yams", package: "Yams")]),
+        .target(name: "CloudbenchCore", dependencies: ["AgentLimits", .product(name: "Yams", package: "Yams")]),
         // Markdown / CSV / SVG renderers: pure functions of records and catalogs.
         .target(name: "CloudbenchReport", dependencies: ["CloudbenchCore"]),
 
@@ -31,8 +31,10 @@ let package = Package(
         .target(name: "CCurlShim", dependencies: ["CCurl"]),
         .target(name: "CloudbenchPricing", dependencies: ["CCurlShim", "CloudbenchCore"]),
 
+        // What the agent accepts: read by the agent and by the inventory loader (no imports).
+        .target(name: "AgentLimits"),
         // The measurement engine: Glibc only, so the agent runs on a stock cloud image.
-        .target(name: "AgentKit"),
+        .target(name: "AgentKit", dependencies: ["AgentLimits"]),
         // Static libstdc++/libgcc and a glibc-2.34 floor: the agent needs nothing but glibc (docs/agent.md).
         .target(name: "CAgentCompat"),
         .executableTarget(
@@ -65,6 +67,8 @@ let package = Package(
         .testTarget(name: "CloudbenchLabTests", dependencies: ["CloudbenchLab", "NetNS", .product(name: "Yams", package: "Yams")]),
         .testTarget(name: "CloudbenchOrchestratorTests", dependencies: ["CloudbenchOrchestrator", "CloudbenchCore", "NetNS"], exclude: ["Fixtures"]),
         .testTarget(name: "CLITests", dependencies: []),
+        // Mutated inputs through every reader of outside input, in process (make test runs it).
+        .testTarget(name: "FuzzTests", dependencies: ["CloudbenchCore", "CloudbenchReport", "CloudbenchLab", "AgentKit", "AgentLimits"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,3 +1,5 @@
+import AgentLimits
+
 /// What the receiving side of tcp_bw counted.
 public struct ReceiverStats: Sendable {
     /// Bytes per interval of the measured window.
@@ -20,11 +22,17 @@ public struct ReceiverStats: Sendable {
         self.intervals = intervals; self.totalBytes = totalBytes; self.cpu = cpu; self.elapsed = elapsed
     }
 
+    /// Parses the peer's `RESULT` fields; nil when one is missing or out of range (a peer may send
+    /// anything: byte counts are bounded so that their sum cannot overflow).
     init?(fields f: [String: String]) {
-        guard let total = f["rtotal"].flatMap({ Int($0) }), let list = f["intervals"],
-              let u = f["rcpu_user"].flatMap({ Double($0) }), let s = f["rcpu_sys"].flatMap({ Double($0) }),
-              let e = f["relapsed"].flatMap({ Double($0) }) else { return nil }
-        let parsed = list.split(separator: ",").compactMap { Int($0) }
+        guard let total = ControlLine.count(f["rtotal"]), let list = f["intervals"],
+              let u = ControlLine.nonNegative(f["rcpu_user"]), let s = ControlLine.nonNegative(f["rcpu_sys"]),
+              let e = ControlLine.nonNegative(f["relapsed"]) else { return nil }
+        var parsed: [Int] = []
+        for item in list.split(separator: ",") {
+            guard parsed.count < AgentLimits.intervals, let n = ControlLine.count(String(item)) else { return nil }
+            parsed.append(n)
+        }
         self.init(intervals: parsed, totalBytes: total, cpu: CPUTime(user: u, system: s), elapsed: e)
     }
 }

@@ -28,14 +28,15 @@ public struct SenderStats: Sendable {
         self.cutShort = cutShort
     }
 
+    /// Parses the peer's `RESULT` fields; nil when one is missing, negative or not finite.
     init?(fields f: [String: String]) {
-        guard let w = f["sbytes"].flatMap({ Int($0) }), let t = f["stotal"].flatMap({ Int($0) }),
-              let r = f["retrans"].flatMap({ Int($0) }), let rtt = f["rtt_us"].flatMap({ Double($0) }),
-              let mss = f["mss"].flatMap({ Int($0) }), let pmtu = f["pmtu"].flatMap({ Int($0) }),
-              let u = f["scpu_user"].flatMap({ Double($0) }), let s = f["scpu_sys"].flatMap({ Double($0) }),
-              let e = f["selapsed"].flatMap({ Double($0) }) else { return nil }
+        guard let w = ControlLine.count(f["sbytes"]), let t = ControlLine.count(f["stotal"]),
+              let r = ControlLine.count(f["retrans"]), let rtt = ControlLine.nonNegative(f["rtt_us"]),
+              let mss = ControlLine.count(f["mss"]), let pmtu = ControlLine.count(f["pmtu"]),
+              let u = ControlLine.nonNegative(f["scpu_user"]), let s = ControlLine.nonNegative(f["scpu_sys"]),
+              let e = ControlLine.nonNegative(f["selapsed"]) else { return nil }
         self.init(windowBytes: w, totalBytes: t, retransmits: r, rttMicroseconds: rtt, mss: mss, pathMTU: pmtu,
                   cpu: CPUTime(user: u, system: s), elapsed: e)
-        retransmitsTotal = f["retrans_total"].flatMap { Int($0) } ?? 0
+        retransmitsTotal = ControlLine.count(f["retrans_total"]) ?? 0
     }
 }

@@ -82,20 +82,23 @@ public enum UDPBandwidthTest {
             try c.control.writeAll(ControlLine.encode("SENT", sent))
             fields = try c.awaitResult(timeout: 15)
         }
-        func num(_ k: String) throws -> Double {
-            guard let v = fields[k].flatMap({ Double($0) }) else { throw AgentError.failed("the UDP result lacks \(k)") }
+        // Counts from the peer: whole numbers in range, or the result is refused.
+        func num(_ k: String) throws -> Int {
+            guard let v = ControlLine.count(fields[k]) else {
+                throw AgentError.failed("the server's UDP result has no \(k), or it is not a count")
+            }
             return v
         }
         let sentCount = try num("sent_datagrams"), received = try num("received_datagrams")
         let windowBytes = try num("window_bytes")
         return .object(AgentJSON.header(.udpBandwidth) + [
-            ("receiver_bytes_per_second", .double(windowBytes / r.duration)),
-            ("loss_percent", .double(sentCount > 0 ? max(0, sentCount - received) / sentCount * 100 : 0)),
+            ("receiver_bytes_per_second", .double(Double(windowBytes) / r.duration)),
+            ("loss_percent", .double(sentCount > 0 ? Double(max(0, sentCount - received)) / Double(sentCount) * 100 : 0)),
             ("target_bytes_per_second", .double(r.rate)),
-            ("sender_bytes_per_second", .double(try num("sent_window_bytes") / r.duration)),
-            ("sent_datagrams", .int(Int(sentCount))),
-            ("received_datagrams", .int(Int(received))),
-            ("receiver_bytes", .int(Int(windowBytes))),
+            ("sender_bytes_per_second", .double(Double(try num("sent_window_bytes")) / r.duration)),
+            ("sent_datagrams", .int(sentCount)),
+            ("received_datagrams", .int(received)),
+            ("receiver_bytes", .int(windowBytes)),
             ("message_size", .int(r.effectiveMessageSize)),
             ("duration_s", .double(r.duration)),
             ("warmup_s", .double(r.warmup)),

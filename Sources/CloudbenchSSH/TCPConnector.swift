@@ -62,7 +62,9 @@ struct Deadline {
     let end: ContinuousClock.Instant
 
     init(seconds: Double) {
-        end = ContinuousClock.now.advanced(by: .milliseconds(Int64((seconds * 1000).rounded())))
+        // Clamped to 0…10⁶ s: NaN, a negative or a huge number of seconds cannot trap.
+        let ms = (seconds * 1000).rounded()
+        end = ContinuousClock.now.advanced(by: .milliseconds(Int64(ms.isNaN ? 0 : min(max(ms, 0), 1e9))))
     }
 
     var remaining: Duration { max(.zero, end - ContinuousClock.now) }

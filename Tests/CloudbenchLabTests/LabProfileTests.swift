@@ -39,7 +39,15 @@ struct LabProfileTests {
 
     @Test("mistakes are reported with their line and column", arguments: [
         ("name: x\npairs:\n  - { name: a, provider: p, type: t, goodput: fast }\n",
-         "p.yaml:3:47: goodput 'fast' is not a rate like '24.8 MB/s', '590 KB/s' or '200 Mbit/s'"),
+         "p.yaml:3:47: goodput 'fast' is not a rate like '24.8 MB/s', '590 KB/s' or '200 Mbit/s' from 1 B/s to 100 GB/s"),
+        ("name: x\npairs:\n  - { name: a, provider: p, type: t, goodput: 1e300 GB/s }\n",
+         "p.yaml:3:47: goodput '1e300 GB/s' is not a rate like '24.8 MB/s', '590 KB/s' or '200 Mbit/s' from 1 B/s to 100 GB/s"),
+        ("name: x\nrun: { duration: 99999999999999999s }\npairs:\n  - { name: a, provider: p, type: t, goodput: 1 MB/s }\n",
+         "p.yaml:2:18: duration must be from 0.001 to 3600 seconds, not '99999999999999999s'"),
+        ("name: x\nrun: { repetitions: 99999999999999999999 }\npairs:\n  - { name: a, provider: p, type: t, goodput: 1 MB/s }\n",
+         "p.yaml:2:21: repetitions must be a whole number from 1 to 1000"),
+        ("name: x\npairs: " + String(repeating: "[", count: 10_000) + String(repeating: "]", count: 10_000) + "\n",
+         "p.yaml:2:71: the YAML nests deeper than 64 levels here; cloudbench's files need a handful"),
         ("name: x\nspeed: 3\npairs: []\n",
          "p.yaml:2:1: unknown key 'speed' in the profile; expected one of: description, name, overlay, pairs, run"),
         ("name: x\npairs:\n  - { name: a, provider: p, type: t, goodput: 1 MB/s }\n  - { name: a, provider: p, type: t, goodput: 1 MB/s }\n",
@@ -49,7 +57,7 @@ struct LabProfileTests {
         ("name: x\npairs:\n  - { name: a, provider: p, goodput: 1 MB/s }\n",
          "p.yaml:3:5: missing key 'type'"),
         ("name: x\nrun: { repetitions: 0 }\npairs:\n  - { name: a, provider: p, type: t, goodput: 1 MB/s }\n",
-         "p.yaml:2:21: repetitions must be a whole number of at least 1"),
+         "p.yaml:2:21: repetitions must be a whole number from 1 to 1000"),
         ("name: x\n", "p.yaml:1:1: the profile needs a non-empty list `pairs`"),
     ])
     func reportsMistakes(yaml: String, message: String) {

@@ -1,3 +1,4 @@
+import CloudbenchCore
 import Foundation
 import Yams
 
@@ -18,14 +19,15 @@ public enum LabProfileParser {
     public static func parse(_ text: String, source: String) throws -> LabProfile {
         let root: Node
         do {
-            guard let node = try Yams.compose(yaml: text) else {
+            // The same door as inventories and catalogs: nesting limit, positions.
+            guard let node = try YAMLDocument.compose(text, file: source) else {
                 throw LabError.usage("\(source): the lab profile is empty")
             }
             root = node
         } catch let error as LabError {
             throw error
         } catch {
-            throw LabError.usage("\(source): not valid YAML: \(error)")
+            throw LabError.usage("\(error)")
         }
         let r = Reader(source: source)
         let top = try r.mapping(root, keys: ["name", "description", "run", "overlay", "pairs"], what: "the profile")
@@ -37,16 +39,19 @@ public enum LabProfileParser {
         if let runNode = top["run"] {
             let run = try r.mapping(runNode, keys: ["tests", "duration", "warmup", "repetitions", "paths"], what: "run")
             if let tests = try r.strings(run, "tests") { profile.run.tests = tests }
-            if let d = try r.string(run, "duration", at: runNode) {
-                try r.check(d, matches: durationPattern, node: run["duration"]!, what: "duration")
-                profile.run.duration = d
-            }
-            if let w = try r.string(run, "warmup", at: runNode) {
-                try r.check(w, matches: durationPattern, node: run["warmup"]!, what: "warmup")
-                profile.run.warmup = w
+            for (key, range) in [("duration", InventoryLoader.Limits.duration), ("warmup", InventoryLoader.Limits.warmup)] {
+                guard let d = try r.string(run, key, at: runNode), let node = run[key] else { continue }
+                try r.check(d, matches: durationPattern, node: node, what: key)
+                guard let value = DurationValue.parse(d), range.contains(value.seconds) else {
+                    throw r.error(node, "\(key) must be from \(InventoryLoader.Limits.describe(range)) seconds, not '\(d)'")
+                }
+                if key == "duration" { profile.run.duration = d } else { profile.run.warmup = d }
             }
             if let n = run["repetitions"] {
-                guard let v = n.int, v >= 1 else { throw r.error(n, "repetitions must be a whole number of at least 1") }
+                let range = InventoryLoader.Limits.repetitions
+                guard let v = n.int, range.contains(v) else {
+                    throw r.error(n, "repetitions must be a whole number from \(range.lowerBound) to \(range.upperBound)")
+                }
                 profile.run.repetitions = v
             }
             if let p = try r.strings(run, "paths") { profile.run.paths = p }
@@ -83,7 +88,8 @@ public enum LabProfileParser {
             guard seen.insert(pname).inserted else { throw r.error(p["name"]!, "pair name '\(pname)' appears twice") }
             let goodputText = try r.string(p, "goodput", required: true, at: item)!
             guard let goodput = Goodput(parsing: goodputText) else {
-                throw r.error(p["goodput"]!, "goodput '\(goodputText)' is not a rate like '24.8 MB/s', '590 KB/s' or '200 Mbit/s'")
+                throw r.error(p["goodput"]!, "goodput '\(goodputText)' is not a rate like '24.8 MB/s', '590 KB/s' or '200 Mbit/s' "
+                              + "from 1 B/s to 100 GB/s")
             }
             profile.pairs.append(LabProfile.Pair(
                 name: pname,
