@@ -99,13 +99,16 @@ enum CatalogFile {
                     let network = r.string("network", required: true)?.0 ?? ""
                     let generation = r.string("generation")?.0
                     let note = r.string("note")?.0
+                    let burstable = r.bool("burstable") ?? false
                     var price: HourlyPrice?
                     if let p = r.value("price") {
                         price = parsePrice(p, doc: doc, sink: sink, currencies: currencies)
                     }
                     r.finish()
-                    list.append(InstanceType(provider: provider, name: typeName, vcpus: vcpus, memoryGiB: memory,
-                                             documentedNetwork: network, generation: generation, price: price, note: note))
+                    var type = InstanceType(provider: provider, name: typeName, vcpus: vcpus, memoryGiB: memory,
+                                            documentedNetwork: network, generation: generation, price: price, note: note)
+                    type.burstable = burstable
+                    list.append(type)
                 }
             } else {
                 sink.add(top.keyLocation("types"), "a provider catalog needs 'types:' keyed by instance type name")

@@ -12,6 +12,9 @@ public struct InstanceType: Hashable, Sendable {
     public var generation: String?
     public var price: HourlyPrice?
     public var note: String?
+    /// Runs at a burst rate on credits, then at a lower baseline (AWS t2/t3, Azure B-series,
+    /// shared-CPU droplets): a short test measures the burst (`burstable: true` in the catalog).
+    public var burstable: Bool = false
 
     public init(provider: String, name: String, vcpus: Int, memoryGiB: Decimal, documentedNetwork: String,
                 generation: String? = nil, price: HourlyPrice? = nil, note: String? = nil) {
