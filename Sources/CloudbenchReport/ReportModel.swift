@@ -8,6 +8,8 @@ public struct ReportModel: Sendable {
     public var overlays: [OverlayRow]
     public var ranking: [RankingRow]
     public var footer: Footer
+    /// Cells that ran on burst credit (`BurstReport`), shown under the throughput tables.
+    public var bursts: [BurstCell] = []
 
     /// One provider's table of `host` rows.
     public struct ProviderSection: Sendable {

@@ -62,3 +62,20 @@ public struct ThroughputTimeline: Hashable, Sendable {
         detector.detect(rates: rates, intervalSeconds: intervalSeconds)
     }
 }
+
+extension ResultRecord {
+    /// Looks for a burst in this `tcp_bw` record's intervals; when there is one, records it as
+    /// `detail.burst` and makes the headline `value` the sustained rate. The agent's own
+    /// `receiver_bytes_per_second` (the whole window's mean) stays in `detail`.
+    public mutating func recordBurst(_ detector: BurstDetector = BurstDetector()) {
+        guard status == .ok, case .object(var fields)? = detail,
+              let burst = ThroughputTimeline(detail: detail)?.burst(detector) else { return }
+        fields["burst"] = burst.json
+        detail = .object(fields)
+        switch unit {
+        case "MB/s": value = burst.sustainedBytesPerSecond / 1e6
+        case "Mbit/s": value = burst.sustainedBytesPerSecond * 8 / 1e6
+        default: break
+        }
+    }
+}
