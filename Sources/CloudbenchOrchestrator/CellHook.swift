@@ -61,7 +61,7 @@ public struct CellHook: Sendable {
         if ended.wait(timeout: .now() + timeout) == .timedOut {
             process.terminate()
             _ = ended.wait(timeout: .now() + 2)
-            throw CellFailure("\(environmentVariable) \(program) did not finish within \(Int(timeout)) s")
+            throw CellFailure("\(environmentVariable) \(program) did not finish within \(String(format: "%g", timeout)) s")
         }
         // The child has ended; what it wrote is in the pipe (a hook says one line, not megabytes).
         let said = String(decoding: err.fileHandleForReading.availableData.prefix(2000), as: UTF8.self)

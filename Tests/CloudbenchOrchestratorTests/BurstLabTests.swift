@@ -7,7 +7,8 @@ import NetNS
 /// and flags none of the steady links.
 @Suite("burst credits on the lab", .enabled(if: getuid() == 0, "needs root for the lab"), .serialized)
 struct BurstLabTests {
-    /// iperf3's per-second goodput from `sender` to `receiver` (lab instance namespaces), after the
+    /// iperf3's per-second goodput from the pair's server to its client, counted where it is received
+    /// (`-R`: the client's intervals; a sender's would count bytes queued, not delivered), after the
     /// lab's own `before-cell` script refilled the pair's credit.
     static func iperf3Seconds(lab: LabRun, pair: String, seconds: Int) throws -> [Double] {
         let (server, client) = ("cbl-\(lab.name)-\(pair)-s", "cbl-\(lab.name)-\(pair)-c")
@@ -24,7 +25,7 @@ struct BurstLabTests {
         usleep(300_000)
         try Command.run(["env", "CLOUDBENCH_CELL_PAIR=\(pair)", "CLOUDBENCH_CELL_TEST=tcp_bw", "\(lab.state)/before-cell"])
         let json = try Command.run(["ip", "netns", "exec", client, "iperf3", "-c", serverAddress, "-p", "5291", "-J",
-                                    "-t", "\(seconds)", "--connect-timeout", "2000"])
+                                    "-t", "\(seconds)", "-R", "--connect-timeout", "2000"])
         let object = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
         let intervals = try #require(object["intervals"] as? [[String: Any]])
         return intervals.compactMap { ($0["sum"] as? [String: Any]).flatMap { s in
