@@ -67,9 +67,9 @@ struct SustainedRunsTests {
     }
 
     @Test("sustained_after is a duration from 10 s to 1 h, checked with its place", arguments: [
-        ("{ sustained_after: 5 }", "s.yaml:3:25: 'sustained_after' must be a duration from 10s to 1h, like 5m, not '5'"),
-        ("{ sustained_after: 2s }", "s.yaml:3:25: 'sustained_after' must be a duration from 10s to 1h, like 5m, not '2s'"),
-        ("{ sustained_after: 2h }", "s.yaml:3:25: 'sustained_after' must be a duration from 10s to 1h, like 5m, not '2h'"),
+        ("{ sustained_after: 5 }", "s.yaml:3:25: 'sustained_after' must be a duration from 5s to 1h, like 5m, not '5'"),
+        ("{ sustained_after: 2s }", "s.yaml:3:25: 'sustained_after' must be a duration from 5s to 1h, like 5m, not '2s'"),
+        ("{ sustained_after: 2h }", "s.yaml:3:25: 'sustained_after' must be a duration from 5s to 1h, like 5m, not '2h'"),
     ])
     func badSustainedAfter(run: String, message: String) {
         do {

@@ -181,7 +181,7 @@ public struct InventoryLoader {
         if let n = r.int("agent_port", range: 1...65535) { run.agentPort = n }
         if let (t, loc) = r.string("sustained_after") {
             if let d = DurationValue.parse(t), SustainedRuns.allowedAfter.contains(d.milliseconds) { run.sustainedAfter = d } else {
-                sink.add(loc, "'sustained_after' must be a duration from 10s to 1h, like 5m, not '\(t)'")
+                sink.add(loc, "'sustained_after' must be a duration from 5s to 1h, like 5m, not '\(t)'")
             }
         }
         return run

@@ -6,8 +6,8 @@
 /// inside the measured window; `compare --sustained` runs burstable types' `tcp_bw` cells that
 /// long (never shorter than `run.duration`), and `plan` and `validate` warn when it is not asked for.
 public struct SustainedRuns: Sendable {
-    /// The range `run.sustained_after` is checked against, in milliseconds (10 s to 1 h).
-    public static let allowedAfter = 10_000...3_600_000
+    /// The range `run.sustained_after` is checked against, in milliseconds (5 s, the fewest 1-second intervals a burst can be told in, to 1 h).
+    public static let allowedAfter = 5_000...3_600_000
 
     /// `provider/type` of every burstable type the inventory measures.
     public var burstableTypes: Set<String>

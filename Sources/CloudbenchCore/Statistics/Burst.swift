@@ -69,7 +69,9 @@ extension ResultRecord {
     /// `receiver_bytes_per_second` (the whole window's mean) stays in `detail`.
     public mutating func recordBurst(_ detector: BurstDetector = BurstDetector()) {
         guard status == .ok, case .object(var fields)? = detail,
-              let burst = ThroughputTimeline(detail: detail)?.burst(detector) else { return }
+              let found = ThroughputTimeline(detail: detail)?.burst(detector) else { return }
+        // The value is the recorded (rounded) sustained rate, so the record agrees with itself.
+        let burst = Burst(json: found.json) ?? found
         fields["burst"] = burst.json
         detail = .object(fields)
         switch unit {
