@@ -26,6 +26,20 @@ struct BurstCreditTests {
         #expect(TokenBucket(goodput: profile.pairs[1].goodput).tcArguments.count == 7, "a steady link has no peakrate")
     }
 
+    @Test("lab check's target for a burst pair: the emulation's mean over the tool's window from a full credit")
+    func checkTarget() throws {
+        let profile = try LabProfileParser.parse(Self.profileText, source: "b.yaml")
+        let (pair, burst) = (profile.pairs[0], try #require(profile.pairs[0].burst))
+        func mb(_ w: (from: Double, to: Double)) -> Double {
+            burst.averageGoodput(baseline: pair.goodput, from: w.from, to: w.to).bytesPerSecond / 1e6
+        }
+        #expect(mb(IPerf3Tool().window(seconds: 3)) == 126)
+        // 0-10 s: 126 MB/s for 5.0252 s, then 8: (126·5.0252 + 8·4.9748) / 10 = 67.30.
+        #expect(abs(mb(IPerf3Tool().window(seconds: 10)) - 67.30) < 0.01)
+        // The agent counts after a 2 s warm-up: 2-12 s holds 3.0252 s of the burst: 43.70.
+        #expect(abs(mb(AgentGoodputTool(binary: "/nonexistent").window(seconds: 10)) - 43.70) < 0.01)
+    }
+
     @Test("before-cell refills the burst pair's four qdiscs for tcp_bw only; no script without a burst pair")
     func refillScript() throws {
         let profile = try LabProfileParser.parse(Self.profileText, source: "b.yaml")

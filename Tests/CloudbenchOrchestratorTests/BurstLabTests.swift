@@ -80,5 +80,9 @@ struct BurstLabTests {
         let svg = try String(contentsOfFile: "\(lab.work)/\(chart)", encoding: .utf8)
         #expect(svg.hasPrefix("<svg") && svg.contains("t2.small"))
         #expect(lab.leftovers() == [])
+
+        // `lab check` measures the burst pair from a full credit, against its peak over 3 s.
+        let check = try Command.run(["\(LabRun.bin)/cloudbench", "lab", "check", "--name", lab.name, "--pair", "burst", "--seconds", "3"])
+        #expect(check.split(separator: "\n").filter { $0.hasPrefix("burst") && $0.contains("126 MB/s") }.count == 2, "\(check)")
     }
 }

@@ -23,6 +23,14 @@ public struct LabProfile: Hashable, Sendable {
         public func seconds(baseline: Goodput) -> Double {
             Double(creditBytes) / Double(peak.wireBytesPerSecond - baseline.wireBytesPerSecond)
         }
+
+        /// The mean goodput between `from` and `to` seconds after sending starts with a full credit.
+        public func averageGoodput(baseline: Goodput, from: Double, to: Double) -> Goodput {
+            guard to > from else { return peak }
+            let peakSeconds = max(0, min(to, seconds(baseline: baseline)) - from)
+            let bytes = peak.bytesPerSecond * peakSeconds + baseline.bytesPerSecond * (to - from - peakSeconds)
+            return Goodput(bytesPerSecond: bytes / (to - from))
+        }
     }
 
     /// One pair of same-type instances: a server and a client, as the reference study measured.
