@@ -47,4 +47,15 @@ struct CellHookTests {
         }
         #expect(Date().timeIntervalSince(started) < 5)
     }
+
+    @Test("a hook that leaves a child behind holding its stderr does not hold up the cell")
+    func leftChild() async throws {
+        let path = try Self.script("sleep 4 >/dev/null 2>&1 </dev/null & echo refilled >&2; exit 0")
+        let lingering = try Self.script("sleep 4 & exit 0")
+        defer { try? FileManager.default.removeItem(atPath: path); try? FileManager.default.removeItem(atPath: lingering) }
+        let started = Date()
+        try await CellHook(program: path).run(cell)
+        try await CellHook(program: lingering).run(cell)
+        #expect(Date().timeIntervalSince(started) < 3)
+    }
 }
