@@ -57,7 +57,7 @@ clean:
 # --- lab (docs/lab.md): the emulated cloud, for trying cloudbench by hand --------------------
 .PHONY: lab-up lab-check lab-status lab-down
 
-## lab-up: bring up the reference-2015 lab (22 emulated instances); LAB_PROFILE=small for a quick one.
+## lab-up: bring up the reference-2015 lab (24 emulated instances); LAB_PROFILE=small for a quick one.
 LAB_PROFILE ?= reference-2015
 lab-up: build
 	"$(BIN)/cloudbench" lab up --profile $(LAB_PROFILE)

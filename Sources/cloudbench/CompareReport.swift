@@ -6,11 +6,16 @@ import Foundation
 /// with the SVG chart beside it.
 enum CompareReport {
     static func write(resultsPath: String, merge: [String], inventory: Inventory, providersDirectory: String, to path: String) throws {
+        var options = ReportOptions()
+        options.linksBurstTimelines = true
         let output = try ReportService.build(ReportRequest(
-            resultPaths: [resultsPath] + merge, providersDirectory: providersDirectory, options: ReportOptions(),
+            resultPaths: [resultsPath] + merge, providersDirectory: providersDirectory, options: options,
             inventoryPath: inventory.file, currencyFromInventory: true))
         try OutputFile.write(MarkdownRenderer.render(output.model), to: path)
         let svg = (path as NSString).deletingPathExtension + ".svg"
         try OutputFile.write(SVGRenderer.render(output.model), to: svg)
+        try BurstReport.writeTimelines(output.model.bursts, unit: output.model.options.unit, besideReport: path) {
+            try OutputFile.write($0, to: $1)
+        }
     }
 }

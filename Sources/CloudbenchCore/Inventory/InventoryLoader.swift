@@ -31,7 +31,7 @@ public struct InventoryLoader {
     }
 
     private static let runKeys = ["tests", "duration", "warmup", "repetitions", "paths", "streams", "message_size",
-                                  "udp_rate", "http_size", "http_count", "agent_port"]
+                                  "udp_rate", "http_size", "http_count", "agent_port", "sustained_after"]
     private static let sshKeysElsewhere = ["user", "port", "identity", "identity_passphrase_env", "known_hosts", "sudo",
                                            "jump", "connect_timeout", "keepalive"].reduce(into: [String: String]()) { $0[$1] = "under 'ssh:'" }
 
@@ -205,6 +205,11 @@ public struct InventoryLoader {
         if let n = r.int("http_size", range: Limits.httpSize) { run.httpSize = n }
         if let n = r.int("http_count", range: Limits.httpCount) { run.httpCount = n }
         if let n = r.int("agent_port", range: 1...65535) { run.agentPort = n }
+        if let (t, loc) = r.string("sustained_after") {
+            if let d = DurationValue.parse(t), SustainedRuns.allowedAfter.contains(d.milliseconds) { run.sustainedAfter = d } else {
+                sink.add(loc, "'sustained_after' must be a duration from 5s to 1h, like 5m, not '\(t)'")
+            }
+        }
         return run
     }
 

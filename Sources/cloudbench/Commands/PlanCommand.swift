@@ -18,15 +18,20 @@ struct PlanCommand: AsyncParsableCommand {
     @Option(help: "Shuffle the cells within each round with this seed (as compare --seed does).")
     var seed: UInt64?
 
+    @Flag(help: "Estimate as compare --sustained runs: burstable types' tcp_bw for run.sustained_after.")
+    var sustained = false
+
     func validate() throws {
         guard parallel >= 1 else { throw ValidationError("--parallel must be at least 1") }
     }
 
     func run() async throws {
         try await InputFailure.run {
-            let inv = try InventoryLoader(catalog: try catalogOptions.load()).load(path: inventory)
+            let catalog = try catalogOptions.load()
+            let inv = try InventoryLoader(catalog: catalog).load(path: inventory)
             let plan = Plan(inventory: inv, seed: seed)
-            print(PlanText.render(plan: plan, inventory: inv, parallel: parallel), terminator: "")
+            print(PlanText.render(plan: plan, inventory: inv, parallel: parallel,
+                                  sustained: SustainedRuns(inventory: inv, catalog: catalog, enabled: sustained)), terminator: "")
         }
     }
 }

@@ -47,13 +47,20 @@ struct ReportCommand: ParsableCommand {
 
     func run() throws {
         try InputFailure.run {
-            let options = ReportOptions(currency: currency ?? "USD", unit: ReportOptions.ThroughputUnit(rawValue: unit)!)
+            var options = ReportOptions(currency: currency ?? "USD", unit: ReportOptions.ThroughputUnit(rawValue: unit)!)
+            // Burst timelines go beside a report written to a file; on standard output there is no "beside".
+            options.linksBurstTimelines = out != nil
             let output = try ReportService.build(ReportRequest(
                 resultPaths: results, providersDirectory: providers ?? Catalog.defaultDirectory(), options: options,
                 inventoryPath: inventory, currencyFromInventory: currency == nil))
             for w in output.warnings { printError("warning: \(w)") }
             let markdown = MarkdownRenderer.render(output.model)
-            if let out { try OutputFile.write(markdown, to: out) } else { print(markdown, terminator: "") }
+            if let out {
+                try OutputFile.write(markdown, to: out)
+                try BurstReport.writeTimelines(output.model.bursts, unit: options.unit, besideReport: out) { try OutputFile.write($0, to: $1) }
+            } else {
+                print(markdown, terminator: "")
+            }
             if let svg { try OutputFile.write(SVGRenderer.render(output.model), to: svg) }
             if let csv { try OutputFile.write(CSVRenderer.render(output.model), to: csv) }
         }

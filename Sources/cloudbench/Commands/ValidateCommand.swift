@@ -14,7 +14,8 @@ struct ValidateCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await InputFailure.run {
-            let loader = InventoryLoader(catalog: try catalogOptions.load())
+            let catalog = try catalogOptions.load()
+            let loader = InventoryLoader(catalog: catalog)
             var problems: [Diagnostic] = []
             var fileErrors: [FileError] = []
             for path in inventories {
@@ -22,6 +23,9 @@ struct ValidateCommand: AsyncParsableCommand {
                     let inv = try loader.load(path: path)
                     inv.warningLines.forEach(printError)
                     print("\(path): ok (\(inv.pairs.count) pairs, \(inv.hosts.count) hosts)")
+                    for w in SustainedRuns(inventory: inv, catalog: catalog, enabled: false).warnings(inv) {
+                        printError("\(path): warning: \(w)")
+                    }
                 } catch let e as InputErrors {
                     problems += e.diagnostics
                 } catch let e as FileError {
