@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Syscall
 
 /// `cloudbench-agent serve`: one test at a time, for a client that knows the token, until
 /// the deadline or SIGTERM.

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Syscall
 
 /// One accepted test on the server: its control connection, the listener it takes data
 /// connections from, and the session id those connections must present.

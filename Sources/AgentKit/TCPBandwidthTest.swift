@@ -1,3 +1,5 @@
+import Syscall
+
 /// tcp_bw: N parallel TCP streams; bytes counted on the receiver over the exact span of the
 /// measured window, which opens once the rate has settled.
 public enum TCPBandwidthTest {

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Syscall
 
 /// The tcp_bw data path: one pthread per stream on each side.
 ///
@@ -82,7 +83,7 @@ public enum TCPStreams {
         defer { buffer.deallocate() }
         var result = StreamReceive(buckets: [Int](repeating: 0, count: window.intervalCount))
         try? socket.setTimeouts(receive: 0.2, send: nil)
-        // The hot loops call recv/send directly rather than through `Sys`: EAGAIN (the
+        // The hot loops call recv/send directly rather than through `Posix`: EAGAIN (the
         // timeout that lets a thread look at the clock), EOF and a peer's reset are how a
         // test ends, not errors, and the loop must cost nothing beyond the syscall.
         let fd = socket.fd

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Syscall
 
 /// `cloudbench-agent tunnel`: runs the user-space UDP overlay of the `udp` path until its deadline.
 ///
@@ -54,7 +55,7 @@ public enum TunnelCommand {
         for sig in [SIGTERM, SIGINT] {
             signal(sig) { _ in TunnelCommand.current?.stop() }
         }
-        tunnel.run(deadline: tunnelClock() + seconds)
+        do { try tunnel.run(deadline: Clock.now() + seconds) } catch { throw AgentError.failed("the tunnel stopped: \(error)") }
     }
 
     nonisolated(unsafe) static var current: UDPTunnel?
