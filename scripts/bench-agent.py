@@ -227,8 +227,8 @@ def low_rates(args, lab, t, verdicts):
 
 
 def warmup_limit(w):
-    """Window.warmupLimit in AgentKit: twice the warm-up, at least 1 s and at most 10 s more."""
-    return 0 if w == 0 else w + min(max(1, w), 10)
+    """Window.warmupLimit in AgentKit: the warm-up and as long again, at least 3 s and at most 10 s more."""
+    return 0 if w == 0 else w + min(max(3, w), 10)
 
 
 def high_rates(args, lab, t, verdicts):

@@ -17,9 +17,10 @@ public struct Window: Sendable {
     public var measureEnd: Double { start + warmup + duration }
     public var intervalCount: Int { Int((duration / interval).rounded(.up)) }
 
-    /// The longest a warm-up may last when the rate does not settle: twice `warmup` (at least
-    /// 1 s and at most 10 s more). No warm-up asked for means none.
-    public var warmupLimit: Double { warmup == 0 ? 0 : warmup + min(max(1, warmup), 10) }
+    /// The longest a warm-up may last when the rate does not settle: `warmup` and as long
+    /// again, at least 3 s and at most 10 s more. (At 12 Mbit/s on tbf, recovering from slow
+    /// start's overshoot takes 1.5-2.5 s.) No warm-up asked for means none.
+    public var warmupLimit: Double { warmup == 0 ? 0 : warmup + min(max(3, warmup), 10) }
 
     /// Index of the interval holding time `t`, nil outside the measured window.
     @inline(__always)

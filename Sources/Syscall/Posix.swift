@@ -133,6 +133,22 @@ public enum Posix {
         return try poll(&fds, until: deadline) > 0
     }
 
+    /// `sigtimedwait(2)`: the first signal of `set` (blocked in every thread) to arrive before
+    /// `deadline`, or nil when the deadline passes first.
+    public static func waitForSignal(_ set: sigset_t, until deadline: Deadline) throws(SystemError) -> Int32? {
+        var mask = set
+        while !deadline.expired {
+            let left = deadline.secondsRemaining
+            var ts = timespec(tv_sec: Int(left), tv_nsec: Int((left - Double(Int(left))) * 1e9))
+            let sig = sigtimedwait(&mask, nil, &ts)
+            if sig > 0 { return sig }
+            let err = errno
+            if err == EAGAIN || err == EINTR { continue }
+            throw SystemError(call: "sigtimedwait", errno: err)
+        }
+        return nil
+    }
+
     // MARK: sockets
 
     /// `socket(2)`, close-on-exec.

@@ -207,11 +207,12 @@ struct AgentLowRateTests {
         #expect(IOSize.read(forRate: nil) == 1 << 20)
     }
 
-    @Test("warm-up lasts at least --warmup and at most twice it")
+    @Test("warm-up waits for the rate at most 3 to 10 s more than --warmup")
     func warmupLimit() {
         #expect(Window(start: 0, warmup: 0, duration: 5, interval: 1).warmupLimit == 0)
-        #expect(Window(start: 0, warmup: 0.5, duration: 5, interval: 1).warmupLimit == 1.5)
-        #expect(Window(start: 0, warmup: 2, duration: 5, interval: 1).warmupLimit == 4)
+        #expect(Window(start: 0, warmup: 0.5, duration: 5, interval: 1).warmupLimit == 3.5)
+        #expect(Window(start: 0, warmup: 2, duration: 5, interval: 1).warmupLimit == 5)
+        #expect(Window(start: 0, warmup: 5, duration: 5, interval: 1).warmupLimit == 10)
         #expect(Window(start: 0, warmup: 60, duration: 5, interval: 1).warmupLimit == 70)
     }
 }
