@@ -153,6 +153,22 @@ public final class Socket: @unchecked Sendable {
         return .invalid
     }
 
+    /// Whether the next bytes to arrive are `prefix`, without consuming them; false when other
+    /// bytes come, the stream ends or `timeout` passes first.
+    public func nextBytesAre(_ prefix: [UInt8], timeout: Double) throws -> Bool {
+        let deadline = Deadline(seconds: timeout)
+        var seen = [UInt8](repeating: 0, count: prefix.count)
+        while try Posix.wait(fd, for: Int16(POLLIN), until: deadline) {
+            let n = try seen.withUnsafeMutableBytes { (b) throws(SystemError) -> Int in
+                try Posix.recv(fd, b.baseAddress!, b.count, flags: Int32(MSG_PEEK)).value ?? 0
+            }
+            guard n > 0, seen[0..<n].elementsEqual(prefix[0..<n]) else { return false }
+            if n == prefix.count { return true }
+            Clock.sleep(0.005)  // part of a line: wait for the rest
+        }
+        return false
+    }
+
     /// The line, or nil on EOF, timeout or invalid input.
     public func readLine(maxBytes: Int = 4096, timeout: Double) throws -> String? {
         if case .line(let l) = try readLineResult(maxBytes: maxBytes, timeout: timeout) { return l }

@@ -110,11 +110,13 @@ public enum TCPBandwidthTest {
     }
 
     /// Waits for the receiver's `OPEN` until a little after its warm-up must have ended; the
-    /// rate it announced, or nil (no rate, or no line: the sender then opens on its own).
+    /// rate it announced, or nil (no rate, or no line: the sender then opens on its own). Any
+    /// other line (an `ERR`) is left for `awaitResult` to report.
     static func awaitOpening(_ control: Socket, _ window: Window) -> () -> Double? {
         {
             let left = window.start + window.warmupLimit + 2 - Clock.now()
-            guard left > 0, let line = try? control.readLine(maxBytes: 256, timeout: left) else { return nil }
+            guard left > 0, (try? control.nextBytesAre(Array("OPEN ".utf8), timeout: left)) == true,
+                  let line = try? control.readLine(maxBytes: 256, timeout: 2) else { return nil }
             let words = line.split(separator: " ")
             guard words.first == "OPEN", let rate = ControlLine.fields(words.dropFirst())["rate"].flatMap({ Double($0) }),
                   rate > 0, rate < 1e13 else { return nil }

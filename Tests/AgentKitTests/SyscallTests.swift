@@ -46,6 +46,21 @@ struct SyscallTests {
         #expect(try server.readLineResult(timeout: 0.1) == .timedOut)
     }
 
+    @Test("the sender looks for OPEN without eating another line (an ERR stays for the result)")
+    func peekLeavesTheLine() throws {
+        let listener = try Socket.listen(on: try SocketAddress(host: "127.0.0.1", port: 0))
+        let client = try Socket.connect(to: try #require(listener.localAddress()), timeout: 2)
+        let (server, _) = try #require(try listener.accept(timeout: 2))
+        let open = Array("OPEN ".utf8)
+        #expect(try client.nextBytesAre(open, timeout: 0.05) == false)   // nothing yet
+        try server.writeAll("ERR busy\n")
+        #expect(try client.nextBytesAre(open, timeout: 2) == false)
+        #expect(try client.readLine(timeout: 2) == "ERR busy")
+        try server.writeAll("OPEN rate=564300\n")
+        #expect(try client.nextBytesAre(open, timeout: 2))
+        #expect(try client.readLine(timeout: 2) == "OPEN rate=564300")
+    }
+
     @Test("waiting ends at the deadline, not before")
     func deadline() throws {
         let listener = try Socket.listen(on: try SocketAddress(host: "127.0.0.1", port: 0))
