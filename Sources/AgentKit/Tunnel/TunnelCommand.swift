@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import AgentLimits
+import Syscall
 
 /// `cloudbench-agent tunnel`: runs the user-space UDP overlay of the `udp` path until its deadline.
 ///
@@ -57,7 +58,7 @@ public enum TunnelCommand {
         for sig in [SIGTERM, SIGINT] {
             signal(sig) { _ in TunnelCommand.current?.stop() }
         }
-        tunnel.run(deadline: tunnelClock() + seconds)
+        do { try tunnel.run(deadline: Clock.now() + seconds) } catch { throw AgentError.failed("the tunnel stopped: \(error)") }
     }
 
     nonisolated(unsafe) static var current: UDPTunnel?
