@@ -53,25 +53,26 @@ struct AgentLimitTests {
     }
 
     @Test("a peer's RESULT with counts that would overflow or are not numbers is refused", arguments: [
-        "RESULT rbytes=1 rtotal=1 intervals=9223372036854775807,9223372036854775807 rcpu_user=0 rcpu_sys=0 relapsed=1",
-        "RESULT rbytes=1 rtotal=-1 intervals=1 rcpu_user=0 rcpu_sys=0 relapsed=1",
-        "RESULT rbytes=1 rtotal=1 intervals=1,x rcpu_user=0 rcpu_sys=0 relapsed=1",
-        "RESULT rbytes=1 rtotal=1 intervals=1 rcpu_user=nan rcpu_sys=0 relapsed=1",
+        "RESULT rbytes=1 rtotal=1 intervals=9223372036854775807,9223372036854775807 rrate=10 rspan=3 rwarm=1 rread=4096 rcpu_user=0 rcpu_sys=0 relapsed=1",
+        "RESULT rbytes=1 rtotal=-1 intervals=1 rrate=10 rspan=3 rwarm=1 rread=4096 rcpu_user=0 rcpu_sys=0 relapsed=1",
+        "RESULT rbytes=1 rtotal=1 intervals=1,x rrate=10 rspan=3 rwarm=1 rread=4096 rcpu_user=0 rcpu_sys=0 relapsed=1",
+        "RESULT rbytes=1 rtotal=1 intervals=1 rrate=10 rspan=3 rwarm=1 rread=4096 rcpu_user=nan rcpu_sys=0 relapsed=1",
     ])
     func receiverResult(line: String) {
+        // Every other field is well formed (the line parses without the one bad value: see below).
         #expect(ReceiverStats(fields: ControlLine.result(line) ?? [:]) == nil)
     }
 
     @Test("a well-formed RESULT still parses")
     func receiverResultOK() throws {
         let s = try #require(ReceiverStats(fields: ControlLine.result(
-            "RESULT rbytes=30 rtotal=40 intervals=10,20 rcpu_user=0.5 rcpu_sys=0.25 relapsed=3") ?? [:]))
+            "RESULT rbytes=30 rtotal=40 intervals=10,20 rrate=10 rspan=3 rwarm=1 rread=4096 rcpu_user=0.5 rcpu_sys=0.25 relapsed=3") ?? [:]))
         #expect(s.intervals == [10, 20] && s.windowBytes == 30 && s.totalBytes == 40)
         let t = try #require(SenderStats(fields: ControlLine.result(
-            "RESULT sbytes=1 stotal=2 retrans=0 rtt_us=12.5 mss=1448 pmtu=1500 scpu_user=0 scpu_sys=0 selapsed=1") ?? [:]))
+            "RESULT sbytes=1 stotal=2 retrans=0 rtt_us=12.5 mss=1448 pmtu=1500 scpu_user=0 scpu_sys=0 selapsed=1 msize=65536 adaptive=0") ?? [:]))
         #expect(t.mss == 1448 && t.rttMicroseconds == 12.5)
         #expect(SenderStats(fields: ControlLine.result(
-            "RESULT sbytes=1 stotal=2 retrans=0 rtt_us=inf mss=1448 pmtu=1500 scpu_user=0 scpu_sys=0 selapsed=1") ?? [:]) == nil)
+            "RESULT sbytes=1 stotal=2 retrans=0 rtt_us=inf mss=1448 pmtu=1500 scpu_user=0 scpu_sys=0 selapsed=1 msize=65536 adaptive=0") ?? [:]) == nil)
     }
 
     @Test("the window of the longest allowed run has at most the allowed number of intervals")
