@@ -16,7 +16,7 @@ let package = Package(
     ],
     targets: [
         // Inventory, catalogs, money, plan, result records, statistics: values, no network.
-        .target(name: "CloudbenchCore", dependencies: [.product(name: "Yams", package: "Yams")]),
+        .target(name: "CloudbenchCore", dependencies: ["AgentContract", .product(name: "Yams", package: "Yams")]),
         // Markdown / CSV / SVG renderers: pure functions of records and catalogs.
         .target(name: "CloudbenchReport", dependencies: ["CloudbenchCore"]),
 
@@ -31,8 +31,10 @@ let package = Package(
         .target(name: "CCurlShim", dependencies: ["CCurl"]),
         .target(name: "CloudbenchPricing", dependencies: ["CCurlShim", "CloudbenchCore"]),
 
+        // What the agent and the orchestrator must agree on (the tests by name); no imports at all.
+        .target(name: "AgentContract"),
         // The measurement engine: Glibc only, so the agent runs on a stock cloud image.
-        .target(name: "AgentKit"),
+        .target(name: "AgentKit", dependencies: ["AgentContract"]),
         // Static libstdc++/libgcc and a glibc-2.34 floor: the agent needs nothing but glibc (docs/agent.md).
         .target(name: "CAgentCompat"),
         .executableTarget(
@@ -42,7 +44,9 @@ let package = Package(
         ),
 
         // Network namespaces, veth, bridges and tc through iproute2 (lab and tests).
-        .target(name: "NetNS"),
+        // Running a local program with a deadline, and a lock box for the threads that read its pipes.
+        .target(name: "CloudbenchProcess"),
+        .target(name: "NetNS", dependencies: ["CloudbenchProcess"]),
         .target(name: "CloudbenchLab", dependencies: ["NetNS", "CloudbenchCore", .product(name: "Yams", package: "Yams")]),
         .target(name: "CloudbenchOrchestrator", dependencies: ["CloudbenchCore", "CloudbenchSSH", "CloudbenchReport"]),
 

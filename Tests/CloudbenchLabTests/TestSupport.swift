@@ -42,14 +42,14 @@ enum TestSupport {
     static func workingAgent() -> String? {
         let candidate = ProcessInfo.processInfo.environment["CLOUDBENCH_AGENT"] ?? executable("cloudbench-agent")
         guard let path = candidate, FileManager.default.isExecutableFile(atPath: path),
-              let out = try? Command.run([path, "conf", "--json"]),
+              let out = try? ProcessRunner.check([path, "conf", "--json"]),
               (try? JSONSerialization.jsonObject(with: Data(out.utf8))) is [String: Any] else { return nil }
         return path
     }
 
     /// Root-namespace interface names: the lab must leave this list exactly as it found it.
     static func rootInterfaces() throws -> [String] {
-        try Command.run(["ip", "-o", "link", "show"]).split(separator: "\n").compactMap { line in
+        try ProcessRunner.check(["ip", "-o", "link", "show"]).split(separator: "\n").compactMap { line in
             line.split(separator: ":").dropFirst().first.map { $0.trimmingCharacters(in: .whitespaces) }
         }.sorted()
     }

@@ -92,14 +92,14 @@ struct CompareLabTests {
         // slow: its server's sshd dies for good after the first record.
         waitFor { $0.contains { $0["pair"] as? String == "slow" } }
         let slowServer = ns("-slow-s")
-        for pid in ((try? Command.run(["ip", "netns", "pids", slowServer.name])) ?? "").split(separator: "\n") {
+        for pid in ((try? ProcessRunner.check(["ip", "netns", "pids", slowServer.name])) ?? "").split(separator: "\n") {
             let cmd = (try? String(contentsOfFile: "/proc/\(pid)/cmdline", encoding: .utf8)) ?? ""
             if cmd.hasPrefix("sshd") { kill(Int32(pid)!, SIGKILL) }
         }
         // mid: the agent server is killed while the second cell runs.
         waitFor { $0.filter { $0["pair"] as? String == "mid" }.count >= 1 }
         usleep(1_500_000)
-        for pid in ((try? Command.run(["ip", "netns", "pids", ns("-mid-s").name])) ?? "").split(separator: "\n") {
+        for pid in ((try? ProcessRunner.check(["ip", "netns", "pids", ns("-mid-s").name])) ?? "").split(separator: "\n") {
             let cmd = (try? String(contentsOfFile: "/proc/\(pid)/cmdline", encoding: .utf8)) ?? ""
             if cmd.contains("cloudbench-agent") && cmd.contains("serve") { kill(Int32(pid)!, SIGKILL) }
         }

@@ -26,7 +26,7 @@ struct LabRun {
         try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
         let profilePath = "\(Self.root)/Tests/CloudbenchOrchestratorTests/Fixtures/\(profile).yaml"
         do {
-            try Command.run(["\(Self.bin)/cloudbench", "lab", "up", "--name", name, "--profile", profilePath,
+            try ProcessRunner.check(["\(Self.bin)/cloudbench", "lab", "up", "--name", name, "--profile", profilePath,
                              "--subnet", "10.231.\(third)", "--overlay-subnet", "10.231.\(third + 1)"])
             let generated = try String(contentsOfFile: "\(state)/inventory.yaml", encoding: .utf8)
             try edit(generated).write(toFile: inventory, atomically: true, encoding: .utf8)
@@ -38,7 +38,7 @@ struct LabRun {
 
     /// Removes the lab and the test's files; safe to call twice.
     func down() {
-        _ = try? Command.run(["\(Self.bin)/cloudbench", "lab", "down", "--name", name])
+        _ = try? ProcessRunner.check(["\(Self.bin)/cloudbench", "lab", "down", "--name", name])
         try? FileManager.default.removeItem(atPath: work)
     }
 
@@ -87,7 +87,7 @@ struct LabRun {
     func leftovers() -> [String] {
         var found: [String] = []
         for ns in instances {
-            let pids = ((try? Command.run(["ip", "netns", "pids", ns.name])) ?? "").split(separator: "\n")
+            let pids = ((try? ProcessRunner.check(["ip", "netns", "pids", ns.name])) ?? "").split(separator: "\n")
             for pid in pids {
                 let cmd = (try? String(contentsOfFile: "/proc/\(pid)/cmdline", encoding: .utf8)) ?? ""
                 if cmd.contains("cloudbench-agent") { found.append("\(ns.name): agent process \(pid)") }

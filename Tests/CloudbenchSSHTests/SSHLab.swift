@@ -42,7 +42,7 @@ final class SSHLab: @unchecked Sendable {
         userKey = dir + "/id_ed25519"
         knownHosts = dir + "/known_hosts"
         do {
-            try Command.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "cloudbench-test", "-f", userKey])
+            try ProcessRunner.check(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "cloudbench-test", "-f", userKey])
             try authorize(publicKey: userKey + ".pub")
             // sshd refuses to start without its privilege-separation directory.
             try FileManager.default.createDirectory(atPath: "/run/sshd", withIntermediateDirectories: true)
@@ -68,9 +68,9 @@ final class SSHLab: @unchecked Sendable {
         let (_, far) = try Link.veth(from ?? client, ns, subnet: "10.231.\(SSHLab.nextSubnet())")
         let name = "host\(hosts.count)"
         let hostKey = "\(dir)/\(name)_ed25519"
-        try Command.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", hostKey])
+        try ProcessRunner.check(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", hostKey])
         let ecdsaKey = "\(dir)/\(name)_ecdsa"
-        try Command.run(["ssh-keygen", "-q", "-t", "ecdsa", "-b", "256", "-N", "", "-f", ecdsaKey])
+        try ProcessRunner.check(["ssh-keygen", "-q", "-t", "ecdsa", "-b", "256", "-N", "", "-f", ecdsaKey])
         var config = """
         Port 22
         Port 2222
@@ -118,7 +118,7 @@ final class SSHLab: @unchecked Sendable {
     func fingerprint(_ host: Host) throws -> String {
         let path = dir + "/fp-\(SSHLab.nextID()).pub"
         try host.hostKeyPublic.write(toFile: path, atomically: true, encoding: .utf8)
-        return String(try Command.run(["ssh-keygen", "-l", "-f", path]).split(separator: " ")[1])
+        return String(try ProcessRunner.check(["ssh-keygen", "-l", "-f", path]).split(separator: " ")[1])
     }
 
     /// Records `host`'s key under `name` (default: its address) in the lab's known_hosts.

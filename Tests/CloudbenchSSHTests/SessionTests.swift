@@ -55,7 +55,7 @@ extension SSHIntegrationTests {
             try lab.trust(h)
             let key = lab.dir + "/id_ecdsa"
             let secret = "correct horse \(getpid())"
-            try Command.run(["ssh-keygen", "-q", "-t", "ecdsa", "-b", "256", "-N", secret, "-f", key])
+            try ProcessRunner.check(["ssh-keygen", "-q", "-t", "ecdsa", "-b", "256", "-N", secret, "-f", key])
             try lab.authorize(publicKey: key + ".pub")
             let variable = "CLOUDBENCH_TEST_PASSPHRASE_\(getpid())"
             var host = lab.sshHost(h, identity: key)
@@ -85,7 +85,7 @@ extension SSHIntegrationTests {
             let socket = lab.dir + "/agent.sock"
             _ = try lab.spawnDaemon(in: lab.client, ["ssh-agent", "-D", "-a", socket], log: lab.dir + "/agent.log")
             try waitForFile(socket)
-            try Command.run(["env", "SSH_AUTH_SOCK=\(socket)", "ssh-add", "-q", lab.userKey])
+            try ProcessRunner.check(["env", "SSH_AUTH_SOCK=\(socket)", "ssh-add", "-q", lab.userKey])
             let session = try SSHSession(host: lab.sshHost(h, useAgent: socket), socketFactory: lab.socketFactory)
             #expect(session.authUsed == .agent("cloudbench-test"))
             #expect(try session.exec("echo via-agent", deadline: 5).stdout == "via-agent\n")
@@ -104,7 +104,7 @@ extension SSHIntegrationTests {
             let h = try lab.addHost()
             try lab.trust(h)
             let key = lab.dir + "/id_rsa"
-            try Command.run(["ssh-keygen", "-q", "-t", "rsa", "-b", "2048", "-N", "", "-f", key])
+            try ProcessRunner.check(["ssh-keygen", "-q", "-t", "rsa", "-b", "2048", "-N", "", "-f", key])
             try lab.authorize(publicKey: key + ".pub")
             let host = lab.sshHost(h, identity: key)
             let error = #expect(throws: SSHError.self) { try SSHSession(host: host, socketFactory: lab.socketFactory) }
@@ -118,7 +118,7 @@ extension SSHIntegrationTests {
             let socket = lab.dir + "/agent.sock"
             _ = try lab.spawnDaemon(in: lab.client, ["ssh-agent", "-D", "-a", socket], log: lab.dir + "/agent.log")
             try waitForFile(socket)
-            try Command.run(["env", "SSH_AUTH_SOCK=\(socket)", "ssh-add", "-q", key])
+            try ProcessRunner.check(["env", "SSH_AUTH_SOCK=\(socket)", "ssh-add", "-q", key])
             let viaAgent = #expect(throws: SSHError.self) {
                 try SSHSession(host: lab.sshHost(h, useAgent: socket), socketFactory: lab.socketFactory)
             }
@@ -132,7 +132,7 @@ extension SSHIntegrationTests {
             let h = try lab.addHost()
             try lab.trust(h)
             let key = lab.dir + "/id_other"
-            try Command.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", key])
+            try ProcessRunner.check(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", key])
             let error = #expect(throws: SSHError.self) {
                 try SSHSession(host: lab.sshHost(h, identity: key), socketFactory: lab.socketFactory)
             }

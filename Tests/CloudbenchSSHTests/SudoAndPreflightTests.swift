@@ -70,8 +70,8 @@ extension SSHIntegrationTests {
         #expect(seconds < 5, "took \(seconds) s")
         #expect(rows.map(\.host) == ["good", "pw", "stranger", "hole"])
 
-        let localArch = try Command.run(["uname", "-m"]).trimmingCharacters(in: .whitespacesAndNewlines)
-        let localGlibc = try Command.run(["getconf", "GNU_LIBC_VERSION"]).split(separator: " ").last.map(String.init)?
+        let localArch = try ProcessRunner.check(["uname", "-m"]).trimmingCharacters(in: .whitespacesAndNewlines)
+        let localGlibc = try ProcessRunner.check(["getconf", "GNU_LIBC_VERSION"]).split(separator: " ").last.map(String.init)?
             .trimmingCharacters(in: .whitespacesAndNewlines)
         let ok = rows[0]
         #expect(ok.ready && ok.error == nil)

@@ -20,7 +20,7 @@ struct SSHHelperTests {
         ]
         for (n, (args, expected)) in cases.enumerated() {
             let path = "\(dir)/k\(n)"
-            try Command.run(["ssh-keygen", "-q"] + args + ["-f", path])
+            try ProcessRunner.check(["ssh-keygen", "-q"] + args + ["-f", path])
             #expect(try PrivateKeyFile.inspect(path: path) == expected, "\(args)")
         }
         #expect(throws: PrivateKeyFile.Problem.self) { try PrivateKeyFile.inspect(path: dir + "/k0.pub") }
@@ -32,7 +32,7 @@ struct SSHHelperTests {
         let nasty = "it's $HOME; `rm` \"x\""
         #expect(shellQuote("plain-name_1.txt") == "plain-name_1.txt")
         #expect(shellQuote("") == "''")
-        #expect(try Command.run(["sh", "-c", "printf %s \(shellQuote(nasty))"]) == nasty)
+        #expect(try ProcessRunner.check(["sh", "-c", "printf %s \(shellQuote(nasty))"]) == nasty)
     }
 
     @Test("glibc versions from getconf and ldd", arguments: [

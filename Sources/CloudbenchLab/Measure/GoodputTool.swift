@@ -18,14 +18,14 @@ public struct IPerf3Tool: GoodputTool {
 
     public func measure(server: Namespace, serverAddress: String, client: Namespace, seconds: Double) throws -> Double {
         try Prerequisites.check([("iperf3", "iperf3")])
-        let iperf3 = try Command.resolve("iperf3")
+        let iperf3 = try ProcessRunner.resolve("iperf3")
         let listener = try server.spawn([iperf3, "-s", "-1", "-B", serverAddress, "-p", "\(port)"])
         defer { stop(listener) }
         let deadline = seconds + 15
         let started = Date()
         // The server needs a moment to listen; a refused connection is retried, anything else is not.
         while true {
-            let out = try TimedCommand.run(in: client, [iperf3, "-c", serverAddress, "-p", "\(port)", "-J",
+            let out = try client.output(of: [iperf3, "-c", serverAddress, "-p", "\(port)", "-J",
                                                         "-t", String(format: "%.0f", seconds.rounded(.up)),
                                                         "--connect-timeout", "2000"],
                                            deadline: deadline)
@@ -81,7 +81,7 @@ public struct AgentGoodputTool: GoodputTool {
         defer { stop(listener) }
         let started = Date()
         while true {
-            let out = try TimedCommand.run(in: client, [binary, "run", "--server", endpoint, "--token", token,
+            let out = try client.output(of: [binary, "run", "--server", endpoint, "--token", token,
                                                         "--test", "tcp_bw", "--duration", String(format: "%g", seconds), "--json"],
                                            deadline: seconds + 20)
             if out.status == 0 { return try Self.receiverBytesPerSecond(json: out.stdout) }
