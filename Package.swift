@@ -24,7 +24,7 @@ let package = Package(
         .systemLibrary(name: "CSSH2", pkgConfig: "libssh2", providers: [.apt(["libssh2-1-dev"])]),
         // libcrypto for SHA-256 (upload checks, fingerprints) and HMAC-SHA1 (hashed known_hosts).
         .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
-        .target(name: "CloudbenchSSH", dependencies: ["CSSH2", "COpenSSL"]),
+        .target(name: "CloudbenchSSH", dependencies: ["CSSH2", "COpenSSL", "CloudbenchProcess"]),
 
         // libcurl, a C shim for its variadic calls, and the price fetchers.
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
@@ -62,12 +62,16 @@ let package = Package(
 
         .testTarget(name: "CloudbenchCoreTests", dependencies: ["CloudbenchCore"], resources: [.copy("Fixtures")]),
         .testTarget(name: "CloudbenchReportTests", dependencies: ["CloudbenchReport", "CloudbenchCore"], resources: [.copy("Golden"), .copy("Fixtures")]),
-        .testTarget(name: "CloudbenchSSHTests", dependencies: ["CloudbenchSSH", "NetNS"]),
+        // What the tests that start processes share: the SSH lab of sshd namespaces, fake sudo, helpers.
+        .target(name: "CloudbenchTestSupport", dependencies: ["CloudbenchSSH", "NetNS"], path: "Tests/CloudbenchTestSupport"),
+        .testTarget(name: "CloudbenchSSHTests", dependencies: ["CloudbenchSSH", "NetNS", "CloudbenchTestSupport"]),
         .testTarget(name: "CloudbenchPricingTests", dependencies: ["CloudbenchPricing", "CloudbenchCore"], exclude: ["Fixtures"]),
         .testTarget(name: "AgentKitTests", dependencies: ["AgentKit", "NetNS"]),
         .testTarget(name: "NetNSTests", dependencies: ["NetNS"]),
         .testTarget(name: "CloudbenchLabTests", dependencies: ["CloudbenchLab", "NetNS", .product(name: "Yams", package: "Yams")]),
-        .testTarget(name: "CloudbenchOrchestratorTests", dependencies: ["CloudbenchOrchestrator", "CloudbenchCore", "NetNS"], exclude: ["Fixtures"]),
+        .testTarget(name: "CloudbenchOrchestratorTests",
+                    dependencies: ["CloudbenchOrchestrator", "CloudbenchCore", "CloudbenchSSH", "CloudbenchProcess", "NetNS", "CloudbenchTestSupport"],
+                    exclude: ["Fixtures"]),
         .testTarget(name: "CLITests", dependencies: []),
     ],
     swiftLanguageModes: [.v6]

@@ -7,7 +7,7 @@ public enum ProcessRunner {
     /// Runs `argv`; after `deadline` seconds the program gets SIGTERM, then SIGKILL 2 s later,
     /// and the output says `timedOut`. Throws only when the program cannot be started.
     public static func run(_ argv: [String], input: Data? = nil, environment: [String: String]? = nil,
-                           deadline seconds: Double = 60) throws -> ProcessOutput {
+                           deadline seconds: Double = 60) throws -> CommandOutput {
         let out = Pipe(), err = Pipe()
         let inPipe = input.map { _ in Pipe() }
         let process = try start(argv, stdin: inPipe.map { .pipe($0) } ?? .null, stdout: out.fileHandleForWriting,
@@ -43,7 +43,7 @@ public enum ProcessRunner {
         process.waitUntilExit()
         // A grandchild that kept the pipes open must not hang us either.
         _ = finished.wait(timeout: .now() + 2)
-        return ProcessOutput(status: process.terminationStatus,
+        return CommandOutput(status: process.terminationStatus,
                              stdout: String(decoding: outData.value ?? Data(), as: UTF8.self),
                              stderr: String(decoding: errData.value ?? Data(), as: UTF8.self),
                              timedOut: timedOut)

@@ -39,7 +39,7 @@ public struct Namespace: Hashable, Sendable {
     }
 
     /// Runs `argv` inside the namespace with a deadline: a stuck peer must not hang `lab` or a test.
-    public func output(of argv: [String], deadline seconds: Double) throws -> ProcessOutput {
+    public func output(of argv: [String], deadline seconds: Double) throws -> CommandOutput {
         try ProcessRunner.run(["ip", "netns", "exec", name] + argv, deadline: seconds)
     }
 

@@ -1,4 +1,5 @@
 @testable import CloudbenchSSH
+import CloudbenchTestSupport
 import Foundation
 import NetNS
 import Testing
@@ -18,11 +19,11 @@ extension SSHIntegrationTests {
             #expect(session.hostKeyStatus == .known)
             #expect(session.authUsed == .keyFile(lab.userKey))
             let r = try session.exec("echo out; echo err >&2; exit 3", deadline: 10)
-            #expect(r == ExecResult(stdout: "out\n", stderr: "err\n", exitStatus: 3))
+            #expect(r == CommandOutput(status: 3, stdout: "out\n", stderr: "err\n"))
             let again = try session.exec("printf %s \"$((6*7))\"", deadline: 10)
-            #expect(again.stdout == "42" && again.exitStatus == 0)
+            #expect(again.stdout == "42" && again.status == 0)
             let killed = try session.exec("kill -KILL $$", deadline: 10)
-            #expect(killed.exitSignal == "KILL" && killed.exitStatus == -1)
+            #expect(killed.signal == "KILL" && killed.status == -1)
         }
     }
 
@@ -72,7 +73,7 @@ extension SSHIntegrationTests {
             defer { unsetenv(variable) }
             let session = try SSHSession(host: host, socketFactory: lab.socketFactory)
             #expect(session.authUsed == .keyFile(key))
-            #expect(try session.exec("true", deadline: 5).exitStatus == 0)
+            #expect(try session.exec("true", deadline: 5).status == 0)
             #expect(missing?.description.contains(secret) == false && wrong?.description.contains(secret) == false)
         }
     }
@@ -145,7 +146,7 @@ extension SSHIntegrationTests {
 func waitForFile(_ path: String) throws {
     let deadline = Date().addingTimeInterval(5)
     while !FileManager.default.fileExists(atPath: path) {
-        if Date() > deadline { throw LabError("\(path) did not appear within 5 s") }
+        if Date() > deadline { throw TestFailure("\(path) did not appear within 5 s") }
         usleep(20_000)
     }
 }

@@ -16,7 +16,7 @@ public enum PlanText {
                 formatDuration(seconds: estimate.pairSeconds[pair.name] ?? 0),
             ])
         }
-        out += table(rows) + "\n"
+        out += TextTable.render(rows) + "\n"
         out += "Each cell: \(inventory.run.warmup) warm-up + \(inventory.run.duration) measured"
         out += inventory.run.streams > 1 ? ", \(inventory.run.streams) TCP streams" : ""
         out += ".\n\nOrder (each pair runs its cells in this order"
@@ -41,15 +41,5 @@ public enum PlanText {
                 + noSudo.map(\.address).joined(separator: ", ") + " (no sudo, not root).\n"
         }
         return out
-    }
-
-    /// Left-aligned columns separated by two spaces.
-    public static func table(_ rows: [[String]]) -> String {
-        var widths = [Int](repeating: 0, count: rows.map(\.count).max() ?? 0)
-        for r in rows { for (i, c) in r.enumerated() { widths[i] = max(widths[i], c.count) } }
-        return rows.map { r in
-            r.enumerated().map { i, c in i == r.count - 1 ? c : c + String(repeating: " ", count: widths[i] - c.count) }
-                .joined(separator: "  ")
-        }.joined(separator: "\n") + "\n"
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CloudbenchCore
 import CloudbenchLab
 import Foundation
 #if canImport(Glibc)
@@ -171,24 +172,18 @@ extension LabCommand {
             }
             if !status.instances.isEmpty {
                 LabCLI.say("")
-                LabCLI.say(row("INSTANCE", "NAMESPACE", "ADDRESS", "OVERLAY", "GOODPUT", "SSHD"))
-                for i in status.instances {
+                let rows = status.instances.map { i -> [String] in
                     let sshd = !i.namespaceExists ? "namespace missing"
                         : i.sshdRunning ? "running (pid \(i.sshdPid ?? 0))" : "not running"
-                    LabCLI.say(row(i.instance.id, i.instance.namespace, i.instance.address,
-                                   i.instance.overlayAddress ?? "-", i.instance.goodput.description, sshd))
+                    return [i.instance.id, i.instance.namespace, i.instance.address,
+                            i.instance.overlayAddress ?? "-", i.instance.goodput.description, sshd]
                 }
+                print(TextTable.render([["INSTANCE", "NAMESPACE", "ADDRESS", "OVERLAY", "GOODPUT", "SSHD"]] + rows), terminator: "")
             }
             let known = Set(status.state?.namespaces ?? [])
             let strays = status.namespaces.filter { !known.contains($0) }
             if !strays.isEmpty { LabCLI.say("  namespaces not in the state file: \(strays.joined(separator: ", "))") }
             if !status.isUp { throw ExitCode(1) }
-        }
-
-        private func row(_ c: String...) -> String {
-            let widths = [22, 26, 14, 14, 11]
-            return c.enumerated().map { i, s in i < widths.count ? s.padding(toLength: max(widths[i], s.count + 1), withPad: " ", startingAt: 0) : s }
-                .joined()
         }
     }
 
@@ -254,16 +249,14 @@ extension LabCommand {
                 let layout = try Lab(configuration: config).currentLayout()
                 let tool: GoodputTool = agent.map { AgentGoodputTool(binary: $0) } ?? IPerf3Tool()
                 var failed = 0
-                LabCLI.say("PAIR            FROM -> TO             TARGET       MEASURED     ERROR")
+                let table = TextTable(widths: [14, 21, 11, 11])
+                LabCLI.say(table.line(["PAIR", "FROM -> TO", "TARGET", "MEASURED", "ERROR"]))
                 _ = try LinkCheck.run(layout: layout, tool: tool, seconds: seconds, pairs: pair.isEmpty ? nil : pair) { m in
                     let ok = m.isWithin(tolerance)
                     if !ok { failed += 1 }
                     let direction = "\(m.from.role.rawValue) -> \(m.to.role.rawValue)"
-                    LabCLI.say(m.pair.padding(toLength: 16, withPad: " ", startingAt: 0)
-                               + direction.padding(toLength: 23, withPad: " ", startingAt: 0)
-                               + m.target.description.padding(toLength: 13, withPad: " ", startingAt: 0)
-                               + m.measured.description.padding(toLength: 13, withPad: " ", startingAt: 0)
-                               + String(format: "%+.1f %%", (m.ratio - 1) * 100) + (ok ? "" : "  OUT OF TOLERANCE"))
+                    LabCLI.say(table.line([m.pair, direction, m.target.description, m.measured.description,
+                                           String(format: "%+.1f %%", (m.ratio - 1) * 100) + (ok ? "" : "  OUT OF TOLERANCE")]))
                 }
                 if failed > 0 { throw LabError("\(failed) link direction(s) off by more than \(tolerance * 100) %") }
             }

@@ -8,7 +8,10 @@ struct PreflightCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "preflight",
         abstract: "Connect to every host in parallel and show whether each is ready for a run.",
-        discussion: "Exits 0 only if every host is ready. Host keys are verified against the inventory's known_hosts.")
+        discussion: """
+            The first stage of `compare`, run alone: the same checks and the same verdicts. Exits 0 only if \
+            every host is ready. Host keys are verified against the inventory's known_hosts.
+            """)
 
     @OptionGroup var catalogOptions: CatalogOptions
 
@@ -22,7 +25,8 @@ struct PreflightCommand: AsyncParsableCommand {
         try await InputFailure.run {
             let inv = try InventoryLoader(catalog: try catalogOptions.load()).load(path: inventory)
             try PlaceholderInventory.refuse(inv)
-            let rows = await preflight(SSHTargets.preflightTargets(inv), policy: acceptNewHostKeys ? .acceptNew : .strict)
+            let connector = SSHConnector(policy: acceptNewHostKeys ? .acceptNew : .strict)
+            let rows = await Preflight.check(PreflightTarget.all(inv, connector: connector)).map(\.row)
             print(PreflightTable.render(rows), terminator: "")
             if !rows.allSatisfy(\.ready) { throw ExitCode(1) }
         }
