@@ -46,7 +46,7 @@ struct BenchReportCommand: ParsableCommand {
     }
 
     func run() throws {
-        try InputFailure.run {
+        try ErrorDoor.run {
             let catalog = try Catalog.load(directory: providers ?? Catalog.defaultDirectory())
             print("bench-report: \(records) SYNTHETIC records (not measurements; held in memory only), best of \(`repeat`)")
             let generated = SyntheticRecords.generate(count: records, catalog: catalog)

@@ -51,7 +51,7 @@ struct CompareCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let status: Int32 = try await InputFailure.run {
+        let status: ExitStatus = try await ErrorDoor.run {
             let catalog = try catalogOptions.load()
             let inv = try InventoryLoader(catalog: catalog).load(path: inventory)
             try PlaceholderInventory.refuse(inv)
@@ -79,9 +79,9 @@ struct CompareCommand: AsyncParsableCommand {
                 print("report: \(reportPath)")
             }
             print(CompareStatus.render(summary, plan: plan), terminator: "")
-            if summary.interrupted { return 130 }
-            return summary.failedCount > 0 || !summary.hostProblems.isEmpty ? 1 : 0
+            if summary.interrupted { return .interrupted }
+            return summary.failedCount > 0 || !summary.hostProblems.isEmpty ? .failures : .ok
         }
-        if status != 0 { throw ExitCode(status) }
+        if status != .ok { throw ExitCode(status) }
     }
 }

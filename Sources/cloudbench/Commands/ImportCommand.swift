@@ -123,7 +123,7 @@ enum ImportWriter {
 extension ImportTarget {
     /// Reads `file`, parses it into measurements, and appends their records to `--out`.
     func importFile(_ file: String, source: String, parse: (String, String) throws -> [ImportedMeasurement]) throws {
-        try InputFailure.run {
+        try ErrorDoor.run {
             let context = try self.context()
             checkCatalog()
             let (text, bytes, mtime) = try ImportWriter.read(file)
@@ -180,7 +180,7 @@ struct ReferenceCSVImport: ParsableCommand {
     var time = "2015-06-01T00:00:00Z"
 
     func run() throws {
-        try InputFailure.run {
+        try ErrorDoor.run {
             guard let iso = Importer.normaliseTime(time) else {
                 throw FileError("--time", "'\(time)' is not a date; use ISO 8601 such as 2015-06-01")
             }

@@ -43,28 +43,17 @@ struct LabOptions: ParsableArguments {
     }
 }
 
-/// Root check and error printing, shared by the lab subcommands.
+/// Root check and the lab's errors, shared by the lab subcommands; printed by the one door.
 enum LabCLI {
     static func requireRoot() throws {
         guard geteuid() == 0 else {
-            FileHandle.standardError.write(Data("cloudbench lab: needs root (network namespaces); run it with sudo\n".utf8))
-            throw ExitCode(2)
+            throw ErrorDoor.present(LabError.usage("needs root (network namespaces); run it with sudo"), prefix: "cloudbench lab")
         }
     }
 
-    /// Runs `body`, turning a `LabError` into one line on stderr and exit status 2 (bad input) or 1.
+    /// Runs `body`; its errors go out through the door as `cloudbench lab: …`.
     static func guarded<T>(_ body: () throws -> T) throws -> T {
-        do {
-            return try body()
-        } catch let error as LabError {
-            FileHandle.standardError.write(Data("cloudbench lab: \(error.message)\n".utf8))
-            throw ExitCode(error.isUsage ? 2 : 1)
-        } catch let error as ExitCode {
-            throw error
-        } catch {
-            FileHandle.standardError.write(Data("cloudbench lab: \(error)\n".utf8))
-            throw ExitCode(1)
-        }
+        try ErrorDoor.run(as: "cloudbench lab", body)
     }
 
     static func say(_ line: String) { print(line) }
@@ -136,7 +125,7 @@ extension LabCommand {
             }
             guard report.leftovers.isEmpty else {
                 for line in report.leftovers { FileHandle.standardError.write(Data("cloudbench lab: \(line)\n".utf8)) }
-                throw ExitCode(1)
+                throw ExitCode(.failures)
             }
         }
     }
@@ -158,7 +147,7 @@ extension LabCommand {
                 if !others.isEmpty {
                     LabCLI.say("other labs: \(others.joined(separator: ", ")) (see `cloudbench lab status --name NAME`)")
                 }
-                throw ExitCode(1)
+                throw ExitCode(.failures)
             }
             let condition = status.isUp ? "up" : "partial (run `cloudbench lab down`, then `lab up`)"
             LabCLI.say("lab '\(config.name)': \(condition)" + (status.state.map { ", profile \($0.profile), created \($0.created)" } ?? ""))
@@ -183,7 +172,7 @@ extension LabCommand {
             let known = Set(status.state?.namespaces ?? [])
             let strays = status.namespaces.filter { !known.contains($0) }
             if !strays.isEmpty { LabCLI.say("  namespaces not in the state file: \(strays.joined(separator: ", "))") }
-            if !status.isUp { throw ExitCode(1) }
+            if !status.isUp { throw ExitCode(.failures) }
         }
     }
 

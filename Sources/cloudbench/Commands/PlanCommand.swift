@@ -23,7 +23,7 @@ struct PlanCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        try await InputFailure.run {
+        try await ErrorDoor.run {
             let inv = try InventoryLoader(catalog: try catalogOptions.load()).load(path: inventory)
             let plan = Plan(inventory: inv, seed: seed)
             print(PlanText.render(plan: plan, inventory: inv, parallel: parallel), terminator: "")

@@ -22,13 +22,13 @@ struct PreflightCommand: AsyncParsableCommand {
     var acceptNewHostKeys = false
 
     func run() async throws {
-        try await InputFailure.run {
+        try await ErrorDoor.run {
             let inv = try InventoryLoader(catalog: try catalogOptions.load()).load(path: inventory)
             try PlaceholderInventory.refuse(inv)
             let connector = SSHConnector(policy: acceptNewHostKeys ? .acceptNew : .strict)
             let rows = await Preflight.check(PreflightTarget.all(inv, connector: connector)).map(\.row)
             print(PreflightTable.render(rows), terminator: "")
-            if !rows.allSatisfy(\.ready) { throw ExitCode(1) }
+            if !rows.allSatisfy(\.ready) { throw ExitCode(.failures) }
         }
     }
 }

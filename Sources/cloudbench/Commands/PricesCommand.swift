@@ -39,7 +39,7 @@ struct PricesCommand: ParsableCommand {
         var catalog: String?
 
         func run() throws {
-            do {
+            try ErrorDoor.run {
                 let endpoints = try PriceEndpoints.fromEnvironment()
                 var config = HTTPClient.Configuration(
                     userAgent: "cloudbench/\(CloudbenchVersion.string) (+prices refresh) libcurl/\(HTTPClient.curlVersion)")
@@ -74,10 +74,7 @@ struct PricesCommand: ParsableCommand {
                         print("  \(m.type): not refreshed, \(m.reason); the catalog's price stays")
                     }
                 }
-                if failed { throw ExitCode(inputError ? 2 : 1) }
-            } catch let e as PricingError {
-                FileHandle.standardError.write(Data("error: \(e.message)\n".utf8))
-                throw ExitCode(e.isInputError ? 2 : 1)
+                if failed { throw ExitCode(inputError ? .badInput : .failures) }
             }
         }
     }
@@ -95,18 +92,13 @@ struct PricesCommand: ParsableCommand {
 
         func run() throws {
             let dir = catalog ?? Catalog.defaultDirectory()
-            let loaded: Catalog
-            do {
-                loaded = try Catalog.load(directory: dir)
-            } catch {
-                FileHandle.standardError.write(Data("error: \(error)\n".utf8))
-                throw ExitCode(2)
+            try ErrorDoor.run {
+                let loaded = try Catalog.load(directory: dir)
+                if let p = provider, loaded.types[p] == nil {
+                    throw PricingError("unknown provider '\(p)'\(Suggestion.hint(for: p, in: loaded.providers)); the catalog has \(loaded.providers.joined(separator: ", "))", input: true)
+                }
+                print(PriceTable.render(PriceTable.rows(catalog: loaded, provider: provider)), terminator: "")
             }
-            if let p = provider, loaded.types[p] == nil {
-                FileHandle.standardError.write(Data("error: unknown provider '\(p)'\(Suggestion.hint(for: p, in: loaded.providers)); the catalog has \(loaded.providers.joined(separator: ", "))\n".utf8))
-                throw ExitCode(2)
-            }
-            print(PriceTable.render(PriceTable.rows(catalog: loaded, provider: provider)), terminator: "")
         }
     }
 }

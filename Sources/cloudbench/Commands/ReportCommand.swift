@@ -46,7 +46,7 @@ struct ReportCommand: ParsableCommand {
     }
 
     func run() throws {
-        try InputFailure.run {
+        try ErrorDoor.run {
             let options = ReportOptions(currency: currency ?? "USD", unit: ReportOptions.ThroughputUnit(rawValue: unit)!)
             let output = try ReportService.build(ReportRequest(
                 resultPaths: results, providersDirectory: providers ?? Catalog.defaultDirectory(), options: options,

@@ -13,7 +13,7 @@ struct ValidateCommand: AsyncParsableCommand {
     var inventories: [String]
 
     func run() async throws {
-        try await InputFailure.run {
+        try await ErrorDoor.run {
             let loader = InventoryLoader(catalog: try catalogOptions.load())
             var problems: [Diagnostic] = []
             var fileErrors: [FileError] = []
@@ -29,7 +29,7 @@ struct ValidateCommand: AsyncParsableCommand {
             }
             for e in fileErrors { printError("error: \(e)") }
             if !problems.isEmpty { throw InputErrors(problems) }
-            if !fileErrors.isEmpty { throw ExitCode(2) }
+            if !fileErrors.isEmpty { throw ExitCode(.badInput) }
         }
     }
 }

@@ -2,44 +2,47 @@ import ArgumentParser
 import CloudbenchCore
 import Foundation
 
-/// How the CLI turns errors into what a person sees and the exit status scripts see.
+/// The one door through which errors leave the CLI: what a person sees, and the exit status
+/// scripts see.
 ///
-/// Bad input exits 2: a problem with a position prints as `file:line:col: message` (all of them,
-/// one a line), a problem without one as `error: path: message`. Anything else prints
-/// `error: …` and exits 1. Never a backtrace.
-enum InputFailure {
-    static func run<T>(_ body: () async throws -> T) async throws -> T {
+/// A `UserFacingError` prints its problems with a position as `file:line:col: message` (all of
+/// them, one a line), or else one line `PREFIX: message`, and exits with the status it names (2
+/// for bad input). Anything else prints `PREFIX: …` and exits 1. Never a backtrace.
+enum ErrorDoor {
+    static func run<T>(as prefix: String = "error", _ body: () async throws -> T) async throws -> T {
         do {
             return try await body()
         } catch {
-            throw present(error)
+            throw present(error, prefix: prefix)
         }
     }
 
-    static func run<T>(_ body: () throws -> T) throws -> T {
+    static func run<T>(as prefix: String = "error", _ body: () throws -> T) throws -> T {
         do {
             return try body()
         } catch {
-            throw present(error)
+            throw present(error, prefix: prefix)
         }
     }
 
     /// Prints `error` for a person and returns what to throw to ArgumentParser.
-    static func present(_ error: Error) -> Error {
+    static func present(_ error: Error, prefix: String = "error") -> Error {
         switch error {
-        case let e as InputErrors:
-            for d in e.diagnostics { printError(d.description) }
-            return ExitCode(2)
-        case let e as FileError:
-            printError("error: \(e)")
-            return ExitCode(2)
         case is ExitCode, is CleanExit, is ValidationError:
             return error
+        case let e as UserFacingError:
+            if e.diagnostics.isEmpty { printError("\(prefix): \(e)") } else { e.diagnostics.forEach { printError($0.description) } }
+            return ExitCode(e.exitStatus)
         default:
-            printError("error: \(error)")
-            return ExitCode(1)
+            printError("\(prefix): \(error)")
+            return ExitCode(.failures)
         }
     }
+}
+
+extension ExitCode {
+    /// The exit status by name: `throw ExitCode(.badInput)`.
+    init(_ status: ExitStatus) { self.init(status.rawValue) }
 }
 
 /// Writes a file the user asked for (a report, a chart), creating its folder.
