@@ -48,7 +48,8 @@ let package = Package(
         .target(name: "CloudbenchProcess"),
         .target(name: "NetNS", dependencies: ["CloudbenchProcess"]),
         .target(name: "CloudbenchLab", dependencies: ["NetNS", "CloudbenchCore", .product(name: "Yams", package: "Yams")]),
-        .target(name: "CloudbenchOrchestrator", dependencies: ["CloudbenchCore", "CloudbenchSSH", "CloudbenchReport"]),
+        // compare: builds the agent's command line from AgentKit's own request type.
+        .target(name: "CloudbenchOrchestrator", dependencies: ["CloudbenchCore", "CloudbenchSSH", "CloudbenchReport", "AgentKit"]),
 
         .executableTarget(
             name: "cloudbench",
@@ -70,7 +71,8 @@ let package = Package(
         .testTarget(name: "NetNSTests", dependencies: ["NetNS"]),
         .testTarget(name: "CloudbenchLabTests", dependencies: ["CloudbenchLab", "NetNS", .product(name: "Yams", package: "Yams")]),
         .testTarget(name: "CloudbenchOrchestratorTests",
-                    dependencies: ["CloudbenchOrchestrator", "CloudbenchCore", "CloudbenchSSH", "CloudbenchProcess", "NetNS", "CloudbenchTestSupport"],
+                    dependencies: ["CloudbenchOrchestrator", "CloudbenchCore", "CloudbenchSSH", "CloudbenchProcess", "AgentKit", "NetNS",
+                                   "CloudbenchTestSupport"],
                     exclude: ["Fixtures"]),
         .testTarget(name: "CLITests", dependencies: []),
     ],
