@@ -49,7 +49,8 @@ let package = Package(
         .target(name: "NetNS", dependencies: ["CloudbenchProcess"]),
         .target(name: "CloudbenchLab", dependencies: ["NetNS", "CloudbenchCore", .product(name: "Yams", package: "Yams")]),
         // compare: builds the agent's command line from AgentKit's own request type.
-        .target(name: "CloudbenchOrchestrator", dependencies: ["CloudbenchCore", "CloudbenchSSH", "CloudbenchReport", "AgentKit"]),
+        .target(name: "CloudbenchOrchestrator", dependencies: ["CloudbenchCore", "CloudbenchSSH", "CloudbenchReport", "AgentKit",
+                                                               .product(name: "Logging", package: "swift-log")]),
 
         .executableTarget(
             name: "cloudbench",
@@ -72,7 +73,7 @@ let package = Package(
         .testTarget(name: "CloudbenchLabTests", dependencies: ["CloudbenchLab", "NetNS", .product(name: "Yams", package: "Yams")]),
         .testTarget(name: "CloudbenchOrchestratorTests",
                     dependencies: ["CloudbenchOrchestrator", "CloudbenchCore", "CloudbenchSSH", "CloudbenchProcess", "AgentKit", "NetNS",
-                                   "CloudbenchTestSupport"],
+                                   "CloudbenchTestSupport", .product(name: "Logging", package: "swift-log")],
                     exclude: ["Fixtures"]),
         .testTarget(name: "CLITests", dependencies: []),
     ],

@@ -24,7 +24,7 @@ final class FakeShell: RemoteShell, @unchecked Sendable {
     }
 
     func upload(localPath: String, remotePath: String, mode: Int32) async throws -> Bool {
-        _ = try await run("upload \(remotePath)", timeout: 30)
+        _ = try await run("upload \(localPath) -> \(remotePath)", timeout: 30)
         return true
     }
 }

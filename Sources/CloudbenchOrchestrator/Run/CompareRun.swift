@@ -1,6 +1,7 @@
 import CloudbenchCore
 import CloudbenchSSH
 import Foundation
+import Logging
 
 /// How `compare` runs, from its command line.
 public struct CompareOptions: Sendable {
@@ -43,12 +44,18 @@ public struct CompareRun: Sendable {
     public var agents: AgentBinaries
     public var options: CompareOptions
 
-    public init(inventory: Inventory, catalog: Catalog, connector: HostConnector, agents: AgentBinaries, options: CompareOptions) {
+    public var logger: Logger
+
+    /// `logger` hears every remote command at debug level (host, duration, exit status, secrets
+    /// redacted); the default drops everything.
+    public init(inventory: Inventory, catalog: Catalog, connector: HostConnector, agents: AgentBinaries, options: CompareOptions,
+                logger: Logger = Logger(label: "cloudbench", factory: { _ in SwiftLogNoOpLogHandler() })) {
         self.inventory = inventory
         self.catalog = catalog
-        self.connector = connector
+        self.connector = LoggedConnector(connector, logger: logger)
         self.agents = agents
         self.options = options
+        self.logger = logger
     }
 
     public func label(_ h: Instance) -> String { SSHTargets.label(h) }

@@ -19,6 +19,8 @@ struct CompareCommand: AsyncParsableCommand {
 
     @OptionGroup var catalogOptions: CatalogOptions
 
+    @OptionGroup var logOptions: LogOptions
+
     @Argument(help: "Inventory file (YAML, schema 1).")
     var inventory: String
 
@@ -62,10 +64,11 @@ struct CompareCommand: AsyncParsableCommand {
             options.seed = seed
             let run = CompareRun(inventory: inv, catalog: catalog,
                                  connector: SSHConnector(policy: acceptNewHostKeys ? .acceptNew : .strict),
-                                 agents: try AgentLocator.binaries(inventory: inv), options: options)
+                                 agents: try AgentLocator.binaries(inventory: inv), options: options,
+                                 logger: logOptions.logger())
             let plan = Plan(inventory: inv, seed: seed)
             let total = plan.cellCount
-            let progress: ProgressSink = isatty(STDERR_FILENO) == 1 && !quiet
+            let progress: ProgressSink = isatty(STDERR_FILENO) == 1 && !quiet && !logOptions.verbose
                 ? TerminalProgress(totalCells: total) : LogProgress(totalCells: total, quiet: quiet)
             let state = RunState()
             let signals = SignalWatcher { Task { await state.stop(); await progress.message("stopping: cleaning up the hosts…") } }

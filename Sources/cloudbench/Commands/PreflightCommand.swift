@@ -15,6 +15,8 @@ struct PreflightCommand: AsyncParsableCommand {
 
     @OptionGroup var catalogOptions: CatalogOptions
 
+    @OptionGroup var logOptions: LogOptions
+
     @Argument(help: "Inventory file (YAML, schema 1).")
     var inventory: String
 
@@ -25,7 +27,7 @@ struct PreflightCommand: AsyncParsableCommand {
         try await ErrorDoor.run {
             let inv = try InventoryLoader(catalog: try catalogOptions.load()).load(path: inventory)
             try PlaceholderInventory.refuse(inv)
-            let connector = SSHConnector(policy: acceptNewHostKeys ? .acceptNew : .strict)
+            let connector = LoggedConnector(SSHConnector(policy: acceptNewHostKeys ? .acceptNew : .strict), logger: logOptions.logger())
             let rows = await Preflight.check(PreflightTarget.all(inv, connector: connector)).map(\.row)
             print(PreflightTable.render(rows), terminator: "")
             if !rows.allSatisfy(\.ready) { throw ExitCode(.failures) }
