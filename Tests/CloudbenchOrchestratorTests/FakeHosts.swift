@@ -37,16 +37,21 @@ struct FakeHostScript: Sendable {
     var result = #"{"agent_version":"0.1.0","receiver_bytes_per_second":125000000,"latency_us":40}"#
     /// The route check's answer.
     var route = "eth0 1500 eth0\n"
-    /// Called for the agent client run: lets a test lose the host, stall or stop the run there.
-    var onClient: @Sendable (String) async throws -> Void = { _ in }
+    /// Called for the agent client run: lets a test lose the host, stall, fail or stop the run
+    /// there; nil answers with `result`.
+    var onClient: @Sendable (String) async throws -> CommandOutput? = { _ in nil }
 
     func answer(_ command: String) async throws -> CommandOutput {
         if command == HostProbe.command { return CommandOutput(status: 0, stdout: probe, stderr: "") }
         if command.hasSuffix(" --version") { return CommandOutput(status: 0, stdout: "cloudbench-agent 0.1.0\n", stderr: "") }
-        if command.contains("ip -o route get") { return CommandOutput(status: 0, stdout: route, stderr: "") }
+        if command.contains("ip -o route get") {
+            // The built-in overlays' routes leave through their own devices.
+            let device = command.contains(RemoteLayout.vxlanNet) ? "\(RemoteLayout.vxlanDevice) 1450 eth0\n"
+                : command.contains(RemoteLayout.tunnelNet) ? "\(RemoteLayout.tunDevice) 1400 eth0\n" : route
+            return CommandOutput(status: 0, stdout: device, stderr: "")
+        }
         if command.contains(" run --server ") {
-            try await onClient(command)
-            return CommandOutput(status: 0, stdout: result, stderr: "")
+            return try await onClient(command) ?? CommandOutput(status: 0, stdout: result, stderr: "")
         }
         return CommandOutput(status: 0, stdout: "", stderr: "")
     }
@@ -54,11 +59,14 @@ struct FakeHostScript: Sendable {
 
 /// Connects to scripted hosts by address; counts connections and can refuse them.
 final class FakeConnector: HostConnector, @unchecked Sendable {
-    private let scripts: [String: FakeHostScript]
+    private let scripts: Locked<[String: FakeHostScript]>
     private let refused = Locked<Set<String>>([])
     private let opened = Locked<[FakeShell]>([])
 
-    init(_ scripts: [String: FakeHostScript]) { self.scripts = scripts }
+    init(_ scripts: [String: FakeHostScript]) { self.scripts = Locked(scripts) }
+
+    /// Scripts `address` (for the connections made from now on).
+    func set(_ address: String, _ script: FakeHostScript) { scripts.withLock { $0[address] = script } }
 
     /// From now on, connecting to `address` fails as an unreachable host does.
     func refuse(_ address: String) { refused.withLock { _ = $0.insert(address) } }
@@ -68,7 +76,7 @@ final class FakeConnector: HostConnector, @unchecked Sendable {
 
     func connect(_ host: Instance, label: String) async throws -> RemoteShell {
         if refused.value.contains(host.address) { throw RemoteError.unreachable(host: label, reason: "connection refused") }
-        let script = scripts[host.address] ?? FakeHostScript()
+        let script = scripts.value[host.address] ?? FakeHostScript()
         let shell = FakeShell(label: label) { try await script.answer($0) }
         opened.withLock { $0.append(shell) }
         return shell

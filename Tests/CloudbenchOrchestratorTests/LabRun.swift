@@ -42,30 +42,23 @@ struct LabRun {
         try? FileManager.default.removeItem(atPath: work)
     }
 
-    /// `cloudbench lab exec -- cloudbench compare …`, started; the caller waits or interrupts.
+    /// `cloudbench lab exec -- cloudbench compare …` as a command line.
+    func compareArguments(_ extra: [String]) -> [String] {
+        ["\(Self.bin)/cloudbench", "lab", "exec", "--name", name, "--", "\(Self.bin)/cloudbench", "compare", inventory,
+         "--providers", "\(Self.root)/providers", "--results-dir", results, "--report", report] + extra
+    }
+
+    /// Compare, started; the caller waits or interrupts.
     func startCompare(_ extra: [String] = []) throws -> (Process, Pipe, Pipe) {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "\(Self.bin)/cloudbench")
-        p.arguments = ["lab", "exec", "--name", name, "--", "\(Self.bin)/cloudbench", "compare", inventory,
-                       "--providers", "\(Self.root)/providers", "--results-dir", results, "--report", report] + extra
         let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        p.standardInput = FileHandle.nullDevice
-        try p.run()
+        let p = try ProcessRunner.start(compareArguments(extra), stdout: out.fileHandleForWriting, stderr: err.fileHandleForWriting)
         return (p, out, err)
     }
 
-    /// Runs compare to the end; returns its exit status and what it printed.
+    /// Runs compare to the end (ten minutes at most); returns its exit status and what it printed.
     func compare(_ extra: [String] = []) throws -> (status: Int32, stdout: String, stderr: String) {
-        let (p, out, err) = try startCompare(extra)
-        let errBox = DataBox()
-        let t = Thread { errBox.data = err.fileHandleForReading.readDataToEndOfFile(); errBox.done.signal() }
-        t.start()
-        let o = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        errBox.done.wait()
-        return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: errBox.data, as: UTF8.self))
+        let r = try ProcessRunner.run(compareArguments(extra), deadline: 600)
+        return (r.status, r.stdout, r.stderr)
     }
 
     /// Every record of every results file, as JSON objects.
@@ -103,9 +96,4 @@ struct LabRun {
         (try? String(contentsOfFile: "\(state)/hosts/\(instance)/sshd.pid", encoding: .utf8))
             .flatMap { Int32($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
     }
-}
-
-final class DataBox: @unchecked Sendable {
-    var data = Data()
-    let done = DispatchSemaphore(value: 0)
 }
