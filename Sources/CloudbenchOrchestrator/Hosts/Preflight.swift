@@ -76,19 +76,26 @@ public struct CheckedHost: Sendable {
     public var facts: HostFacts?
 }
 
+actor CheckedHosts {
+    private var byIndex: [Int: CheckedHost] = [:]
+    func set(_ index: Int, _ host: CheckedHost) { byIndex[index] = host }
+    func inOrder(count: Int) -> [CheckedHost] { (0..<count).compactMap { byIndex[$0] } }
+}
+
 /// The first stage of `compare`, and `cloudbench preflight` run alone: connect to every host in
 /// parallel, verify its key, probe it, and judge it by one rule.
 public enum Preflight {
     /// Checks every target at once; rows come back in the targets' order.
     public static func check(_ targets: [PreflightTarget], probeTimeout: Double = 20) async -> [CheckedHost] {
-        await withTaskGroup(of: (Int, CheckedHost).self) { group in
+        // Children hand their rows to an actor rather than return them: a task group whose
+        // children returned tuples with class references was seen to corrupt them in release builds.
+        let rows = CheckedHosts()
+        await withTaskGroup(of: Void.self) { group in
             for (index, target) in targets.enumerated() {
-                group.addTask { (index, await check(target, probeTimeout: probeTimeout)) }
+                group.addTask { await rows.set(index, await check(target, probeTimeout: probeTimeout)) }
             }
-            var out = [CheckedHost?](repeating: nil, count: targets.count)
-            for await (index, checked) in group { out[index] = checked }
-            return out.compactMap { $0 }
         }
+        return await rows.inOrder(count: targets.count)
     }
 
     /// Connects to one host and probes it; a failure becomes the row's problem, never a throw.

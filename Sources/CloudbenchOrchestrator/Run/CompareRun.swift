@@ -77,32 +77,27 @@ public struct CompareRun: Sendable {
         // 1. Preflight every host in parallel, exactly as `cloudbench preflight` does; a host that is
         //    not ready takes its pairs out of the run. 2. Deploy the agent to the ready ones.
         let hosts = inventory.hosts
-        var connected: [String: RemoteHost] = [:]
-        var problems: [(String, String)] = []
-        let targets = hosts.map { h in PreflightTarget(h, pair: "", connector: connector) }
-        let checked = await Preflight.check(targets)
+        let checked = await Preflight.check(hosts.map { PreflightTarget($0, pair: "", connector: connector) })
         let deploy = AgentDeploy(binaries: agents)
-        await withTaskGroup(of: (Int, Result<RemoteHost, Error>).self) { group in
-            for (i, c) in checked.enumerated() {
-                guard let shell = c.shell, let facts = c.facts else {
-                    let own = c.row.host + ": "
-                    problems.append((c.row.host, c.row.problems.map { $0.hasPrefix(own) ? String($0.dropFirst(own.count)) : $0 }
-                        .joined(separator: "; ")))
-                    continue
-                }
-                let sudo = hosts[i].ssh.sudo
+        let deployed = HostResults()
+        for (host, c) in zip(hosts, checked) where c.shell == nil {
+            let own = c.row.host + ": "
+            await deployed.failed(label(host), c.row.problems.map { $0.hasPrefix(own) ? String($0.dropFirst(own.count)) : $0 }
+                .joined(separator: "; "))
+        }
+        // Results go to an actor, not through the group (see `Preflight.check`).
+        await withTaskGroup(of: Void.self) { group in
+            for (host, c) in zip(hosts, checked) {
+                guard let shell = c.shell, let facts = c.facts else { continue }
+                let endpoint = host.endpoint, name = label(host), sudo = host.ssh.sudo
                 group.addTask {
-                    do { return (i, .success(try await deploy.deploy(shell: shell, facts: facts, sudoAllowed: sudo))) }
-                    catch { return (i, .failure(error)) }
-                }
-            }
-            for await (i, result) in group {
-                switch result {
-                case .success(let rh): connected[hosts[i].endpoint] = rh
-                case .failure(let e): problems.append((label(hosts[i]), "\(e)"))
+                    do { await deployed.ready(endpoint, try await deploy.deploy(shell: shell, facts: facts, sudoAllowed: sudo)) }
+                    catch { await deployed.failed(name, "\(error)") }
                 }
             }
         }
+        let connected = await deployed.hosts
+        var problems = await deployed.problems
         problems.sort { $0.0 < $1.0 }
         for (h, why) in problems { await progress.message("host \(h): \(why)") }
 
@@ -188,6 +183,14 @@ public struct CompareRun: Sendable {
         let fresh = RemoteHost(shell: shell, facts: host.facts, sudoAllowed: host.sudoAllowed, agentSHA: host.agentSHA)
         _ = try? await fresh.run(host.layout.cleanupScript, timeout: 20, privileged: host.hasRoot)
     }
+}
+
+/// What the deploy stage made of each host: connected and ready, or a problem.
+actor HostResults {
+    var hosts: [String: RemoteHost] = [:]
+    var problems: [(String, String)] = []
+    func ready(_ endpoint: String, _ host: RemoteHost) { hosts[endpoint] = host }
+    func failed(_ label: String, _ why: String) { problems.append((label, why)) }
 }
 
 actor SkippedCells {
