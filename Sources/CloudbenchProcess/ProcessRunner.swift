@@ -10,11 +10,9 @@ public enum ProcessRunner {
                            deadline seconds: Double = 60) throws -> CommandOutput {
         let out = Pipe(), err = Pipe()
         let inPipe = input.map { _ in Pipe() }
-        let process = try start(argv, stdin: inPipe.map { .pipe($0) } ?? .null, stdout: out.fileHandleForWriting,
-                                stderr: err.fileHandleForWriting, environment: environment)
-        // Our copies of the write ends must close, or the readers never see end of file.
-        try? out.fileHandleForWriting.close()
-        try? err.fileHandleForWriting.close()
+        // Handed over as pipes, Process closes our copies of their write ends, so the readers see end of file.
+        let process = try start(argv, stdin: inPipe.map { .pipe($0) } ?? .null, stdout: out, stderr: err,
+                                environment: environment)
         // Read both pipes (and write stdin) on threads of their own, so no pipe can fill and block the child.
         let outData = Locked<Data?>(nil), errData = Locked<Data?>(nil)
         let finished = DispatchGroup()
@@ -67,7 +65,11 @@ public enum ProcessRunner {
     }
 
     /// Starts `argv` without waiting; the caller owns the process (a server, a test peer).
-    public static func start(_ argv: [String], stdin: Input = .null, stdout: FileHandle? = nil, stderr: FileHandle? = nil,
+    ///
+    /// `stdout` and `stderr` are what `Process` takes: a `FileHandle` (the caller keeps its own
+    /// copy open) or a `Pipe` (the process keeps it alive; our copy of its write end is closed).
+    /// nil is /dev/null.
+    public static func start(_ argv: [String], stdin: Input = .null, stdout: Any? = nil, stderr: Any? = nil,
                              environment: [String: String]? = nil) throws -> Process {
         guard let program = argv.first else { throw CommandError(argv: argv, status: 127, stderr: "no program to run") }
         let process = Process()

@@ -61,13 +61,3 @@ enum OutputFile {
 func printError(_ line: String) {
     FileHandle.standardError.write(Data((line + "\n").utf8))
 }
-
-/// `--providers DIR`, shared by the commands that read the catalogs.
-struct CatalogOptions: ParsableArguments {
-    @Option(name: .customLong("providers"), help: "Folder of provider catalogs (default: providers/, or $CLOUDBENCH_PROVIDERS).")
-    var directory: String?
-
-    func load() throws -> Catalog {
-        try Catalog.load(directory: directory ?? Catalog.defaultDirectory())
-    }
-}

@@ -20,8 +20,7 @@ struct BenchReportCommand: ParsableCommand {
     @Option(help: "How many times to time each phase.")
     var `repeat` = 3
 
-    @Option(help: "Provider catalog folder.")
-    var providers: String?
+    @OptionGroup var catalog: CatalogOptions
 
     func validate() throws {
         guard records > 0 else { throw ValidationError("--records must be at least 1") }
@@ -47,7 +46,7 @@ struct BenchReportCommand: ParsableCommand {
 
     func run() throws {
         try ErrorDoor.run {
-            let catalog = try Catalog.load(directory: providers ?? Catalog.defaultDirectory())
+            let catalog = try self.catalog.load()
             print("bench-report: \(records) SYNTHETIC records (not measurements; held in memory only), best of \(`repeat`)")
             let generated = SyntheticRecords.generate(count: records, catalog: catalog)
             var jsonl = Data()

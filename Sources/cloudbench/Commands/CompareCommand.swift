@@ -78,7 +78,7 @@ struct CompareCommand: AsyncParsableCommand {
             let reportPath = report ?? "reports/\(inv.name).md"
             if summary.records.contains(where: { $0.status == .ok }) || summary.earlierRecords.contains(where: { $0.status == .ok }) {
                 try CompareReport.write(resultsPath: summary.resultsPath, merge: merge, inventory: inv,
-                                        providersDirectory: catalogOptions.directory ?? Catalog.defaultDirectory(), to: reportPath)
+                                        providersDirectory: catalogOptions.path, to: reportPath)
                 print("report: \(reportPath)")
             }
             print(CompareStatus.render(summary, plan: plan), terminator: "")

@@ -81,15 +81,10 @@ extension LabCommand {
             try LabCLI.requireRoot()
             let config = try options.configuration(hostSubnet: subnet, overlaySubnet: overlaySubnet)
             try LabCLI.guarded {
-                let path = try LabProfileLocator.locate(profile)
-                let text = try String(contentsOfFile: path, encoding: .utf8)
-                let parsed = try LabProfileParser.parse(text, source: path)
                 let lab = Lab(configuration: config)
                 LabInterruption.install()
                 let started = Date()
-                let outcome = try lab.up(profile: parsed, profileText: text, inventoryOut: inventoryOut) { line in
-                    LabCLI.say(line)
-                }
+                let outcome = try lab.up(profileNamed: profile, inventoryOut: inventoryOut) { line in LabCLI.say(line) }
                 let state = outcome.state
                 switch outcome {
                 case .alreadyUp:
@@ -195,17 +190,11 @@ extension LabCommand {
             let config = try options.configuration()
             let lab = Lab(configuration: config)
             try LabCLI.guarded {
-                guard FileManager.default.fileExists(atPath: "/var/run/netns/\(lab.controller.name)") else {
-                    throw LabError("lab '\(config.name)' is not up (no namespace \(lab.controller.name)); run `cloudbench lab up` first")
-                }
-                let ip = ["/usr/sbin/ip", "/sbin/ip", "/usr/bin/ip", "/bin/ip"].first { FileManager.default.isExecutableFile(atPath: $0) }
-                guard let ip else { throw LabError("ip (iproute2) is not installed; run `make setup`") }
-                setenv("CLOUDBENCH_LAB", config.name, 1)
-                setenv("CLOUDBENCH_LAB_INVENTORY", lab.files.inventory, 1)
+                let (argv, environment) = try lab.execArguments(command)
+                for (name, value) in environment { setenv(name, value, 1) }
                 // Replace this process: the command gets our terminal, signals and stdin, and its exit status is ours.
-                let argv = [ip, "netns", "exec", lab.controller.name] + command
                 let cArgs = argv.map { strdup($0) } + [nil]
-                execv(ip, cArgs)
+                execv(argv[0], cArgs)
                 throw LabError("cannot run \(command[0]) in \(lab.controller.name): \(String(cString: strerror(errno)))")
             }
         }
