@@ -47,7 +47,7 @@ let package = Package(
         // Running a local program with a deadline, and a lock box for the threads that read its pipes.
         .target(name: "CloudbenchProcess"),
         .target(name: "NetNS", dependencies: ["CloudbenchProcess"]),
-        .target(name: "CloudbenchLab", dependencies: ["NetNS", "CloudbenchCore", .product(name: "Yams", package: "Yams")]),
+        .target(name: "CloudbenchLab", dependencies: ["NetNS", "CloudbenchCore", "AgentKit", .product(name: "Yams", package: "Yams")]),
         // compare: builds the agent's command line from AgentKit's own request type.
         .target(name: "CloudbenchOrchestrator", dependencies: ["CloudbenchCore", "CloudbenchSSH", "CloudbenchReport", "AgentKit",
                                                                .product(name: "Logging", package: "swift-log")]),

@@ -39,8 +39,8 @@ public struct Namespace: Hashable, Sendable {
     }
 
     /// Runs `argv` inside the namespace with a deadline: a stuck peer must not hang `lab` or a test.
-    public func output(of argv: [String], deadline seconds: Double) throws -> CommandOutput {
-        try ProcessRunner.run(["ip", "netns", "exec", name] + argv, deadline: seconds)
+    public func output(of argv: [String], environment: [String: String]? = nil, deadline seconds: Double) throws -> CommandOutput {
+        try ProcessRunner.run(["ip", "netns", "exec", name] + argv, environment: environment, deadline: seconds)
     }
 
     /// Starts `argv` inside the namespace without waiting; the caller owns the process.
