@@ -63,11 +63,11 @@ let package = Package(
         ),
 
         .testTarget(name: "CloudbenchCoreTests", dependencies: ["CloudbenchCore"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "CloudbenchReportTests", dependencies: ["CloudbenchReport", "CloudbenchCore"], resources: [.copy("Golden"), .copy("Fixtures")]),
+        .testTarget(name: "CloudbenchReportTests", dependencies: ["CloudbenchReport", "CloudbenchCore", "CloudbenchProcess"], resources: [.copy("Golden"), .copy("Fixtures")]),
         // What the tests that start processes share: the SSH lab of sshd namespaces, fake sudo, helpers.
         .target(name: "CloudbenchTestSupport", dependencies: ["CloudbenchSSH", "NetNS"], path: "Tests/CloudbenchTestSupport"),
         .testTarget(name: "CloudbenchSSHTests", dependencies: ["CloudbenchSSH", "NetNS", "CloudbenchTestSupport"]),
-        .testTarget(name: "CloudbenchPricingTests", dependencies: ["CloudbenchPricing", "CloudbenchCore"], exclude: ["Fixtures"]),
+        .testTarget(name: "CloudbenchPricingTests", dependencies: ["CloudbenchPricing", "CloudbenchCore", "CloudbenchProcess"], exclude: ["Fixtures"]),
         .testTarget(name: "AgentKitTests", dependencies: ["AgentKit", "NetNS"]),
         .testTarget(name: "NetNSTests", dependencies: ["NetNS"]),
         .testTarget(name: "CloudbenchLabTests", dependencies: ["CloudbenchLab", "NetNS", .product(name: "Yams", package: "Yams")]),
@@ -75,7 +75,7 @@ let package = Package(
                     dependencies: ["CloudbenchOrchestrator", "CloudbenchCore", "CloudbenchSSH", "CloudbenchProcess", "AgentKit", "NetNS",
                                    "CloudbenchTestSupport", .product(name: "Logging", package: "swift-log")],
                     exclude: ["Fixtures"]),
-        .testTarget(name: "CLITests", dependencies: []),
+        .testTarget(name: "CLITests", dependencies: ["CloudbenchProcess"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -7,12 +7,12 @@ public enum ProcessRunner {
     /// Runs `argv`; after `deadline` seconds the program gets SIGTERM, then SIGKILL 2 s later,
     /// and the output says `timedOut`. Throws only when the program cannot be started.
     public static func run(_ argv: [String], input: Data? = nil, environment: [String: String]? = nil,
-                           deadline seconds: Double = 60) throws -> CommandOutput {
+                           directory: String? = nil, deadline seconds: Double = 60) throws -> CommandOutput {
         let out = Pipe(), err = Pipe()
         let inPipe = input.map { _ in Pipe() }
         // Handed over as pipes, Process closes our copies of their write ends, so the readers see end of file.
         let process = try start(argv, stdin: inPipe.map { .pipe($0) } ?? .null, stdout: out, stderr: err,
-                                environment: environment)
+                                environment: environment, directory: directory)
         // Read both pipes (and write stdin) on threads of their own, so no pipe can fill and block the child.
         let outData = Locked<Data?>(nil), errData = Locked<Data?>(nil)
         let finished = DispatchGroup()
@@ -70,7 +70,7 @@ public enum ProcessRunner {
     /// copy open) or a `Pipe` (the process keeps it alive; our copy of its write end is closed).
     /// nil is /dev/null.
     public static func start(_ argv: [String], stdin: Input = .null, stdout: Any? = nil, stderr: Any? = nil,
-                             environment: [String: String]? = nil) throws -> Process {
+                             environment: [String: String]? = nil, directory: String? = nil) throws -> Process {
         guard let program = argv.first else { throw CommandError(argv: argv, status: 127, stderr: "no program to run") }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: try resolve(program))
@@ -82,6 +82,7 @@ public enum ProcessRunner {
         process.standardOutput = stdout ?? FileHandle.nullDevice
         process.standardError = stderr ?? FileHandle.nullDevice
         if let environment { process.environment = environment }
+        if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
         try process.run()
         return process
     }
