@@ -16,7 +16,7 @@ let package = Package(
     ],
     targets: [
         // Inventory, catalogs, money, plan, result records, statistics: values, no network.
-        .target(name: "CloudbenchCore", dependencies: ["AgentLimits", .product(name: "Yams", package: "Yams")]),
+        .target(name: "CloudbenchCore", dependencies: ["AgentContract", .product(name: "Yams", package: "Yams")]),
         // Markdown / CSV / SVG renderers: pure functions of records and catalogs.
         .target(name: "CloudbenchReport", dependencies: ["CloudbenchCore"]),
 
@@ -24,20 +24,21 @@ let package = Package(
         .systemLibrary(name: "CSSH2", pkgConfig: "libssh2", providers: [.apt(["libssh2-1-dev"])]),
         // libcrypto for SHA-256 (upload checks, fingerprints) and HMAC-SHA1 (hashed known_hosts).
         .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
-        .target(name: "CloudbenchSSH", dependencies: ["CSSH2", "COpenSSL", "Syscall"]),
+        .target(name: "CloudbenchSSH", dependencies: ["CSSH2", "COpenSSL", "Syscall", "CloudbenchProcess"]),
 
         // libcurl, a C shim for its variadic calls, and the price fetchers.
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         .target(name: "CCurlShim", dependencies: ["CCurl"]),
         .target(name: "CloudbenchPricing", dependencies: ["CCurlShim", "CloudbenchCore"]),
 
-        // What the agent accepts: read by the agent and by the inventory loader (no imports).
-        .target(name: "AgentLimits"),
+        // What the agent and the orchestrator must agree on (the tests by name, the platform rule,
+        // the agent's limits, read by the agent and by the inventory loader); no imports at all.
+        .target(name: "AgentContract"),
         // The syscall door (typed wrappers, EINTR retried, errors that name the call), the
         // monotonic clock and deadlines: Glibc only, shared by the agent and the SSH connector.
         .target(name: "Syscall"),
         // The measurement engine: Glibc only, so the agent runs on a stock cloud image.
-        .target(name: "AgentKit", dependencies: ["AgentLimits", "Syscall"]),
+        .target(name: "AgentKit", dependencies: ["AgentContract", "Syscall"]),
         // Static libstdc++/libgcc and a glibc-2.34 floor: the agent needs nothing but glibc (docs/agent.md).
         .target(name: "CAgentCompat"),
         .executableTarget(
@@ -46,10 +47,14 @@ let package = Package(
                                            "-Xclang-linker", "-static-libgcc"], .when(platforms: [.linux]))]
         ),
 
+        // Running a local program with a deadline, and a lock box for the threads that read its pipes.
+        .target(name: "CloudbenchProcess"),
         // Network namespaces, veth, bridges and tc through iproute2 (lab and tests).
-        .target(name: "NetNS"),
-        .target(name: "CloudbenchLab", dependencies: ["NetNS", "CloudbenchCore", .product(name: "Yams", package: "Yams")]),
-        .target(name: "CloudbenchOrchestrator", dependencies: ["CloudbenchCore", "CloudbenchSSH", "CloudbenchReport"]),
+        .target(name: "NetNS", dependencies: ["CloudbenchProcess"]),
+        .target(name: "CloudbenchLab", dependencies: ["NetNS", "CloudbenchCore", "AgentKit", .product(name: "Yams", package: "Yams")]),
+        // compare: builds the agent's command line from AgentKit's own request type.
+        .target(name: "CloudbenchOrchestrator", dependencies: ["CloudbenchCore", "CloudbenchSSH", "CloudbenchReport", "AgentKit",
+                                                               .product(name: "Logging", package: "swift-log")]),
 
         .executableTarget(
             name: "cloudbench",
@@ -62,16 +67,21 @@ let package = Package(
         ),
 
         .testTarget(name: "CloudbenchCoreTests", dependencies: ["CloudbenchCore"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "CloudbenchReportTests", dependencies: ["CloudbenchReport", "CloudbenchCore"], resources: [.copy("Golden"), .copy("Fixtures")]),
-        .testTarget(name: "CloudbenchSSHTests", dependencies: ["CloudbenchSSH", "NetNS"]),
-        .testTarget(name: "CloudbenchPricingTests", dependencies: ["CloudbenchPricing", "CloudbenchCore"], exclude: ["Fixtures"]),
+        .testTarget(name: "CloudbenchReportTests", dependencies: ["CloudbenchReport", "CloudbenchCore", "CloudbenchProcess"], resources: [.copy("Golden"), .copy("Fixtures")]),
+        // What the tests that start processes share: the SSH lab of sshd namespaces, fake sudo, helpers.
+        .target(name: "CloudbenchTestSupport", dependencies: ["CloudbenchSSH", "NetNS"], path: "Tests/CloudbenchTestSupport"),
+        .testTarget(name: "CloudbenchSSHTests", dependencies: ["CloudbenchSSH", "NetNS", "CloudbenchTestSupport"]),
+        .testTarget(name: "CloudbenchPricingTests", dependencies: ["CloudbenchPricing", "CloudbenchCore", "CloudbenchProcess"], exclude: ["Fixtures"]),
         .testTarget(name: "AgentKitTests", dependencies: ["AgentKit", "Syscall", "NetNS"]),
         .testTarget(name: "NetNSTests", dependencies: ["NetNS"]),
         .testTarget(name: "CloudbenchLabTests", dependencies: ["CloudbenchLab", "NetNS", .product(name: "Yams", package: "Yams")]),
-        .testTarget(name: "CloudbenchOrchestratorTests", dependencies: ["CloudbenchOrchestrator", "CloudbenchCore", "NetNS"], exclude: ["Fixtures"]),
-        .testTarget(name: "CLITests", dependencies: []),
+        .testTarget(name: "CloudbenchOrchestratorTests",
+                    dependencies: ["CloudbenchOrchestrator", "CloudbenchCore", "CloudbenchSSH", "CloudbenchProcess", "AgentKit", "NetNS",
+                                   "CloudbenchTestSupport", .product(name: "Logging", package: "swift-log")],
+                    exclude: ["Fixtures"]),
+        .testTarget(name: "CLITests", dependencies: ["CloudbenchProcess"]),
         // Mutated inputs through every reader of outside input, in process (make test runs it).
-        .testTarget(name: "FuzzTests", dependencies: ["CloudbenchCore", "CloudbenchReport", "CloudbenchLab", "AgentKit", "AgentLimits"]),
+        .testTarget(name: "FuzzTests", dependencies: ["CloudbenchCore", "CloudbenchReport", "CloudbenchLab", "AgentKit", "AgentContract"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,7 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import AgentLimits
+import AgentContract
 
 /// How `serve` was asked to run.
 public struct ServeOptions: Sendable {
@@ -141,5 +141,41 @@ public enum Invocation: Sendable {
     public static func envToken() -> String? {
         guard let p = getenv("CLOUDBENCH_AGENT_TOKEN") else { return nil }
         return String(cString: p)
+    }
+}
+
+/// The agent's command line as the orchestrator writes it: built from the same `TestRequest`
+/// that `Invocation.parse` reads back, so neither side formats or parses the other's flags by hand.
+/// The token is never an argument (it travels in `CLOUDBENCH_AGENT_TOKEN`).
+public enum AgentCommandLine {
+    /// `serve --listen ADDR:PORT --deadline S`.
+    public static func serve(listen: String, deadline: Double) -> [String] {
+        ["serve", "--listen", listen, "--deadline", number(deadline)]
+    }
+
+    /// `run --server ADDR:PORT --test T …`: a flag for each field of `request` that differs from
+    /// the test's defaults, so `Invocation.parse` gives back `request`.
+    public static func run(server: String, request: TestRequest, json: Bool = true) -> [String] {
+        let d = TestRequest(test: request.test)
+        var args = ["run", "--server", server, "--test", request.test.rawValue]
+        if request.duration != d.duration { args += ["--duration", number(request.duration)] }
+        if request.warmup != d.warmup { args += ["--warmup", number(request.warmup)] }
+        if request.streams != d.streams { args += ["--streams", "\(request.streams)"] }
+        if request.messageSize != d.messageSize { args += ["--message-size", "\(request.messageSize)"] }
+        if request.interval != d.interval && request.interval != min(d.interval, request.duration) {
+            args += ["--interval", number(request.interval)]
+        }
+        if request.rate != d.rate { args += ["--rate", number(request.rate)] }
+        if request.size != d.size { args += ["--size", "\(request.size)"] }
+        if request.count != d.count { args += ["--count", "\(request.count)"] }
+        if request.reverse { args.append("--reverse") }
+        if request.bidirectional { args.append("--bidir") }
+        if json { args.append("--json") }
+        return args
+    }
+
+    /// `10` for whole numbers, `0.5` otherwise: what `Double(_:)` reads back exactly.
+    static func number(_ d: Double) -> String {
+        d == d.rounded() && abs(d) < 1e15 ? "\(Int(d))" : "\(d)"
     }
 }

@@ -1,4 +1,4 @@
-import AgentLimits
+import AgentContract
 
 /// What the receiving side of tcp_bw counted.
 public struct ReceiverStats: Sendable {

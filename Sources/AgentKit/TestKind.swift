@@ -1,7 +1,3 @@
-/// The measurements the agent can run.
-public enum TestKind: String, Sendable, CaseIterable {
-    case tcpBandwidth = "tcp_bw"
-    case tcpLatency = "tcp_lat"
-    case udpBandwidth = "udp_bw"
-    case http = "http"
-}
+// The agent's tests, and the platforms it runs on, are declared once in AgentContract, which the
+// orchestrator shares.
+@_exported import AgentContract

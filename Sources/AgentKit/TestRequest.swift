@@ -1,4 +1,4 @@
-import AgentLimits
+import AgentContract
 
 /// What the client asks the server to run: the parameters both sides must agree on.
 ///

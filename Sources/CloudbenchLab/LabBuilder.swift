@@ -63,13 +63,13 @@ final class LabBuilder {
     }
 
     private func generateKeys() throws {
-        let keygen = try Command.resolve("ssh-keygen")
-        try Command.run([keygen, "-q", "-t", "ed25519", "-N", "", "-C", "cloudbench-lab-\(layout.configuration.name)",
+        let keygen = try ProcessRunner.resolve("ssh-keygen")
+        try ProcessRunner.check([keygen, "-q", "-t", "ed25519", "-N", "", "-C", "cloudbench-lab-\(layout.configuration.name)",
                          "-f", files.identity])
         try FileManager.default.copyItem(atPath: files.identity + ".pub", toPath: files.authorizedKeys)
         for instance in layout.instances {
             try FileManager.default.createDirectory(atPath: files.hostDirectory(instance), withIntermediateDirectories: true)
-            try Command.run([keygen, "-q", "-t", "ed25519", "-N", "", "-C", "cloudbench-lab-\(instance.id)",
+            try ProcessRunner.check([keygen, "-q", "-t", "ed25519", "-N", "", "-C", "cloudbench-lab-\(instance.id)",
                              "-f", files.hostKey(instance)])
         }
     }
@@ -80,8 +80,8 @@ final class LabBuilder {
         log("creating \(layout.namespaces.count) namespaces (\(layout.instances.count) instances, controller, fabric)")
         let fabric = layout.fabricNamespace
         try createNamespace(fabric)
-        try Command.run(["ip", "-n", fabric, "link", "add", layout.bridge, "type", "bridge"])
-        try Command.run(["ip", "-n", fabric, "link", "set", layout.bridge, "up"])
+        try ProcessRunner.check(["ip", "-n", fabric, "link", "add", layout.bridge, "type", "bridge"])
+        try ProcessRunner.check(["ip", "-n", fabric, "link", "set", layout.bridge, "up"])
         try step()
 
         try createNamespace(layout.controllerNamespace)
@@ -93,28 +93,28 @@ final class LabBuilder {
             try attach(instance.namespace, fabricDevice: instance.fabricDevice, address: instance.address)
             // Both directions: what the instance sends, and what the bridge delivers to it.
             let tbf = instance.tokenBucket.tcArguments
-            try Command.run(["tc", "-n", instance.namespace, "qdisc", "replace", "dev", "eth0", "root"] + tbf)
-            try Command.run(["tc", "-n", fabric, "qdisc", "replace", "dev", instance.fabricDevice, "root"] + tbf)
+            try ProcessRunner.check(["tc", "-n", instance.namespace, "qdisc", "replace", "dev", "eth0", "root"] + tbf)
+            try ProcessRunner.check(["tc", "-n", fabric, "qdisc", "replace", "dev", instance.fabricDevice, "root"] + tbf)
             try step()
         }
     }
 
     private func createNamespace(_ name: String) throws {
-        try Command.run(["ip", "netns", "add", name])
-        try Command.run(["ip", "-n", name, "link", "set", "lo", "up"])
+        try ProcessRunner.check(["ip", "netns", "add", name])
+        try ProcessRunner.check(["ip", "-n", name, "link", "set", "lo", "up"])
         // IPv6 would give every interface a link-local address and chatter on the bridge;
         // the lab is IPv4 only. Kernels without IPv6 have nothing to switch off.
-        _ = try? Command.run(["ip", "netns", "exec", name, "sysctl", "-q", "-w",
+        _ = try? ProcessRunner.check(["ip", "netns", "exec", name, "sysctl", "-q", "-w",
                               "net.ipv6.conf.all.disable_ipv6=1", "net.ipv6.conf.default.disable_ipv6=1"])
     }
 
     /// A veth from the bridge to `eth0` in `namespace`, with the address on a /24 and no other route.
     private func attach(_ namespace: String, fabricDevice: String, address: String) throws {
         let fabric = layout.fabricNamespace
-        try Command.run(["ip", "-n", fabric, "link", "add", fabricDevice, "type", "veth", "peer", "name", "eth0", "netns", namespace])
-        try Command.run(["ip", "-n", fabric, "link", "set", fabricDevice, "master", layout.bridge, "up"])
-        try Command.run(["ip", "-n", namespace, "addr", "add", "\(address)/24", "dev", "eth0"])
-        try Command.run(["ip", "-n", namespace, "link", "set", "eth0", "up"])
+        try ProcessRunner.check(["ip", "-n", fabric, "link", "add", fabricDevice, "type", "veth", "peer", "name", "eth0", "netns", namespace])
+        try ProcessRunner.check(["ip", "-n", fabric, "link", "set", fabricDevice, "master", layout.bridge, "up"])
+        try ProcessRunner.check(["ip", "-n", namespace, "addr", "add", "\(address)/24", "dev", "eth0"])
+        try ProcessRunner.check(["ip", "-n", namespace, "link", "set", "eth0", "up"])
     }
 
     // MARK: external overlay
@@ -126,15 +126,15 @@ final class LabBuilder {
         for instance in layout.instances {
             guard let overlayAddress = instance.overlayAddress else { continue }
             let ns = instance.namespace
-            try Command.run(["ip", "-n", ns, "link", "add", overlay.name, "type", "vxlan", "id", "\(overlay.vni)",
+            try ProcessRunner.check(["ip", "-n", ns, "link", "add", overlay.name, "type", "vxlan", "id", "\(overlay.vni)",
                              "dstport", "\(overlay.port)", "dev", "eth0", "local", instance.address])
-            try Command.run(["ip", "-n", ns, "link", "set", overlay.name, "mtu", "1450"])
-            try Command.run(["ip", "-n", ns, "addr", "add", "\(overlayAddress)/24", "dev", overlay.name])
+            try ProcessRunner.check(["ip", "-n", ns, "link", "set", overlay.name, "mtu", "1450"])
+            try ProcessRunner.check(["ip", "-n", ns, "addr", "add", "\(overlayAddress)/24", "dev", overlay.name])
             let peers = layout.instances.filter { $0 != instance }
             let batch = peers.map { "fdb append 00:00:00:00:00:00 dev \(overlay.name) dst \($0.address)" }
                 .joined(separator: "\n") + "\n"
-            if !peers.isEmpty { try Command.run(["bridge", "-n", ns, "-batch", "-"], input: batch) }
-            try Command.run(["ip", "-n", ns, "link", "set", overlay.name, "up"])
+            if !peers.isEmpty { try ProcessRunner.check(["bridge", "-n", ns, "-batch", "-"], input: Data(batch.utf8)) }
+            try ProcessRunner.check(["ip", "-n", ns, "link", "set", overlay.name, "up"])
         }
         try step()
     }
@@ -146,7 +146,7 @@ final class LabBuilder {
         // Debian's sshd refuses to start without its privilege separation directory.
         try FileManager.default.createDirectory(atPath: "/run/sshd", withIntermediateDirectories: true,
                                                 attributes: [.posixPermissions: 0o755])
-        let sshd = try Command.resolve("sshd")  // absolute: sshd re-executes itself by path
+        let sshd = try ProcessRunner.resolve("sshd")  // absolute: sshd re-executes itself by path
         let usePAM = SSHServerConfig.rootPasswordIsLocked()
         let privateDirectories = SSHServerLaunch.privateDirectories(stateDirectory: files.directory)
         if !privateDirectories.isEmpty {
@@ -157,7 +157,7 @@ final class LabBuilder {
             try Data(SSHServerConfig.text(instance: instance, files: files, usePAM: usePAM).utf8)
                 .write(to: URL(fileURLWithPath: config))
             // sshd checks its config first and exits non-zero on a mistake, so this throws early.
-            try Command.run(SSHServerLaunch.argv(instance: instance, files: files, sshd: sshd, privateDirectories: privateDirectories))
+            try ProcessRunner.check(SSHServerLaunch.argv(instance: instance, files: files, sshd: sshd, privateDirectories: privateDirectories))
             let pid = try waitForPidFile(files.sshdPidFile(instance), instance: instance)
             state.sshdPids[instance.id] = pid
             try state.write(files)

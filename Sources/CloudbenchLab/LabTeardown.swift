@@ -37,7 +37,7 @@ struct LabTeardown {
         // SSH) was started through the lab; found by namespace, never by process name.
         let spared = ProcessTable.selfAndAncestors()
         for ns in namespaces {
-            let listing = (try? Command.run(["ip", "netns", "pids", ns])) ?? ""
+            let listing = (try? ProcessRunner.check(["ip", "netns", "pids", ns])) ?? ""
             for pid in listing.split(separator: "\n").compactMap({ Int32($0) }) where !spared.contains(pid) {
                 pids.insert(pid)
             }

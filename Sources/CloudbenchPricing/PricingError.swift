@@ -1,9 +1,10 @@
+import CloudbenchCore
 import Foundation
 
 /// A price refresh that could not be done, with one sentence saying what happened and what to do.
 ///
 /// Messages name URLs only through `RedactedURL`, and never contain tokens or secret keys.
-public struct PricingError: Error, CustomStringConvertible, Sendable, Equatable {
+public struct PricingError: UserFacingError, Sendable, Equatable {
     public var message: String
     /// True when the user's own input is wrong (exit status 2), false for network and API problems.
     public var isInputError: Bool
@@ -14,4 +15,5 @@ public struct PricingError: Error, CustomStringConvertible, Sendable, Equatable 
     }
 
     public var description: String { message }
+    public var exitStatus: ExitStatus { isInputError ? .badInput : .failures }
 }

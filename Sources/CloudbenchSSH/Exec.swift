@@ -1,22 +1,6 @@
+@_exported import CloudbenchProcess
 import CSSH2
 import Foundation
-
-/// What a remote command printed and how it ended.
-public struct ExecResult: Sendable, Equatable {
-    public var stdout: String
-    public var stderr: String
-    /// The command's exit status; -1 when it was killed by a signal.
-    public var exitStatus: Int32
-    /// The signal name (`KILL`, `TERM`, …) when the command was killed by one.
-    public var exitSignal: String?
-
-    public init(stdout: String, stderr: String, exitStatus: Int32, exitSignal: String? = nil) {
-        self.stdout = stdout
-        self.stderr = stderr
-        self.exitStatus = exitStatus
-        self.exitSignal = exitSignal
-    }
-}
 
 /// Which of a command's outputs a piece of streamed data came from.
 public enum ExecStream: Sendable, Hashable {
@@ -31,7 +15,7 @@ extension SSHSession {
     /// (`RemoteText.sanitised`): what a host prints can be printed here without harm.
     /// With `asRoot` and the host's `sudo: true`, the command runs under `sudo -n`, and a
     /// sudo that asks for a password becomes `SSHError.sudoNeedsPassword`.
-    public func exec(_ command: String, deadline: Double, asRoot: Bool = false, limit: Int = RemoteText.limit) throws -> ExecResult {
+    public func exec(_ command: String, deadline: Double, asRoot: Bool = false, limit: Int = RemoteText.limit) throws -> CommandOutput {
         var out = RemoteText.Tail(limit: limit), err = RemoteText.Tail(limit: limit)
         let (status, signal) = try run(command, deadline: deadline, asRoot: asRoot) { stream, bytes in
             switch stream {
@@ -39,7 +23,7 @@ extension SSHSession {
             case .stderr: err.append(bytes)
             }
         }
-        return ExecResult(stdout: out.text, stderr: err.text, exitStatus: status, exitSignal: signal)
+        return CommandOutput(status: status, stdout: out.text, stderr: err.text, signal: signal)
     }
 
     /// Runs `command`, handing output to `onOutput` as it arrives; returns the exit status
@@ -52,7 +36,7 @@ extension SSHSession {
     /// The command line actually sent: `sudo -n` wraps it when root is asked for and configured.
     public func remoteCommand(_ command: String, asRoot: Bool) -> String {
         guard asRoot && host.sudo else { return command }
-        return "sudo -n -- sh -c \(shellQuote(command))"
+        return Sudo.wrap(command)
     }
 
     private func run(_ command: String, deadline seconds: Double, asRoot: Bool,
@@ -132,12 +116,10 @@ extension SSHSession {
         let status = signal == nil ? libssh2_channel_get_exit_status(channel.raw) : -1
 
         if asRoot && host.sudo {
-            let said = String(decoding: stderrTail, as: UTF8.self)
-            if status == 1 && (said.contains("a password is required") || said.contains("a terminal is required")) {
-                throw SSHError.sudoNeedsPassword(host: host.description, user: host.user)
-            }
-            if status == 127 && said.contains("sudo") && said.contains("not found") {
-                throw SSHError.sudoMissing(host: host.description)
+            switch Sudo.refusal(status: status, stderr: String(decoding: stderrTail, as: UTF8.self)) {
+            case .needsPassword: throw SSHError.sudoNeedsPassword(host: host.description, user: host.user)
+            case .missing: throw SSHError.sudoMissing(host: host.description)
+            case nil: break
             }
         }
         return (status, signal)

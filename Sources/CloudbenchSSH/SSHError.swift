@@ -69,10 +69,8 @@ public enum SSHError: Error, Sendable, CustomStringConvertible, Equatable {
             return "\(h): no answer during \(during) within \(fmt(s)) s; check that the host and the network to it are up"
         case .protocolError(let h, let during, let d):
             return "\(h): SSH error during \(during) (\(d)); retry, and report it if it persists"
-        case .sudoNeedsPassword(let h, let u):
-            return "\(h): sudo asks \(u) for a password; allow passwordless sudo for \(u) (NOPASSWD in sudoers) or log in as root with `sudo: false`"
-        case .sudoMissing(let h):
-            return "\(h): `sudo` is not installed; install it or log in as root with `sudo: false`"
+        case .sudoNeedsPassword(let h, let u): return Sudo.message(.needsPassword, host: h, user: u)
+        case .sudoMissing(let h): return Sudo.message(.missing, host: h, user: "")
         case .uploadFailed(let h, let p, let d):
             return "\(h): upload to \(p) failed (\(d)); check free space and that the user may write there"
         case .uploadCorrupted(let h, let p, let e, let a):

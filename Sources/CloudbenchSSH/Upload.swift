@@ -71,7 +71,7 @@ extension SSHSession {
         let check = try exec("[ -f \(target) ] && sha256sum -- \(target) | cut -c1-64 && stat -c %a -- \(target)",
                              deadline: deadline.secondsLeft)
         let seen = check.stdout.split(separator: "\n").map(String.init)
-        if check.exitStatus == 0, seen.count == 2, seen[0] == localHash {
+        if check.status == 0, seen.count == 2, seen[0] == localHash {
             if seen[1] != modeText {
                 try checked(exec("chmod \(modeText) -- \(target)", deadline: deadline.secondsLeft), remotePath, "chmod")
             }
@@ -88,7 +88,7 @@ extension SSHSession {
             let tmp = shellQuote(temporary)
             let verify = try exec("sha256sum -- \(tmp) | cut -c1-64", deadline: deadline.secondsLeft)
             let remoteHash = verify.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
-            guard verify.exitStatus == 0, remoteHash == localHash else {
+            guard verify.status == 0, remoteHash == localHash else {
                 throw SSHError.uploadCorrupted(host: host.description, path: remotePath, expected: localHash, actual: remoteHash)
             }
             try checked(exec("chmod \(modeText) -- \(tmp) && mv -f -- \(tmp) \(target)", deadline: deadline.secondsLeft),
@@ -105,10 +105,10 @@ extension SSHSession {
         }
     }
 
-    private func checked(_ result: ExecResult, _ path: String, _ step: String) throws {
-        guard result.exitStatus == 0 else {
+    private func checked(_ result: CommandOutput, _ path: String, _ step: String) throws {
+        guard result.status == 0 else {
             let said = result.stderr.trimmingCharacters(in: .whitespacesAndNewlines)
-            throw SSHError.uploadFailed(host: host.description, path: path, detail: "\(step): \(said.isEmpty ? "exit status \(result.exitStatus)" : said)")
+            throw SSHError.uploadFailed(host: host.description, path: path, detail: "\(step): \(said.isEmpty ? "exit status \(result.status)" : said)")
         }
     }
 

@@ -18,12 +18,12 @@ public enum Link {
         let n = Counter.next()
         // Device names must fit in 15 bytes; they live only inside their namespaces.
         let tmpA = "cbv\(getpid() % 100000)a\(n)", tmpB = "cbv\(getpid() % 100000)b\(n)"
-        try Command.run(["ip", "link", "add", tmpA, "type", "veth", "peer", "name", tmpB])
+        try ProcessRunner.check(["ip", "link", "add", tmpA, "type", "veth", "peer", "name", tmpB])
         do {
-            try Command.run(["ip", "link", "set", tmpA, "netns", a.name, "name", "eth\(n)"])
-            try Command.run(["ip", "link", "set", tmpB, "netns", b.name, "name", "eth\(n)"])
+            try ProcessRunner.check(["ip", "link", "set", tmpA, "netns", a.name, "name", "eth\(n)"])
+            try ProcessRunner.check(["ip", "link", "set", tmpB, "netns", b.name, "name", "eth\(n)"])
         } catch {
-            _ = try? Command.run(["ip", "link", "delete", tmpA])
+            _ = try? ProcessRunner.check(["ip", "link", "delete", tmpA])
             throw error
         }
         let ea = Endpoint(namespace: a, device: "eth\(n)", address: "\(subnet).1")

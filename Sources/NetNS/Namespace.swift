@@ -1,3 +1,4 @@
+@_exported import CloudbenchProcess
 import Foundation
 
 /// A Linux network namespace, created and removed through `ip netns`.
@@ -12,7 +13,7 @@ public struct Namespace: Hashable, Sendable {
     /// Creates a namespace named `prefix-<pid>-<n>` with its loopback up and no routes at all.
     public static func create(prefix: String) throws -> Namespace {
         let ns = Namespace(existing: "\(prefix)-\(getpid())-\(Counter.next())")
-        try Command.run(["ip", "netns", "add", ns.name])
+        try ProcessRunner.check(["ip", "netns", "add", ns.name])
         do {
             try ns.run(["ip", "link", "set", "lo", "up"])
         } catch {
@@ -24,7 +25,7 @@ public struct Namespace: Hashable, Sendable {
 
     /// Names of the namespaces that exist now and start with `prefix`.
     public static func existing(prefix: String) -> [Namespace] {
-        let listing = (try? Command.run(["ip", "netns", "list"])) ?? ""
+        let listing = (try? ProcessRunner.check(["ip", "netns", "list"])) ?? ""
         return listing.split(separator: "\n").compactMap { line in
             let name = String(line.split(separator: " ").first ?? "")
             return name.hasPrefix(prefix) ? Namespace(existing: name) : nil
@@ -34,21 +35,18 @@ public struct Namespace: Hashable, Sendable {
     /// Runs `argv` inside the namespace and returns its stdout.
     @discardableResult
     public func run(_ argv: [String], input: String? = nil) throws -> String {
-        try Command.run(["ip", "netns", "exec", name] + argv, input: input)
+        try ProcessRunner.check(["ip", "netns", "exec", name] + argv, input: input.map { Data($0.utf8) })
+    }
+
+    /// Runs `argv` inside the namespace with a deadline: a stuck peer must not hang `lab` or a test.
+    public func output(of argv: [String], environment: [String: String]? = nil, deadline seconds: Double) throws -> CommandOutput {
+        try ProcessRunner.run(["ip", "netns", "exec", name] + argv, environment: environment, deadline: seconds)
     }
 
     /// Starts `argv` inside the namespace without waiting; the caller owns the process.
     public func spawn(_ argv: [String], stdout: FileHandle? = nil, stderr: FileHandle? = nil,
                       environment: [String: String]? = nil) throws -> Process {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try Command.resolve("ip"))
-        process.arguments = ["netns", "exec", name] + argv
-        process.standardInput = FileHandle.nullDevice
-        process.standardOutput = stdout ?? FileHandle.nullDevice
-        process.standardError = stderr ?? FileHandle.nullDevice
-        if let environment { process.environment = environment }
-        try process.run()
-        return process
+        try ProcessRunner.start(["ip", "netns", "exec", name] + argv, stdout: stdout, stderr: stderr, environment: environment)
     }
 
     /// Whether the namespace has a default route (test hosts must not).
@@ -60,7 +58,7 @@ public struct Namespace: Hashable, Sendable {
 
     /// Removes the namespace and, with it, every interface inside it. Safe to call twice.
     public func delete() {
-        _ = try? Command.run(["ip", "netns", "delete", name])
+        _ = try? ProcessRunner.check(["ip", "netns", "delete", name])
     }
 }
 

@@ -1,4 +1,6 @@
 import ArgumentParser
+import CloudbenchCore
+import Foundation
 
 /// The `cloudbench` command: thin subcommands over the library modules.
 @main
@@ -19,6 +21,26 @@ struct Cloudbench: AsyncParsableCommand {
             BenchReportCommand.self,
         ]
     )
+
+    /// ArgumentParser's own door, with one change: a command line it cannot use (an unknown
+    /// flag, a value out of its set, a failed `validate()`) is bad input, exit status 2, like
+    /// every other bad input; its message and usage print as ArgumentParser writes them.
+    static func main() async {
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            if exitCode(for: error) == .validationFailure {
+                printError(fullMessage(for: error))
+                Foundation.exit(ExitStatus.badInput.rawValue)
+            }
+            exit(withError: error)
+        }
+    }
 }
 
 enum CloudbenchVersion {

@@ -40,7 +40,7 @@ struct Outcome {
 
     static func run(_ argv: [String], environment: [String: String]? = nil) throws -> Outcome {
         let p = Process()
-        p.executableURL = URL(fileURLWithPath: try Command.resolve(argv[0]))
+        p.executableURL = URL(fileURLWithPath: try ProcessRunner.resolve(argv[0]))
         p.arguments = Array(argv.dropFirst())
         if let environment { p.environment = environment }
         let out = Pipe(), err = Pipe()

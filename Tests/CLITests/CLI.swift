@@ -1,3 +1,4 @@
+import CloudbenchProcess
 import Foundation
 
 /// Runs the built `cloudbench` executable as a user would, from the repository root.
@@ -17,28 +18,11 @@ enum CLI {
         var stderr: String
     }
 
+    /// Runs `cloudbench args…` with `env` added, two minutes at most.
     static func run(_ args: [String], cwd: String? = nil, env: [String: String] = [:]) throws -> Result {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "\(binDir)/cloudbench")
-        p.arguments = args
-        p.currentDirectoryURL = URL(fileURLWithPath: cwd ?? root)
-        var e = ProcessInfo.processInfo.environment
-        e.merge(env) { _, new in new }
-        p.environment = e
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
-        // Read stderr on another thread so neither pipe can fill and block the child.
-        final class Box: @unchecked Sendable { var data = Data() }
-        let errBox = Box()
-        let done = DispatchSemaphore(value: 0)
-        Thread { errBox.data = err.fileHandleForReading.readDataToEndOfFile(); done.signal() }.start()
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        done.wait()
-        let errData = errBox.data
-        return Result(status: p.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-                      stderr: String(decoding: errData, as: UTF8.self))
+        let r = try ProcessRunner.run(["\(binDir)/cloudbench"] + args,
+                                      environment: ProcessInfo.processInfo.environment.merging(env) { _, new in new },
+                                      directory: cwd ?? root, deadline: 120)
+        return Result(status: r.status, stdout: r.stdout, stderr: r.stderr)
     }
 }

@@ -1,4 +1,4 @@
-import AgentLimits
+import AgentContract
 import Foundation
 import Testing
 @testable import CloudbenchCore

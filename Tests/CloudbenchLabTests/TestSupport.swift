@@ -42,14 +42,14 @@ enum TestSupport {
     static func workingAgent() -> String? {
         let candidate = ProcessInfo.processInfo.environment["CLOUDBENCH_AGENT"] ?? executable("cloudbench-agent")
         guard let path = candidate, FileManager.default.isExecutableFile(atPath: path),
-              let out = try? Command.run([path, "conf", "--json"]),
+              let out = try? ProcessRunner.check([path, "conf", "--json"]),
               (try? JSONSerialization.jsonObject(with: Data(out.utf8))) is [String: Any] else { return nil }
         return path
     }
 
     /// Root-namespace interface names: the lab must leave this list exactly as it found it.
     static func rootInterfaces() throws -> [String] {
-        try Command.run(["ip", "-o", "link", "show"]).split(separator: "\n").compactMap { line in
+        try ProcessRunner.check(["ip", "-o", "link", "show"]).split(separator: "\n").compactMap { line in
             line.split(separator: ":").dropFirst().first.map { $0.trimmingCharacters(in: .whitespaces) }
         }.sorted()
     }
@@ -66,31 +66,9 @@ enum TestSupport {
     }
 }
 
-/// A finished run of a built executable.
-struct ExecResult {
-    let status: Int32
-    let stdout: String
-    let stderr: String
-}
-
 extension TestSupport {
-    /// Runs `argv` to completion (tests only pass short-running commands) and captures both streams.
-    static func execute(_ argv: [String]) throws -> ExecResult {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: argv[0])
-        process.arguments = Array(argv.dropFirst())
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        let errBox = DataBox()
-        let reader = Thread { errBox.set(err.fileHandleForReading.readDataToEndOfFile()) }
-        reader.start()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        while !errBox.isSet { usleep(1000) }
-        return ExecResult(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
-                          stderr: String(decoding: errBox.value, as: UTF8.self))
+    /// Runs `argv` to completion with the shared runner (a lab command gets two minutes at most).
+    static func execute(_ argv: [String]) throws -> CommandOutput {
+        try ProcessRunner.run(argv, deadline: 120)
     }
 }

@@ -23,8 +23,8 @@ struct BurstLabTests {
         try listener.run()
         defer { if listener.isRunning { listener.terminate() }; listener.waitUntilExit() }
         usleep(300_000)
-        try Command.run(["env", "CLOUDBENCH_CELL_PAIR=\(pair)", "CLOUDBENCH_CELL_TEST=tcp_bw", "\(lab.state)/before-cell"])
-        let json = try Command.run(["ip", "netns", "exec", client, "iperf3", "-c", serverAddress, "-p", "5291", "-J",
+        try ProcessRunner.check(["env", "CLOUDBENCH_CELL_PAIR=\(pair)", "CLOUDBENCH_CELL_TEST=tcp_bw", "\(lab.state)/before-cell"])
+        let json = try ProcessRunner.check(["ip", "netns", "exec", client, "iperf3", "-c", serverAddress, "-p", "5291", "-J",
                                     "-t", "\(seconds)", "-R", "--connect-timeout", "2000"])
         let object = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
         let intervals = try #require(object["intervals"] as? [[String: Any]])
@@ -82,7 +82,7 @@ struct BurstLabTests {
         #expect(lab.leftovers() == [])
 
         // `lab check` measures the burst pair from a full credit, against its peak over 3 s.
-        let check = try Command.run(["\(LabRun.bin)/cloudbench", "lab", "check", "--name", lab.name, "--pair", "burst", "--seconds", "3"])
+        let check = try ProcessRunner.check(["\(LabRun.bin)/cloudbench", "lab", "check", "--name", lab.name, "--pair", "burst", "--seconds", "3"])
         #expect(check.split(separator: "\n").filter { $0.hasPrefix("burst") && $0.contains("126 MB/s") }.count == 2, "\(check)")
     }
 }

@@ -16,10 +16,18 @@ struct CompareLabTests {
     func fullRun() throws {
         let lab = try LabRun(tag: "a", third: 150)
         defer { lab.down() }
-        let r = try lab.compare(["--parallel", "3"])
+        let r = try lab.compare(["--parallel", "3", "--verbose"])
         #expect(r.status == 0, "\(r.stdout)\n\(r.stderr)")
         let records = try lab.records()
         #expect(records.count == 3 * 4 * 2)
+        // --verbose: each remote command once, with its host, duration and exit status: the probe
+        // once per host, each cell's client once (its pid file names the cell).
+        let log = r.stderr.split(separator: "\n")
+        #expect(log.filter { $0.contains("echo arch=$(uname -m)") }.count == 6, "\(r.stderr.prefix(2000))")
+        for n in 1...24 {
+            #expect(log.filter { $0.contains("/client-") && $0.contains("-\(n).pid && CLOUDBENCH_AGENT_TOKEN=") }.count == 1)
+        }
+        #expect(log.filter { $0.contains(" run --server ") }.allSatisfy { $0.contains("host=") && $0.contains("ms=") && $0.contains("result=exit 0") })
         #expect(records.allSatisfy { $0["status"] as? String == "ok" })
         for (pair, goodput) in Self.emulated {
             let host = try #require(value(records, pair, "host", "tcp_bw"))
@@ -46,7 +54,11 @@ struct CompareLabTests {
         #expect(!r.stdout.contains("still has"))
         // The token never reaches a record or the output.
         let text = try String(contentsOfFile: "\(lab.results)/\(try FileManager.default.contentsOfDirectory(atPath: lab.results)[0])", encoding: .utf8)
-        #expect(!text.contains("CLOUDBENCH_AGENT_TOKEN") && !r.stdout.contains("TOKEN") && !r.stderr.contains("TOKEN"))
+        #expect(!text.contains("CLOUDBENCH_AGENT_TOKEN") && !r.stdout.contains("TOKEN"))
+        // In the verbose log the token is redacted: no 64-hex-digit secret, and no private key.
+        #expect(r.stderr.contains("CLOUDBENCH_AGENT_TOKEN=<redacted>"))
+        #expect(r.stderr.range(of: "[0-9a-f]{64}", options: .regularExpression) == nil)
+        #expect(!r.stderr.contains("PRIVATE KEY"))
     }
 
     @Test("Ctrl-C stops the run, keeps every finished record, cleans the hosts; --resume runs exactly the missing cells")
@@ -94,14 +106,14 @@ struct CompareLabTests {
         // slow: its server's sshd dies for good after the first record.
         waitFor { $0.contains { $0["pair"] as? String == "slow" } }
         let slowServer = ns("-slow-s")
-        for pid in ((try? Command.run(["ip", "netns", "pids", slowServer.name])) ?? "").split(separator: "\n") {
+        for pid in ((try? ProcessRunner.check(["ip", "netns", "pids", slowServer.name])) ?? "").split(separator: "\n") {
             let cmd = (try? String(contentsOfFile: "/proc/\(pid)/cmdline", encoding: .utf8)) ?? ""
             if cmd.hasPrefix("sshd") { kill(Int32(pid)!, SIGKILL) }
         }
         // mid: the agent server is killed while the second cell runs.
         waitFor { $0.filter { $0["pair"] as? String == "mid" }.count >= 1 }
         usleep(1_500_000)
-        for pid in ((try? Command.run(["ip", "netns", "pids", ns("-mid-s").name])) ?? "").split(separator: "\n") {
+        for pid in ((try? ProcessRunner.check(["ip", "netns", "pids", ns("-mid-s").name])) ?? "").split(separator: "\n") {
             let cmd = (try? String(contentsOfFile: "/proc/\(pid)/cmdline", encoding: .utf8)) ?? ""
             if cmd.contains("cloudbench-agent") && cmd.contains("serve") { kill(Int32(pid)!, SIGKILL) }
         }

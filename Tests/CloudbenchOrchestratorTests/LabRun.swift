@@ -26,7 +26,7 @@ struct LabRun {
         try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
         let profilePath = "\(Self.root)/Tests/CloudbenchOrchestratorTests/Fixtures/\(profile).yaml"
         do {
-            try Command.run(["\(Self.bin)/cloudbench", "lab", "up", "--name", name, "--profile", profilePath,
+            try ProcessRunner.check(["\(Self.bin)/cloudbench", "lab", "up", "--name", name, "--profile", profilePath,
                              "--subnet", "10.231.\(third)", "--overlay-subnet", "10.231.\(third + 1)"])
             let generated = try String(contentsOfFile: "\(state)/inventory.yaml", encoding: .utf8)
             try edit(generated).write(toFile: inventory, atomically: true, encoding: .utf8)
@@ -38,34 +38,27 @@ struct LabRun {
 
     /// Removes the lab and the test's files; safe to call twice.
     func down() {
-        _ = try? Command.run(["\(Self.bin)/cloudbench", "lab", "down", "--name", name])
+        _ = try? ProcessRunner.check(["\(Self.bin)/cloudbench", "lab", "down", "--name", name])
         try? FileManager.default.removeItem(atPath: work)
     }
 
-    /// `cloudbench lab exec -- cloudbench compare …`, started; the caller waits or interrupts.
+    /// `cloudbench lab exec -- cloudbench compare …` as a command line.
+    func compareArguments(_ extra: [String]) -> [String] {
+        ["\(Self.bin)/cloudbench", "lab", "exec", "--name", name, "--", "\(Self.bin)/cloudbench", "compare", inventory,
+         "--providers", "\(Self.root)/providers", "--results-dir", results, "--report", report] + extra
+    }
+
+    /// Compare, started; the caller waits or interrupts.
     func startCompare(_ extra: [String] = []) throws -> (Process, Pipe, Pipe) {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "\(Self.bin)/cloudbench")
-        p.arguments = ["lab", "exec", "--name", name, "--", "\(Self.bin)/cloudbench", "compare", inventory,
-                       "--providers", "\(Self.root)/providers", "--results-dir", results, "--report", report] + extra
         let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        p.standardInput = FileHandle.nullDevice
-        try p.run()
+        let p = try ProcessRunner.start(compareArguments(extra), stdout: out, stderr: err)
         return (p, out, err)
     }
 
-    /// Runs compare to the end; returns its exit status and what it printed.
+    /// Runs compare to the end (ten minutes at most); returns its exit status and what it printed.
     func compare(_ extra: [String] = []) throws -> (status: Int32, stdout: String, stderr: String) {
-        let (p, out, err) = try startCompare(extra)
-        let errBox = DataBox()
-        let t = Thread { errBox.data = err.fileHandleForReading.readDataToEndOfFile(); errBox.done.signal() }
-        t.start()
-        let o = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        errBox.done.wait()
-        return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: errBox.data, as: UTF8.self))
+        let r = try ProcessRunner.run(compareArguments(extra), deadline: 600)
+        return (r.status, r.stdout, r.stderr)
     }
 
     /// Every record of every results file, as JSON objects.
@@ -87,7 +80,7 @@ struct LabRun {
     func leftovers() -> [String] {
         var found: [String] = []
         for ns in instances {
-            let pids = ((try? Command.run(["ip", "netns", "pids", ns.name])) ?? "").split(separator: "\n")
+            let pids = ((try? ProcessRunner.check(["ip", "netns", "pids", ns.name])) ?? "").split(separator: "\n")
             for pid in pids {
                 let cmd = (try? String(contentsOfFile: "/proc/\(pid)/cmdline", encoding: .utf8)) ?? ""
                 if cmd.contains("cloudbench-agent") { found.append("\(ns.name): agent process \(pid)") }
@@ -103,9 +96,4 @@ struct LabRun {
         (try? String(contentsOfFile: "\(state)/hosts/\(instance)/sshd.pid", encoding: .utf8))
             .flatMap { Int32($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
     }
-}
-
-final class DataBox: @unchecked Sendable {
-    var data = Data()
-    let done = DispatchSemaphore(value: 0)
 }

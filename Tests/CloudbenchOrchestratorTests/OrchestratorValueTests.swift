@@ -59,17 +59,6 @@ struct OrchestratorValueTests {
         #expect(throws: AgentOutput.Problem.missing("latency_us")) { try AgentOutput.parse("{}", test: .tcpLatency) }
     }
 
-    @Test("host facts and whether the agent can run")
-    func facts() throws {
-        let f = try #require(HostFacts.parse("arch=x86_64\nkernel=6.1.0\nhome=/home/ubuntu\nuid=1000\nglibc=2.35\nsudo=yes\n"))
-        #expect(f == HostFacts(arch: "x86_64", kernel: "6.1.0", home: "/home/ubuntu", isRoot: false, canSudo: true, glibc: "2.35"))
-        #expect(f.agentProblem == nil)
-        #expect(HostFacts.parse("arch=x86_64\nhome=/root\nuid=0\nglibc=2.31\nsudo=no\n")!.agentProblem
-                == "glibc 2.31 is older than 2.34, which the agent needs")
-        #expect(HostFacts.parse("arch=armv7l\nhome=/root\nuid=0\nglibc=2.36\n")!.agentProblem
-                == "architecture armv7l is not supported (x86_64 or aarch64)")
-    }
-
     @Test("resume skips cells with an ok record and numbers retries")
     func resume() {
         func rec(_ rep: Int, _ status: ResultRecord.Status, attempt: Int = 1) -> ResultRecord {

@@ -1,4 +1,5 @@
 import CloudbenchCore
+import CloudbenchProcess
 import Foundation
 import Testing
 @testable import CloudbenchPricing
@@ -9,22 +10,11 @@ func runCloudbench(_ args: [String], environment: [String: String]) throws -> (I
     guard FileManager.default.isExecutableFile(atPath: exe) else {
         throw TestFailure("\(exe) is not built; run `swift build` first (or set CLOUDBENCH_BIN)")
     }
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: exe)
-    p.arguments = args
     var env = ProcessInfo.processInfo.environment
     for k in ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "DIGITALOCEAN_TOKEN", "CLOUDBENCH_PROVIDERS"] { env[k] = nil }
     env.merge(environment) { _, new in new }
-    p.environment = env
-    let out = Pipe(), err = Pipe()
-    p.standardOutput = out
-    p.standardError = err
-    try p.run()
-    // Read before waiting so a full pipe cannot block the child.
-    let o = out.fileHandleForReading.readDataToEndOfFile()
-    let e = err.fileHandleForReading.readDataToEndOfFile()
-    p.waitUntilExit()
-    return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+    let r = try ProcessRunner.run([exe] + args, environment: env, deadline: 120)
+    return (r.status, r.stdout, r.stderr)
 }
 
 func contents(_ path: String) -> Data? { FileManager.default.contents(atPath: path) }

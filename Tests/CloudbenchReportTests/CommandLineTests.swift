@@ -1,3 +1,4 @@
+import CloudbenchProcess
 import Foundation
 import Testing
 
@@ -13,30 +14,12 @@ enum CLI {
 
     struct Result { var status: Int32; var stdout: String; var stderr: String }
 
-    /// Runs with a 60 s deadline; the child is killed (by its pid) if it overruns.
+    /// Runs with a 60 s deadline (the one process runner stops an overrun child).
     static func run(_ args: [String]) throws -> Result {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: try #require(binary))
-        p.arguments = args
-        p.currentDirectoryURL = URL(fileURLWithPath: GoldenFile.root)
         var env = ProcessInfo.processInfo.environment
         env["CLOUDBENCH_PROVIDERS"] = TestPaths.providers
-        p.environment = env
-        // Output goes to files, so a chatty child can never block on a full pipe.
-        let base = FileManager.default.temporaryDirectory.appendingPathComponent("cb-cli-out-\(getpid())-\(UInt64.random(in: 0...UInt64.max))").path
-        _ = FileManager.default.createFile(atPath: base + ".out", contents: nil)
-        _ = FileManager.default.createFile(atPath: base + ".err", contents: nil)
-        defer { try? FileManager.default.removeItem(atPath: base + ".out"); try? FileManager.default.removeItem(atPath: base + ".err") }
-        p.standardOutput = FileHandle(forWritingAtPath: base + ".out")
-        p.standardError = FileHandle(forWritingAtPath: base + ".err")
-        try p.run()
-        let deadline = Date().addingTimeInterval(60)
-        while p.isRunning && Date() < deadline { usleep(10_000) }
-        if p.isRunning { kill(p.processIdentifier, SIGKILL) }
-        p.waitUntilExit()
-        let o = FileManager.default.contents(atPath: base + ".out") ?? Data()
-        let e = FileManager.default.contents(atPath: base + ".err") ?? Data()
-        return Result(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+        let r = try ProcessRunner.run([try #require(binary)] + args, environment: env, directory: GoldenFile.root, deadline: 60)
+        return Result(status: r.status, stdout: r.stdout, stderr: r.stderr)
     }
 }
 

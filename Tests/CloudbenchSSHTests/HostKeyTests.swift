@@ -1,4 +1,5 @@
 @testable import CloudbenchSSH
+import CloudbenchTestSupport
 import Foundation
 import NetNS
 import Testing
@@ -20,7 +21,7 @@ extension SSHIntegrationTests {
             #expect(accepted.hostKeyStatus == .newRecorded)
             #expect(accepted.hostKeyFingerprint == fingerprint)
             // OpenSSH itself finds the recorded entry.
-            let found = try Command.run(["ssh-keygen", "-F", h.address, "-f", lab.knownHosts])
+            let found = try ProcessRunner.check(["ssh-keygen", "-F", h.address, "-f", lab.knownHosts])
             #expect(found.contains("ssh-ed25519"))
 
             let again = try SSHSession(host: host, socketFactory: lab.socketFactory)
@@ -33,7 +34,7 @@ extension SSHIntegrationTests {
         try withLab { lab in
             let h = try lab.addHost()
             let impostor = lab.dir + "/old_host_key"
-            try Command.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", impostor])
+            try ProcessRunner.check(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", impostor])
             let old = try String(contentsOfFile: impostor + ".pub", encoding: .utf8).split(separator: " ")
             try "# comment\n\(h.address) \(old[0]) \(old[1])\n".write(toFile: lab.knownHosts, atomically: true, encoding: .utf8)
             let before = try String(contentsOfFile: lab.knownHosts, encoding: .utf8)
@@ -59,7 +60,7 @@ extension SSHIntegrationTests {
             try lab.trust(h, ecdsa: true)
             let session = try SSHSession(host: lab.sshHost(h), socketFactory: lab.socketFactory)
             #expect(session.hostKeyStatus == .known)
-            let fp = try Command.run(["sh", "-c", "printf %s \(shellQuote(h.ecdsaKeyPublic)) | ssh-keygen -l -f -"])
+            let fp = try ProcessRunner.check(["sh", "-c", "printf %s \(shellQuote(h.ecdsaKeyPublic)) | ssh-keygen -l -f -"])
             #expect(fp.split(separator: " ")[1] == session.hostKeyFingerprint)
             // The file still has only the ECDSA entry: nothing was added or changed.
             #expect(try String(contentsOfFile: lab.knownHosts, encoding: .utf8).split(separator: "\n").count == 1)
@@ -72,7 +73,7 @@ extension SSHIntegrationTests {
             let h = try lab.addHost()
             try lab.trust(h, as: "[\(h.address)]:2222")
             try lab.trust(h)
-            try Command.run(["ssh-keygen", "-H", "-f", lab.knownHosts])
+            try ProcessRunner.check(["ssh-keygen", "-H", "-f", lab.knownHosts])
             let hashed = try String(contentsOfFile: lab.knownHosts, encoding: .utf8)
             #expect(!hashed.contains(h.address) && hashed.contains("|1|"))
             // Lines libssh2's own reader would stop at, placed before the real entries.

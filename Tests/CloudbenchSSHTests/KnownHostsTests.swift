@@ -1,4 +1,5 @@
 @testable import CloudbenchSSH
+import CloudbenchTestSupport
 import Foundation
 import Testing
 

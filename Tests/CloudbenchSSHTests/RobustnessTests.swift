@@ -1,4 +1,5 @@
 @testable import CloudbenchSSH
+import CloudbenchTestSupport
 import Foundation
 import NetNS
 import Testing
@@ -182,20 +183,4 @@ func isRunning(_ pid: Int32) -> Bool {
     guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
           let close = stat.lastIndex(of: ")") else { return false }
     return stat[stat.index(after: close)...].split(separator: " ").first != "Z"
-}
-
-/// A socket listening in the current (namespace) thread that never accepts: the kernel
-/// completes TCP handshakes, then nothing is ever said.
-func listenForever(on address: String, port: UInt16) throws -> Int32 {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-    guard fd >= 0 else { throw LabError("socket: \(errno)") }
-    var addr = sockaddr_in()
-    addr.sin_family = sa_family_t(AF_INET)
-    addr.sin_port = port.bigEndian
-    inet_pton(AF_INET, address, &addr.sin_addr)
-    let bound = withUnsafePointer(to: &addr) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-    }
-    guard bound == 0, listen(fd, 16) == 0 else { close(fd); throw LabError("bind/listen on \(address): \(errno)") }
-    return fd
 }

@@ -1,3 +1,4 @@
+import CloudbenchTestSupport
 import Foundation
 import Testing
 

@@ -1,4 +1,5 @@
 @testable import CloudbenchSSH
+import CloudbenchTestSupport
 import Foundation
 import NetNS
 import Testing
@@ -18,11 +19,11 @@ extension SSHIntegrationTests {
             #expect(session.hostKeyStatus == .known)
             #expect(session.authUsed == .keyFile(lab.userKey))
             let r = try session.exec("echo out; echo err >&2; exit 3", deadline: 10)
-            #expect(r == ExecResult(stdout: "out\n", stderr: "err\n", exitStatus: 3))
+            #expect(r == CommandOutput(status: 3, stdout: "out\n", stderr: "err\n"))
             let again = try session.exec("printf %s \"$((6*7))\"", deadline: 10)
-            #expect(again.stdout == "42" && again.exitStatus == 0)
+            #expect(again.stdout == "42" && again.status == 0)
             let killed = try session.exec("kill -KILL $$", deadline: 10)
-            #expect(killed.exitSignal == "KILL" && killed.exitStatus == -1)
+            #expect(killed.signal == "KILL" && killed.status == -1)
         }
     }
 
@@ -55,7 +56,7 @@ extension SSHIntegrationTests {
             try lab.trust(h)
             let key = lab.dir + "/id_ecdsa"
             let secret = "correct horse \(getpid())"
-            try Command.run(["ssh-keygen", "-q", "-t", "ecdsa", "-b", "256", "-N", secret, "-f", key])
+            try ProcessRunner.check(["ssh-keygen", "-q", "-t", "ecdsa", "-b", "256", "-N", secret, "-f", key])
             try lab.authorize(publicKey: key + ".pub")
             let variable = "CLOUDBENCH_TEST_PASSPHRASE_\(getpid())"
             var host = lab.sshHost(h, identity: key)
@@ -72,7 +73,7 @@ extension SSHIntegrationTests {
             defer { unsetenv(variable) }
             let session = try SSHSession(host: host, socketFactory: lab.socketFactory)
             #expect(session.authUsed == .keyFile(key))
-            #expect(try session.exec("true", deadline: 5).exitStatus == 0)
+            #expect(try session.exec("true", deadline: 5).status == 0)
             #expect(missing?.description.contains(secret) == false && wrong?.description.contains(secret) == false)
         }
     }
@@ -85,7 +86,7 @@ extension SSHIntegrationTests {
             let socket = lab.dir + "/agent.sock"
             _ = try lab.spawnDaemon(in: lab.client, ["ssh-agent", "-D", "-a", socket], log: lab.dir + "/agent.log")
             try waitForFile(socket)
-            try Command.run(["env", "SSH_AUTH_SOCK=\(socket)", "ssh-add", "-q", lab.userKey])
+            try ProcessRunner.check(["env", "SSH_AUTH_SOCK=\(socket)", "ssh-add", "-q", lab.userKey])
             let session = try SSHSession(host: lab.sshHost(h, useAgent: socket), socketFactory: lab.socketFactory)
             #expect(session.authUsed == .agent("cloudbench-test"))
             #expect(try session.exec("echo via-agent", deadline: 5).stdout == "via-agent\n")
@@ -104,7 +105,7 @@ extension SSHIntegrationTests {
             let h = try lab.addHost()
             try lab.trust(h)
             let key = lab.dir + "/id_rsa"
-            try Command.run(["ssh-keygen", "-q", "-t", "rsa", "-b", "2048", "-N", "", "-f", key])
+            try ProcessRunner.check(["ssh-keygen", "-q", "-t", "rsa", "-b", "2048", "-N", "", "-f", key])
             try lab.authorize(publicKey: key + ".pub")
             let host = lab.sshHost(h, identity: key)
             let error = #expect(throws: SSHError.self) { try SSHSession(host: host, socketFactory: lab.socketFactory) }
@@ -118,7 +119,7 @@ extension SSHIntegrationTests {
             let socket = lab.dir + "/agent.sock"
             _ = try lab.spawnDaemon(in: lab.client, ["ssh-agent", "-D", "-a", socket], log: lab.dir + "/agent.log")
             try waitForFile(socket)
-            try Command.run(["env", "SSH_AUTH_SOCK=\(socket)", "ssh-add", "-q", key])
+            try ProcessRunner.check(["env", "SSH_AUTH_SOCK=\(socket)", "ssh-add", "-q", key])
             let viaAgent = #expect(throws: SSHError.self) {
                 try SSHSession(host: lab.sshHost(h, useAgent: socket), socketFactory: lab.socketFactory)
             }
@@ -132,7 +133,7 @@ extension SSHIntegrationTests {
             let h = try lab.addHost()
             try lab.trust(h)
             let key = lab.dir + "/id_other"
-            try Command.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", key])
+            try ProcessRunner.check(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", key])
             let error = #expect(throws: SSHError.self) {
                 try SSHSession(host: lab.sshHost(h, identity: key), socketFactory: lab.socketFactory)
             }
@@ -145,7 +146,7 @@ extension SSHIntegrationTests {
 func waitForFile(_ path: String) throws {
     let deadline = Date().addingTimeInterval(5)
     while !FileManager.default.fileExists(atPath: path) {
-        if Date() > deadline { throw LabError("\(path) did not appear within 5 s") }
+        if Date() > deadline { throw TestFailure("\(path) did not appear within 5 s") }
         usleep(20_000)
     }
 }

@@ -1,4 +1,5 @@
 @testable import CloudbenchSSH
+import CloudbenchTestSupport
 import Foundation
 import NetNS
 import Testing
@@ -10,8 +11,8 @@ extension SSHIntegrationTests {
             let h = try lab.addHost()
             try lab.trust(h)
             let local = lab.dir + "/payload.bin"
-            try Command.run(["dd", "if=/dev/urandom", "of=\(local)", "bs=1M", "count=50", "status=none"])
-            let localHash = String(try Command.run(["sha256sum", local]).prefix(64))
+            try ProcessRunner.check(["dd", "if=/dev/urandom", "of=\(local)", "bs=1M", "count=50", "status=none"])
+            let localHash = String(try ProcessRunner.check(["sha256sum", local]).prefix(64))
             // The lab's hosts share this filesystem, so the "remote" file can be checked directly.
             let remoteDir = lab.dir + "/remote/deep"
             let remote = remoteDir + "/cloudbench-agent"
@@ -19,7 +20,7 @@ extension SSHIntegrationTests {
 
             let (first, seconds) = try timed { try session.upload(localPath: local, remotePath: remote, mode: 0o750, deadline: 120) }
             #expect(first == .uploaded)
-            #expect(String(try Command.run(["sha256sum", remote]).prefix(64)) == localHash)
+            #expect(String(try ProcessRunner.check(["sha256sum", remote]).prefix(64)) == localHash)
             let attributes = try FileManager.default.attributesOfItem(atPath: remote)
             #expect((attributes[.posixPermissions] as? Int) == 0o750)
             #expect(try FileManager.default.contentsOfDirectory(atPath: remoteDir) == ["cloudbench-agent"])
@@ -30,9 +31,9 @@ extension SSHIntegrationTests {
             #expect(skipSeconds < seconds)
 
             // A different file on the host is replaced, atomically, by the right one.
-            try Command.run(["sh", "-c", "echo tampered >> '\(remote)'"])
+            try ProcessRunner.check(["sh", "-c", "echo tampered >> '\(remote)'"])
             #expect(try session.upload(localPath: local, remotePath: remote, mode: 0o750) == .uploaded)
-            #expect(String(try Command.run(["sha256sum", remote]).prefix(64)) == localHash)
+            #expect(String(try ProcessRunner.check(["sha256sum", remote]).prefix(64)) == localHash)
         }
     }
 

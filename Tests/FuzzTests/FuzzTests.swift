@@ -1,5 +1,5 @@
 @testable import AgentKit
-import AgentLimits
+import AgentContract
 @testable import CloudbenchCore
 import CloudbenchLab
 import CloudbenchReport

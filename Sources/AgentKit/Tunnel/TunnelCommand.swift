@@ -1,7 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import AgentLimits
+import AgentContract
 import Syscall
 
 /// `cloudbench-agent tunnel`: runs the user-space UDP overlay of the `udp` path until its deadline.

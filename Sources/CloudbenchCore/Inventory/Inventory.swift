@@ -1,13 +1,5 @@
 import Foundation
 
-/// The measurements a run can make.
-public enum TestKind: String, Sendable, Hashable, CaseIterable, Codable {
-    case tcpBandwidth = "tcp_bw"
-    case tcpLatency = "tcp_lat"
-    case udpBandwidth = "udp_bw"
-    case http
-}
-
 /// Where a cell's traffic goes: the hosts' own network, an overlay cloudbench builds, or the
 /// user's own overlay.
 public enum PathKind: Hashable, Sendable {

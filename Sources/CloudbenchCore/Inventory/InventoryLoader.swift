@@ -1,4 +1,4 @@
-import AgentLimits
+import AgentContract
 import Foundation
 import Yams
 
@@ -70,7 +70,7 @@ public struct InventoryLoader {
         }
         var agents: [String: String] = [:]
         if let node = top.value("agent"), let r = MappingReader(node, in: doc, context: "'agent'", sink: sink) {
-            for arch in ["x86_64", "aarch64"] {
+            for arch in AgentPlatform.architectures {
                 if let (p, loc) = r.string(arch) {
                     let full = Self.expand(p, relativeTo: baseDir)
                     if checkFiles && !FileManager.default.fileExists(atPath: full) {

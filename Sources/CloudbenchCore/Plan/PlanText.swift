@@ -16,7 +16,7 @@ public enum PlanText {
                 formatDuration(seconds: estimate.pairSeconds[pair.name] ?? 0),
             ])
         }
-        out += table(rows) + "\n"
+        out += TextTable.render(rows) + "\n"
         out += "Each cell: \(inventory.run.warmup) warm-up + \(inventory.run.duration) measured"
         out += inventory.run.streams > 1 ? ", \(inventory.run.streams) TCP streams" : ""
         if let sustained, sustained.enabled, !sustained.burstableTypes.isEmpty, inventory.run.duration < inventory.run.sustainedAfter {
@@ -46,15 +46,5 @@ public enum PlanText {
         }
         for warning in sustained?.warnings(inventory) ?? [] { out += "Warning: \(warning).\n" }
         return out
-    }
-
-    /// Left-aligned columns separated by two spaces.
-    public static func table(_ rows: [[String]]) -> String {
-        var widths = [Int](repeating: 0, count: rows.map(\.count).max() ?? 0)
-        for r in rows { for (i, c) in r.enumerated() { widths[i] = max(widths[i], c.count) } }
-        return rows.map { r in
-            r.enumerated().map { i, c in i == r.count - 1 ? c : c + String(repeating: " ", count: widths[i] - c.count) }
-                .joined(separator: "  ")
-        }.joined(separator: "\n") + "\n"
     }
 }

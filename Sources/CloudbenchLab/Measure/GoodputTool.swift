@@ -1,3 +1,4 @@
+import AgentKit
 import Foundation
 import NetNS
 
@@ -23,14 +24,14 @@ public struct IPerf3Tool: GoodputTool {
 
     public func measure(server: Namespace, serverAddress: String, client: Namespace, seconds: Double) throws -> Double {
         try Prerequisites.check([("iperf3", "iperf3")])
-        let iperf3 = try Command.resolve("iperf3")
+        let iperf3 = try ProcessRunner.resolve("iperf3")
         let listener = try server.spawn([iperf3, "-s", "-1", "-B", serverAddress, "-p", "\(port)"])
         defer { stop(listener) }
         let deadline = seconds + 15
         let started = Date()
         // The server needs a moment to listen; a refused connection is retried, anything else is not.
         while true {
-            let out = try TimedCommand.run(in: client, [iperf3, "-c", serverAddress, "-p", "\(port)", "-J",
+            let out = try client.output(of: [iperf3, "-c", serverAddress, "-p", "\(port)", "-J",
                                                         "-t", String(format: "%.0f", seconds.rounded(.up)),
                                                         "--connect-timeout", "2000"],
                                            deadline: deadline)
@@ -85,13 +86,18 @@ public struct AgentGoodputTool: GoodputTool {
         let token = (0..<16).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined()
         let endpoint = "\(serverAddress):\(port)"
         let lifetime = Int(seconds.rounded(.up)) + 30
-        let listener = try server.spawn([binary, "serve", "--listen", endpoint, "--token", token, "--deadline", "\(lifetime)"])
+        // The agent's own command-line builder (AgentKit); the token travels in the environment.
+        let environment = ProcessInfo.processInfo.environment.merging(["CLOUDBENCH_AGENT_TOKEN": token]) { $1 }
+        let listener = try server.spawn([binary] + AgentCommandLine.serve(listen: endpoint, deadline: Double(lifetime)),
+                                        environment: environment)
         defer { stop(listener) }
         let started = Date()
         while true {
-            let out = try TimedCommand.run(in: client, [binary, "run", "--server", endpoint, "--token", token,
-                                                        "--test", "tcp_bw", "--duration", String(format: "%g", seconds), "--json"],
-                                           deadline: seconds + 20)
+            var request = TestRequest(test: .tcpBandwidth)
+            request.duration = seconds
+            request.interval = min(request.interval, seconds)
+            let out = try client.output(of: [binary] + AgentCommandLine.run(server: endpoint, request: request, json: true),
+                                        environment: environment, deadline: seconds + 20)
             if out.status == 0 { return try Self.receiverBytesPerSecond(json: out.stdout) }
             let said = out.stderr.trimmingCharacters(in: .whitespacesAndNewlines).replacingOccurrences(of: token, with: "<token>")
             if said.lowercased().contains("refused"), Date().timeIntervalSince(started) < 5, listener.isRunning {

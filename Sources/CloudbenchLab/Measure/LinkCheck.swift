@@ -32,7 +32,7 @@ public enum LinkCheck {
                 var target = pair.goodput
                 if let burst = pair.burst {
                     for instance in [server, client] {
-                        for argv in BurstRefill.commands(for: instance, fabric: layout.fabricNamespace) { try Command.run(argv) }
+                        for argv in BurstRefill.commands(for: instance, fabric: layout.fabricNamespace) { try ProcessRunner.check(argv) }
                     }
                     let window = tool.window(seconds: seconds)
                     target = burst.averageGoodput(baseline: pair.goodput, from: window.from, to: window.to)

@@ -16,6 +16,13 @@ public enum LabInterruption {
         let handler: @convention(c) (Int32) -> Void = { _ in LabInterruption.flag = 1 }
         signal(SIGINT, handler)
         signal(SIGTERM, handler)
+        // The build runs on the calling thread, which may be a pool thread with every signal
+        // blocked (an async `main`): unblock these two here so the handler runs and is seen.
+        var set = sigset_t()
+        sigemptyset(&set)
+        sigaddset(&set, SIGINT)
+        sigaddset(&set, SIGTERM)
+        pthread_sigmask(SIG_UNBLOCK, &set, nil)
     }
 
     static var isRequested: Bool { flag != 0 }

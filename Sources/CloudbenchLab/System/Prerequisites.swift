@@ -10,7 +10,7 @@ enum Prerequisites {
     ]
 
     static func check(_ needed: [(program: String, package: String)]) throws {
-        let missing = needed.filter { (try? Command.resolve($0.program)) == nil }
+        let missing = needed.filter { (try? ProcessRunner.resolve($0.program)) == nil }
         guard !missing.isEmpty else { return }
         let programs = missing.map(\.program).joined(separator: ", ")
         let packages = Array(Set(missing.map(\.package))).sorted().joined(separator: " ")

@@ -70,7 +70,7 @@ public struct PriceRefresh {
         public var skipped: String?
     }
 
-    public static let providers = ["aws", "azure", "digitalocean"]
+    public static let providers = PricedProvider.allCases.map(\.rawValue)
     /// The region each provider's hand-written prices are for.
     public static let defaultRegions = ["azure": "eastus", "aws": "us-east-1", "digitalocean": "any"]
 
@@ -93,10 +93,7 @@ public struct PriceRefresh {
 
     /// Checks the request against the catalog and returns provider → types to fetch.
     public func plan(_ catalog: Catalog) throws -> [(String, [String])] {
-        if let p = options.provider, !Self.providers.contains(p) {
-            throw PricingError("unknown provider '\(p)'" + Suggestion.hint(for: p, in: Self.providers)
-                + "; choose one of \(Self.providers.joined(separator: ", "))", input: true)
-        }
+        if let p = options.provider { _ = try PricedProvider(parsing: p) }
         let currencies = catalog.exchangeRates.currencies.union(["USD"])
         guard currencies.contains(options.currency) else {
             throw PricingError("unknown currency '\(options.currency)'" + Suggestion.hint(for: options.currency, in: currencies)

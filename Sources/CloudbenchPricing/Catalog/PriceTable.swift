@@ -59,12 +59,7 @@ public enum PriceTable {
             let age = r.ageDays.map { r.isStale ? "\($0) (old)" : "\($0)" } ?? "?"
             return [r.provider, r.type, r.region, r.price, r.currency, r.status, r.asOf, age, r.source]
         }
-        let widths = (0..<header.count).map { i in ([header] + cells).map { $0[i].count }.max() ?? 0 }
-        func line(_ c: [String]) -> String {
-            c.enumerated().map { i, s in i == c.count - 1 ? s : s.padding(toLength: widths[i], withPad: " ", startingAt: 0) }
-                .joined(separator: "  ")
-        }
-        var out = ([header] + cells).map(line).joined(separator: "\n") + "\n"
+        var out = TextTable.render([header] + cells)
         let stale = rows.filter(\.isStale).count
         let priced = rows.filter { $0.status != "none" }.count
         if stale > 0 {

@@ -20,8 +20,7 @@ struct BenchReportCommand: ParsableCommand {
     @Option(help: "How many times to time each phase.")
     var `repeat` = 3
 
-    @Option(help: "Provider catalog folder.")
-    var providers: String?
+    @OptionGroup var catalog: CatalogOptions
 
     func validate() throws {
         // The records are held in memory (about 640 bytes each as JSONL, more decoded).
@@ -47,8 +46,8 @@ struct BenchReportCommand: ParsableCommand {
     }
 
     func run() throws {
-        try InputFailure.run {
-            let catalog = try Catalog.load(directory: providers ?? Catalog.defaultDirectory())
+        try ErrorDoor.run {
+            let catalog = try self.catalog.load()
             print("bench-report: \(records) SYNTHETIC records (not measurements; held in memory only), best of \(`repeat`)")
             let generated = SyntheticRecords.generate(count: records, catalog: catalog)
             var jsonl = Data()

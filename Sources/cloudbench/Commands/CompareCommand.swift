@@ -19,6 +19,8 @@ struct CompareCommand: AsyncParsableCommand {
 
     @OptionGroup var catalogOptions: CatalogOptions
 
+    @OptionGroup var logOptions: LogOptions
+
     @Argument(help: "Inventory file (YAML, schema 1).")
     var inventory: String
 
@@ -54,7 +56,7 @@ struct CompareCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let status: Int32 = try await InputFailure.run {
+        let status: ExitStatus = try await ErrorDoor.run {
             let catalog = try catalogOptions.load()
             let inv = try InventoryLoader(catalog: catalog).load(path: inventory)
             inv.warningLines.forEach(printError)
@@ -69,10 +71,11 @@ struct CompareCommand: AsyncParsableCommand {
             for w in SustainedRuns(inventory: inv, catalog: catalog, enabled: sustained).warnings(inv) { printError("warning: \(w)") }
             let run = CompareRun(inventory: inv, catalog: catalog,
                                  connector: SSHConnector(policy: acceptNewHostKeys ? .acceptNew : .strict),
-                                 agents: try AgentLocator.binaries(inventory: inv), options: options)
+                                 agents: try AgentLocator.binaries(inventory: inv), options: options,
+                                 logger: logOptions.logger())
             let plan = Plan(inventory: inv, seed: seed)
             let total = plan.cellCount
-            let progress: ProgressSink = isatty(STDERR_FILENO) == 1 && !quiet
+            let progress: ProgressSink = isatty(STDERR_FILENO) == 1 && !quiet && !logOptions.verbose
                 ? TerminalProgress(totalCells: total) : LogProgress(totalCells: total, quiet: quiet)
             let state = RunState()
             let signals = SignalWatcher { Task { await state.stop(); await progress.message("stopping: cleaning up the hosts…") } }
@@ -82,13 +85,13 @@ struct CompareCommand: AsyncParsableCommand {
             let reportPath = report ?? "reports/\(inv.name).md"
             if summary.records.contains(where: { $0.status == .ok }) || summary.earlierRecords.contains(where: { $0.status == .ok }) {
                 try CompareReport.write(resultsPath: summary.resultsPath, merge: merge, inventory: inv,
-                                        providersDirectory: catalogOptions.directory ?? Catalog.defaultDirectory(), to: reportPath)
+                                        providersDirectory: catalogOptions.path, to: reportPath)
                 print("report: \(reportPath)")
             }
             print(CompareStatus.render(summary, plan: plan), terminator: "")
-            if summary.interrupted { return 130 }
-            return summary.failedCount > 0 || !summary.hostProblems.isEmpty ? 1 : 0
+            if summary.interrupted { return .interrupted }
+            return summary.failedCount > 0 || !summary.hostProblems.isEmpty ? .failures : .ok
         }
-        if status != 0 { throw ExitCode(status) }
+        if status != .ok { throw ExitCode(status) }
     }
 }

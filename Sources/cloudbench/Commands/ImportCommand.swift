@@ -27,7 +27,7 @@ struct ImportTarget: ParsableArguments {
     var region = "unspecified"
 
     @Option(help: "Path the traffic took: host, vxlan, udp or an overlay's name.")
-    var path = "host"
+    var path: PathKind = .host
 
     @Option(help: "Where the two instances sat: same-zone, cross-zone, placement-group (or what your notes say).")
     var placement: String?
@@ -44,12 +44,9 @@ struct ImportTarget: ParsableArguments {
     @Option(help: "Results file to append to, e.g. results/old-2019.jsonl.")
     var out: String
 
-    @Option(help: "Provider catalog folder, to check the type name.")
-    var providers: String?
+    @OptionGroup var catalog: CatalogOptions
 
     func context() throws -> ImportContext {
-        var money: Money?
-        if let price { money = try PriceArgument.parse(price) }
         var iso: String?
         if let time {
             guard let t = Importer.normaliseTime(time) else {
@@ -57,88 +54,20 @@ struct ImportTarget: ParsableArguments {
             }
             iso = t
         }
-        return ImportContext(pair: pair, provider: provider, type: type, region: region, placement: placement, path: path,
-                             price: money, runID: runID, time: iso)
+        return ImportContext(pair: pair, provider: provider, type: type, region: region, placement: placement, path: path.name,
+                             price: try price.map(ImportService.price), runID: runID, time: iso)
     }
 
-    /// A note (not an error: old runs may be on types no catalog lists) when the type is unknown.
-    func checkCatalog() {
-        guard let catalog = try? Catalog.load(directory: providers ?? Catalog.defaultDirectory()) else { return }
-        if let price, let money = try? PriceArgument.parse(price), !catalog.exchangeRates.currencies.contains(money.currency) {
-            printError("note: providers/fx.yaml has no rate for \(money.currency); reports can show this price but not rank it")
-        }
-        guard let known = catalog.types[provider] else {
-            let hint = Suggestion.closest(to: provider, in: catalog.providers).map { " (did you mean '\($0)'?)" } ?? ""
-            printError("note: no catalog for provider '\(provider)'\(hint); without --price the report shows no price for it")
-            return
-        }
-        if known[type] == nil {
-            let hint = Suggestion.closest(to: type, in: known.keys).map { " (did you mean '\($0)'?)" } ?? ""
-            printError("note: \(provider) has no type '\(type)' in its catalog\(hint); without --price the report shows no price for it")
-        }
-    }
-}
-
-/// Parses `0.1207 EUR/h`, `0.1207 EUR` or `EUR 0.1207`.
-enum PriceArgument {
-    static func parse(_ text: String) throws -> Money {
-        var words = text.replacingOccurrences(of: "/h", with: "").split(separator: " ").map(String.init)
-        if words.count == 2, Money.decimal(words[0]) == nil { words.reverse() }
-        guard words.count == 2, let amount = Money.decimal(words[0]), amount >= 0,
-              words[1].count == 3, words[1].allSatisfy({ $0.isUppercase }) else {
-            throw FileError("--price", "'\(text)' is not a price; write it as amount and currency, e.g. \"0.1207 EUR/h\"")
-        }
-        return Money(amount, words[1])
-    }
-}
-
-/// Appends records to a results file, skipping ids it already holds.
-enum ImportWriter {
-    static func append(_ records: [ResultRecord], to out: String, from file: String) throws {
-        var existing: Set<String> = []
-        if FileManager.default.fileExists(atPath: out) {
-            existing = Set(try ResultStore.load(paths: [out]).records.map(\.id))
-        }
-        // Records from outside are checked before anything is written: a bad one refuses the import.
-        let latest = RecordCheck.latest(now: Date())
-        let refused = records.enumerated().compactMap { i, r in
-            RecordCheck.problem(r, latest: latest).map { "\(file): record \(i + 1) (\(r.test), repetition \(r.repetition)): \($0)" }
-        }
-        if !refused.isEmpty {
-            for line in refused { printError(line) }
-            throw FileError(file, "\(refused.count) record\(refused.count == 1 ? "" : "s") refused; nothing imported into \(out)")
-        }
-        let fresh = records.filter { !existing.contains($0.id) }
-        let writer = try ResultWriter(path: out)
-        for r in fresh { try writer.append(r) }
-        let tests = Set(records.map(\.test)).sorted().joined(separator: ", ")
-        let failed = fresh.filter { $0.status == .failed }.count
-        var line = "imported \(fresh.count) record\(fresh.count == 1 ? "" : "s") (\(tests)) from \(file) into \(out)"
-        if failed > 0 { line += "; \(failed) failed" }
-        if fresh.count < records.count { line += "; \(records.count - fresh.count) already there, skipped" }
-        print(line)
-    }
-
-    static func read(_ file: String) throws -> (String, [UInt8], String) {
-        guard let data = FileManager.default.contents(atPath: file) else {
-            throw FileError(file, FileManager.default.fileExists(atPath: file) ? "cannot read the file" : "no such file")
-        }
-        let attrs = try? FileManager.default.attributesOfItem(atPath: file)
-        let mtime = (attrs?[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0
-        return (String(decoding: data, as: UTF8.self), Array(data), Importer.isoTime(mtime))
-    }
-}
-
-extension ImportTarget {
     /// Reads `file`, parses it into measurements, and appends their records to `--out`.
     func importFile(_ file: String, source: String, parse: (String, String) throws -> [ImportedMeasurement]) throws {
-        try InputFailure.run {
+        try ErrorDoor.run {
             let context = try self.context()
-            checkCatalog()
-            let (text, bytes, mtime) = try ImportWriter.read(file)
-            let measurements = try parse(text, file)
-            let records = Importer.records(measurements, context: context, content: bytes, source: source, fallbackTime: mtime)
-            try ImportWriter.append(records, to: out, from: file)
+            if let loaded = try? catalog.load() {
+                for note in ImportService.notes(provider: provider, type: type, price: context.price, catalog: loaded) {
+                    printError("note: \(note)")
+                }
+            }
+            print(try ImportService.importToolOutput(file: file, source: source, context: context, out: out, parse: parse).line)
         }
     }
 }
@@ -192,21 +121,8 @@ struct ReferenceCSVImport: ParsableCommand {
     var regions: [String] = []
 
     func run() throws {
-        try InputFailure.run {
-            guard let iso = Importer.normaliseTime(time) else {
-                throw FileError("--time", "'\(time)' is not a date; use ISO 8601 such as 2015-06-01")
-            }
-            var byProvider: [String: String] = [:]
-            for r in regions {
-                let parts = r.split(separator: "=", maxSplits: 1).map(String.init)
-                guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else {
-                    throw FileError("--region", "'\(r)' is not PROVIDER=REGION, e.g. aws=us-east-1")
-                }
-                byProvider[parts[0]] = parts[1]
-            }
-            let (text, _, _) = try ImportWriter.read(file)
-            let records = try ReferenceCSV.parse(text, file: file, options: .init(runID: runID, time: iso, regions: byProvider))
-            try ImportWriter.append(records, to: out, from: file)
+        try ErrorDoor.run {
+            print(try ImportService.importReferenceCSV(file: file, out: out, runID: runID, time: time, regions: regions).line)
         }
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CloudbenchCore
 import CloudbenchLab
 import Foundation
 #if canImport(Glibc)
@@ -42,28 +43,17 @@ struct LabOptions: ParsableArguments {
     }
 }
 
-/// Root check and error printing, shared by the lab subcommands.
+/// Root check and the lab's errors, shared by the lab subcommands; printed by the one door.
 enum LabCLI {
     static func requireRoot() throws {
         guard geteuid() == 0 else {
-            FileHandle.standardError.write(Data("cloudbench lab: needs root (network namespaces); run it with sudo\n".utf8))
-            throw ExitCode(2)
+            throw ErrorDoor.present(LabError.usage("needs root (network namespaces); run it with sudo"), prefix: "cloudbench lab")
         }
     }
 
-    /// Runs `body`, turning a `LabError` into one line on stderr and exit status 2 (bad input) or 1.
+    /// Runs `body`; its errors go out through the door as `cloudbench lab: …`.
     static func guarded<T>(_ body: () throws -> T) throws -> T {
-        do {
-            return try body()
-        } catch let error as LabError {
-            FileHandle.standardError.write(Data("cloudbench lab: \(error.message)\n".utf8))
-            throw ExitCode(error.isUsage ? 2 : 1)
-        } catch let error as ExitCode {
-            throw error
-        } catch {
-            FileHandle.standardError.write(Data("cloudbench lab: \(error)\n".utf8))
-            throw ExitCode(1)
-        }
+        try ErrorDoor.run(as: "cloudbench lab", body)
     }
 
     static func say(_ line: String) { print(line) }
@@ -91,15 +81,10 @@ extension LabCommand {
             try LabCLI.requireRoot()
             let config = try options.configuration(hostSubnet: subnet, overlaySubnet: overlaySubnet)
             try LabCLI.guarded {
-                let path = try LabProfileLocator.locate(profile)
-                let text = try String(contentsOfFile: path, encoding: .utf8)
-                let parsed = try LabProfileParser.parse(text, source: path)
                 let lab = Lab(configuration: config)
                 LabInterruption.install()
                 let started = Date()
-                let outcome = try lab.up(profile: parsed, profileText: text, inventoryOut: inventoryOut) { line in
-                    LabCLI.say(line)
-                }
+                let outcome = try lab.up(profileNamed: profile, inventoryOut: inventoryOut) { line in LabCLI.say(line) }
                 let state = outcome.state
                 switch outcome {
                 case .alreadyUp:
@@ -135,7 +120,7 @@ extension LabCommand {
             }
             guard report.leftovers.isEmpty else {
                 for line in report.leftovers { FileHandle.standardError.write(Data("cloudbench lab: \(line)\n".utf8)) }
-                throw ExitCode(1)
+                throw ExitCode(.failures)
             }
         }
     }
@@ -157,7 +142,7 @@ extension LabCommand {
                 if !others.isEmpty {
                     LabCLI.say("other labs: \(others.joined(separator: ", ")) (see `cloudbench lab status --name NAME`)")
                 }
-                throw ExitCode(1)
+                throw ExitCode(.failures)
             }
             let condition = status.isUp ? "up" : "partial (run `cloudbench lab down`, then `lab up`)"
             LabCLI.say("lab '\(config.name)': \(condition)" + (status.state.map { ", profile \($0.profile), created \($0.created)" } ?? ""))
@@ -171,24 +156,18 @@ extension LabCommand {
             }
             if !status.instances.isEmpty {
                 LabCLI.say("")
-                LabCLI.say(row("INSTANCE", "NAMESPACE", "ADDRESS", "OVERLAY", "GOODPUT", "SSHD"))
-                for i in status.instances {
+                let rows = status.instances.map { i -> [String] in
                     let sshd = !i.namespaceExists ? "namespace missing"
                         : i.sshdRunning ? "running (pid \(i.sshdPid ?? 0))" : "not running"
-                    LabCLI.say(row(i.instance.id, i.instance.namespace, i.instance.address,
-                                   i.instance.overlayAddress ?? "-", i.instance.goodput.description, sshd))
+                    return [i.instance.id, i.instance.namespace, i.instance.address,
+                            i.instance.overlayAddress ?? "-", i.instance.goodput.description, sshd]
                 }
+                print(TextTable.render([["INSTANCE", "NAMESPACE", "ADDRESS", "OVERLAY", "GOODPUT", "SSHD"]] + rows), terminator: "")
             }
             let known = Set(status.state?.namespaces ?? [])
             let strays = status.namespaces.filter { !known.contains($0) }
             if !strays.isEmpty { LabCLI.say("  namespaces not in the state file: \(strays.joined(separator: ", "))") }
-            if !status.isUp { throw ExitCode(1) }
-        }
-
-        private func row(_ c: String...) -> String {
-            let widths = [22, 26, 14, 14, 11]
-            return c.enumerated().map { i, s in i < widths.count ? s.padding(toLength: max(widths[i], s.count + 1), withPad: " ", startingAt: 0) : s }
-                .joined()
+            if !status.isUp { throw ExitCode(.failures) }
         }
     }
 
@@ -211,21 +190,11 @@ extension LabCommand {
             let config = try options.configuration()
             let lab = Lab(configuration: config)
             try LabCLI.guarded {
-                guard FileManager.default.fileExists(atPath: "/var/run/netns/\(lab.controller.name)") else {
-                    throw LabError("lab '\(config.name)' is not up (no namespace \(lab.controller.name)); run `cloudbench lab up` first")
-                }
-                let ip = ["/usr/sbin/ip", "/sbin/ip", "/usr/bin/ip", "/bin/ip"].first { FileManager.default.isExecutableFile(atPath: $0) }
-                guard let ip else { throw LabError("ip (iproute2) is not installed; run `make setup`") }
-                setenv("CLOUDBENCH_LAB", config.name, 1)
-                setenv("CLOUDBENCH_LAB_INVENTORY", lab.files.inventory, 1)
-                // A lab with burst pairs refills their credit before their tcp_bw cells (docs/lab.md).
-                if FileManager.default.isExecutableFile(atPath: lab.files.beforeCell) {
-                    setenv("CLOUDBENCH_BEFORE_CELL", lab.files.beforeCell, 1)
-                }
+                let (argv, environment) = try lab.execArguments(command)
+                for (name, value) in environment { setenv(name, value, 1) }
                 // Replace this process: the command gets our terminal, signals and stdin, and its exit status is ours.
-                let argv = [ip, "netns", "exec", lab.controller.name] + command
                 let cArgs = argv.map { strdup($0) } + [nil]
-                execv(ip, cArgs)
+                execv(argv[0], cArgs)
                 throw LabError("cannot run \(command[0]) in \(lab.controller.name): \(String(cString: strerror(errno)))")
             }
         }
@@ -258,16 +227,14 @@ extension LabCommand {
                 let layout = try Lab(configuration: config).currentLayout()
                 let tool: GoodputTool = agent.map { AgentGoodputTool(binary: $0) } ?? IPerf3Tool()
                 var failed = 0
-                LabCLI.say("PAIR            FROM -> TO             TARGET       MEASURED     ERROR")
+                let table = TextTable(widths: [14, 21, 11, 11])
+                LabCLI.say(table.line(["PAIR", "FROM -> TO", "TARGET", "MEASURED", "ERROR"]))
                 _ = try LinkCheck.run(layout: layout, tool: tool, seconds: seconds, pairs: pair.isEmpty ? nil : pair) { m in
                     let ok = m.isWithin(tolerance)
                     if !ok { failed += 1 }
                     let direction = "\(m.from.role.rawValue) -> \(m.to.role.rawValue)"
-                    LabCLI.say(m.pair.padding(toLength: 16, withPad: " ", startingAt: 0)
-                               + direction.padding(toLength: 23, withPad: " ", startingAt: 0)
-                               + m.target.description.padding(toLength: 13, withPad: " ", startingAt: 0)
-                               + m.measured.description.padding(toLength: 13, withPad: " ", startingAt: 0)
-                               + String(format: "%+.1f %%", (m.ratio - 1) * 100) + (ok ? "" : "  OUT OF TOLERANCE"))
+                    LabCLI.say(table.line([m.pair, direction, m.target.description, m.measured.description,
+                                           String(format: "%+.1f %%", (m.ratio - 1) * 100) + (ok ? "" : "  OUT OF TOLERANCE")]))
                 }
                 if failed > 0 { throw LabError("\(failed) link direction(s) off by more than \(tolerance * 100) %") }
             }

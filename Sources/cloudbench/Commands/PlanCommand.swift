@@ -26,7 +26,7 @@ struct PlanCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        try await InputFailure.run {
+        try await ErrorDoor.run {
             let catalog = try catalogOptions.load()
             let inv = try InventoryLoader(catalog: catalog).load(path: inventory)
             let plan = Plan(inventory: inv, seed: seed)

@@ -8,9 +8,14 @@ struct PreflightCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "preflight",
         abstract: "Connect to every host in parallel and show whether each is ready for a run.",
-        discussion: "Exits 0 only if every host is ready. Host keys are verified against the inventory's known_hosts.")
+        discussion: """
+            The first stage of `compare`, run alone: the same checks and the same verdicts. Exits 0 only if \
+            every host is ready. Host keys are verified against the inventory's known_hosts.
+            """)
 
     @OptionGroup var catalogOptions: CatalogOptions
+
+    @OptionGroup var logOptions: LogOptions
 
     @Argument(help: "Inventory file (YAML, schema 1).")
     var inventory: String
@@ -19,12 +24,13 @@ struct PreflightCommand: AsyncParsableCommand {
     var acceptNewHostKeys = false
 
     func run() async throws {
-        try await InputFailure.run {
+        try await ErrorDoor.run {
             let inv = try InventoryLoader(catalog: try catalogOptions.load()).load(path: inventory)
             try PlaceholderInventory.refuse(inv)
-            let rows = await preflight(SSHTargets.preflightTargets(inv), policy: acceptNewHostKeys ? .acceptNew : .strict)
+            let connector = LoggedConnector(SSHConnector(policy: acceptNewHostKeys ? .acceptNew : .strict), logger: logOptions.logger())
+            let rows = await Preflight.check(PreflightTarget.all(inv, connector: connector)).map(\.row)
             print(PreflightTable.render(rows), terminator: "")
-            if !rows.allSatisfy(\.ready) { throw ExitCode(1) }
+            if !rows.allSatisfy(\.ready) { throw ExitCode(.failures) }
         }
     }
 }

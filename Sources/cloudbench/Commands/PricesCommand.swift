@@ -23,8 +23,8 @@ struct PricesCommand: ParsableCommand {
             """
         )
 
-        @Option(help: "azure, aws or digitalocean (default: all three).")
-        var provider: String?
+        @Option(help: "Only this provider (default: all three).", transform: { try PricedProvider(parsing: $0) })
+        var provider: PricedProvider?
 
         @Option(help: "Region to price (default: eastus for azure, us-east-1 for aws, any for digitalocean, unless --inventory names regions).")
         var region: String?
@@ -38,11 +38,10 @@ struct PricesCommand: ParsableCommand {
         @Option(help: "Currency to ask for (Azure offers several; AWS and DigitalOcean price in USD).")
         var currency: String = "USD"
 
-        @Option(help: "Catalog folder (default: providers/ or $CLOUDBENCH_PROVIDERS).")
-        var catalog: String?
+        @OptionGroup var catalog: CatalogOptions
 
         func run() throws {
-            do {
+            try ErrorDoor.run {
                 let endpoints = try PriceEndpoints.fromEnvironment()
                 var config = HTTPClient.Configuration(
                     userAgent: "cloudbench/\(CloudbenchVersion.string) (+prices refresh) libcurl/\(HTTPClient.curlVersion)")
@@ -52,43 +51,19 @@ struct PricesCommand: ParsableCommand {
                     let why = status == 0 ? "connection failed" : "HTTP \(status)"
                     FileHandle.standardError.write(Data("  \(why) from \(url); retrying in \(String(format: "%.1f", wait)) s\n".utf8))
                 }
-                let directory = catalog ?? Catalog.defaultDirectory()
                 let scope = try inventory.map { path in
-                    try InputFailure.run {
-                        var loader = InventoryLoader(catalog: try Catalog.load(directory: directory))
-                        loader.checkFiles = false
-                        return PriceRefresh.InventoryScope(try loader.load(path: path))
-                    }
+                    var loader = InventoryLoader(catalog: try catalog.load())
+                    loader.checkFiles = false
+                    return PriceRefresh.InventoryScope(try loader.load(path: path))
                 }
-                let options = PriceRefresh.Options(provider: provider, region: region, types: types, currency: currency,
-                                                   catalogDirectory: directory, inventory: scope)
+                let options = PriceRefresh.Options(provider: provider?.rawValue, region: region, types: types, currency: currency,
+                                                   catalogDirectory: catalog.path, inventory: scope)
                 let outcomes = try PriceRefresh(options: options, endpoints: endpoints, client: client,
                                                 generatedBy: "cloudbench \(CloudbenchVersion.string)").run()
-                var failed = false, inputError = false
-                for o in outcomes {
-                    if let why = o.skipped {
-                        print("\(o.provider): skipped, \(why); the catalog's prices stay")
-                        continue
-                    }
-                    if let e = o.error {
-                        failed = true
-                        inputError = inputError || e.isInputError
-                        FileHandle.standardError.write(Data("error: \(o.provider): \(e.message)\n".utf8))
-                        continue
-                    }
-                    print("\(o.provider) (\(o.region)): \(o.prices.count) price\(o.prices.count == 1 ? "" : "s") written to \(o.path ?? "?")")
-                    for p in o.prices.sorted(by: { ($0.type, $0.region) < ($1.type, $1.region) }) {
-                        let was = o.previous[p.type].map { " (was \($0.money) \($0.status.rawValue) \($0.asOf.prefix(10)))" } ?? ""
-                        print("  \(p.type): \(Money.plain(p.amount)) \(p.currency)/h\(was)")
-                    }
-                    for m in o.missing {
-                        print("  \(m.type): not refreshed, \(m.reason); the catalog's price stays")
-                    }
-                }
-                if failed { throw ExitCode(inputError ? 2 : 1) }
-            } catch let e as PricingError {
-                FileHandle.standardError.write(Data("error: \(e.message)\n".utf8))
-                throw ExitCode(e.isInputError ? 2 : 1)
+                let summary = RefreshSummary(outcomes)
+                summary.lines.forEach { print($0) }
+                summary.problems.forEach { printError("error: \($0)") }
+                if summary.exitStatus != .ok { throw ExitCode(summary.exitStatus) }
             }
         }
     }
@@ -98,26 +73,19 @@ struct PricesCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "List every known price with its status, date, age in days and source; flags prices older than 90 days.")
 
-        @Option(help: "Only this provider.")
+        @Option(help: "Only this provider (any the catalog has).")
         var provider: String?
 
-        @Option(help: "Catalog folder (default: providers/ or $CLOUDBENCH_PROVIDERS).")
-        var catalog: String?
+        @OptionGroup var catalog: CatalogOptions
 
         func run() throws {
-            let dir = catalog ?? Catalog.defaultDirectory()
-            let loaded: Catalog
-            do {
-                loaded = try Catalog.load(directory: dir)
-            } catch {
-                FileHandle.standardError.write(Data("error: \(error)\n".utf8))
-                throw ExitCode(2)
+            try ErrorDoor.run {
+                let loaded = try catalog.load()
+                if let p = provider, loaded.types[p] == nil {
+                    throw PricingError("unknown provider '\(p)'\(Suggestion.hint(for: p, in: loaded.providers)); the catalog has \(loaded.providers.joined(separator: ", "))", input: true)
+                }
+                print(PriceTable.render(PriceTable.rows(catalog: loaded, provider: provider)), terminator: "")
             }
-            if let p = provider, loaded.types[p] == nil {
-                FileHandle.standardError.write(Data("error: unknown provider '\(p)'\(Suggestion.hint(for: p, in: loaded.providers)); the catalog has \(loaded.providers.joined(separator: ", "))\n".utf8))
-                throw ExitCode(2)
-            }
-            print(PriceTable.render(PriceTable.rows(catalog: loaded, provider: provider)), terminator: "")
         }
     }
 }

@@ -24,7 +24,7 @@ struct ReportCommand: ParsableCommand {
     var currency: String?
 
     @Option(help: "Throughput unit: MB/s (10^6 bytes/s) or Mbit/s.")
-    var unit = "MB/s"
+    var unit: ReportOptions.ThroughputUnit = .megabytes
 
     @Option(help: "Write the markdown here instead of standard output.")
     var out: String?
@@ -35,23 +35,19 @@ struct ReportCommand: ParsableCommand {
     @Option(help: "Also write the report's rows as CSV.")
     var csv: String?
 
-    @Option(help: "Provider catalog folder (default: $CLOUDBENCH_PROVIDERS, ./providers, or the installed one).")
-    var providers: String?
+    @OptionGroup var catalog: CatalogOptions
 
     func validate() throws {
-        guard ReportOptions.ThroughputUnit(rawValue: unit) != nil else {
-            throw ValidationError("--unit must be MB/s or Mbit/s, not '\(unit)'")
-        }
         if results.isEmpty { throw ValidationError("give at least one results file or folder") }
     }
 
     func run() throws {
-        try InputFailure.run {
-            var options = ReportOptions(currency: currency ?? "USD", unit: ReportOptions.ThroughputUnit(rawValue: unit)!)
+        try ErrorDoor.run {
+            var options = ReportOptions(currency: currency ?? "USD", unit: unit)
             // Burst timelines go beside a report written to a file; on standard output there is no "beside".
             options.linksBurstTimelines = out != nil
             let output = try ReportService.build(ReportRequest(
-                resultPaths: results, providersDirectory: providers ?? Catalog.defaultDirectory(), options: options,
+                resultPaths: results, providersDirectory: catalog.path, options: options,
                 inventoryPath: inventory, currencyFromInventory: currency == nil))
             for w in output.warnings { printError("warning: \(w)") }
             let markdown = MarkdownRenderer.render(output.model)

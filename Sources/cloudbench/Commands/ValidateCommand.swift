@@ -13,7 +13,7 @@ struct ValidateCommand: AsyncParsableCommand {
     var inventories: [String]
 
     func run() async throws {
-        try await InputFailure.run {
+        try await ErrorDoor.run {
             let catalog = try catalogOptions.load()
             let loader = InventoryLoader(catalog: catalog)
             var problems: [Diagnostic] = []
@@ -34,7 +34,7 @@ struct ValidateCommand: AsyncParsableCommand {
             }
             for e in fileErrors { printError("error: \(e)") }
             if !problems.isEmpty { throw InputErrors(problems) }
-            if !fileErrors.isEmpty { throw ExitCode(2) }
+            if !fileErrors.isEmpty { throw ExitCode(.badInput) }
         }
     }
 }

@@ -1,17 +1,7 @@
 import CloudbenchCore
 import CloudbenchSSH
 import Foundation
-
-/// Opens a connection to an inventory host (SSH in real runs).
-public protocol HostConnector: Sendable {
-    func connect(_ host: Instance, label: String) async throws -> RemoteShell
-}
-
-/// The agent binaries this machine can deploy, by architecture (`uname -m`).
-public struct AgentBinaries: Sendable {
-    public var byArch: [String: String]
-    public init(byArch: [String: String]) { self.byArch = byArch }
-}
+import Logging
 
 /// How `compare` runs, from its command line.
 public struct CompareOptions: Sendable {
@@ -58,12 +48,18 @@ public struct CompareRun: Sendable {
     public var agents: AgentBinaries
     public var options: CompareOptions
 
-    public init(inventory: Inventory, catalog: Catalog, connector: HostConnector, agents: AgentBinaries, options: CompareOptions) {
+    public var logger: Logger
+
+    /// `logger` hears every remote command at debug level (host, duration, exit status, secrets
+    /// redacted); the default drops everything.
+    public init(inventory: Inventory, catalog: Catalog, connector: HostConnector, agents: AgentBinaries, options: CompareOptions,
+                logger: Logger = Logger(label: "cloudbench", factory: { _ in SwiftLogNoOpLogHandler() })) {
         self.inventory = inventory
         self.catalog = catalog
-        self.connector = connector
+        self.connector = LoggedConnector(connector, logger: logger)
         self.agents = agents
         self.options = options
+        self.logger = logger
     }
 
     public func label(_ h: Instance) -> String { SSHTargets.label(h) }
@@ -82,29 +78,34 @@ public struct CompareRun: Sendable {
             await progress.message("resuming \(runID): \(resume.done.count) cells already measured")
         }
 
-        // 1. Preflight every host in parallel; a host that fails takes its pairs out of the run.
+        // 1. Preflight every host in parallel, exactly as `cloudbench preflight` does; a host that is
+        //    not ready takes its pairs out of the run. 2. Deploy the agent to the ready ones.
         let hosts = inventory.hosts
-        var connected: [String: RemoteHost] = [:]
-        var problems: [(String, String)] = []
-        await withTaskGroup(of: (String, Result<RemoteHost, Error>).self) { group in
-            for h in hosts {
+        let checked = await Preflight.check(hosts.map { PreflightTarget($0, pair: "", connector: connector) })
+        let deploy = AgentDeploy(binaries: agents)
+        let deployed = HostResults()
+        for (host, c) in zip(hosts, checked) where c.shell == nil {
+            let own = c.row.host + ": "
+            await deployed.failed(label(host), c.row.problems.map { $0.hasPrefix(own) ? String($0.dropFirst(own.count)) : $0 }
+                .joined(separator: "; "))
+        }
+        // Results go to an actor, not through the group (see `Preflight.check`).
+        await withTaskGroup(of: Void.self) { group in
+            for (host, c) in zip(hosts, checked) {
+                guard let shell = c.shell, let facts = c.facts else { continue }
+                let endpoint = host.endpoint, name = label(host), sudo = host.ssh.sudo
                 group.addTask {
-                    do { return (h.endpoint, .success(try await self.prepare(h))) } catch { return (h.endpoint, .failure(error)) }
-                }
-            }
-            for await (endpoint, result) in group {
-                switch result {
-                case .success(let rh): connected[endpoint] = rh
-                case .failure(let e):
-                    let h = hosts.first { $0.endpoint == endpoint }!
-                    problems.append((label(h), "\(e)"))
+                    do { await deployed.ready(endpoint, try await deploy.deploy(shell: shell, facts: facts, sudoAllowed: sudo)) }
+                    catch { await deployed.failed(name, "\(error)") }
                 }
             }
         }
+        let connected = await deployed.hosts
+        var problems = await deployed.problems
         problems.sort { $0.0 < $1.0 }
         for (h, why) in problems { await progress.message("host \(h): \(why)") }
 
-        // 2. The plan, less what a resumed run already has.
+        // 3. The plan, less what a resumed run already has.
         let plan = Plan(inventory: inventory, seed: options.seed)
         let sustainedRuns = SustainedRuns(inventory: inventory, catalog: catalog, enabled: options.sustained)
         var works: [PairWork] = []
@@ -129,7 +130,7 @@ public struct CompareRun: Sendable {
         for p in notRun { await progress.message("pair \(p): not run (a host failed preflight)") }
         await progress.planned(cells: works.reduce(0) { $0 + $1.jobs.count })
 
-        // 3. Run, appending each record before the pair's next cell.
+        // 4. Run, appending each record before the pair's next cell.
         let records = try RunRecords(path: resultsPath)
         let skippedBox = SkippedCells()
         let scheduler = RunScheduler(parallel: options.parallel) { host in
@@ -167,7 +168,7 @@ public struct CompareRun: Sendable {
             await progress.finished(job, outcome)
         })
 
-        // 4. Clean up every reachable host, and say what is left.
+        // 5. Clean up every reachable host, and say what is left.
         let lost = await state.lostHosts
         var leftovers: [String: [String]] = [:]
         for (_, host) in connected where lost[host.label] == nil {
@@ -189,31 +190,15 @@ public struct CompareRun: Sendable {
         let fresh = RemoteHost(shell: shell, facts: host.facts, sudoAllowed: host.sudoAllowed, agentSHA: host.agentSHA)
         _ = try? await fresh.run(host.layout.cleanupScript, timeout: 20, privileged: host.hasRoot)
     }
-
-    /// Connects, learns the host's facts, deploys the agent and removes what an earlier run left.
-    func prepare(_ h: Instance) async throws -> RemoteHost {
-        let shell = try await connector.connect(h, label: label(h))
-        let factsOut = try await shell.run(HostFacts.command, timeout: 20)
-        guard let facts = HostFacts.parse(factsOut.stdout) else {
-            throw RemoteError.failed(host: label(h), what: "reading the host's facts", output: factsOut)
-        }
-        if let why = facts.agentProblem { throw CellFailure("the agent cannot run here: \(why)") }
-        guard let binary = agents.byArch[facts.arch] else {
-            throw CellFailure("no agent binary for \(facts.arch); name one under 'agent: { \(facts.arch): PATH }' in the inventory")
-        }
-        let sha: String
-        do { sha = try Digest.sha256Hex(ofFile: binary) } catch { throw FileError(binary, "cannot read the agent binary") }
-        let host = RemoteHost(shell: shell, facts: facts, sudoAllowed: h.ssh.sudo, agentSHA: sha)
-        let remote = host.layout.agentPath(sha256: sha)
-        try await host.check("mkdir -p \(host.layout.directory)", what: "create \(host.layout.directory)")
-        _ = try await shell.upload(localPath: binary, remotePath: remote, mode: 0o755)
-        let version = try await host.check("\(remote) --version", what: "run the agent")
-        if version.stdout.isEmpty { throw CellFailure("the agent printed no version") }
-        _ = try? await host.run(host.layout.cleanupScript, timeout: 30, privileged: host.hasRoot)
-        return host
-    }
 }
 
+/// What the deploy stage made of each host: connected and ready, or a problem.
+actor HostResults {
+    var hosts: [String: RemoteHost] = [:]
+    var problems: [(String, String)] = []
+    func ready(_ endpoint: String, _ host: RemoteHost) { hosts[endpoint] = host }
+    func failed(_ label: String, _ why: String) { problems.append((label, why)) }
+}
 
 actor SkippedCells {
     var items: [(Cell, String)] = []

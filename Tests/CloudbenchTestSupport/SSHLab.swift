@@ -1,40 +1,41 @@
 import CloudbenchSSH
+import CloudbenchProcess
 import Foundation
 import NetNS
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// Hosts for SSH tests: network namespaces running real OpenSSH `sshd`, reached from a client
+/// Hosts for SSH tests (CloudbenchSSHTests, and compare's preflight in CloudbenchOrchestratorTests): network namespaces running real OpenSSH `sshd`, reached from a client
 /// namespace that has no default route. Everything it makes is removed by `tearDown()`.
-final class SSHLab: @unchecked Sendable {
+public final class SSHLab: @unchecked Sendable {
     /// One namespace with its own sshd and host key.
-    struct Host {
-        let namespace: Namespace
+    public struct Host: @unchecked Sendable {
+        public let namespace: Namespace
         /// The address the client (or the jump host) reaches it at.
-        let address: String
-        let hostKeyPublic: String
-        let ecdsaKeyPublic: String
-        let sshd: Process
+        public let address: String
+        public let hostKeyPublic: String
+        public let ecdsaKeyPublic: String
+        public let sshd: Process
         /// The host's end of its link, to take the link down in tests.
-        let endpoint: Endpoint
+        public let endpoint: Endpoint
     }
 
-    let dir: String
-    let client: Namespace
-    private(set) var namespaces: [Namespace] = []
-    private(set) var processes: [Process] = []
-    private(set) var hosts: [Host] = []
-    let userKey: String
-    let knownHosts: String
+    public let dir: String
+    public let client: Namespace
+    public private(set) var namespaces: [Namespace] = []
+    public private(set) var processes: [Process] = []
+    public private(set) var hosts: [Host] = []
+    public let userKey: String
+    public let knownHosts: String
 
     /// The socket factory a session uses to connect from inside the client namespace.
-    var socketFactory: SocketFactory {
+    public var socketFactory: SocketFactory {
         let client = self.client
         return { host, port, timeout in try client.connectTCP(host: host, port: port, timeout: timeout) }
     }
 
-    init() throws {
+    public init() throws {
         dir = NSTemporaryDirectory() + "cbssh-\(getpid())-\(SSHLab.nextID())"
         try FileManager.default.createDirectory(atPath: dir + "/bin", withIntermediateDirectories: true)
         client = try Namespace.create(prefix: "cbssh")
@@ -42,7 +43,7 @@ final class SSHLab: @unchecked Sendable {
         userKey = dir + "/id_ed25519"
         knownHosts = dir + "/known_hosts"
         do {
-            try Command.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "cloudbench-test", "-f", userKey])
+            try ProcessRunner.check(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "cloudbench-test", "-f", userKey])
             try authorize(publicKey: userKey + ".pub")
             // sshd refuses to start without its privilege-separation directory.
             try FileManager.default.createDirectory(atPath: "/run/sshd", withIntermediateDirectories: true)
@@ -53,7 +54,7 @@ final class SSHLab: @unchecked Sendable {
     }
 
     /// Adds a public key file to the authorized_keys every lab sshd uses.
-    func authorize(publicKey: String) throws {
+    public func authorize(publicKey: String) throws {
         let line = try String(contentsOfFile: publicKey, encoding: .utf8)
         let path = dir + "/authorized_keys"
         let old = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
@@ -62,15 +63,15 @@ final class SSHLab: @unchecked Sendable {
 
     /// A new namespace joined to `from` by a veth on a fresh /24, running sshd on ports 22 and 2222.
     @discardableResult
-    func addHost(linkedTo from: Namespace? = nil, environmentPath: String? = nil) throws -> Host {
+    public func addHost(linkedTo from: Namespace? = nil, environmentPath: String? = nil) throws -> Host {
         let ns = try Namespace.create(prefix: "cbssh")
         namespaces.append(ns)
         let (_, far) = try Link.veth(from ?? client, ns, subnet: "10.231.\(SSHLab.nextSubnet())")
         let name = "host\(hosts.count)"
         let hostKey = "\(dir)/\(name)_ed25519"
-        try Command.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", hostKey])
+        try ProcessRunner.check(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", hostKey])
         let ecdsaKey = "\(dir)/\(name)_ecdsa"
-        try Command.run(["ssh-keygen", "-q", "-t", "ecdsa", "-b", "256", "-N", "", "-f", ecdsaKey])
+        try ProcessRunner.check(["ssh-keygen", "-q", "-t", "ecdsa", "-b", "256", "-N", "", "-f", ecdsaKey])
         var config = """
         Port 22
         Port 2222
@@ -111,18 +112,18 @@ final class SSHLab: @unchecked Sendable {
             }
             usleep(50_000)
         }
-        throw LabError("sshd in \(ns.name) did not start listening within 10 s; see \(dir)")
+        throw TestFailure("sshd in \(ns.name) did not start listening within 10 s; see \(dir)")
     }
 
     /// OpenSSH's own fingerprint of the host's key (`ssh-keygen -lf`), to compare messages against.
-    func fingerprint(_ host: Host) throws -> String {
+    public func fingerprint(_ host: Host) throws -> String {
         let path = dir + "/fp-\(SSHLab.nextID()).pub"
         try host.hostKeyPublic.write(toFile: path, atomically: true, encoding: .utf8)
-        return String(try Command.run(["ssh-keygen", "-l", "-f", path]).split(separator: " ")[1])
+        return String(try ProcessRunner.check(["ssh-keygen", "-l", "-f", path]).split(separator: " ")[1])
     }
 
     /// Records `host`'s key under `name` (default: its address) in the lab's known_hosts.
-    func trust(_ host: Host, as name: String? = nil, ecdsa: Bool = false) throws {
+    public func trust(_ host: Host, as name: String? = nil, ecdsa: Bool = false) throws {
         let fields = (ecdsa ? host.ecdsaKeyPublic : host.hostKeyPublic).split(separator: " ")
         let line = "\(name ?? host.address) \(fields[0]) \(fields[1])\n"
         let old = (try? String(contentsOfFile: knownHosts, encoding: .utf8)) ?? ""
@@ -130,7 +131,7 @@ final class SSHLab: @unchecked Sendable {
     }
 
     /// An `SSHHost` for `host` as root with the lab's key and known_hosts.
-    func sshHost(_ host: Host, label: String = "web-1", port: UInt16 = 22, identity: String? = nil,
+    public func sshHost(_ host: Host, label: String = "web-1", port: UInt16 = 22, identity: String? = nil,
                  useAgent: String? = nil, timeout: Double = 5) -> SSHHost {
         SSHHost(label: label, address: host.address, port: port, user: "root",
                 identity: useAgent == nil ? (identity ?? userKey) : nil, agentSocket: useAgent,
@@ -143,7 +144,7 @@ final class SSHLab: @unchecked Sendable {
     /// Process takes that for the child's exit and blocks its monitor thread in waitpid, after
     /// which no other Process in this test run is ever seen to finish. A `sh` parent that keeps
     /// its descriptors (and does not exec the last command, thanks to `; exit`) avoids it.
-    func spawnDaemon(in ns: Namespace, _ argv: [String], log: String,
+    public func spawnDaemon(in ns: Namespace, _ argv: [String], log: String,
                      environment: [String: String]? = nil) throws -> Process {
         _ = FileManager.default.createFile(atPath: log, contents: nil)
         let handle = FileHandle(forWritingAtPath: log)
@@ -153,14 +154,28 @@ final class SSHLab: @unchecked Sendable {
         return process
     }
 
+    /// A fake `sudo` for the remote PATH (sshd `SetEnv PATH=…`): one that asks for a password
+    /// exactly as sudo 1.9 does with `-n`, or one that runs the command as passwordless sudo would.
+    /// Returns the PATH to give `addHost(environmentPath:)`.
+    public func fakeSudo(asksPassword: Bool) throws -> String {
+        let bin = dir + (asksPassword ? "/sudo-password" : "/sudo-ok")
+        try FileManager.default.createDirectory(atPath: bin, withIntermediateDirectories: true)
+        let script = asksPassword
+            ? "#!/bin/sh\necho 'sudo: a password is required' >&2\nexit 1\n"
+            : "#!/bin/sh\n[ \"$1\" = -n ] && shift\n[ \"$1\" = -- ] && shift\nexec \"$@\"\n"
+        try script.write(toFile: bin + "/sudo", atomically: true, encoding: .utf8)
+        chmod(bin + "/sudo", 0o755)
+        return bin + ":/usr/sbin:/usr/bin:/sbin:/bin"
+    }
+
     /// Kills sshd and every process it forked (per-connection children) with SIGKILL.
-    func killSSHD(_ host: Host) {
+    public func killSSHD(_ host: Host) {
         let pids = [host.sshd.processIdentifier] + descendants(of: host.sshd.processIdentifier)
         for pid in pids.reversed() { kill(pid, SIGKILL) }
     }
 
     /// Stops every process the lab started (sshd children included), removes its namespaces and files.
-    func tearDown() {
+    public func tearDown() {
         for process in processes {
             let pid = process.processIdentifier
             for child in descendants(of: pid).reversed() { kill(child, SIGKILL) }
@@ -176,22 +191,22 @@ final class SSHLab: @unchecked Sendable {
     private static let lock = NSLock()
     nonisolated(unsafe) private static var counter = 0
     nonisolated(unsafe) private static var subnet = 49
-    static func nextID() -> Int { lock.lock(); defer { lock.unlock() }; counter += 1; return counter }
+    public static func nextID() -> Int { lock.lock(); defer { lock.unlock() }; counter += 1; return counter }
     /// Third octets 50…89, the range this suite owns.
-    static func nextSubnet() -> Int {
+    public static func nextSubnet() -> Int {
         lock.lock(); defer { lock.unlock() }
         subnet = subnet >= 89 ? 50 : subnet + 1
         return subnet
     }
 }
 
-struct LabError: Error, CustomStringConvertible {
-    let description: String
-    init(_ d: String) { description = d }
+public struct TestFailure: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ d: String) { description = d }
 }
 
 /// Child processes of `pid`, recursively, found through /proc.
-func descendants(of pid: Int32) -> [Int32] {
+public func descendants(of pid: Int32) -> [Int32] {
     var parents: [Int32: [Int32]] = [:]
     let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
     for entry in entries {
@@ -209,15 +224,31 @@ func descendants(of pid: Int32) -> [Int32] {
 }
 
 /// Runs `body` with a fresh lab and always tears it down.
-func withLab<T>(_ body: (SSHLab) throws -> T) throws -> T {
+public func withLab<T>(_ body: (SSHLab) throws -> T) throws -> T {
     let lab = try SSHLab()
     defer { lab.tearDown() }
     return try body(lab)
 }
 
 /// Seconds `body` took.
-func timed<T>(_ body: () throws -> T) rethrows -> (T, Double) {
+public func timed<T>(_ body: () throws -> T) rethrows -> (T, Double) {
     let start = Date()
     let value = try body()
     return (value, Date().timeIntervalSince(start))
+}
+
+/// A socket listening in the current (namespace) thread that never accepts: the kernel
+/// completes TCP handshakes, then nothing is ever said.
+public func listenForever(on address: String, port: UInt16) throws -> Int32 {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+    guard fd >= 0 else { throw TestFailure("socket: \(errno)") }
+    var addr = sockaddr_in()
+    addr.sin_family = sa_family_t(AF_INET)
+    addr.sin_port = port.bigEndian
+    inet_pton(AF_INET, address, &addr.sin_addr)
+    let bound = withUnsafePointer(to: &addr) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+    }
+    guard bound == 0, listen(fd, 16) == 0 else { close(fd); throw TestFailure("bind/listen on \(address): \(errno)") }
+    return fd
 }

@@ -1,7 +1,9 @@
+import AgentKit
 import CloudbenchCore
 import CloudbenchSSH
 
-/// The agent's command lines for one cell (the contract in docs/agent.md).
+/// The agent's command lines for one cell (the contract in docs/agent.md), built from the
+/// agent's own request type (`TestRequest`, `AgentCommandLine`) so both sides read one definition.
 ///
 /// The token travels in the environment (`CLOUDBENCH_AGENT_TOKEN`), never on the command line,
 /// so it does not show in `ps` on a shared host, nor in cloudbench's logs.
@@ -26,30 +28,49 @@ public struct AgentInvocation: Sendable {
     public func startServer(address: String, port: Int, deadlineSeconds: Int) -> String {
         // `mkdir … || exit` stands alone: chained with `&&` it would put the shell itself in the
         // background, holding the session's output open until the server ends.
-        "mkdir -p \(runDirectory) || exit 1; CLOUDBENCH_AGENT_TOKEN=\(token) nohup \(agent) serve --listen \(hostPort(address, port)) "
-            + "--deadline \(deadlineSeconds) > \(logFile) 2>&1 < /dev/null & echo $! > \(pidFile); "
+        "mkdir -p \(runDirectory) || exit 1; CLOUDBENCH_AGENT_TOKEN=\(token) nohup \(agent) "
+            + AgentCommandLine.serve(listen: hostPort(address, port), deadline: Double(deadlineSeconds)).map(shellQuote).joined(separator: " ")
+            + " > \(logFile) 2>&1 < /dev/null & echo $! > \(pidFile); "
             + "for i in $(seq 1 100); do "
             + "if command -v ss >/dev/null; then ss -Hltn 'sport = :\(port)' | grep -q . && exit 0; else sleep 0.3; exit 0; fi; "
             + "kill -0 $(cat \(pidFile)) 2>/dev/null || break; sleep 0.05; done; cat \(logFile) >&2; exit 1"
     }
 
+    /// What the client is asked to measure, from the inventory's run settings.
+    public static func request(test: TestKind, run: RunSettings) -> TestRequest {
+        var r = TestRequest(test: test)
+        switch test {
+        case .tcpBandwidth:
+            r.duration = run.duration.seconds
+            r.warmup = run.warmup.seconds
+            r.streams = run.streams
+            r.messageSize = run.messageSize
+        case .tcpLatency:
+            r.duration = run.duration.seconds
+            r.warmup = run.warmup.seconds
+        case .udpBandwidth:
+            r.duration = run.duration.seconds
+            r.warmup = run.warmup.seconds
+            r.rate = Double(run.udpRate)
+        case .http:
+            r.size = run.httpSize
+            r.count = run.httpCount
+        }
+        if r.interval > r.duration { r.interval = r.duration }
+        return r
+    }
+
+    /// The client's arguments (after the program name) for `test` against the server.
+    public func clientArguments(address: String, port: Int, test: TestKind, run: RunSettings) -> [String] {
+        AgentCommandLine.run(server: hostPort(address, port), request: Self.request(test: test, run: run), json: true)
+    }
+
     /// Runs the client in the foreground; its JSON is the cell's measurement. Its pid file lets
     /// an interrupt (or the next run's cleanup) stop it from another connection.
     public func runClient(address: String, port: Int, test: TestKind, run: RunSettings) -> String {
-        var args = ["run", "--server", hostPort(address, port), "--test", test.rawValue, "--json"]
-        switch test {
-        case .tcpBandwidth:
-            args += ["--duration", seconds(run.duration), "--warmup", seconds(run.warmup),
-                     "--streams", "\(run.streams)", "--message-size", "\(run.messageSize)"]
-        case .tcpLatency:
-            args += ["--duration", seconds(run.duration), "--warmup", seconds(run.warmup)]
-        case .udpBandwidth:
-            args += ["--duration", seconds(run.duration), "--warmup", seconds(run.warmup), "--rate", "\(run.udpRate)"]
-        case .http:
-            args += ["--size", "\(run.httpSize)", "--count", "\(run.httpCount)"]
-        }
-        return "mkdir -p \(runDirectory) && echo $$ > \(runDirectory)/client-\(cellTag).pid && "
-            + "CLOUDBENCH_AGENT_TOKEN=\(token) exec \(agent) " + args.map(shellQuote).joined(separator: " ")
+        "mkdir -p \(runDirectory) && echo $$ > \(runDirectory)/client-\(cellTag).pid && "
+            + "CLOUDBENCH_AGENT_TOKEN=\(token) exec \(agent) "
+            + clientArguments(address: address, port: port, test: test, run: run).map(shellQuote).joined(separator: " ")
     }
 
     /// Removes the client's pid file once it has ended.
@@ -65,9 +86,5 @@ public struct AgentInvocation: Sendable {
 
     func hostPort(_ address: String, _ port: Int) -> String {
         address.contains(":") ? "[\(address)]:\(port)" : "\(address):\(port)"
-    }
-
-    func seconds(_ d: DurationValue) -> String {
-        d.milliseconds % 1000 == 0 ? "\(d.milliseconds / 1000)" : "\(d.seconds)"
     }
 }

@@ -13,7 +13,11 @@ public struct SSHConnector: HostConnector {
     }
 
     public func connect(_ host: Instance, label: String) async throws -> RemoteShell {
-        let target = SSHTargets.sshHost(host)
+        try await connect(SSHTargets.sshHost(host), label: label)
+    }
+
+    /// Connects to `target`, verifying its host key; throws `SSHError` when it cannot.
+    public func connect(_ target: SSHHost, label: String) async throws -> RemoteShell {
         let policy = self.policy, factory = socketFactory
         let session = try await onSSHThread { SessionBox(try SSHSession(host: target, policy: policy, socketFactory: factory)) }
         return SSHShell(label: label, session: session)
@@ -33,19 +37,24 @@ final class SSHShell: RemoteShell, @unchecked Sendable {
     private let box: SessionBox
     private let lock = NSLock()
 
+    let connection: ConnectionInfo?
+
     init(label: String, session: SessionBox) {
         self.label = label
         self.box = session
+        connection = ConnectionInfo(user: session.session.host.user, auth: session.session.authUsed.description,
+                                    hostKey: session.session.hostKeyStatus)
     }
 
-    func run(_ command: String, timeout: Double) async throws -> RemoteOutput {
+    func run(_ command: String, timeout: Double) async throws -> CommandOutput {
         let box = self.box, lock = self.lock, label = self.label
         do {
             return try await onSSHThread {
                 lock.lock()
                 defer { lock.unlock() }
-                let r = try box.session.exec(command, deadline: timeout)
-                return RemoteOutput(stdout: r.stdout, stderr: r.stderr, status: r.exitSignal == nil ? r.exitStatus : 128)
+                var r = try box.session.exec(command, deadline: timeout)
+                if r.signal != nil { r.status = 128 }
+                return r
             }
         } catch let e as SSHError {
             throw Self.remoteError(e, label: label)

@@ -31,16 +31,4 @@ public enum SSHTargets {
                        passphraseEnvironment: h.ssh.identityPassphraseEnv, knownHosts: h.ssh.knownHosts,
                        connectTimeout: h.ssh.connectTimeout.seconds, keepaliveInterval: max(1, Int(h.ssh.keepalive.seconds)))
     }
-
-    /// Every host of the inventory once, with the role and pair it first appears in.
-    public static func preflightTargets(_ inventory: Inventory) -> [PreflightTarget] {
-        var seen: Set<String> = []
-        var out: [PreflightTarget] = []
-        for pair in inventory.pairs {
-            for h in [pair.server, pair.client] where seen.insert(h.endpoint).inserted {
-                out.append(PreflightTarget(host: sshHost(h), role: h.role.rawValue, pair: pair.name))
-            }
-        }
-        return out
-    }
 }

@@ -17,7 +17,7 @@ public enum CompareStatus {
             rows.append([pair.name, "\(cells.count)", "\(okKeys.count)", "\(failedThisRun.count)", "\(skipped.count)",
                          String(note.prefix(110))])
         }
-        out += PlanText.table(rows)
+        out += TextTable.render(rows)
         for (host, why) in s.hostProblems { out += "host \(host): \(why)\n" }
         for (host, items) in s.leftovers.sorted(by: { $0.key < $1.key }) {
             out += "host \(host) still has: \(items.joined(separator: ", "))\n"

@@ -1,0 +1,33 @@
+import CloudbenchCore
+import CloudbenchSSH
+
+/// The agent binaries this machine can deploy, by architecture (`uname -m`).
+public struct AgentBinaries: Sendable {
+    public var byArch: [String: String]
+    public init(byArch: [String: String]) { self.byArch = byArch }
+}
+
+/// The second stage of `compare`: the agent uploaded to a checked host (named by its SHA-256, so
+/// a host that has it already keeps it), run once to see it starts, and what an earlier run left
+/// removed.
+public struct AgentDeploy: Sendable {
+    public var binaries: AgentBinaries
+
+    public init(binaries: AgentBinaries) { self.binaries = binaries }
+
+    public func deploy(shell: RemoteShell, facts: HostFacts, sudoAllowed: Bool) async throws -> RemoteHost {
+        guard let binary = binaries.byArch[facts.arch] else {
+            throw CellFailure("no agent binary for \(facts.arch); name one under 'agent: { \(facts.arch): PATH }' in the inventory")
+        }
+        let sha: String
+        do { sha = try Digest.sha256Hex(ofFile: binary) } catch { throw FileError(binary, "cannot read the agent binary") }
+        let host = RemoteHost(shell: shell, facts: facts, sudoAllowed: sudoAllowed, agentSHA: sha)
+        let remote = host.layout.agentPath(sha256: sha)
+        try await host.check("mkdir -p \(host.layout.directory)", what: "create \(host.layout.directory)")
+        _ = try await shell.upload(localPath: binary, remotePath: remote, mode: 0o755)
+        let version = try await host.check("\(remote) --version", what: "run the agent")
+        if version.stdout.isEmpty { throw CellFailure("the agent printed no version") }
+        _ = try? await host.run(host.layout.cleanupScript, timeout: 30, privileged: host.hasRoot)
+        return host
+    }
+}

@@ -1,0 +1,59 @@
+import CloudbenchCore
+import CloudbenchSSH
+import Foundation
+
+/// A connected host with what the probe learned about it; runs privileged commands as root,
+/// directly or through `sudo -n` when the inventory allows it.
+public final class RemoteHost: @unchecked Sendable {
+    private let lock = NSLock()
+    private var current: RemoteShell
+    /// The connection in use; replaced when a lost connection is re-established.
+    public var shell: RemoteShell { lock.lock(); defer { lock.unlock() }; return current }
+    public let facts: HostFacts
+    /// The inventory's `sudo` setting for this host.
+    public let sudoAllowed: Bool
+    /// The SHA-256 of the agent deployed to this host (it names the agent's file there).
+    public let agentSHA: String
+
+    public init(shell: RemoteShell, facts: HostFacts, sudoAllowed: Bool, agentSHA: String) {
+        self.current = shell
+        self.facts = facts
+        self.sudoAllowed = sudoAllowed
+        self.agentSHA = agentSHA
+    }
+
+    public var label: String { shell.label }
+
+    /// Uses `shell` from now on (after a reconnect).
+    public func replaceShell(_ shell: RemoteShell) {
+        lock.lock()
+        current = shell
+        lock.unlock()
+    }
+    public var isRoot: Bool { facts.isRoot }
+    public var canSudo: Bool { sudoAllowed && facts.canSudo }
+    public var hasRoot: Bool { isRoot || canSudo }
+    public var layout: RemoteLayout { RemoteLayout(home: facts.home) }
+
+    public func run(_ command: String, timeout: Double, privileged: Bool = false) async throws -> CommandOutput {
+        guard privileged && !isRoot else { return try await shell.run(command, timeout: timeout) }
+        guard canSudo else {
+            throw RemoteError.failed(host: label, what: "a privileged step", output: CommandOutput(
+                status: 1, stdout: "", stderr: "needs root: log in as root or set 'sudo: true' (with passwordless sudo)"))
+        }
+        let out = try await shell.run(Sudo.wrap(command), timeout: timeout)
+        if let refusal = Sudo.refusal(status: out.status, stderr: out.stderr) {
+            throw RemoteError.failed(host: label, what: "a privileged step", output: CommandOutput(
+                status: out.status, stdout: "", stderr: Sudo.message(refusal, host: label, user: "the login user")))
+        }
+        return out
+    }
+
+    /// Runs a command that must succeed, throwing `RemoteError.failed` naming `what` otherwise.
+    @discardableResult
+    public func check(_ command: String, what: String, timeout: Double = 30, privileged: Bool = false) async throws -> CommandOutput {
+        let out = try await run(command, timeout: timeout, privileged: privileged)
+        guard out.status == 0 else { throw RemoteError.failed(host: label, what: what, output: out) }
+        return out
+    }
+}

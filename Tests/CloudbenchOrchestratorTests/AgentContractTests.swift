@@ -1,0 +1,50 @@
+import AgentKit
+@testable import CloudbenchCore
+@testable import CloudbenchOrchestrator
+import Testing
+
+/// The orchestrator writes the agent's command line from the agent's own request type; the
+/// agent's parser must read back exactly what was meant.
+@Suite("Agent command line, both sides")
+struct AgentContractTests {
+    static func settings(duration: Int, warmup: Int) -> RunSettings {
+        var run = RunSettings()
+        run.duration = DurationValue(milliseconds: duration)
+        run.warmup = DurationValue(milliseconds: warmup)
+        run.streams = 4
+        run.messageSize = 1 << 20
+        run.udpRate = 12_500_000
+        run.httpSize = 1_000_000
+        run.httpCount = 20
+        return run
+    }
+
+    @Test("every test's client arguments parse back into the request they were built from",
+          arguments: TestKind.allCases, [(10_000, 2_000), (500, 0), (2_500, 250)])
+    func roundTrip(test: TestKind, times: (Int, Int)) throws {
+        let run = Self.settings(duration: times.0, warmup: times.1)
+        let invocation = AgentInvocation(agent: "/a", runDirectory: "/r", token: "secret-token", cellTag: "1")
+        let args = invocation.clientArguments(address: "fd00::1", port: 7000, test: test, run: run)
+        #expect(!args.contains("secret-token") && !args.contains("--token"))
+        guard case .run(let parsed) = try Invocation.parse(args, environment: "secret-token") else {
+            Issue.record("not a run: \(args)")
+            return
+        }
+        #expect(parsed.request == AgentInvocation.request(test: test, run: run), "\(args)")
+        #expect(parsed.server.description == "[fd00::1]:7000" && parsed.json && parsed.token == "secret-token")
+        if test == .tcpBandwidth {
+            #expect(parsed.request.streams == 4 && parsed.request.messageSize == 1 << 20
+                    && parsed.request.duration == Double(times.0) / 1000)
+        }
+    }
+
+    @Test("the server's command line names its address and deadline, never the token")
+    func serve() throws {
+        let invocation = AgentInvocation(agent: "/a", runDirectory: "/r", token: "secret-token", cellTag: "1")
+        let line = invocation.startServer(address: "10.0.0.4", port: 7000, deadlineSeconds: 90)
+        #expect(line.contains("CLOUDBENCH_AGENT_TOKEN=secret-token nohup /a serve --listen 10.0.0.4:7000 --deadline 90 >"))
+        guard case .serve(let s) = try Invocation.parse(AgentCommandLine.serve(listen: "10.0.0.4:7000", deadline: 90),
+                                                        environment: "t") else { Issue.record("not serve"); return }
+        #expect(s.deadline == 90 && s.listen.description == "10.0.0.4:7000")
+    }
+}

@@ -1,0 +1,137 @@
+@testable import CloudbenchCore
+@testable import CloudbenchOrchestrator
+import CloudbenchProcess
+import Foundation
+import Testing
+
+/// The scheduler and the cell runner against scripted hosts: a lost host, a reconnect, tear-down
+/// after a failure and a stop in the middle of a cell, in milliseconds and without root.
+@Suite("Scheduler and cell runner on fake hosts")
+struct SchedulerTests {
+    /// A temporary results folder and agent file, removed after `body`.
+    static func withRun<T>(_ inventory: Inventory, _ connector: FakeConnector, state: RunState = RunState(),
+                           _ body: (CompareSummary) throws -> T) async throws -> T {
+        let dir = NSTemporaryDirectory() + "cbsched-\(getpid())-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let agent = dir + "/agent"
+        try Data("#!/bin/sh\n".utf8).write(to: URL(fileURLWithPath: agent))
+        var options = CompareOptions()
+        options.resultsDirectory = dir
+        options.parallel = 2
+        let run = CompareRun(inventory: inventory, catalog: emptyCatalog, connector: connector,
+                             agents: AgentBinaries(byArch: ["x86_64": agent]), options: options)
+        let summary = try await run.run(state: state, progress: LogProgress(totalCells: 0, quiet: true))
+        // Every record the run returns is on disk, once.
+        let onDisk = try ResultStore.load(paths: [summary.resultsPath]).records
+        #expect(onDisk.map(\.id) == summary.records.map(\.id))
+        return try body(summary)
+    }
+
+    static let cleanupMarker = "rmdir \"$d\" 2>/dev/null; true"
+
+    @Test("a failed cell is torn down: the server is stopped and every tear-down step runs, then the next cell runs")
+    func teardownAfterFailure() async throws {
+        let inventory = fakeInventory(paths: [.vxlan], repetitions: 2)
+        let calls = Locked(0)
+        var script = FakeHostScript()
+        script.onClient = { _ in
+            calls.withLock { $0 += 1; return $0 } == 1 ? CommandOutput(status: 3, stdout: "", stderr: "agent: connection refused\n") : nil
+        }
+        let pair = inventory.pairs[0]
+        let connector = FakeConnector([pair.server.address: script, pair.client.address: script])
+        try await Self.withRun(inventory, connector) { summary in
+            #expect(summary.records.map(\.status) == [.failed, .ok])
+            #expect(summary.records[0].error?.contains("the agent client failed (exit 3): agent: connection refused") == true)
+            let server = connector.commands(to: SSHTargets.label(pair.server))
+            let client = connector.commands(to: SSHTargets.label(pair.client))
+            // After the failed client run: the server is stopped and the VXLAN device removed on both hosts,
+            // before the second cell sets up again.
+            let failedAt = try #require(client.firstIndex { $0.contains(" run --server ") })
+            let secondSetup = try #require(client.indices.last { client[$0].contains("ip link add cbvx0") })
+            #expect(client[failedAt..<secondSetup].contains { $0.contains("ip link del cbvx0") })
+            let serverStops = server.indices.filter { server[$0].contains("serve-") && server[$0].contains("kill $p") }
+            #expect(serverStops.count == 2)
+            let serverSecondSetup = try #require(server.indices.last { server[$0].contains("ip link add cbvx0") })
+            #expect(serverStops[0] < serverSecondSetup)
+            #expect(server[serverStops[0]..<serverSecondSetup].contains { $0.contains("ip link del cbvx0") })
+        }
+    }
+
+    @Test("a host lost for good fails its pair's remaining cells at once; other pairs go on")
+    func lostHost() async throws {
+        let inventory = fakeInventory(pairs: 2, tests: [.tcpBandwidth, .tcpLatency], repetitions: 2)
+        let lostPair = inventory.pairs[0]
+        let connector = FakeConnector([:])
+        var dying = FakeHostScript()
+        dying.onClient = { _ in
+            connector.refuse(lostPair.client.address)
+            throw RemoteError.unreachable(host: SSHTargets.label(lostPair.client), reason: "connection lost")
+        }
+        connector.set(lostPair.client.address, dying)
+        let started = Date()
+        try await Self.withRun(inventory, connector) { summary in
+            #expect(Date().timeIntervalSince(started) < 5)
+            let lost = summary.records.filter { $0.pair == lostPair.name }
+            #expect(lost.count == 4 && lost.allSatisfy { $0.status == .failed })
+            #expect(lost[0].error?.contains("unreachable: connection lost") == true)
+            #expect(lost.dropFirst().allSatisfy { $0.error?.hasPrefix("not run: \(SSHTargets.label(lostPair.client)) became unreachable") == true })
+            let other = summary.records.filter { $0.pair == inventory.pairs[1].name }
+            #expect(other.count == 4 && other.allSatisfy { $0.status == .ok })
+            // The lost host got no more commands after it was lost, and no cleanup at the end.
+            let tried = connector.commands(to: SSHTargets.label(lostPair.client))
+            #expect(tried.filter { $0.contains(" run --server ") }.count == 1)
+            #expect(summary.leftovers.isEmpty)
+        }
+    }
+
+    @Test("a host that comes back is reconnected, cleaned, and its next cells run")
+    func reconnect() async throws {
+        let inventory = fakeInventory(repetitions: 3)
+        let pair = inventory.pairs[0]
+        let calls = Locked(0)
+        var flaky = FakeHostScript()
+        flaky.onClient = { _ in
+            if calls.withLock({ $0 += 1; return $0 }) == 1 {
+                throw RemoteError.unreachable(host: SSHTargets.label(pair.client), reason: "connection reset")
+            }
+            return nil
+        }
+        let connector = FakeConnector([pair.client.address: flaky])
+        try await Self.withRun(inventory, connector) { summary in
+            #expect(summary.records.map(\.status) == [.failed, .ok, .ok])
+            let clientShells = connector.shells.filter { $0.label == SSHTargets.label(pair.client) }
+            #expect(clientShells.count == 2, "one connection, then one reconnect")
+            // The new connection's first command removes what the broken cell left.
+            #expect(clientShells[1].ran.first?.hasSuffix(Self.cleanupMarker) == true)
+        }
+    }
+
+    @Test("a stop in the middle of a cell keeps no record of it, stops the hosts' processes over new connections, and runs nothing more")
+    func stopMidCell() async throws {
+        let inventory = fakeInventory(repetitions: 3)
+        let pair = inventory.pairs[0]
+        let state = RunState()
+        let calls = Locked(0)
+        let connector = FakeConnector([:])
+        var script = FakeHostScript()
+        script.onClient = { _ in
+            guard calls.withLock({ $0 += 1; return $0 }) == 2 else { return nil }
+            await state.stop()
+            // As on a real host: the client returns once a second connection has killed the agents.
+            let deadline = Date().addingTimeInterval(3)
+            while connector.shells.filter({ $0.label == SSHTargets.label(pair.client) }).count < 2, Date() < deadline {
+                try await Task.sleep(nanoseconds: 10_000_000)
+            }
+            return CommandOutput(status: 143, stdout: "", stderr: "Terminated\n")
+        }
+        connector.set(pair.client.address, script)
+        try await Self.withRun(inventory, connector, state: state) { summary in
+            #expect(summary.interrupted)
+            #expect(summary.records.count == 1 && summary.records[0].status == .ok)
+            let clientShells = connector.shells.filter { $0.label == SSHTargets.label(pair.client) }
+            #expect(clientShells.count >= 2 && clientShells[1].ran.first?.hasSuffix(Self.cleanupMarker) == true)
+            #expect(connector.commands(to: SSHTargets.label(pair.client)).filter { $0.contains(" run --server ") }.count == 2)
+        }
+    }
+}
