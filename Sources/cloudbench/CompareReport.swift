@@ -9,7 +9,7 @@ enum CompareReport {
         let output = try ReportService.build(ReportRequest(
             resultPaths: [resultsPath] + merge, providersDirectory: providersDirectory, options: ReportOptions(),
             inventoryPath: inventory.file, currencyFromInventory: true))
-        try OutputFile.write(MarkdownRenderer.render(output.model), to: path)
+        try ReportFiles.write(output.model, markdownPath: path) { try OutputFile.write($0, to: $1) }
         let svg = (path as NSString).deletingPathExtension + ".svg"
         try OutputFile.write(SVGRenderer.render(output.model), to: svg)
     }

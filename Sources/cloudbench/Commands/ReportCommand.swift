@@ -26,7 +26,7 @@ struct ReportCommand: ParsableCommand {
     @Option(help: "Throughput unit: MB/s (10^6 bytes/s) or Mbit/s.")
     var unit = "MB/s"
 
-    @Option(help: "Write the markdown here instead of standard output.")
+    @Option(help: "Write the markdown here instead of standard output, with its charts beside it as NAME-KIND.svg.")
     var out: String?
 
     @Option(help: "Also write a bar chart of throughput per unit of price (SVG).")
@@ -52,8 +52,11 @@ struct ReportCommand: ParsableCommand {
                 resultPaths: results, providersDirectory: providers ?? Catalog.defaultDirectory(), options: options,
                 inventoryPath: inventory, currencyFromInventory: currency == nil))
             for w in output.warnings { printError("warning: \(w)") }
-            let markdown = MarkdownRenderer.render(output.model)
-            if let out { try OutputFile.write(markdown, to: out) } else { print(markdown, terminator: "") }
+            if let out {
+                try ReportFiles.write(output.model, markdownPath: out) { try OutputFile.write($0, to: $1) }
+            } else {
+                print(MarkdownRenderer.render(output.model), terminator: "")
+            }
             if let svg { try OutputFile.write(SVGRenderer.render(output.model), to: svg) }
             if let csv { try OutputFile.write(CSVRenderer.render(output.model), to: csv) }
         }
