@@ -140,7 +140,9 @@ public enum ReportCharts {
     /// Row labels naming only what sets rows apart: the provider when there are several, the
     /// type, then region, placement, knobs and path when they differ between rows.
     static func labels(_ items: [(provider: String, cell: CellIdentity)], path: Bool) -> [String] {
-        let providers = Set(items.map(\.provider)).count > 1, regions = Set(items.map(\.cell.region)).count > 1
+        let providers = Set(items.map(\.provider)).count > 1
+        // A region is named only when some provider has rows in more than one.
+        let regions = Dictionary(grouping: items, by: \.provider).values.contains { Set($0.map(\.cell.region)).count > 1 }
         let placements = Set(items.map(\.cell.placement)).count > 1
         // Only the knobs that differ between rows.
         let setups = items.map(\.cell.setup)
@@ -204,7 +206,7 @@ struct BarChart {
         let shown = Array(rows.prefix(limit))
         let left = 10.0, width = ReportCharts.width
         let longest = shown.map(\.label.count).max() ?? 0
-        let labelChars = min(46, max(12, longest))
+        let labelChars = min(50, max(12, longest))
         let labelWidth = Double(labelChars) * SVGCanvas.charWidth + 16
         let plotLeft = left + labelWidth, plotRight = width - 70
         let groups = colourByGroup.map { Array(Set($0)).sorted() } ?? []
