@@ -18,6 +18,9 @@ struct PlanCommand: AsyncParsableCommand {
     @Option(help: "Shuffle the cells within each round with this seed (as compare --seed does).")
     var seed: UInt64?
 
+    @Flag(help: "Print the plan as one JSON document (docs/json.md).")
+    var json = false
+
     func validate() throws {
         guard parallel >= 1 else { throw ValidationError("--parallel must be at least 1") }
     }
@@ -26,7 +29,8 @@ struct PlanCommand: AsyncParsableCommand {
         try await InputFailure.run {
             let inv = try InventoryLoader(catalog: try catalogOptions.load()).load(path: inventory)
             let plan = Plan(inventory: inv, seed: seed)
-            print(PlanText.render(plan: plan, inventory: inv, parallel: parallel), terminator: "")
+            print(json ? try JSONOutput.encode(PlanDocument(plan: plan, inventory: inv, parallel: parallel))
+                       : PlanText.render(plan: plan, inventory: inv, parallel: parallel), terminator: "")
         }
     }
 }

@@ -18,12 +18,15 @@ struct PreflightCommand: AsyncParsableCommand {
     @Flag(help: "Record the key of a host not yet in known_hosts (like StrictHostKeyChecking=accept-new); a changed key is still refused.")
     var acceptNewHostKeys = false
 
+    @Flag(help: "Print one JSON document (docs/json.md) instead of the table.")
+    var json = false
+
     func run() async throws {
         try await InputFailure.run {
             let inv = try InventoryLoader(catalog: try catalogOptions.load()).load(path: inventory)
             try PlaceholderInventory.refuse(inv)
             let rows = await preflight(SSHTargets.preflightTargets(inv), policy: acceptNewHostKeys ? .acceptNew : .strict)
-            print(PreflightTable.render(rows), terminator: "")
+            print(json ? try JSONOutput.encode(PreflightDocument(rows)) : PreflightTable.render(rows), terminator: "")
             if !rows.allSatisfy(\.ready) { throw ExitCode(1) }
         }
     }

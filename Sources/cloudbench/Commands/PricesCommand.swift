@@ -104,6 +104,9 @@ struct PricesCommand: ParsableCommand {
         @Option(help: "Catalog folder (default: providers/ or $CLOUDBENCH_PROVIDERS).")
         var catalog: String?
 
+        @Flag(help: "Print one JSON document (docs/json.md) instead of the table.")
+        var json = false
+
         func run() throws {
             let dir = catalog ?? Catalog.defaultDirectory()
             let loaded: Catalog
@@ -117,7 +120,8 @@ struct PricesCommand: ParsableCommand {
                 FileHandle.standardError.write(Data("error: unknown provider '\(p)'\(Suggestion.hint(for: p, in: loaded.providers)); the catalog has \(loaded.providers.joined(separator: ", "))\n".utf8))
                 throw ExitCode(2)
             }
-            print(PriceTable.render(PriceTable.rows(catalog: loaded, provider: provider)), terminator: "")
+            let rows = PriceTable.rows(catalog: loaded, provider: provider)
+            print(json ? try JSONOutput.encode(PriceDocument(rows)) : PriceTable.render(rows), terminator: "")
         }
     }
 }

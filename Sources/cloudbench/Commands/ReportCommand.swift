@@ -35,6 +35,9 @@ struct ReportCommand: ParsableCommand {
     @Option(help: "Also write the report's rows as CSV.")
     var csv: String?
 
+    @Flag(help: "Write the report as one JSON document (docs/json.md) instead of markdown: on standard output, or to --out.")
+    var json = false
+
     @Option(help: "Provider catalog folder (default: $CLOUDBENCH_PROVIDERS, ./providers, or the installed one).")
     var providers: String?
 
@@ -52,7 +55,10 @@ struct ReportCommand: ParsableCommand {
                 resultPaths: results, providersDirectory: providers ?? Catalog.defaultDirectory(), options: options,
                 inventoryPath: inventory, currencyFromInventory: currency == nil))
             for w in output.warnings { printError("warning: \(w)") }
-            if let out {
+            if json {
+                let document = try JSONOutput.encode(ReportDocument(output.model))
+                if let out { try OutputFile.write(document, to: out) } else { print(document, terminator: "") }
+            } else if let out {
                 try ReportFiles.write(output.model, markdownPath: out) { try OutputFile.write($0, to: $1) }
             } else {
                 print(MarkdownRenderer.render(output.model), terminator: "")
