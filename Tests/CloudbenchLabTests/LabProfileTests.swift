@@ -51,6 +51,8 @@ struct LabProfileTests {
         ("name: x\nrun: { repetitions: 0 }\npairs:\n  - { name: a, provider: p, type: t, goodput: 1 MB/s }\n",
          "p.yaml:2:21: repetitions must be a whole number of at least 1"),
         ("name: x\n", "p.yaml:1:1: the profile needs a non-empty list `pairs`"),
+        ("name: x\nrun: { http_count: 0 }\npairs:\n  - { name: a, provider: p, type: t, goodput: 1 MB/s }\n",
+         "p.yaml:2:20: http_count must be a whole number from 1 to 1000000"),
     ])
     func reportsMistakes(yaml: String, message: String) {
         #expect(throws: LabError.usage(message)) { try LabProfileParser.parse(yaml, source: "p.yaml") }

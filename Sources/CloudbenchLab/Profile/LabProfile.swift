@@ -20,6 +20,8 @@ public struct LabProfile: Hashable, Sendable {
         public var priceAsOf: String?
         /// Paths for this pair; nil means the run's paths plus the lab overlay.
         public var paths: [String]?
+        /// Tests for this pair; nil means the run's tests.
+        public var tests: [String]?
 
         public init(name: String, provider: String, type: String, goodput: Goodput,
                     price: String? = nil, priceAsOf: String? = nil, paths: [String]? = nil, region: String? = nil) {
@@ -41,6 +43,10 @@ public struct LabProfile: Hashable, Sendable {
         public var warmup: String = "2s"
         public var repetitions: Int = 3
         public var paths: [String] = ["host"]
+        /// `udp_bw`'s offered rate (bytes/s), `http`'s object size and fetch count; nil keeps the inventory's defaults.
+        public var udpRate: Int?
+        public var httpSize: Int?
+        public var httpCount: Int?
 
         public init() {}
     }

@@ -28,9 +28,12 @@ public enum LabInventory {
           warmup: \(scalar(profile.run.warmup))
           repetitions: \(profile.run.repetitions)
           paths: \(list(profile.run.paths))
-        pairs:
 
         """
+        if let n = profile.run.udpRate { out += "  udp_rate: \(n)\n" }
+        if let n = profile.run.httpSize { out += "  http_size: \(n)\n" }
+        if let n = profile.run.httpCount { out += "  http_count: \(n)\n" }
+        out += "pairs:\n"
         for pair in profile.pairs {
             guard let (server, client) = layout.instances(of: pair.name) else { continue }
             out += "  - name: \(scalar(pair.name))\n"
@@ -43,6 +46,7 @@ public enum LabInventory {
             out += "    server: \(host(server, overlay: profile.overlay))\n"
             out += "    client: \(host(client, overlay: profile.overlay))\n"
             out += "    paths: \(list(profile.paths(for: pair)))\n"
+            if let tests = pair.tests { out += "    tests: \(list(tests))\n" }
         }
         return out
     }
