@@ -1,5 +1,3 @@
-import CloudbenchCore
-
 /// `cloudbench preflight --json`: one entry per host with what the table shows, and how many
 /// are ready (docs/json.md).
 public struct PreflightDocument: Encodable, Sendable {
