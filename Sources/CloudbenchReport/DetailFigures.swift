@@ -16,10 +16,42 @@ public enum DetailFigures {
         case httpNewP50 = "new_p50_ms", httpNewP95 = "new_p95_ms"
 
         public static func < (a: Figure, b: Figure) -> Bool { a.order < b.order }
-        var order: Int { Self.allCases.firstIndex(of: self)! }
+        /// Position in `allCases` (declaration order).
+        var order: Int {
+            switch self {
+            case .rttP50: return 0
+            case .rttP99: return 1
+            case .rttP999: return 2
+            case .retransmits: return 3
+            case .cpuClientPerGB: return 4
+            case .cpuServerPerGB: return 5
+            case .stealClient: return 6
+            case .stealServer: return 7
+            case .udpLoss: return 8
+            case .udpJitter: return 9
+            case .udpSent: return 10
+            case .httpReusedP50: return 11
+            case .httpReusedP95: return 12
+            case .httpNewP50: return 13
+            case .httpNewP95: return 14
+            }
+        }
 
         /// The figures of a test, in column order.
         public static func of(test: String) -> [Figure] {
+            switch test {
+            case "tcp_bw": return bandwidth
+            case "tcp_lat": return latency
+            case "udp_bw": return udp
+            case "http": return http
+            default: return []
+            }
+        }
+
+        static let bandwidth = figures(test: "tcp_bw"), latency = figures(test: "tcp_lat")
+        static let udp = figures(test: "udp_bw"), http = figures(test: "http")
+
+        static func figures(test: String) -> [Figure] {
             switch test {
             case "tcp_bw": return [.retransmits, .cpuClientPerGB, .cpuServerPerGB, .stealClient, .stealServer]
             case "tcp_lat": return [.rttP50, .rttP99, .rttP999, .cpuClientPerGB, .cpuServerPerGB, .stealClient, .stealServer]
@@ -30,17 +62,18 @@ public enum DetailFigures {
         }
 
         /// The figure in `detail`, in the unit of its name; nil when the record does not carry it.
-        func read(_ d: JSONValue) -> Double? {
+        /// `cpu` is `detail.cpu`, looked up once per record by the caller.
+        func read(_ d: JSONValue, cpu: JSONValue?) -> Double? {
             let v: Double?
             switch self {
             case .rttP50: v = d["rtt_us"]?["p50"]?.double
             case .rttP99: v = d["rtt_us"]?["p99"]?.double
             case .rttP999: v = d["rtt_us"]?["p999"]?.double
             case .retransmits: v = d["retransmits"]?.double
-            case .cpuClientPerGB: v = d["cpu"]?["client"]?["cpu_seconds_per_gigabyte"]?.double
-            case .cpuServerPerGB: v = d["cpu"]?["server"]?["cpu_seconds_per_gigabyte"]?.double
-            case .stealClient: v = d["cpu"]?["client"]?["steal_percent"]?.double
-            case .stealServer: v = d["cpu"]?["server"]?["steal_percent"]?.double
+            case .cpuClientPerGB: v = cpu?["client"]?["cpu_seconds_per_gigabyte"]?.double
+            case .cpuServerPerGB: v = cpu?["server"]?["cpu_seconds_per_gigabyte"]?.double
+            case .stealClient: v = cpu?["client"]?["steal_percent"]?.double
+            case .stealServer: v = cpu?["server"]?["steal_percent"]?.double
             case .udpLoss: v = d["loss_percent"]?.double
             case .udpJitter: v = d["jitter_us"]?.double
             case .udpSent: v = d["sender_bytes_per_second"]?.double.map { $0 / 1e6 }
@@ -90,56 +123,109 @@ public enum DetailFigures {
 
     /// Figures per cell and, per `tcp_bw` cell, the one record whose series shows the deepest drop.
     public static func collect(_ records: [ResultRecord]) -> (figures: [CellIdentity: Figures], timelines: [Timeline]) {
-        var values: [CellIdentity: [Figure: [Double]]] = [:]
+        merge([partial(records, records.indices)])
+    }
+
+    /// What one stretch of the records holds; stretches are merged by `merge`, in any order, to
+    /// the same result (values are summarised in sorted order, timelines chosen by share and id).
+    public struct Partial: Sendable {
+        var keys: [CellIdentity] = []
+        var values: [[[Double]]] = []
         var timelines: [CellIdentity: Timeline] = [:]
+    }
+
+    public static func partial(_ records: [ResultRecord], _ range: Range<Int>) -> Partial {
+        // Accumulators in an array, one value list per figure, found through a dictionary of slots
+        // (as `ResultStatistics.cells` does): each record's key is hashed once.
+        let count = Figure.allCases.count
+        var out = Partial()
+        var slots: [CellIdentity: Int] = [:]
+        var rates: [Double] = []
         records.withUnsafeBufferPointer { rs in
-            for i in rs.indices where rs[i].status == .ok && rs[i].value != nil {
+            for i in range where rs[i].status == .ok && rs[i].value != nil {
                 guard let d = rs[i].detail else { continue }
                 let figures = Figure.of(test: rs[i].test)
-                let isBandwidth = rs[i].test == "tcp_bw"
                 guard !figures.isEmpty else { continue }
                 let key = CellIdentity(rs[i])
-                for f in figures {
-                    if let v = f.read(d) { values[key, default: [:]][f, default: []].append(v) }
+                let slot: Int
+                if let s = slots[key] { slot = s } else {
+                    slot = out.keys.count
+                    slots[key] = slot
+                    out.keys.append(key)
+                    out.values.append(Array(repeating: [], count: count))
                 }
-                if isBandwidth, let t = timeline(d, key: key, record: rs[i]) {
-                    if let old = timelines[key] {
-                        if (t.lowestShare, t.recordID) < (old.lowestShare, old.recordID) { timelines[key] = t }
-                    } else {
-                        timelines[key] = t
-                    }
+                let cpu = d["cpu"]
+                for f in figures {
+                    if let v = f.read(d, cpu: cpu) { out.values[slot][f.order].append(v) }
+                }
+                if rs[i].test == "tcp_bw", let t = timeline(d, key: key, record: rs[i], buffer: &rates) {
+                    keep(t, in: &out.timelines)
                 }
             }
         }
-        let figures = values.mapValues { byFigure in byFigure.compactMapValues { Summary($0, floor: 0) } }
+        return out
+    }
+
+    /// Per cell, the timeline with the lowest share (then the smallest record id).
+    static func keep(_ t: Timeline, in timelines: inout [CellIdentity: Timeline]) {
+        if let old = timelines[t.cell], (old.lowestShare, old.recordID) <= (t.lowestShare, t.recordID) { return }
+        timelines[t.cell] = t
+    }
+
+    public static func merge(_ parts: [Partial]) -> (figures: [CellIdentity: Figures], timelines: [Timeline]) {
+        var values: [CellIdentity: [[Double]]] = [:]
+        var timelines: [CellIdentity: Timeline] = [:]
+        for part in parts {
+            for (slot, key) in part.keys.enumerated() {
+                if var v = values.removeValue(forKey: key) {
+                    for f in v.indices { v[f] += part.values[slot][f] }
+                    values[key] = v
+                } else {
+                    values[key] = part.values[slot]
+                }
+            }
+            for t in part.timelines.values { keep(t, in: &timelines) }
+        }
+        var figures: [CellIdentity: Figures] = [:]
+        figures.reserveCapacity(values.count)
+        for (key, v) in values {
+            var out: Figures = [:]
+            for f in Figure.allCases where !v[f.order].isEmpty { out[f] = Summary(v[f.order], floor: 0) }
+            figures[key] = out
+        }
         return (figures, timelines.values.sorted { ($0.cell, $0.recordID) < ($1.cell, $1.recordID) })
     }
 
     /// The record's intervals (`[{start_s, bytes_per_second}]` as the agent writes them, or plain
     /// MB/s numbers one second apart), when the series has a drop or a stall.
-    static func timeline(_ d: JSONValue, key: CellIdentity, record r: ResultRecord) -> Timeline? {
+    static func timeline(_ d: JSONValue, key: CellIdentity, record r: ResultRecord, buffer rates: inout [Double]) -> Timeline? {
         guard case .array(let items)? = d["intervals"], items.count >= 3 else { return nil }
-        var starts: [Double] = [], rates: [Double] = []
-        starts.reserveCapacity(min(items.count, intervalLimit))
-        rates.reserveCapacity(min(items.count, intervalLimit))
-        for (i, item) in items.prefix(intervalLimit).enumerated() {
+        // Rates first, into a buffer reused across records; starts only for a series worth keeping.
+        rates.removeAll(keepingCapacity: true)
+        for item in items.prefix(intervalLimit) {
             if let n = item.double {
-                starts.append(Double(i))
                 rates.append(n)
             } else if let bps = item["bytes_per_second"]?.double {
-                starts.append(item["start_s"]?.double ?? Double(i))
                 rates.append(bps / 1e6)
             } else {
                 return nil
             }
         }
-        guard rates.allSatisfy({ $0.isFinite && $0 >= 0 }) else { return nil }
+        var lowest = Double.infinity, highest = 0.0
+        for r in rates {
+            guard r.isFinite, r >= 0 else { return nil }
+            lowest = min(lowest, r)
+            highest = max(highest, r)
+        }
+        // The median is at most the highest: a series whose lowest is half its highest has no drop.
+        guard lowest < highest * 0.5 else { return nil }
         let sorted = rates.sorted()
         let median = sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
-        guard median > 0, let lowest = sorted.first else { return nil }
+        guard median > 0 else { return nil }
         let share = lowest / median
         let event: Timeline.Event
         if lowest <= median * 0.02 { event = .stall } else if share < 0.5 { event = .drop } else { return nil }
+        let starts = items.prefix(intervalLimit).enumerated().map { i, item in item.double == nil ? item["start_s"]?.double ?? Double(i) : Double(i) }
         return Timeline(cell: key, recordID: r.id, pair: r.pair, repetition: r.repetition, starts: starts, rates: rates,
                         event: event, lowestShare: share)
     }

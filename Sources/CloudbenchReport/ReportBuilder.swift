@@ -14,7 +14,7 @@ public enum ReportBuilder {
 
     public static func build(records: [ResultRecord], catalog: Catalog, options: ReportOptions = ReportOptions(),
                              inputWarnings: [String] = [], duplicates: Int = 0) -> ReportModel {
-        let cells = ResultStatistics.cells(records)
+        let (cells, details) = cellsAndDetails(records)
         let newest = records.map(\.time).max()
         let (runs, failed) = runLines(records)
         let runLabel = Dictionary(uniqueKeysWithValues: runs.map { ($0.runID, $0.label) })
@@ -190,7 +190,6 @@ public enum ReportBuilder {
         }
 
         // A section per measured test, with the figures read from `detail`.
-        let details = DetailFigures.collect(records)
         func name(_ c: CellIdentity) -> String { catalog.displayName(of: c.provider) }
         var tests: [ReportModel.TestSection] = []
         for test in sectionOrder {
@@ -238,6 +237,25 @@ public enum ReportBuilder {
                            providers: providerSections, overlays: overlays, others: others, tests: tests,
                            timelines: timelines, ranking: ranking,
                            layout: layout, footer: footer)
+    }
+
+    /// The cells and the figures read from `detail`, worked out side by side: the statistics on one
+    /// core, the `detail` figures in two halves on the others (both are passes over every record).
+    /// Each task writes only its own box, and `concurrentPerform` returns after all of them.
+    static func cellsAndDetails(_ records: [ResultRecord])
+        -> ([CellIdentity: CellStatistics], (figures: [CellIdentity: DetailFigures.Figures], timelines: [DetailFigures.Timeline])) {
+        final class Box<T>: @unchecked Sendable { var value: T? }
+        let cells = Box<[CellIdentity: CellStatistics]>()
+        let parts = [Box<DetailFigures.Partial>(), Box<DetailFigures.Partial>()]
+        let half = records.count / 2
+        DispatchQueue.concurrentPerform(iterations: 3) { task in
+            switch task {
+            case 0: cells.value = ResultStatistics.cells(records)
+            case 1: parts[0].value = DetailFigures.partial(records, 0..<half)
+            default: parts[1].value = DetailFigures.partial(records, half..<records.count)
+            }
+        }
+        return (cells.value!, DetailFigures.merge(parts.map { $0.value! }))
     }
 
     /// The rows for a set of `tcp_bw` and `tcp_lat` cells: per instances and path, each
