@@ -247,7 +247,7 @@ struct BarChart {
                     colour = SVGCanvas.palette[j % SVGCanvas.palette.count]
                 }
                 guard let v else {
-                    if series.count > 1 { c.text(x: zero + 4, y: y + barHeight - 2, "n/a", size: 10, fill: SVGCanvas.muted) }
+                    if series.count > 1 { c.text(x: zero + 4, y: y + barHeight - 2, "not measured", size: 10, fill: SVGCanvas.muted) }
                     continue
                 }
                 let x = scale.position(v.value)
