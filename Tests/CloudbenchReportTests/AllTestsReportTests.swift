@@ -1,5 +1,7 @@
 import Foundation
+#if canImport(FoundationXML)
 import FoundationXML
+#endif
 import Testing
 import CloudbenchCore
 @testable import CloudbenchReport
