@@ -60,21 +60,27 @@ public enum ReportCharts {
         let f = m.options.unit.factor, unit = m.options.unit.rawValue
         let rows = s.rows.filter { $0.cell.summary != nil }
         guard !rows.isEmpty else { return nil }
-        let paths = orderedPaths(rows.map(\.cell.key.path))
-        let items = rows.map { (provider: $0.providerName, cell: $0.cell.key) }
-        let names = labels(items, path: false)
+        // One bar per measured cell, host first within each instance type, coloured by path.
+        let sorted = rows.sorted { a, b in
+            let x = a.cell.key.on(path: ""), y = b.cell.key.on(path: "")
+            if a.providerName != b.providerName { return a.providerName < b.providerName }
+            if x != y { return x < y }
+            let pa = a.cell.key.path, pb = b.cell.key.path
+            return (pa == "host" ? 0 : 1, pa) < (pb == "host" ? 0 : 1, pb)
+        }
+        let items = sorted.map { (provider: $0.providerName, cell: $0.cell.key) }
+        var names = labels(items, path: false)
+        let paths = Set(sorted.map(\.cell.key.path)).count > 1
+        if paths { for i in names.indices { names[i] += " · " + sorted[i].cell.key.path } }
         let chart = BarChart(
             title: "TCP throughput per instance type", caption: "TCP throughput per instance type and path (\(unit))",
-            subtitle: "Mean over repetitions with its 95 % interval; one bar per path" + common(items),
+            subtitle: "Mean over repetitions with its 95 % interval" + (paths ? "; coloured by path" : "") + common(items),
             axis: "throughput (\(unit))",
-            rows: rows.enumerated().map { i, r in
+            rows: sorted.enumerated().map { i, r in
                 let s = r.cell.summary!
-                return BarChart.Row(label: names[i],
-                                    values: paths.map { p in
-                                        p == r.cell.key.path ? BarChart.Value(value: s.mean * f, interval: s.confidenceInterval?.scaled(by: f)) : nil
-                                    })
-            }.mergedByLabel(),
-            series: paths, empty: nil, note: nil, colourByGroup: nil)
+                return BarChart.Row(label: names[i], values: [BarChart.Value(value: s.mean * f, interval: s.confidenceInterval?.scaled(by: f))])
+            },
+            series: [], empty: nil, note: nil, colourByGroup: sorted.map(\.cell.key.path))
         return Chart(kind: .throughput, title: "TCP throughput per instance type and path, with 95 % intervals", svg: chart.render())
     }
 
@@ -209,7 +215,7 @@ struct BarChart {
         let labelChars = min(50, max(12, longest))
         let labelWidth = Double(labelChars) * SVGCanvas.charWidth + 16
         let plotLeft = left + labelWidth, plotRight = width - 70
-        let groups = colourByGroup.map { Array(Set($0)).sorted() } ?? []
+        let groups = colourByGroup.map { ReportCharts.orderedPaths($0) } ?? []
         let legendEntries: [(label: String, colour: String)] = colourByGroup != nil && groups.count > 1
             ? groups.enumerated().map { ($1, SVGCanvas.palette[$0 % SVGCanvas.palette.count]) }
             : series.count > 1 ? series.enumerated().map { ($1, SVGCanvas.palette[$0 % SVGCanvas.palette.count]) } : []
@@ -252,18 +258,14 @@ struct BarChart {
                 }
                 let x = scale.position(v.value)
                 c.rect(x: min(x, zero), y: y + 1, width: max(1, abs(x - zero)), height: barHeight - 2, fill: colour)
-                // The value beside the bar's outer end (past its interval): right of a positive bar, left of a negative one.
-                var end = v.value < 0 ? min(x, zero) : max(x, zero)
+                // The value right of everything drawn for it (bar, interval, the zero line): a negative
+                // bar's value sits right of zero, where its own row is empty, never over the labels.
+                var end = max(x, zero)
                 if let ci = v.interval {
                     c.errorBar(y: y + barHeight / 2, low: scale.position(ci.low), high: scale.position(ci.high), cap: barHeight / 2 - 2)
-                    end = v.value < 0 ? min(end, scale.position(ci.low)) : max(end, scale.position(ci.high))
+                    end = max(end, scale.position(ci.high))
                 }
-                let text = v.value < 0 || v.value > 0 ? NumberFormat.sig3(v.value) : "0"
-                if v.value < 0 {
-                    c.text(x: end - 4, y: y + barHeight - 3, text, anchor: .end, size: 10, fill: SVGCanvas.ink)
-                } else {
-                    c.text(x: end + 4, y: y + barHeight - 3, text, size: 10, fill: SVGCanvas.ink)
-                }
+                c.text(x: end + 4, y: y + barHeight - 3, v.value == 0 ? "0" : NumberFormat.sig3(v.value), size: 10, fill: SVGCanvas.ink)
             }
         }
         if zeroLine || low < 0 { c.line(zero, top - 4, zero, axisY, stroke: SVGCanvas.ink) }
@@ -339,22 +341,5 @@ struct LineChart {
         }
         if let note { c.text(x: left, y: height - 10, note, fill: SVGCanvas.muted) }
         return c.render()
-    }
-}
-
-extension Array where Element == BarChart.Row {
-    /// Rows with the same label (the same instances on different paths) drawn as one group.
-    func mergedByLabel() -> [BarChart.Row] {
-        var order: [String] = [], byLabel: [String: BarChart.Row] = [:]
-        for r in self {
-            if var old = byLabel[r.label] {
-                for (i, v) in r.values.enumerated() where v != nil && i < old.values.count { old.values[i] = v }
-                byLabel[r.label] = old
-            } else {
-                order.append(r.label)
-                byLabel[r.label] = r
-            }
-        }
-        return order.map { byLabel[$0]! }
     }
 }
