@@ -37,7 +37,8 @@ public enum MarkdownRenderer {
         public init(title: String, file: String) { self.title = title; self.file = file }
     }
 
-    /// The report; `charts` are shown (as images) under a Charts heading after the introduction.
+    /// The report; `charts` are linked from the introduction and shown (as images) under a Charts
+    /// heading before the sources.
     public static func render(_ m: ReportModel, charts: [ChartLink] = []) -> String {
         let notes = Notes()
         let unit = m.options.unit.rawValue
@@ -58,11 +59,8 @@ public enum MarkdownRenderer {
                    + " Sources, prices and exchange rates are listed at the end.")
         out.append("")
         if !charts.isEmpty {
-            out.append("## Charts")
+            out.append("Charts (at the end): " + charts.map { "[\($0.title)](\($0.file))" }.joined(separator: " · ") + ".")
             out.append("")
-            for c in charts { out.append("- [\(c.title)](\(c.file))") }
-            out.append("")
-            for c in charts { out.append("![\(c.title)](\(c.file))"); out.append("") }
         }
 
         for section in m.providers {
@@ -204,6 +202,12 @@ public enum MarkdownRenderer {
                 out.append(tableRow(fields))
             }
             out.append("")
+        }
+
+        if !charts.isEmpty {
+            out.append("## Charts")
+            out.append("")
+            for c in charts { out.append("![\(c.title)](\(c.file))"); out.append("") }
         }
 
         out.append(contentsOf: footer(m))
