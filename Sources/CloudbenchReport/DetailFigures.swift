@@ -121,19 +121,16 @@ public enum DetailFigures {
     /// At most this many intervals are read from one record.
     static let intervalLimit = 100_000
 
-    /// Figures per cell and, per `tcp_bw` cell, the one record whose series shows the deepest drop.
-    public static func collect(_ records: [ResultRecord]) -> (figures: [CellIdentity: Figures], timelines: [Timeline]) {
-        merge([partial(records, records.indices)])
-    }
-
-    /// What one stretch of the records holds; stretches are merged by `merge`, in any order, to
-    /// the same result (values are summarised in sorted order, timelines chosen by share and id).
+    /// What one stretch of the records holds (`partial`); stretches are merged by `merge`, in any
+    /// order, to the same result (values are summarised in sorted order, timelines chosen by share and id).
     public struct Partial: Sendable {
         var keys: [CellIdentity] = []
         var values: [[[Double]]] = []
         var timelines: [CellIdentity: Timeline] = [:]
     }
 
+    /// The figures of the records in `range`, and per `tcp_bw` cell the one record whose series
+    /// shows the deepest drop.
     public static func partial(_ records: [ResultRecord], _ range: Range<Int>) -> Partial {
         // Accumulators in an array, one value list per figure, found through a dictionary of slots
         // (as `ResultStatistics.cells` does): each record's key is hashed once.
@@ -172,6 +169,7 @@ public enum DetailFigures {
         timelines[t.cell] = t
     }
 
+    /// Figures per cell, summarised over every part, and the timelines sorted by cell.
     public static func merge(_ parts: [Partial]) -> (figures: [CellIdentity: Figures], timelines: [Timeline]) {
         var values: [CellIdentity: [[Double]]] = [:]
         var timelines: [CellIdentity: Timeline] = [:]
