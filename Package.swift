@@ -16,7 +16,7 @@ let package = Package(
     ],
     targets: [
         // Inventory, catalogs, money, plan, result records, statistics: values, no network.
-        .target(name: "CloudbenchCore", dependencies: [.product(name: "Yams", package: "Yams")]),
+        .target(name: "CloudbenchCore", dependencies: ["AgentLimits", .product(name: "Yams", package: "Yams")]),
         // Markdown / CSV / SVG renderers: pure functions of records and catalogs.
         .target(name: "CloudbenchReport", dependencies: ["CloudbenchCore"]),
 
@@ -24,15 +24,20 @@ let package = Package(
         .systemLibrary(name: "CSSH2", pkgConfig: "libssh2", providers: [.apt(["libssh2-1-dev"])]),
         // libcrypto for SHA-256 (upload checks, fingerprints) and HMAC-SHA1 (hashed known_hosts).
         .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
-        .target(name: "CloudbenchSSH", dependencies: ["CSSH2", "COpenSSL"]),
+        .target(name: "CloudbenchSSH", dependencies: ["CSSH2", "COpenSSL", "Syscall"]),
 
         // libcurl, a C shim for its variadic calls, and the price fetchers.
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         .target(name: "CCurlShim", dependencies: ["CCurl"]),
         .target(name: "CloudbenchPricing", dependencies: ["CCurlShim", "CloudbenchCore"]),
 
+        // What the agent accepts: read by the agent and by the inventory loader (no imports).
+        .target(name: "AgentLimits"),
+        // The syscall door (typed wrappers, EINTR retried, errors that name the call), the
+        // monotonic clock and deadlines: Glibc only, shared by the agent and the SSH connector.
+        .target(name: "Syscall"),
         // The measurement engine: Glibc only, so the agent runs on a stock cloud image.
-        .target(name: "AgentKit"),
+        .target(name: "AgentKit", dependencies: ["AgentLimits", "Syscall"]),
         // Static libstdc++/libgcc and a glibc-2.34 floor: the agent needs nothing but glibc (docs/agent.md).
         .target(name: "CAgentCompat"),
         .executableTarget(
@@ -60,11 +65,13 @@ let package = Package(
         .testTarget(name: "CloudbenchReportTests", dependencies: ["CloudbenchReport", "CloudbenchCore"], resources: [.copy("Golden"), .copy("Fixtures")]),
         .testTarget(name: "CloudbenchSSHTests", dependencies: ["CloudbenchSSH", "NetNS"]),
         .testTarget(name: "CloudbenchPricingTests", dependencies: ["CloudbenchPricing", "CloudbenchCore"], exclude: ["Fixtures"]),
-        .testTarget(name: "AgentKitTests", dependencies: ["AgentKit", "NetNS"]),
+        .testTarget(name: "AgentKitTests", dependencies: ["AgentKit", "Syscall", "NetNS"]),
         .testTarget(name: "NetNSTests", dependencies: ["NetNS"]),
         .testTarget(name: "CloudbenchLabTests", dependencies: ["CloudbenchLab", "NetNS", .product(name: "Yams", package: "Yams")]),
         .testTarget(name: "CloudbenchOrchestratorTests", dependencies: ["CloudbenchOrchestrator", "CloudbenchCore", "NetNS"], exclude: ["Fixtures"]),
         .testTarget(name: "CLITests", dependencies: []),
+        // Mutated inputs through every reader of outside input, in process (make test runs it).
+        .testTarget(name: "FuzzTests", dependencies: ["CloudbenchCore", "CloudbenchReport", "CloudbenchLab", "AgentKit", "AgentLimits"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Syscall
 
 /// printf-style formatting through `vsnprintf`, since the agent has no Foundation.
 public func format(_ pattern: String, _ args: CVarArg...) -> String {
@@ -26,12 +27,6 @@ func cString(_ buffer: [CChar]) -> String {
 /// Writes a line to stderr at once (unbuffered), for logs and errors.
 public func printError(_ line: String) {
     var text = line + "\n"
-    text.withUTF8 { p in
-        var off = 0
-        while off < p.count {
-            let n = write(2, p.baseAddress! + off, p.count - off)
-            if n <= 0 { if errno == EINTR { continue }; return }
-            off += n
-        }
-    }
+    // Nothing to do if stderr is gone: there is nowhere left to say so.
+    text.withUTF8 { try? Posix.writeAll(2, UnsafeRawBufferPointer($0)) }
 }

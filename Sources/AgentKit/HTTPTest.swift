@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Syscall
 
 /// http: the server serves a generated object of the requested size on the agent's port;
 /// the client fetches it N times with libcurl, reusing one connection and then with a new
@@ -29,9 +30,7 @@ public enum HTTPTest {
             var fds = [pollfd(fd: s.control.fd, events: Int16(POLLIN), revents: 0),
                        pollfd(fd: s.listener.fd, events: Int16(POLLIN), revents: 0)]
             fds += conns.map { pollfd(fd: $0.socket.fd, events: Int16(POLLIN), revents: 0) }
-            let n = poll(&fds, nfds_t(fds.count), 1000)
-            if n < 0 && errno != EINTR { throw SystemError(call: "poll", errno: errno) }
-            if n <= 0 { continue }
+            if try Posix.poll(&fds, until: Deadline(seconds: 1)) == 0 { continue }
             if fds[0].revents != 0 { break }  // the client said DONE or went away
             let polled = conns.count
             if fds[1].revents != 0, let (conn, _) = try s.listener.accept(timeout: 0) {
@@ -41,7 +40,10 @@ public enum HTTPTest {
             var closed: [Int] = []
             for i in 0..<polled where fds[i + 2].revents != 0 {
                 var chunk = [UInt8](repeating: 0, count: 8192)
-                let got = recv(conns[i].socket.fd, &chunk, chunk.count, Int32(MSG_DONTWAIT))
+                // EOF, a reset or nothing after all: the client is done with this connection.
+                let got = chunk.withUnsafeMutableBytes {
+                    (try? Posix.recv(conns[i].socket.fd, $0.baseAddress!, $0.count, flags: Int32(MSG_DONTWAIT)))?.value ?? 0
+                }
                 if got <= 0 { closed.append(i); continue }
                 conns[i].pending += chunk[0..<got]
                 guard conns[i].pending.count <= 16384 else { closed.append(i); continue }

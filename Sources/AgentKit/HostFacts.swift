@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Syscall
 
 /// conf: facts about this host that explain its measurements.
 public enum HostFacts {
@@ -46,18 +47,8 @@ public enum HostFacts {
         ])
     }
 
+    /// A file of /proc or /sys as text; nil when it cannot be read.
     static func readFile(_ path: String) -> String? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        var data: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if n < 0 && errno == EINTR { continue }
-            if n <= 0 { break }
-            data += buffer[0..<n]
-        }
-        return String(decoding: data, as: UTF8.self)
+        (try? Posix.readFile(path, limit: 16 << 20)).map { String(decoding: $0, as: UTF8.self) }
     }
 }

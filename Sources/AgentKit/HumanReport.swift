@@ -22,6 +22,8 @@ public enum HumanReport {
                 lines.append(format("tcp back    %.0f retransmits, rtt %.0f us", d("retransmits", back), d("rtt_us", back)))
             }
             lines.append(format("bytes       sender %.0f, receiver %.0f in the window", d("sender_bytes"), d("receiver_bytes")))
+            lines.append(format("window      %.3f s from the first to the last byte counted, after %.2f s of warm-up; writes of %.0f bytes",
+                                d("measured_s"), d("warmup_taken_s"), d("message_size")))
             lines.append(format("tcp         %.0f retransmits, rtt %.0f us, mss %.0f, path mtu %.0f", d("retransmits"), d("rtt_us"), d("mss"), d("mtu")))
             if let cpu = j["cpu"], let c = cpu["client"], let s = cpu["server"] {
                 lines.append(format("cpu         client %.0f %%, server %.0f %% of one core", d("percent", c), d("percent", s)))

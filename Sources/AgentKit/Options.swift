@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import AgentLimits
 
 /// How `serve` was asked to run.
 public struct ServeOptions: Sendable {
@@ -75,11 +76,14 @@ public enum Invocation: Sendable {
                 throw AgentError.usage("unknown option '\(flag)' for \(verb)")
             }
         }
-        func seconds(_ flag: String) throws -> Double? {
+        func seconds(_ flag: String, in range: ClosedRange<Double>? = nil) throws -> Double? {
             guard let v = flags[flag] else { return nil }
             var text = Substring(v)
             if text.hasSuffix("s") { text = text.dropLast() }
             guard let d = Double(text), d.isFinite else { throw AgentError.usage("\(flag) '\(v)' is not a number of seconds") }
+            if let range, !range.contains(d) {
+                throw AgentError.usage("\(flag) must be from \(AgentLimits.describe(range)) seconds, not '\(v)'")
+            }
             return d
         }
         func integer(_ flag: String) throws -> Int? {
@@ -99,8 +103,9 @@ public enum Invocation: Sendable {
         switch verb {
         case "serve":
             guard let listen = flags["--listen"] else { throw AgentError.usage("missing --listen ADDR:PORT") }
-            guard let deadline = try seconds("--deadline") else { throw AgentError.usage("missing --deadline SECONDS") }
-            guard deadline > 0 else { throw AgentError.usage("--deadline must be more than 0 seconds") }
+            guard let deadline = try seconds("--deadline", in: AgentLimits.deadline) else {
+                throw AgentError.usage("missing --deadline SECONDS")
+            }
             return .serve(ServeOptions(listen: try SocketAddress(parsing: listen), token: try theToken(), deadline: deadline))
         case "run":
             guard let server = flags["--server"] else { throw AgentError.usage("missing --server ADDR:PORT") }
@@ -115,7 +120,7 @@ public enum Invocation: Sendable {
             if let v = try integer("--message-size") { request.messageSize = v }
             if let v = try seconds("--interval") { request.interval = v }
             if let v = flags["--rate"] {
-                guard let d = Double(v) else { throw AgentError.usage("--rate '\(v)' is not a number of bytes per second") }
+                guard let d = Double(v), d.isFinite else { throw AgentError.usage("--rate '\(v)' is not a number of bytes per second") }
                 request.rate = d
             }
             if let v = try integer("--size") { request.size = v }
@@ -126,7 +131,7 @@ public enum Invocation: Sendable {
             try request.validate()
             var options = RunOptions(server: try SocketAddress(parsing: server), token: try theToken(), request: request)
             options.json = switches.contains("--json")
-            if let v = try seconds("--connect-timeout") { options.connectTimeout = max(0.1, v) }
+            if let v = try seconds("--connect-timeout", in: AgentLimits.connectTimeout) { options.connectTimeout = v }
             return .run(options)
         default:
             return .conf(json: switches.contains("--json"))

@@ -1,3 +1,5 @@
+import AgentLimits
+
 /// What the receiving side of tcp_bw counted.
 public struct ReceiverStats: Sendable {
     /// Bytes per interval of the measured window.
@@ -5,6 +7,15 @@ public struct ReceiverStats: Sendable {
     /// Bytes received in the measured window (the sum of `intervals`).
     public var windowBytes: Int { intervals.reduce(0, +) }
     public var totalBytes: Int
+    /// The figure: each stream's bytes over the exact span of its reads, summed over streams;
+    /// nil when no stream counted any.
+    public var bytesPerSecond: Double?
+    /// Seconds from the earliest first mark of a stream to the latest last one.
+    public var measuredSeconds: Double
+    /// Seconds from GO until the rate settled and the window opened.
+    public var warmupTaken: Double
+    /// The read size in the window.
+    public var readSize: Int
     public var cpu: CPUTime
     public var elapsed: Double
     /// A connection ended before the window did: the peer went away.
@@ -13,18 +24,34 @@ public struct ReceiverStats: Sendable {
     func fields() -> [(String, String)] {
         [("rbytes", String(windowBytes)), ("rtotal", String(totalBytes)),
          ("intervals", intervals.map(String.init).joined(separator: ",")),
+         ("rrate", bytesPerSecond.map { String($0) } ?? "-"), ("rspan", String(measuredSeconds)),
+         ("rwarm", String(warmupTaken)), ("rread", String(readSize)),
          ("rcpu_user", String(cpu.user)), ("rcpu_sys", String(cpu.system)), ("relapsed", String(elapsed))]
     }
 
-    init(intervals: [Int], totalBytes: Int, cpu: CPUTime, elapsed: Double) {
-        self.intervals = intervals; self.totalBytes = totalBytes; self.cpu = cpu; self.elapsed = elapsed
+    init(intervals: [Int], totalBytes: Int, bytesPerSecond: Double?, measuredSeconds: Double,
+         warmupTaken: Double, readSize: Int, cpu: CPUTime, elapsed: Double) {
+        self.intervals = intervals; self.totalBytes = totalBytes
+        self.bytesPerSecond = bytesPerSecond; self.measuredSeconds = measuredSeconds
+        self.warmupTaken = warmupTaken; self.readSize = readSize; self.cpu = cpu; self.elapsed = elapsed
     }
 
+    /// Parses the peer's `RESULT` fields; nil when one is missing or out of range (a peer may send
+    /// anything: byte counts are bounded so that their sum cannot overflow).
     init?(fields f: [String: String]) {
-        guard let total = f["rtotal"].flatMap({ Int($0) }), let list = f["intervals"],
-              let u = f["rcpu_user"].flatMap({ Double($0) }), let s = f["rcpu_sys"].flatMap({ Double($0) }),
-              let e = f["relapsed"].flatMap({ Double($0) }) else { return nil }
-        let parsed = list.split(separator: ",").compactMap { Int($0) }
-        self.init(intervals: parsed, totalBytes: total, cpu: CPUTime(user: u, system: s), elapsed: e)
+        guard let total = ControlLine.count(f["rtotal"]), let list = f["intervals"],
+              let rate = f["rrate"], let span = ControlLine.nonNegative(f["rspan"]), span < 1e6,
+              let warm = ControlLine.nonNegative(f["rwarm"]), let read = ControlLine.count(f["rread"]),
+              let u = ControlLine.nonNegative(f["rcpu_user"]), let s = ControlLine.nonNegative(f["rcpu_sys"]),
+              let e = ControlLine.nonNegative(f["relapsed"]) else { return nil }
+        var parsed: [Int] = []
+        for item in list.split(separator: ",") {
+            guard parsed.count < AgentLimits.intervals, let n = ControlLine.count(String(item)) else { return nil }
+            parsed.append(n)
+        }
+        let bps = Double(rate).flatMap { $0.isFinite && $0 > 0 ? $0 : nil }
+        self.init(intervals: parsed, totalBytes: total, bytesPerSecond: bps, measuredSeconds: span,
+                  warmupTaken: warm, readSize: read,
+                  cpu: CPUTime(user: u, system: s), elapsed: e)
     }
 }

@@ -14,11 +14,16 @@ public struct SenderStats: Sendable {
     public var elapsed: Double
     /// A connection failed before the window ended: the peer went away.
     public var cutShort = false
+    /// Bytes per write in the window (the largest over streams).
+    public var messageSize = 0
+    /// Whether the write size came from the rate found in the warm-up (no `--message-size`).
+    public var adaptive = false
 
     func fields() -> [(String, String)] {
         [("sbytes", String(windowBytes)), ("stotal", String(totalBytes)), ("retrans", String(retransmits)), ("retrans_total", String(retransmitsTotal)),
          ("rtt_us", String(rttMicroseconds)), ("mss", String(mss)), ("pmtu", String(pathMTU)),
-         ("scpu_user", String(cpu.user)), ("scpu_sys", String(cpu.system)), ("selapsed", String(elapsed))]
+         ("scpu_user", String(cpu.user)), ("scpu_sys", String(cpu.system)), ("selapsed", String(elapsed)),
+         ("msize", String(messageSize)), ("adaptive", adaptive ? "1" : "0")]
     }
 
     init(windowBytes: Int, totalBytes: Int, retransmits: Int, rttMicroseconds: Double, mss: Int, pathMTU: Int,
@@ -28,14 +33,18 @@ public struct SenderStats: Sendable {
         self.cutShort = cutShort
     }
 
+    /// Parses the peer's `RESULT` fields; nil when one is missing, negative or not finite.
     init?(fields f: [String: String]) {
-        guard let w = f["sbytes"].flatMap({ Int($0) }), let t = f["stotal"].flatMap({ Int($0) }),
-              let r = f["retrans"].flatMap({ Int($0) }), let rtt = f["rtt_us"].flatMap({ Double($0) }),
-              let mss = f["mss"].flatMap({ Int($0) }), let pmtu = f["pmtu"].flatMap({ Int($0) }),
-              let u = f["scpu_user"].flatMap({ Double($0) }), let s = f["scpu_sys"].flatMap({ Double($0) }),
-              let e = f["selapsed"].flatMap({ Double($0) }) else { return nil }
+        guard let w = ControlLine.count(f["sbytes"]), let t = ControlLine.count(f["stotal"]),
+              let r = ControlLine.count(f["retrans"]), let rtt = ControlLine.nonNegative(f["rtt_us"]),
+              let mss = ControlLine.count(f["mss"]), let pmtu = ControlLine.count(f["pmtu"]),
+              let u = ControlLine.nonNegative(f["scpu_user"]), let s = ControlLine.nonNegative(f["scpu_sys"]),
+              let e = ControlLine.nonNegative(f["selapsed"]),
+              let size = ControlLine.count(f["msize"]), let adaptive = f["adaptive"] else { return nil }
         self.init(windowBytes: w, totalBytes: t, retransmits: r, rttMicroseconds: rtt, mss: mss, pathMTU: pmtu,
                   cpu: CPUTime(user: u, system: s), elapsed: e)
-        retransmitsTotal = f["retrans_total"].flatMap { Int($0) } ?? 0
+        retransmitsTotal = ControlLine.count(f["retrans_total"]) ?? 0
+        messageSize = size
+        self.adaptive = adaptive == "1"
     }
 }

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Syscall
 
 /// `cloudbench-agent serve`: one test at a time, for a client that knows the token, until
 /// the deadline or SIGTERM.
@@ -27,20 +28,14 @@ public final class Server: @unchecked Sendable {
         let set = stopSignals
         _ = try WorkerThread<Void> {
             // The watchdog: no client, a dead orchestrator or a stuck test cannot keep us alive.
-            var mask = set
-            while true {
-                let left = deadline - Clock.now()
-                if left <= 0 {
-                    Server.log("deadline of \(formatSeconds(self.options.deadline)) s reached; exiting")
-                    _exit(0)
-                }
-                var ts = timespec(tv_sec: Int(left), tv_nsec: Int((left - Double(Int(left))) * 1e9))
-                let sig = sigtimedwait(&mask, nil, &ts)
-                if sig > 0 {
-                    Server.log("stopping on signal \(sig == SIGTERM ? "SIGTERM" : sig == SIGINT ? "SIGINT" : "SIGHUP")")
-                    _exit(0)
-                }
+            // (An error here could only be a bad signal set; the deadline still ends the process.)
+            if let sig = (try? Posix.waitForSignal(set, until: Deadline(at: deadline))) ?? nil {
+                Server.log("stopping on signal \(sig == SIGTERM ? "SIGTERM" : sig == SIGINT ? "SIGINT" : "SIGHUP")")
+                _exit(0)
             }
+            Clock.sleep(deadline - Clock.now())
+            Server.log("deadline of \(formatSeconds(self.options.deadline)) s reached; exiting")
+            _exit(0)
         }
         Server.log("\(AgentVersion.version) listening on \(options.listen) for \(formatSeconds(options.deadline)) s")
         while true {

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Syscall
 
 /// One accepted test on the server: its control connection, the listener it takes data
 /// connections from, and the session id those connections must present.
@@ -70,7 +71,9 @@ public struct ClientSession: Sendable {
 
     /// Waits for the server's `RESULT` line.
     public func awaitResult(timeout: Double) throws -> [String: String] {
-        let line = try control.readLine(maxBytes: 1 << 20, timeout: timeout)
+        var line = try control.readLine(maxBytes: 1 << 20, timeout: timeout)
+        // A tcp_bw receiver's `OPEN` that came after the sender stopped waiting for it.
+        if line?.hasPrefix("OPEN ") == true { line = try control.readLine(maxBytes: 1 << 20, timeout: timeout) }
         if let fields = ControlLine.result(line) { return fields }
         if let line, line.hasPrefix("ERR ") { throw AgentError.failed("server: \(line.dropFirst(4))") }
         throw AgentError.failed("server at \(server) sent no result within \(formatSeconds(timeout)) s (did it stop?)")

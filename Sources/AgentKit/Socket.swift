@@ -1,11 +1,12 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Syscall
 
 /// An owned socket descriptor: closed once, by `close()` or at the latest by `deinit`.
 ///
 /// One thread uses a socket at a time; the class is `@unchecked Sendable` so that a socket
-/// can be handed to the thread that will own it.
+/// can be handed to the thread that will own it. Every call goes through `Posix`.
 public final class Socket: @unchecked Sendable {
     public private(set) var fd: Int32
 
@@ -13,46 +14,26 @@ public final class Socket: @unchecked Sendable {
     deinit { close() }
 
     public func close() {
-        if fd >= 0 { Glibc.close(fd); fd = -1 }
+        if fd >= 0 { Posix.close(fd); fd = -1 }
     }
 
     // MARK: making sockets
 
     /// A new socket of `type` (SOCK_STREAM / SOCK_DGRAM) for `address`'s family.
     public static func make(for address: SocketAddress, type: Int32) throws -> Socket {
-        let fd = try Sys.call("socket") { socket(address.family, type | Int32(SOCK_CLOEXEC.rawValue), 0) }
-        return Socket(fd: fd)
+        Socket(fd: try Posix.socket(address.family, type))
     }
 
     /// A TCP connection to `address`, or an error naming the address and the time waited.
     public static func connect(to address: SocketAddress, timeout: Double) throws -> Socket {
         let s = try make(for: address, type: Int32(SOCK_STREAM.rawValue))
-        let flags = try Sys.call("fcntl") { fcntl(s.fd, F_GETFL) }
-        try Sys.call("fcntl") { fcntl(s.fd, F_SETFL, flags | O_NONBLOCK) }
-        let rc = address.withSockaddr { Glibc.connect(s.fd, $0, $1) }
-        if rc != 0 {
-            let err = errno
-            guard err == EINPROGRESS || err == EINTR else {
-                throw AgentError.failed("could not connect to \(address): \(String(cString: strerror(err)))")
-            }
-            var pfd = pollfd(fd: s.fd, events: Int16(POLLOUT), revents: 0)
-            let deadline = Clock.now() + timeout
-            while true {
-                let left = deadline - Clock.now()
-                if left <= 0 { throw AgentError.failed("could not connect to \(address) within \(formatSeconds(timeout)) s") }
-                let n = poll(&pfd, 1, Int32(max(1, left * 1000)))
-                if n < 0 && errno == EINTR { continue }
-                if n == 0 { continue }
-                break
-            }
-            var soErr: Int32 = 0
-            var len = socklen_t(MemoryLayout<Int32>.size)
-            getsockopt(s.fd, SOL_SOCKET, SO_ERROR, &soErr, &len)
-            if soErr != 0 {
-                throw AgentError.failed("could not connect to \(address): \(String(cString: strerror(soErr)))")
-            }
+        do {
+            try address.withSockaddr { p, l throws(SystemError) in try Posix.connect(s.fd, p, l, until: Deadline(seconds: timeout)) }
+        } catch where error.errno == ETIMEDOUT {
+            throw AgentError.failed("could not connect to \(address) within \(formatSeconds(timeout)) s")
+        } catch {
+            throw AgentError.failed("could not connect to \(address): \(error.reason)")
         }
-        try Sys.call("fcntl") { fcntl(s.fd, F_SETFL, flags) }
         return s
     }
 
@@ -61,11 +42,11 @@ public final class Socket: @unchecked Sendable {
         let s = try make(for: address, type: Int32(SOCK_STREAM.rawValue))
         try s.setOption(SOL_SOCKET, SO_REUSEADDR, 1)
         do {
-            try address.withSockaddr { p, l in try Sys.call("bind") { bind(s.fd, p, l) } }
-        } catch let e as SystemError {
-            throw AgentError.failed("cannot listen on \(address): \(String(cString: strerror(e.errno)))")
+            try address.withSockaddr { p, l throws(SystemError) in try Posix.bind(s.fd, p, l) }
+        } catch {
+            throw AgentError.failed("cannot listen on \(address): \(error.reason)")
         }
-        try Sys.call("listen") { Glibc.listen(s.fd, 64) }
+        try Posix.listen(s.fd, backlog: 64)
         return s
     }
 
@@ -74,11 +55,16 @@ public final class Socket: @unchecked Sendable {
         let s = try make(for: address, type: Int32(SOCK_DGRAM.rawValue))
         try s.setOption(SOL_SOCKET, SO_REUSEADDR, 1)
         do {
-            try address.withSockaddr { p, l in try Sys.call("bind") { bind(s.fd, p, l) } }
-        } catch let e as SystemError {
-            throw AgentError.failed("cannot bind UDP \(address): \(String(cString: strerror(e.errno)))")
+            try address.withSockaddr { p, l throws(SystemError) in try Posix.bind(s.fd, p, l) }
+        } catch {
+            throw AgentError.failed("cannot bind UDP \(address): \(error.reason)")
         }
         return s
+    }
+
+    /// Fixes a datagram socket's peer (a UDP connect returns at once).
+    public func connect(_ address: SocketAddress) throws {
+        _ = try address.withSockaddr { p, l throws(SystemError) in try Posix.connect(fd, p, l) }
     }
 
     /// Accepts one connection, or returns nil when `timeout` passes first.
@@ -86,28 +72,24 @@ public final class Socket: @unchecked Sendable {
         guard try waitReadable(timeout: timeout) else { return nil }
         var storage = sockaddr_storage()
         var len = socklen_t(MemoryLayout<sockaddr_storage>.size)
-        let fd = try withUnsafeMutablePointer(to: &storage) { p in
-            try p.withMemoryRebound(to: sockaddr.self, capacity: 1) { sp in
-                try Sys.callTolerating("accept", [EAGAIN, ECONNABORTED]) { Glibc.accept(self.fd, sp, &len) }
+        let result = try withUnsafeMutablePointer(to: &storage) { (p) throws(SystemError) -> IOResult<Int32> in
+            try p.withMemoryRebound(to: sockaddr.self, capacity: 1) { (sp) throws(SystemError) -> IOResult<Int32> in
+                try Posix.accept(self.fd, sp, &len)
             }
         }
-        guard let fd else { return nil }
-        _ = fcntl(fd, F_SETFD, FD_CLOEXEC)  // accept4 needs _GNU_SOURCE, which Swift's Glibc lacks
+        guard let fd = result.value else { return nil }
         return (Socket(fd: fd), SocketAddress(storage: storage, length: len))
     }
 
     // MARK: options
 
     public func setOption(_ level: Int32, _ name: Int32, _ value: Int32) throws {
-        var v = value
-        try Sys.call("setsockopt") { setsockopt(fd, level, name, &v, socklen_t(MemoryLayout<Int32>.size)) }
+        try Posix.setOption(fd, level, name, value)
     }
 
+    /// An Int32 option's value; 0 when the socket refuses to say.
     public func getOption(_ level: Int32, _ name: Int32) -> Int32 {
-        var v: Int32 = 0
-        var len = socklen_t(MemoryLayout<Int32>.size)
-        getsockopt(fd, level, name, &v, &len)
-        return v
+        (try? Posix.getOption(fd, level, name)) ?? 0
     }
 
     /// Sends each small write at once: the latency test measures the network, not Nagle.
@@ -116,49 +98,26 @@ public final class Socket: @unchecked Sendable {
     /// Bounds blocking reads and writes so that a dead peer cannot hang a thread.
     public func setTimeouts(receive: Double?, send: Double?) throws {
         func tv(_ s: Double) -> timeval { timeval(tv_sec: Int(s), tv_usec: Int((s - Double(Int(s))) * 1e6)) }
-        if let receive {
-            var t = tv(receive)
-            try Sys.call("setsockopt(SO_RCVTIMEO)") { setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &t, socklen_t(MemoryLayout<timeval>.size)) }
-        }
-        if let send {
-            var t = tv(send)
-            try Sys.call("setsockopt(SO_SNDTIMEO)") { setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &t, socklen_t(MemoryLayout<timeval>.size)) }
-        }
+        if let receive { try Posix.setOption(fd, SOL_SOCKET, SO_RCVTIMEO, tv(receive), "setsockopt(SO_RCVTIMEO)") }
+        if let send { try Posix.setOption(fd, SOL_SOCKET, SO_SNDTIMEO, tv(send), "setsockopt(SO_SNDTIMEO)") }
     }
 
     /// Makes `close()` reset the connection at once instead of lingering over unread data.
+    /// Best effort: a socket the peer already reset refuses it, and then there is nothing to linger.
     public func setLingerReset() {
-        var l = linger(l_onoff: 1, l_linger: 0)
-        setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, socklen_t(MemoryLayout<linger>.size))
+        try? Posix.setOption(fd, SOL_SOCKET, SO_LINGER, linger(l_onoff: 1, l_linger: 0), "setsockopt(SO_LINGER)")
     }
 
     // MARK: I/O
 
     /// Waits until the socket is readable (or has hung up); false when `timeout` passes first.
     public func waitReadable(timeout: Double) throws -> Bool {
-        var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-        let deadline = Clock.now() + timeout
-        while true {
-            let left = deadline - Clock.now()
-            let n = poll(&pfd, 1, Int32(max(0, min(left, 3600) * 1000).rounded(.up)))
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw SystemError(call: "poll", errno: errno)
-            }
-            if n > 0 { return true }
-            if Clock.now() >= deadline { return false }
-        }
+        try Posix.wait(fd, for: Int16(POLLIN), until: Deadline(seconds: min(timeout, 3600)))
     }
 
     /// Writes all of `bytes`; throws on error (EPIPE does not kill the process: MSG_NOSIGNAL).
     public func writeAll(_ bytes: UnsafeRawBufferPointer) throws {
-        var offset = 0
-        while offset < bytes.count {
-            let n = try Sys.call("send") {
-                Glibc.send(fd, bytes.baseAddress! + offset, bytes.count - offset, Int32(MSG_NOSIGNAL))
-            }
-            offset += n
-        }
+        try Posix.writeAll(fd, bytes, socket: true)
     }
 
     public func writeAll(_ text: String) throws {
@@ -179,12 +138,11 @@ public final class Socket: @unchecked Sendable {
     /// nothing after the line is consumed.
     public func readLineResult(maxBytes: Int = 4096, timeout: Double) throws -> LineResult {
         var line: [UInt8] = []
-        let deadline = Clock.now() + timeout
+        let deadline = Deadline(seconds: timeout)
         var byte: UInt8 = 0
         while line.count < maxBytes {
-            let left = deadline - Clock.now()
-            guard left > 0, try waitReadable(timeout: left) else { return .timedOut }
-            guard let n = try Sys.callTolerating("recv", [EAGAIN, ECONNRESET], { Glibc.recv(fd, &byte, 1, 0) }) else { return .closed }
+            guard !deadline.expired, try Posix.wait(fd, for: Int16(POLLIN), until: deadline) else { return .timedOut }
+            guard let n = try receive(&byte, 1) else { continue }  // the receive timeout passed: the deadline decides
             if n == 0 { return .closed }
             if byte == UInt8(ascii: "\n") {
                 if line.last == UInt8(ascii: "\r") { line.removeLast() }
@@ -195,39 +153,58 @@ public final class Socket: @unchecked Sendable {
         return .invalid
     }
 
+    /// Whether the next bytes to arrive are `prefix`, without consuming them; false when other
+    /// bytes come, the stream ends or `timeout` passes first.
+    public func nextBytesAre(_ prefix: [UInt8], timeout: Double) throws -> Bool {
+        let deadline = Deadline(seconds: timeout)
+        var seen = [UInt8](repeating: 0, count: prefix.count)
+        while try Posix.wait(fd, for: Int16(POLLIN), until: deadline) {
+            let n = try seen.withUnsafeMutableBytes { (b) throws(SystemError) -> Int in
+                try Posix.recv(fd, b.baseAddress!, b.count, flags: Int32(MSG_PEEK)).value ?? 0
+            }
+            guard n > 0, seen[0..<n].elementsEqual(prefix[0..<n]) else { return false }
+            if n == prefix.count { return true }
+            Clock.sleep(0.005)  // part of a line: wait for the rest
+        }
+        return false
+    }
+
     /// The line, or nil on EOF, timeout or invalid input.
     public func readLine(maxBytes: Int = 4096, timeout: Double) throws -> String? {
         if case .line(let l) = try readLineResult(maxBytes: maxBytes, timeout: timeout) { return l }
         return nil
     }
 
-    /// Reads exactly `count` bytes into `buffer`; false on EOF or timeout.
+    /// Reads exactly `count` bytes into `buffer`; false on EOF, reset or the receive timeout.
     public func readExactly(_ buffer: UnsafeMutableRawPointer, _ count: Int) throws -> Bool {
         var got = 0
         while got < count {
-            guard let n = try Sys.callTolerating("recv", [EAGAIN, ECONNRESET], { Glibc.recv(fd, buffer + got, count - got, 0) }) else { return false }
-            if n == 0 { return false }
+            guard let n = try receive(buffer + got, count - got), n > 0 else { return false }
             got += n
         }
         return true
     }
 
-    /// The kernel's view of this TCP connection (`TCP_INFO`).
+    /// `recv` with a peer's reset read as the end of the stream (0); nil when the receive
+    /// timeout passed.
+    private func receive(_ buffer: UnsafeMutableRawPointer, _ count: Int) throws(SystemError) -> Int? {
+        do {
+            return try Posix.recv(fd, buffer, count).value
+        } catch {
+            if error.errno == ECONNRESET { return 0 }
+            throw error
+        }
+    }
+
+    /// The kernel's view of this TCP connection (`TCP_INFO`); empty when the socket has none.
     public func tcpInfo() -> TCPInfo {
-        var raw = [UInt8](repeating: 0, count: 256)
-        var len = socklen_t(raw.count)
-        let rc = getsockopt(fd, Int32(IPPROTO_TCP), TCP_INFO, &raw, &len)
-        return rc == 0 ? TCPInfo(raw: Array(raw[0..<Int(len)])) : TCPInfo(raw: [])
+        TCPInfo(raw: (try? Posix.getOption(fd, Int32(IPPROTO_TCP), TCP_INFO, bytes: 256)) ?? [])
     }
 
     /// The local address the kernel picked (after connect) or was given (after bind).
     public func localAddress() -> SocketAddress? {
-        var storage = sockaddr_storage()
-        var len = socklen_t(MemoryLayout<sockaddr_storage>.size)
-        let rc = withUnsafeMutablePointer(to: &storage) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) }
-        }
-        return rc == 0 ? SocketAddress(storage: storage, length: len) : nil
+        guard let (storage, len) = try? Posix.localAddress(fd) else { return nil }
+        return SocketAddress(storage: storage, length: len)
     }
 }
 

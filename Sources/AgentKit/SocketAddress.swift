@@ -90,9 +90,9 @@ public struct SocketAddress: Sendable, CustomStringConvertible {
     }
 
     @discardableResult
-    func withSockaddr<R>(_ body: (UnsafePointer<sockaddr>, socklen_t) throws -> R) rethrows -> R {
-        try withUnsafePointer(to: storage) {
-            try $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { try body($0, length) }
+    func withSockaddr<R, E: Error>(_ body: (UnsafePointer<sockaddr>, socklen_t) throws(E) -> R) throws(E) -> R {
+        try withUnsafePointer(to: storage) { (p) throws(E) -> R in
+            try p.withMemoryRebound(to: sockaddr.self, capacity: 1) { (sp) throws(E) -> R in try body(sp, length) }
         }
     }
 }

@@ -1,4 +1,7 @@
-/// tcp_bw: N parallel TCP streams; bytes counted on the receiver in the measured window.
+import Syscall
+
+/// tcp_bw: N parallel TCP streams; bytes counted on the receiver over the exact span of the
+/// measured window, which opens once the rate has settled.
 public enum TCPBandwidthTest {
     static func serve(_ s: ServerSession) throws {
         let r = s.request
@@ -10,18 +13,21 @@ public enum TCPBandwidthTest {
             // The first half carries the client's data to us, the second half ours to it.
             let down = Array(sockets[r.streams...])
             let sending = try WorkerThread<Result<SenderStats, any Error>> {
-                Result { try TCPStreams.send(down, window: window, messageSize: r.effectiveMessageSize) }
+                Result { try TCPStreams.send(down, window: window, messageSize: r.messageSize,
+                                             awaitOpening: awaitOpening(s.control, window)) }
             }
-            let received = try TCPStreams.receive(Array(sockets[..<r.streams]), window: window)
+            let received = try TCPStreams.receive(Array(sockets[..<r.streams]), window: window,
+                                                  announce: announce(s.control))
             let sent = try sending.join().get()
             cutShort = received.cutShort || sent.cutShort
             if !cutShort { try s.send(ControlLine.encode("RESULT", received.fields() + sent.fields())) }
         } else if r.reverse {
-            let stats = try TCPStreams.send(sockets, window: window, messageSize: r.effectiveMessageSize)
+            let stats = try TCPStreams.send(sockets, window: window, messageSize: r.messageSize,
+                                            awaitOpening: awaitOpening(s.control, window))
             cutShort = stats.cutShort
             if !cutShort { try s.send(ControlLine.encode("RESULT", stats.fields())) }
         } else {
-            let stats = try TCPStreams.receive(sockets, window: window)
+            let stats = try TCPStreams.receive(sockets, window: window, announce: announce(s.control))
             cutShort = stats.cutShort
             if !cutShort { try s.send(ControlLine.encode("RESULT", stats.fields())) }
         }
@@ -39,13 +45,14 @@ public enum TCPBandwidthTest {
         let receiver: ReceiverStats, sender: SenderStats
         let resultTimeout = 30.0
         if r.reverse {
-            receiver = try TCPStreams.receive(sockets, window: window)
+            receiver = try TCPStreams.receive(sockets, window: window, announce: announce(c.control))
             guard let s = SenderStats(fields: try c.awaitResult(timeout: resultTimeout)) else {
                 throw AgentError.failed("server sent a malformed result")
             }
             sender = s
         } else {
-            sender = try TCPStreams.send(sockets, window: window, messageSize: r.effectiveMessageSize)
+            sender = try TCPStreams.send(sockets, window: window, messageSize: r.messageSize,
+                                         awaitOpening: awaitOpening(c.control, window))
             guard let rs = ReceiverStats(fields: try c.awaitResult(timeout: resultTimeout)) else {
                 throw AgentError.failed("server sent a malformed result")
             }
@@ -54,7 +61,7 @@ public enum TCPBandwidthTest {
         if receiver.cutShort || sender.cutShort {
             throw AgentError.failed("the server closed the data connections before the test ended")
         }
-        guard receiver.windowBytes > 0 else {
+        guard receiver.bytesPerSecond != nil else {
             throw AgentError.failed("no bytes arrived in the measured window (is the path up?)")
         }
         return .object(AgentJSON.header(.tcpBandwidth) + fields(r, receiver: receiver, sender: sender))
@@ -69,9 +76,10 @@ public enum TCPBandwidthTest {
         let window = Window(start: Clock.now(), warmup: r.warmup, duration: r.duration, interval: r.interval)
         let up = Array(sockets[..<r.streams]), down = Array(sockets[r.streams...])
         let sending = try WorkerThread<Result<SenderStats, any Error>> {
-            Result { try TCPStreams.send(up, window: window, messageSize: r.effectiveMessageSize) }
+            Result { try TCPStreams.send(up, window: window, messageSize: r.messageSize,
+                                         awaitOpening: awaitOpening(c.control, window)) }
         }
-        let clientReceived = try TCPStreams.receive(down, window: window)
+        let clientReceived = try TCPStreams.receive(down, window: window, announce: announce(c.control))
         let clientSent = try sending.join().get()
         let result = try c.awaitResult(timeout: 30)
         guard let serverReceived = ReceiverStats(fields: result), let serverSent = SenderStats(fields: result) else {
@@ -80,7 +88,7 @@ public enum TCPBandwidthTest {
         if clientReceived.cutShort || clientSent.cutShort {
             throw AgentError.failed("the server closed the data connections before the test ended")
         }
-        guard serverReceived.windowBytes > 0, clientReceived.windowBytes > 0 else {
+        guard let upRate = serverReceived.bytesPerSecond, let downRate = clientReceived.bytesPerSecond else {
             throw AgentError.failed("no bytes arrived in the measured window in one direction (is the path up?)")
         }
         var upstream = fields(r, receiver: serverReceived, sender: clientSent)
@@ -88,11 +96,32 @@ public enum TCPBandwidthTest {
         reverse.reverse = true
         let downstream = fields(reverse, receiver: clientReceived, sender: serverSent)
         upstream = upstream.map { $0.0 == "direction" ? ("direction", .string("bidirectional")) : $0 }
-        let sum = Double(serverReceived.windowBytes + clientReceived.windowBytes) / r.duration
+        let sum = upRate + downRate
         return .object(AgentJSON.header(.tcpBandwidth) + upstream + [
             ("sum_receiver_bytes_per_second", .double(sum)),
             ("reverse", .object(downstream)),
         ])
+    }
+
+    /// The receiver's `OPEN rate=R` on the control connection: its window has opened, at the
+    /// settled rate R in bytes per second (`-` when the warm-up ended before a rate was seen).
+    static func announce(_ control: Socket) -> (Double?) -> Void {
+        { rate in try? control.writeAll(ControlLine.encode("OPEN", [("rate", rate.map { String($0) } ?? "-")])) }
+    }
+
+    /// Waits for the receiver's `OPEN` until a little after its warm-up must have ended; the
+    /// rate it announced, or nil (no rate, or no line: the sender then opens on its own). Any
+    /// other line (an `ERR`) is left for `awaitResult` to report.
+    static func awaitOpening(_ control: Socket, _ window: Window) -> () -> Double? {
+        {
+            let left = window.start + window.warmupLimit + 2 - Clock.now()
+            guard left > 0, (try? control.nextBytesAre(Array("OPEN ".utf8), timeout: left)) == true,
+                  let line = try? control.readLine(maxBytes: 256, timeout: 2) else { return nil }
+            let words = line.split(separator: " ")
+            guard words.first == "OPEN", let rate = ControlLine.fields(words.dropFirst())["rate"].flatMap({ Double($0) }),
+                  rate > 0, rate < 1e13 else { return nil }
+            return rate
+        }
     }
 
     static func fields(_ r: TestRequest, receiver: ReceiverStats, sender: SenderStats) -> [(String, JSON)] {
@@ -112,12 +141,16 @@ public enum TCPBandwidthTest {
         let clientIsSender = !r.reverse
         let senderCPU = cpu(sender.cpu, sender.elapsed), receiverCPU = cpu(receiver.cpu, receiver.elapsed)
         return [
-            ("receiver_bytes_per_second", .double(Double(receiver.windowBytes) / r.duration)),
+            ("receiver_bytes_per_second", .double(receiver.bytesPerSecond ?? 0)),
             ("duration_s", .double(r.duration)),
+            ("measured_s", .double(receiver.measuredSeconds)),
             ("warmup_s", .double(r.warmup)),
+            ("warmup_taken_s", .double(receiver.warmupTaken)),
             ("interval_s", .double(r.interval)),
             ("streams", .int(r.streams)),
-            ("message_size", .int(r.effectiveMessageSize)),
+            ("message_size", .int(sender.messageSize)),
+            ("message_size_adaptive", .bool(sender.adaptive)),
+            ("read_size", .int(receiver.readSize)),
             ("direction", .string(r.reverse ? "server_to_client" : "client_to_server")),
             ("intervals", .array(intervals)),
             ("sender_bytes", .int(sender.windowBytes)),

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Syscall
 
 /// tcp_lat: ping-pong of small messages over one TCP_NODELAY connection.
 ///
@@ -23,6 +24,7 @@ public enum TCPLatencyTest {
         let buffer = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 64)
         defer { buffer.deallocate() }
         let fd = socket.fd
+        // The echo half of the measured loop: direct recv/send, as in `run` below.
         echo: while Clock.now() < giveUp {
             var got = 0
             while got < size {
@@ -69,7 +71,7 @@ public enum TCPLatencyTest {
         rtts.reserveCapacity(1 << 20)
         var last = start
         // Direct send/recv, one clock read per round trip: the loop is what tcp_lat measures,
-        // so it does nothing qperf's does not (see TCPStreams for why `Sys` is bypassed).
+        // so it does nothing qperf's does not (see TCPStreams for why `Posix` is bypassed).
         while true {
             let before = last
             var sent = 0

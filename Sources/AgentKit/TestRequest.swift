@@ -1,3 +1,5 @@
+import AgentLimits
+
 /// What the client asks the server to run: the parameters both sides must agree on.
 ///
 /// Travels on the control connection as one line:
@@ -45,26 +47,34 @@ public struct TestRequest: Sendable, Equatable {
         }
     }
 
-    /// Rejects values no test can run with; the message names the flag.
+    /// Rejects values no test can run with (`AgentLimits`); the message names the flag and its range.
     public func validate() throws {
+        typealias L = AgentLimits
         func bad(_ m: String) -> AgentError { .usage(m) }
-        guard duration > 0, duration <= 3600 else { throw bad("--duration must be more than 0 and at most 3600 seconds") }
-        guard warmup >= 0, warmup <= 600 else { throw bad("--warmup must be from 0 to 600 seconds") }
-        guard (1...128).contains(streams) else { throw bad("--streams must be from 1 to 128") }
-        guard messageSize >= 0, messageSize <= 16 << 20 else { throw bad("--message-size must be at most 16 MiB") }
-        if test == .udpBandwidth {
-            guard effectiveMessageSize >= 16, effectiveMessageSize <= 65_507 else {
-                throw bad("--message-size for udp_bw must be from 16 to 65507 bytes (one datagram)")
-            }
-            guard rate > 0, rate <= 100e9 else { throw bad("--rate must be more than 0 bytes per second") }
+        guard L.duration.contains(duration) else { throw bad("--duration must be from \(L.describe(L.duration)) seconds") }
+        guard L.warmup.contains(warmup) else { throw bad("--warmup must be from \(L.describe(L.warmup)) seconds") }
+        guard L.streams.contains(streams) else { throw bad("--streams must be from \(L.describe(L.streams))") }
+        guard L.messageSize.contains(messageSize) else {
+            throw bad("--message-size must be from \(L.describe(L.messageSize)) bytes (0: the test's default)")
         }
+        if test == .udpBandwidth {
+            guard L.udpMessageSize.contains(effectiveMessageSize) else {
+                throw bad("--message-size for udp_bw must be from \(L.describe(L.udpMessageSize)) bytes (one datagram)")
+            }
+        }
+        guard L.rate.contains(rate) else { throw bad("--rate must be from \(L.describe(L.rate)) bytes per second") }
         if bidirectional {
             guard test == .tcpBandwidth else { throw bad("--bidir is for tcp_bw only") }
             guard !reverse else { throw bad("--bidir already runs both directions; drop --reverse") }
         }
-        guard interval > 0, interval <= duration else { throw bad("--interval must be more than 0 and at most --duration") }
-        guard size >= 0, size <= 1 << 30 else { throw bad("--size must be at most 1 GiB") }
-        guard count >= 0, count <= 10_000_000 else { throw bad("--count must be at most 10000000") }
+        guard L.interval.contains(interval), interval <= duration else {
+            throw bad("--interval must be from \(L.describe(L.interval)) seconds and at most --duration")
+        }
+        guard duration / interval <= Double(L.intervals) else {
+            throw bad("--interval cuts --duration into more than \(L.intervals) intervals; make it at least \(duration / Double(L.intervals)) seconds")
+        }
+        guard L.size.contains(size) else { throw bad("--size must be from \(L.describe(L.size)) bytes") }
+        guard L.count.contains(count) else { throw bad("--count must be from \(L.describe(L.count))") }
     }
 
     /// The request line without the tag and token.

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Syscall
 
 /// What a new pthread runs: a non-generic box, so that the C entry point captures nothing.
 private final class ThreadEntry {
@@ -21,7 +22,7 @@ public final class WorkerThread<Result>: @unchecked Sendable {
     private var thread = pthread_t()
     private let slot = ResultSlot<Result>()
 
-    public init(_ body: @escaping () -> Result) throws {
+    public init(_ body: @escaping () -> Result) throws(SystemError) {
         let slot = self.slot
         let entry = ThreadEntry { slot.value = body() }
         let context = Unmanaged.passRetained(entry).toOpaque()

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Syscall
 
 /// udp_bw: datagrams paced at a target rate; the receiver's rate and the loss.
 ///
@@ -41,12 +42,12 @@ public enum UDPBandwidthTest {
                 var len = socklen_t(MemoryLayout<sockaddr_storage>.size)
                 let n = withUnsafeMutablePointer(to: &storage) { p in
                     p.withMemoryRebound(to: sockaddr.self, capacity: 1) { sp in
-                        word.withUnsafeMutableBytes { recvfrom(udp.fd, $0.baseAddress, 16, 0, sp, &len) }
+                        word.withUnsafeMutableBytes { (try? Posix.recvfrom(udp.fd, $0.baseAddress!, 16, sp, &len))?.value ?? -1 }
                     }
                 }
                 if n >= 8 && word[0] == tag { peer = SocketAddress(storage: storage, length: len) }
             }
-            try peer!.withSockaddr { p, l in try Sys.call("connect") { connect(udp.fd, p, l) } }
+            try udp.connect(peer!)
             try s.send("GO\n")
             let stats = try sendPaced(udp, request: r, tag: tag, start: Clock.now())
             try s.send(ControlLine.encode("SENT", stats))
@@ -61,15 +62,15 @@ public enum UDPBandwidthTest {
         let r = c.request
         let tag = tag(c.sessionID)
         let udp = try Socket.make(for: c.server, type: Int32(SOCK_DGRAM.rawValue))
-        try c.server.withSockaddr { p, l in try Sys.call("connect") { connect(udp.fd, p, l) } }
+        try udp.connect(c.server)
         let fields: [String: String]
         if r.reverse {
             _ = try? udp.setOption(SOL_SOCKET, 33 /* SO_RCVBUFFORCE */, 8 << 20)
             // Say hello until the server has seen it and answers GO.
-            var hello: [UInt64] = [tag, 0]
+            let hello: [UInt64] = [tag, 0]
             let deadline = Clock.now() + 10
             while true {
-                _ = hello.withUnsafeMutableBytes { send(udp.fd, $0.baseAddress, 16, Int32(MSG_NOSIGNAL)) }
+                _ = hello.withUnsafeBytes { try? Posix.send(udp.fd, $0.baseAddress!, 16) }
                 if try c.control.waitReadable(timeout: 0.1) { break }
                 if Clock.now() > deadline { throw AgentError.failed("server at \(c.server) never received our UDP datagrams (is UDP blocked?)") }
             }
@@ -82,20 +83,23 @@ public enum UDPBandwidthTest {
             try c.control.writeAll(ControlLine.encode("SENT", sent))
             fields = try c.awaitResult(timeout: 15)
         }
-        func num(_ k: String) throws -> Double {
-            guard let v = fields[k].flatMap({ Double($0) }) else { throw AgentError.failed("the UDP result lacks \(k)") }
+        // Counts from the peer: whole numbers in range, or the result is refused.
+        func num(_ k: String) throws -> Int {
+            guard let v = ControlLine.count(fields[k]) else {
+                throw AgentError.failed("the server's UDP result has no \(k), or it is not a count")
+            }
             return v
         }
         let sentCount = try num("sent_datagrams"), received = try num("received_datagrams")
         let windowBytes = try num("window_bytes")
         return .object(AgentJSON.header(.udpBandwidth) + [
-            ("receiver_bytes_per_second", .double(windowBytes / r.duration)),
-            ("loss_percent", .double(sentCount > 0 ? max(0, sentCount - received) / sentCount * 100 : 0)),
+            ("receiver_bytes_per_second", .double(Double(windowBytes) / r.duration)),
+            ("loss_percent", .double(sentCount > 0 ? Double(max(0, sentCount - received)) / Double(sentCount) * 100 : 0)),
             ("target_bytes_per_second", .double(r.rate)),
-            ("sender_bytes_per_second", .double(try num("sent_window_bytes") / r.duration)),
-            ("sent_datagrams", .int(Int(sentCount))),
-            ("received_datagrams", .int(Int(received))),
-            ("receiver_bytes", .int(Int(windowBytes))),
+            ("sender_bytes_per_second", .double(Double(try num("sent_window_bytes")) / r.duration)),
+            ("sent_datagrams", .int(sentCount)),
+            ("received_datagrams", .int(received)),
+            ("receiver_bytes", .int(windowBytes)),
             ("message_size", .int(r.effectiveMessageSize)),
             ("duration_s", .double(r.duration)),
             ("warmup_s", .double(r.warmup)),
@@ -124,12 +128,12 @@ public enum UDPBandwidthTest {
             }
             seq += 1
             buffer.storeBytes(of: seq, toByteOffset: 8, as: UInt64.self)
-            let n = Glibc.send(udp.fd, buffer, size, Int32(MSG_NOSIGNAL))
-            if n < 0 {
-                let e = errno
-                // A full queue or a refused port (ICMP) is loss, seen by the receiver.
-                if e == EINTR || e == ENOBUFS || e == EAGAIN || e == ECONNREFUSED { sentBytes += Double(size); continue }
-                throw SystemError(call: "send(udp)", errno: e)
+            // A full queue (EAGAIN, ENOBUFS) or a refused port (ICMP) is loss, seen by the receiver.
+            do {
+                _ = try Posix.send(udp.fd, buffer, size)
+            } catch where error.errno == ENOBUFS || error.errno == ECONNREFUSED {
+            } catch {
+                throw SystemError(call: "send(udp)", errno: error.errno)
             }
             sentBytes += Double(size)
             if now >= measureFrom { windowBytes += size }
@@ -154,12 +158,12 @@ public enum UDPBandwidthTest {
             let now = Clock.now()
             if now >= drainUntil || now >= giveUp { break }
             let wait = min(drainUntil, giveUp) - now
-            let n = poll(&fds, 2, Int32(max(1, min(wait, 0.2) * 1000)))
-            if n < 0 && errno != EINTR { throw SystemError(call: "poll", errno: errno) }
+            _ = try Posix.poll(&fds, until: Deadline(seconds: max(0.001, min(wait, 0.2))))
             if fds[0].revents != 0 {
                 while true {
-                    let got = recv(udp.fd, buffer, size, Int32(MSG_DONTWAIT))
-                    if got < 16 { if got < 0 { break } else { continue } }
+                    // Nothing left (EAGAIN), or an ICMP error queued on the socket: done for now.
+                    guard let got = (try? Posix.recv(udp.fd, buffer, size, flags: Int32(MSG_DONTWAIT)))?.value else { break }
+                    if got < 16 { continue }
                     guard buffer.load(fromByteOffset: 0, as: UInt64.self) == tag else { continue }
                     let t = Clock.now()
                     received += 1

@@ -92,7 +92,7 @@ final class LabBuilder {
             try createNamespace(instance.namespace)
             try attach(instance.namespace, fabricDevice: instance.fabricDevice, address: instance.address)
             // Both directions: what the instance sends, and what the bridge delivers to it.
-            let tbf = TokenBucket(goodput: instance.goodput).tcArguments
+            let tbf = instance.tokenBucket.tcArguments
             try Command.run(["tc", "-n", instance.namespace, "qdisc", "replace", "dev", "eth0", "root"] + tbf)
             try Command.run(["tc", "-n", fabric, "qdisc", "replace", "dev", instance.fabricDevice, "root"] + tbf)
             try step()
@@ -199,5 +199,9 @@ final class LabBuilder {
         }
         try Data((lines.joined(separator: "\n") + "\n").utf8).write(to: URL(fileURLWithPath: files.knownHosts))
         try Data(LabInventory.yaml(layout: layout, files: files).utf8).write(to: URL(fileURLWithPath: files.inventory))
+        if let script = BurstRefill.script(layout: layout) {
+            try Data(script.utf8).write(to: URL(fileURLWithPath: files.beforeCell))
+            try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: files.beforeCell)
+        }
     }
 }

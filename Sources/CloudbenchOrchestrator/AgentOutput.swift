@@ -1,4 +1,5 @@
 import CloudbenchCore
+import CloudbenchSSH
 
 /// The headline figure of the agent's JSON for a test, in the unit reports use.
 public enum AgentOutput {
@@ -13,7 +14,7 @@ public enum AgentOutput {
 
         public var description: String {
             switch self {
-            case .notJSON(let s): return "the agent printed no JSON result: \(s.prefix(200))"
+            case .notJSON(let s): return "the agent printed no JSON result: \(RemoteText.sanitised(String(s.prefix(200))))"
             case .missing(let f): return "the agent's result has no '\(f)'"
             }
         }

@@ -17,6 +17,8 @@ public struct CellJob: Sendable {
     public var price: Money?
     /// A short tag unique within the run, for pid and log file names.
     public var tag: String
+    /// Run on this machine right before the agent starts (`CLOUDBENCH_BEFORE_CELL`).
+    public var beforeCell: CellHook? = nil
 }
 
 /// How a cell ended: its record, or a reason it was skipped, and whether a host was lost.
@@ -66,6 +68,7 @@ public struct CellRunner: Sendable {
                 throw CellFailure("cannot read the route to \(setup.serverAddress) from \(client.label): \(routeOut.stdout)")
             }
             if let problem = route.problem(for: setup) { throw CellFailure(problem) }
+            if let hook = job.beforeCell { try await hook.run(job.cell) }
 
             try await server.check(serverInv.startServer(address: setup.serverAddress, port: job.run.agentPort, deadlineSeconds: deadline),
                                    what: "start the agent server", timeout: 20)
@@ -86,6 +89,7 @@ public struct CellRunner: Sendable {
             if case .object(let o) = json { detail = o } else { detail["agent"] = json }
             detail["route"] = route.json
             record.detail = .object(detail)
+            if job.cell.test == .tcpBandwidth { record.recordBurst() }
             record.source = json["agent_version"]?.string.map { "cloudbench-agent \($0)" } ?? "cloudbench-agent"
         } catch let e as RemoteError {
             record.status = .failed

@@ -19,6 +19,10 @@ public struct CompareOptions: Sendable {
     public var parallel = 4
     public var resumeRunID: String?
     public var seed: UInt64?
+    /// Burstable types' `tcp_bw` cells run for `run.sustained_after` (`--sustained`).
+    public var sustained = false
+    /// Run before each cell (`CLOUDBENCH_BEFORE_CELL`).
+    public var beforeCell: CellHook?
 
     public init() {}
 }
@@ -102,6 +106,7 @@ public struct CompareRun: Sendable {
 
         // 2. The plan, less what a resumed run already has.
         let plan = Plan(inventory: inventory, seed: options.seed)
+        let sustainedRuns = SustainedRuns(inventory: inventory, catalog: catalog, enabled: options.sustained)
         var works: [PairWork] = []
         var notRun: [String] = []
         var tag = 0
@@ -113,9 +118,11 @@ public struct CompareRun: Sendable {
             let price = pair.price ?? catalog.price(pair.provider, pair.type, region: CellIdentity.region(pair.region))?.money
             let jobs = cells.filter { !resume.isDone($0) }.map { cell -> CellJob in
                 tag += 1
-                return CellJob(runID: runID, pair: pair, cell: cell, attempt: resume.nextAttempt(cell), run: inventory.run,
+                return CellJob(runID: runID, pair: pair, cell: cell, attempt: resume.nextAttempt(cell),
+                               run: sustainedRuns.settings(inventory.run, pair: pair, test: cell.test),
                                serverAgent: s.layout.agentPath(sha256: s.agentSHA), clientAgent: c.layout.agentPath(sha256: c.agentSHA),
-                               serverLayout: s.layout, clientLayout: c.layout, price: price, tag: "\(getpid())-\(tag)")
+                               serverLayout: s.layout, clientLayout: c.layout, price: price, tag: "\(getpid())-\(tag)",
+                               beforeCell: options.beforeCell)
             }
             works.append(PairWork(pair: pair, jobs: jobs, server: s, client: c))
         }

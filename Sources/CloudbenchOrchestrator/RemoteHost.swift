@@ -27,7 +27,7 @@ public enum RemoteError: Error, CustomStringConvertible, Sendable {
         case .unreachable(let h, let r): return "\(h): unreachable: \(r)"
         case .timedOut(let h, let c, let s): return "\(h): '\(c)' did not finish within \(Int(s)) s"
         case .failed(let h, let what, let o):
-            let said = (o.stderr.isEmpty ? o.stdout : o.stderr).trimmingCharacters(in: .whitespacesAndNewlines)
+            let said = RemoteText.sanitised(o.stderr.isEmpty ? o.stdout : o.stderr).trimmingCharacters(in: .whitespacesAndNewlines)
             let last = said.split(separator: "\n").suffix(3).joined(separator: " / ")
             return "\(h): \(what) failed (exit \(o.status))" + (last.isEmpty ? "" : ": \(last)")
         }

@@ -102,6 +102,8 @@ public enum MarkdownRenderer {
             out.append("")
         }
 
+        out += BurstReport.markdown(m.bursts, unit: m.options.unit, linked: m.options.linksBurstTimelines)
+
         if !m.overlays.isEmpty {
             out.append("## Overlays versus the host network")
             out.append("")

@@ -7,6 +7,7 @@ enum NumberFormat {
     /// Three significant digits; whole numbers with thousands separators from 100 up.
     static func sig3(_ x: Double) -> String {
         guard x.isFinite else { return "n/a" }
+        if abs(x) >= 1e15 { return String(format: "%.2e", x) }  // beyond what grouped digits can say (and Int holds)
         if abs(x) >= 99.95 { return grouped(Int(x.rounded())) }
         if x == 0 { return "0" }
         let decimals = max(0, 2 - Int(floor(log10(abs(x)))))
@@ -17,6 +18,7 @@ enum NumberFormat {
     static func sig2(_ x: Double) -> String {
         guard x.isFinite else { return "n/a" }
         if x == 0 { return "0" }
+        if abs(x) >= 1e15 { return String(format: "%.1e", x) }
         if abs(x) >= 99.5 { return grouped(Int(x.rounded())) }
         let decimals = max(0, 1 - Int(floor(log10(abs(x)))))
         return String(format: "%.\(decimals)f", x)
@@ -59,6 +61,7 @@ enum NumberFormat {
     static func rounded(_ d: Decimal, significant: Int) -> Decimal {
         guard d != 0 else { return 0 }
         let x = abs(NSDecimalNumber(decimal: d).doubleValue)
+        guard x.isFinite, x > 0 else { return d }
         let places = significant - 1 - Int(floor(log10(x)))
         return Money.rounded(d, places: max(0, places))
     }

@@ -230,9 +230,16 @@ public enum ReportBuilder {
         }
 
         let unusable = cells.values.reduce(0) { $0 + $1.unusable }
+        // Each cell with records left out is named, so a reader knows which figure stands on fewer values.
+        let cellWarnings = cells.values.filter { $0.unusable > 0 }.sorted { $0.key < $1.key }.map { c in
+            "\(catalog.displayName(of: c.key.provider)) \(label(ReportModel.RowKey(throughput: c.key, latency: nil))) \(c.key.path) \(c.key.test): \(c.unusable) record"
+                + (c.unusable == 1 ? "" : "s") + " without a usable value (missing, not finite, too large to average, "
+                + "or in a unit that does not fit the test), left out"
+                + (c.summary == nil ? "; the cell has no figure" : "")
+        }
         let footer = ReportModel.Footer(records: records.count, failed: failed, unusable: unusable, newestRecordTime: newest,
                                         runs: runs, prices: priceLines, missingPrices: missingPrices.sorted(),
-                                        conversions: conversions.sorted(), inputWarnings: inputWarnings, duplicates: duplicates)
+                                        conversions: conversions.sorted(), inputWarnings: inputWarnings + cellWarnings, duplicates: duplicates)
         return ReportModel(title: options.title ?? "Network throughput and latency per unit of price", options: options,
                            providers: providerSections, overlays: overlays, others: others, tests: tests,
                            timelines: timelines, ranking: ranking,

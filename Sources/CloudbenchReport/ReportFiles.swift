@@ -1,9 +1,9 @@
 import Foundation
 
-/// A report written to files: the markdown at its path and each chart beside it as
-/// `NAME-KIND.svg`, linked from the markdown by its file name.
+/// A report written to files: the markdown at its path, each chart beside it as `NAME-KIND.svg`
+/// and each burst timeline as `burst-RECORD.svg`, linked from the markdown by file name.
 public enum ReportFiles {
-    /// Renders `model` and hands every file to `write(text, path)`; returns the chart paths written.
+    /// Renders `model` and hands every file to `write(text, path)`; returns the SVG paths written.
     @discardableResult
     public static func write(_ model: ReportModel, markdownPath: String,
                              write: (String, String) throws -> Void) rethrows -> [String] {
@@ -19,6 +19,7 @@ public enum ReportFiles {
             try write(c.svg, path)
             paths.append(path)
         }
+        paths += try BurstReport.writeTimelines(model.bursts, unit: model.options.unit, besideReport: markdownPath, write: write)
         return paths
     }
 }

@@ -16,6 +16,8 @@ public struct ReportModel: Sendable {
     public var ranking: [RankingRow]
     public var layout: Layout
     public var footer: Footer
+    /// Cells that ran on burst credit (`BurstReport`), shown under the throughput tables.
+    public var bursts: [BurstCell] = []
 
     /// Which columns tell rows apart. A knob every row shares is said once above the tables
     /// instead of in a column (`commonSetup`).

@@ -19,6 +19,8 @@ public struct ReportOptions: Sendable {
     public var priceOverrides: [String: HourlyPrice]
     /// A price older than this, relative to the newest record in the input, gets a warning line.
     public var staleAfterDays: Int
+    /// Link each burst cell to its timeline SVG (written beside the report by the caller).
+    public var linksBurstTimelines = false
 
     public init(currency: String = "USD", unit: ThroughputUnit = .megabytes, title: String? = nil,
                 priceOverrides: [String: HourlyPrice] = [:], staleAfterDays: Int = 90) {

@@ -53,8 +53,9 @@ public enum ReportService {
                             "no result records found; run `cloudbench compare` or `cloudbench import` first")
         }
         let warnings = loaded.warnings.map(\.description)
-        let model = ReportBuilder.build(records: loaded.records, catalog: catalog, options: options,
+        var model = ReportBuilder.build(records: loaded.records, catalog: catalog, options: options,
                                         inputWarnings: warnings, duplicates: loaded.duplicates)
+        model.bursts = BurstReport.cells(records: loaded.records, catalog: catalog)
         return Output(model: model, warnings: warnings)
     }
 }

@@ -27,18 +27,19 @@ public enum ExecStream: Sendable, Hashable {
 extension SSHSession {
     /// Runs `command` and collects its output; throws `commandTimedOut` after `deadline` seconds.
     ///
+    /// Each stream keeps its last `RemoteText.limit` bytes (a cut is said) and is sanitised
+    /// (`RemoteText.sanitised`): what a host prints can be printed here without harm.
     /// With `asRoot` and the host's `sudo: true`, the command runs under `sudo -n`, and a
     /// sudo that asks for a password becomes `SSHError.sudoNeedsPassword`.
-    public func exec(_ command: String, deadline: Double, asRoot: Bool = false) throws -> ExecResult {
-        var out = Data(), err = Data()
+    public func exec(_ command: String, deadline: Double, asRoot: Bool = false, limit: Int = RemoteText.limit) throws -> ExecResult {
+        var out = RemoteText.Tail(limit: limit), err = RemoteText.Tail(limit: limit)
         let (status, signal) = try run(command, deadline: deadline, asRoot: asRoot) { stream, bytes in
             switch stream {
             case .stdout: out.append(bytes)
             case .stderr: err.append(bytes)
             }
         }
-        return ExecResult(stdout: String(decoding: out, as: UTF8.self), stderr: String(decoding: err, as: UTF8.self),
-                          exitStatus: status, exitSignal: signal)
+        return ExecResult(stdout: out.text, stderr: err.text, exitStatus: status, exitSignal: signal)
     }
 
     /// Runs `command`, handing output to `onOutput` as it arrives; returns the exit status

@@ -110,7 +110,7 @@ final class JumpTunnel: @unchecked Sendable {
 
             var waitMs: Int32 = 1000
             var next: Int32 = 0
-            if libssh2_keepalive_send(jump.raw, &next) == 0, next > 0 { waitMs = min(waitMs, next * 1000) }
+            if libssh2_keepalive_send(jump.raw, &next) == 0, next > 0 { waitMs = min(waitMs, Int32(clamping: Int(next) * 1000)) }
             var localEvents: Int16 = 0
             if toChannelOffset == toChannel.count { localEvents |= Int16(POLLIN) }
             if toLocalOffset < toLocal.count { localEvents |= Int16(POLLOUT) }

@@ -29,6 +29,13 @@ public struct SSHHost: Sendable, Hashable, CustomStringConvertible {
     /// Seconds between SSH keepalives while waiting on a long command; 0 disables them.
     public var keepaliveInterval: Int
 
+    /// Longest keepalive interval used (a day); a larger one is clamped, so the waits derived
+    /// from it (milliseconds in an `Int32` for poll) cannot overflow.
+    public static let maximumKeepalive = 86_400
+
+    /// `keepaliveInterval` within 0...`maximumKeepalive`.
+    var effectiveKeepalive: Int { min(max(keepaliveInterval, 0), SSHHost.maximumKeepalive) }
+
     /// Box so that `SSHHost` can hold another `SSHHost` (a struct cannot contain itself).
     private final class Jump: Sendable, Hashable {
         let host: SSHHost

@@ -68,7 +68,7 @@ public final class SSHSession {
         try verifyHostKey(policy: policy)
         try authenticate()
         if host.keepaliveInterval > 0 {
-            libssh2_keepalive_config(raw, 1, UInt32(host.keepaliveInterval))
+            libssh2_keepalive_config(raw, 1, UInt32(host.effectiveKeepalive))
             keepaliveEnabled = true
         }
     }
@@ -121,7 +121,7 @@ public final class SSHSession {
         if keepaliveEnabled {
             var next: Int32 = 0
             _ = libssh2_keepalive_send(raw, &next)
-            if next > 0 { waitMs = min(waitMs, next * 1000) }
+            if next > 0 { waitMs = min(waitMs, Int32(clamping: Int(next) * 1000)) }
         }
         let dirs = libssh2_session_block_directions(raw)
         var events: Int16 = 0
@@ -139,7 +139,7 @@ public final class SSHSession {
     /// Seconds of silence after which a host that ignores keepalives counts as gone
     /// (OpenSSH's ServerAliveInterval × ServerAliveCountMax 3); nil without keepalives.
     var silenceLimit: Double? {
-        keepaliveEnabled ? Double(host.keepaliveInterval * 3) + 1 : nil
+        keepaliveEnabled ? Double(host.effectiveKeepalive) * 3 + 1 : nil
     }
 
     /// The session's last error as text, for messages.

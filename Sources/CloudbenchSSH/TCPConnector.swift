@@ -2,6 +2,10 @@ import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
+import Syscall
+
+/// Every blocking call of the SSH module waits on the door's one monotonic deadline.
+typealias Deadline = Syscall.Deadline
 
 /// The default `SocketFactory`: a TCP connection from this process, bounded by a timeout.
 public enum TCPConnector {
@@ -26,52 +30,23 @@ public enum TCPConnector {
         var cursor = list
         while let ai = cursor {
             cursor = ai.pointee.ai_next
-            let fd = socket(ai.pointee.ai_family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-            if fd < 0 { lastError = errno; continue }
-            let flags = fcntl(fd, F_GETFL)
-            _ = fcntl(fd, F_SETFL, flags | O_NONBLOCK)
-            if Glibc.connect(fd, ai.pointee.ai_addr, ai.pointee.ai_addrlen) == 0 {
-                _ = fcntl(fd, F_SETFL, flags)
+            let fd: Int32
+            do {
+                fd = try Posix.socket(ai.pointee.ai_family, Int32(SOCK_STREAM.rawValue))
+            } catch {
+                lastError = error.errno
+                continue
+            }
+            do {
+                try Posix.connect(fd, ai.pointee.ai_addr, ai.pointee.ai_addrlen, until: deadline)
                 return fd
+            } catch {
+                Posix.close(fd)
+                // Our deadline passing ends the attempt; a refusal or a kernel timeout tries the next address.
+                if error.errno == ETIMEDOUT && deadline.expired { throw SSHError.connectTimedOut(host: label, seconds: timeout) }
+                lastError = error.errno
             }
-            let e = errno
-            guard e == EINPROGRESS else { lastError = e; close(fd); continue }
-            var pfd = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
-            var n: Int32
-            repeat { n = poll(&pfd, 1, deadline.remainingMilliseconds) } while n < 0 && errno == EINTR
-            if n == 0 {
-                close(fd)
-                throw SSHError.connectTimedOut(host: label, seconds: timeout)
-            }
-            var soErr: Int32 = 0
-            var len = socklen_t(MemoryLayout<Int32>.size)
-            getsockopt(fd, SOL_SOCKET, SO_ERROR, &soErr, &len)
-            if soErr == 0 && n > 0 {
-                _ = fcntl(fd, F_SETFL, flags)
-                return fd
-            }
-            lastError = soErr != 0 ? soErr : errno
-            close(fd)
         }
         throw SSHError.connectFailed(host: label, detail: String(cString: strerror(lastError)))
-    }
-}
-
-/// A point in monotonic time that blocking calls must not wait past.
-struct Deadline {
-    let end: ContinuousClock.Instant
-
-    init(seconds: Double) {
-        end = ContinuousClock.now.advanced(by: .milliseconds(Int64((seconds * 1000).rounded())))
-    }
-
-    var remaining: Duration { max(.zero, end - ContinuousClock.now) }
-    var expired: Bool { ContinuousClock.now >= end }
-
-    /// For poll(2): at least 0, at most Int32.max.
-    var remainingMilliseconds: Int32 {
-        let c = remaining.components
-        let ms = c.seconds * 1000 + c.attoseconds / 1_000_000_000_000_000
-        return Int32(clamping: ms)
     }
 }

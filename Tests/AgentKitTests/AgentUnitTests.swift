@@ -86,3 +86,133 @@ struct AgentUnitTests {
         #expect(w.bucket(105) == nil)
     }
 }
+
+/// The pieces that make a low rate's figure exact: the span, the settling rule, the sizes.
+@Suite("Agent low-rate accuracy")
+struct AgentLowRateTests {
+    @Test("the rate is counted over the exact span from the first read to the last")
+    func spanOfReads() {
+        // 0.5 MB/s in 1448-byte segments, one read per segment, the window opening mid-stream:
+        // 100,000 bytes came before the first read of the window.
+        var span = ByteSpan()
+        let perSegment = 1448.0 / 500_000
+        var arrived = 100_000
+        for i in 0..<1000 {
+            arrived += 1448
+            span.mark(arrived: arrived, at: 10 + Double(i) * perSegment)
+        }
+        #expect(span.bytes == 999 * 1448)
+        #expect(abs(span.seconds - 999 * perSegment) < 1e-9)
+        #expect(abs(span.bytesPerSecond! - 500_000) < 1e-6)
+        // The same bytes over a nominal 2 s window: off by where the window's edges fall.
+        #expect(abs(Double(span.bytes) / 2 - 500_000) > 10_000)
+    }
+
+    @Test("a late wake-up that fills the read buffer does not change the rate")
+    func spanOfUnevenReads() {
+        var span = ByteSpan()
+        span.mark(arrived: 100_000, at: 5)
+        span.mark(arrived: 104_096, at: 5.008192)   // 4096 bytes at 0.5 MB/s
+        // Descheduled for 90 ms: the read returns 4096 bytes (its bound) and 36,864 more are
+        // queued (FIONREAD); both had arrived by the read's time.
+        span.mark(arrived: 104_096 + 4096 + 36_864, at: 5.090112)
+        #expect(span.bytes == 45_056)
+        #expect(abs(span.bytesPerSecond! - 500_000) < 1e-3)
+        #expect(ByteSpan().bytesPerSecond == nil)
+        var one = ByteSpan()
+        one.mark(arrived: 1000, at: 1)
+        #expect(one.bytesPerSecond == nil)
+    }
+
+    @Test("a mark made late (the thread lost the processor) does not move either end")
+    func spanIgnoresLateMarks() {
+        // 0.5 MB/s, a read every 2 ms, window [10, 12). The first read of the window, or the
+        // last, reads the clock 40 ms late: a plain first-to-last span would be 2 % off.
+        let rate = 500_000.0
+        for lateRead in [0, 999] {
+            var span = ByteSpan(opened: 10, end: 12, rate: rate)
+            var plain = ByteSpan()
+            for i in 0..<1000 {
+                let t = 10 + Double(i) * 0.002
+                let late = i == lateRead ? 0.04 : 0
+                let arrived = Int(rate * (t - 9))
+                span.mark(arrived: arrived, at: t + late)
+                plain.mark(arrived: arrived, at: t + late)
+            }
+            #expect(abs(span.bytesPerSecond! / rate - 1) < 0.001, "\(span.bytesPerSecond!)")
+            #expect(abs(plain.bytesPerSecond! / rate - 1) > 0.015)
+            #expect(span.first! >= 10 && span.first! < 10 + ByteSpan.edge)
+            #expect(span.last! >= 12 - ByteSpan.edge && span.last! < 12.05)
+        }
+    }
+
+    @Test("parallel streams add their rates, each over its own span")
+    func spanAggregate() {
+        var a = ByteSpan(), b = ByteSpan()
+        a.mark(arrived: 0, at: 1.0); a.mark(arrived: 2000, at: 3.0)     // 1000 B/s
+        b.mark(arrived: 500, at: 1.1); b.mark(arrived: 6500, at: 3.1)   // 3000 B/s
+        #expect(ByteSpan.aggregateRate([a, b, ByteSpan()]) == 4000)
+        #expect(ByteSpan.aggregateRate([ByteSpan()]) == nil)
+        #expect(TCPStreams.measured([a, b]) == 2.1)
+    }
+
+    @Test("the rate settles only when the last slices agree")
+    func settling() {
+        var s = RateSettling()
+        // Slow start: doubling every slice.
+        var bytes = 0, t = 0.0
+        for i in 0..<6 {
+            bytes += 1000 << i
+            t += 0.25
+            s.offer(bytes: bytes, at: t)
+            #expect(s.settledRate == nil)
+        }
+        // Then 0.5 MB/s, 1 % jitter: settled after three steady slices.
+        for i in 0..<3 {
+            bytes += 125_000 + (i == 1 ? 1250 : 0)
+            t += 0.25
+            s.offer(bytes: bytes, at: t)
+        }
+        #expect(s.settledRate.map { abs($0 / 500_000 - 1) < 0.01 } == true)
+        // A retransmission timeout halves one slice: no longer settled.
+        bytes += 62_500
+        t += 0.25
+        s.offer(bytes: bytes, at: t)
+        #expect(s.settledRate == nil)
+        // Samples closer than a slice are ignored.
+        var q = RateSettling()
+        for i in 0..<120 { q.offer(bytes: i * 1000, at: Double(i) * 0.01) }
+        #expect(q.recentRate.map { abs($0 / 100_000 - 1) < 0.01 } == true)
+        #expect(q.settledRate != nil)
+    }
+
+    @Test("writes are about 1 % of a second's bytes at low rates, the request's size at high ones")
+    func adaptiveWriteSize() {
+        let largest = 128 * 1024
+        // The rates: 4.72, 12 and 100 Mbit/s on the wire, as goodput.
+        for mbit in [4.72, 12, 100] {
+            let goodput = mbit * 1e6 / 8 * 1448 / 1514
+            let size = IOSize.write(forRate: goodput, largest: largest)
+            #expect(Double(size) <= goodput / 100, "\(mbit) Mbit/s: \(size)")
+            #expect(Double(size) > goodput / 200, "\(mbit) Mbit/s: \(size)")
+            #expect(size & (size - 1) == 0)
+        }
+        #expect(IOSize.write(forRate: 564_300, largest: largest) == 4096)
+        #expect(IOSize.write(forRate: 2e9, largest: largest) == largest)
+        #expect(IOSize.write(forRate: nil, largest: largest) == largest)
+        #expect(IOSize.write(forRate: 10_000, largest: largest) == 1024)   // never below 1 KiB
+        #expect(IOSize.write(forRate: 10_000, largest: 512) == 512)        // nor above the request
+        #expect(IOSize.read(forRate: 564_300) == 4096)
+        #expect(IOSize.read(forRate: 143e6) == 1 << 20)
+        #expect(IOSize.read(forRate: nil) == 1 << 20)
+    }
+
+    @Test("warm-up waits for the rate at most 3 to 10 s more than --warmup")
+    func warmupLimit() {
+        #expect(Window(start: 0, warmup: 0, duration: 5, interval: 1).warmupLimit == 0)
+        #expect(Window(start: 0, warmup: 0.5, duration: 5, interval: 1).warmupLimit == 3.5)
+        #expect(Window(start: 0, warmup: 2, duration: 5, interval: 1).warmupLimit == 5)
+        #expect(Window(start: 0, warmup: 5, duration: 5, interval: 1).warmupLimit == 10)
+        #expect(Window(start: 0, warmup: 60, duration: 5, interval: 1).warmupLimit == 70)
+    }
+}

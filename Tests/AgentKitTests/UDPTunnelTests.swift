@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import NetNS
 @testable import AgentKit
+import Syscall
 
 @Suite("User-space UDP tunnel", .enabled(if: getuid() == 0, "needs root for namespaces and TUN"), .serialized)
 struct UDPTunnelTests {
@@ -20,8 +21,8 @@ struct UDPTunnelTests {
             try UDPTunnel(.init(device: "cbtun0", localIP: eb.address, localPort: 8285, peerIP: ea.address, peerPort: 8285,
                                 tunnelIP: "10.254.253.2", prefixLength: 30, mtu: 1472))
         }
-        let deadline = tunnelClock() + 20
-        let threads = [ta, tb].map { t in Thread { t.run(deadline: deadline) } }
+        let deadline = Syscall.Clock.now() + 20
+        let threads = [ta, tb].map { t in Thread { try? t.run(deadline: deadline) } }
         threads.forEach { $0.start() }
         defer {
             ta.stop(); tb.stop()

@@ -87,7 +87,7 @@ struct LabCommandTests {
         defer { _ = try? Lab(configuration: config).down() }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: bin)
-        // The reference profile's 22 sshd take long enough to be caught half-way.
+        // The reference profile's 24 sshd take long enough to be caught half-way.
         process.arguments = ["lab", "up", "--profile", TestSupport.profilePath("reference-2015"),
                              "--subnet", "10.231.96", "--overlay-subnet", "10.231.97"] + opts
         process.standardOutput = FileHandle.nullDevice

@@ -19,7 +19,13 @@ struct LabProfileTests {
         let (profile, _) = try TestSupport.loadProfile("reference-2015")
         let expected: Set<String> = ["azure/A0", "azure/A1", "azure/A2", "azure/A3", "azure/A4", "azure/D1", "azure/D2",
                                      "aws/t2.micro", "aws/m4.large", "aws/m4.xlarge", "digitalocean/512mb"]
-        #expect(Set(profile.pairs.map { "\($0.provider)/\($0.type)" }) == expected)
+        // Every pair but the emulated burstable one is a figure of the study.
+        let studied = profile.pairs.filter { $0.burst == nil }
+        #expect(Set(studied.map { "\($0.provider)/\($0.type)" }) == expected)
+        let burstable = profile.pairs.filter { $0.burst != nil }
+        #expect(burstable.map { "\($0.name) \($0.type) \($0.goodput) \($0.burst!.peak) \($0.burst!.creditBytes)" }
+                == ["aws-t2-small t2.small 8 MB/s 126 MB/s 430000000"])
+        #expect(profile.run.sustainedAfter == "7s")
         guard let text = try? String(contentsOfFile: csv, encoding: .utf8) else {
             Issue.record("reference data \(csv) is missing")
             return
@@ -32,14 +38,22 @@ struct LabProfileTests {
                   let g = Goodput(parsing: "\(f[4]) \(f[5])") else { continue }
             study["\(f[0])/\(f[1])"] = g.bytesPerSecond
         }
-        for pair in profile.pairs {
+        for pair in studied {
             #expect(study["\(pair.provider)/\(pair.type)"] == pair.goodput.bytesPerSecond, "\(pair.name)")
         }
     }
 
     @Test("mistakes are reported with their line and column", arguments: [
         ("name: x\npairs:\n  - { name: a, provider: p, type: t, goodput: fast }\n",
-         "p.yaml:3:47: goodput 'fast' is not a rate like '24.8 MB/s', '590 KB/s' or '200 Mbit/s'"),
+         "p.yaml:3:47: goodput 'fast' is not a rate like '24.8 MB/s', '590 KB/s' or '200 Mbit/s' from 1 B/s to 100 GB/s"),
+        ("name: x\npairs:\n  - { name: a, provider: p, type: t, goodput: 1e300 GB/s }\n",
+         "p.yaml:3:47: goodput '1e300 GB/s' is not a rate like '24.8 MB/s', '590 KB/s' or '200 Mbit/s' from 1 B/s to 100 GB/s"),
+        ("name: x\nrun: { duration: 99999999999999999s }\npairs:\n  - { name: a, provider: p, type: t, goodput: 1 MB/s }\n",
+         "p.yaml:2:18: duration must be from 0.001 to 3600 seconds, not '99999999999999999s'"),
+        ("name: x\nrun: { repetitions: 99999999999999999999 }\npairs:\n  - { name: a, provider: p, type: t, goodput: 1 MB/s }\n",
+         "p.yaml:2:21: repetitions must be a whole number from 1 to 1000"),
+        ("name: x\npairs: " + String(repeating: "[", count: 10_000) + String(repeating: "]", count: 10_000) + "\n",
+         "p.yaml:2:71: the YAML nests deeper than 64 levels here; cloudbench's files need a handful"),
         ("name: x\nspeed: 3\npairs: []\n",
          "p.yaml:2:1: unknown key 'speed' in the profile; expected one of: description, name, overlay, pairs, run"),
         ("name: x\npairs:\n  - { name: a, provider: p, type: t, goodput: 1 MB/s }\n  - { name: a, provider: p, type: t, goodput: 1 MB/s }\n",
@@ -49,10 +63,16 @@ struct LabProfileTests {
         ("name: x\npairs:\n  - { name: a, provider: p, goodput: 1 MB/s }\n",
          "p.yaml:3:5: missing key 'type'"),
         ("name: x\nrun: { repetitions: 0 }\npairs:\n  - { name: a, provider: p, type: t, goodput: 1 MB/s }\n",
-         "p.yaml:2:21: repetitions must be a whole number of at least 1"),
+         "p.yaml:2:21: repetitions must be a whole number from 1 to 1000"),
         ("name: x\n", "p.yaml:1:1: the profile needs a non-empty list `pairs`"),
         ("name: x\nrun: { http_count: 0 }\npairs:\n  - { name: a, provider: p, type: t, goodput: 1 MB/s }\n",
          "p.yaml:2:20: http_count must be a whole number from 1 to 1000000"),
+        ("name: x\npairs:\n  - { name: a, provider: p, type: t, goodput: 8 MB/s, burst: { rate: 5 MB/s, bytes: 100 MB } }\n",
+         "p.yaml:3:70: burst rate 5 MB/s must be above the pair's goodput 8 MB/s"),
+        ("name: x\npairs:\n  - { name: a, provider: p, type: t, goodput: 8 MB/s, burst: { rate: 126 MB/s, bytes: lots } }\n",
+         "p.yaml:3:87: burst bytes 'lots' must be a size from 1 MB to 4 GB, like '575 MB'"),
+        ("name: x\npairs:\n  - { name: a, provider: p, type: t, goodput: 1 MB/s, burst: { rate: 126 MB/s, bytes: 4 GB } }\n",
+         "p.yaml:3:87: burst bytes '4 GB' take more than 250 s to refill at 1 MB/s; tbf cannot hold that"),
     ])
     func reportsMistakes(yaml: String, message: String) {
         #expect(throws: LabError.usage(message)) { try LabProfileParser.parse(yaml, source: "p.yaml") }

@@ -47,6 +47,37 @@ extension SSHIntegrationTests {
         }
     }
 
+    @Test("a keepalive of 600 h (the inventory's old unbounded value) is clamped: a quiet command just runs")
+    func hugeKeepalive() throws {
+        try withLab { lab in
+            let h = try lab.addHost()
+            try lab.trust(h)
+            var config = lab.sshHost(h)
+            config.keepaliveInterval = 600 * 3600
+            let session = try SSHSession(host: config, socketFactory: lab.socketFactory)
+            // The wait for output used to compute the keepalive's milliseconds in an Int32 and trap.
+            #expect(try session.exec("sleep 1; echo done", deadline: 10).stdout == "done\n")
+            #expect(config.effectiveKeepalive == SSHHost.maximumKeepalive)
+        }
+    }
+
+    @Test("a host's output is capped (the tail kept, the cut said) and its escape sequences never reach us")
+    func hostileOutput() throws {
+        try withLab { lab in
+            let h = try lab.addHost()
+            try lab.trust(h)
+            let session = try SSHSession(host: lab.sshHost(h), socketFactory: lab.socketFactory)
+            // 6,000,000 a, then a title change and a screen clear, then "tail": 6,000,019 bytes.
+            let r = try session.exec(#"head -c 6000000 /dev/zero | tr '\0' a; printf '\033]0;owned\007\033[2Jtail\n'; printf '\033[31mEND\n' >&2"#,
+                                     deadline: 30)
+            #expect(r.stdout.hasPrefix("[cloudbench: the first 1805715 bytes of this output were cut; the last 4194304 follow]\naaa"))
+            #expect(r.stdout.hasSuffix("aaatail\n"))
+            #expect(r.stdout.utf8.count == 4_194_304 - 14 + 87, "\(r.stdout.utf8.count) bytes kept")
+            #expect(r.stderr == "END\n")
+            #expect(!r.stdout.unicodeScalars.contains("\u{1B}"))
+        }
+    }
+
     @Test("a host that goes silent mid-command (link down) fails after three unanswered keepalives")
     func hostGoesSilent() throws {
         try withLab { lab in

@@ -27,6 +27,31 @@ struct SSHHelperTests {
         #expect(throws: PrivateKeyFile.Problem.self) { try PrivateKeyFile.inspect(path: dir + "/missing") }
     }
 
+    @Test("remote text loses escape sequences and control characters, keeps newlines, tabs and UTF-8", arguments: [
+        ("\u{1B}[31mred\u{1B}[0m", "red"),
+        ("\u{1B}]0;pwned title\u{07}after", "after"),
+        ("\u{1B}]8;;http://x\u{1B}\\link\u{1B}]8;;\u{1B}\\", "link"),
+        ("a\rb\u{8}c\u{7F}d\u{0}e", "abcde"),
+        ("line 1\n\tline 2 é ✓", "line 1\n\tline 2 é ✓"),
+        ("\u{9B}2Jcleared", "cleared"),
+        ("evil\u{202E}txt.exe", "eviltxt.exe"),
+        ("\u{1B}(Bplain\u{1B}", "plain"),
+    ])
+    func sanitised(input: String, expected: String) {
+        #expect(RemoteText.sanitised(input) == expected)
+        #expect(RemoteText.sanitised(expected) == expected)
+    }
+
+    @Test("captured output keeps its tail and says how much was cut")
+    func tail() {
+        var t = RemoteText.Tail(limit: 10)
+        for chunk in ["0123456789", "abcdefghij", "KLMNO"] { t.append(Data(chunk.utf8)) }
+        #expect(t.text == "[cloudbench: the first 15 bytes of this output were cut; the last 10 follow]\nfghijKLMNO")
+        var small = RemoteText.Tail(limit: 10)
+        small.append(Data("ok\n".utf8))
+        #expect(small.text == "ok\n" && small.cut == 0)
+    }
+
     @Test("shell quoting survives quotes, spaces and dollar signs")
     func quoting() throws {
         let nasty = "it's $HOME; `rm` \"x\""

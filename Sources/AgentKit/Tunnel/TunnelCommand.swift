@@ -1,6 +1,8 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import AgentLimits
+import Syscall
 
 /// `cloudbench-agent tunnel`: runs the user-space UDP overlay of the `udp` path until its deadline.
 ///
@@ -39,7 +41,9 @@ public enum TunnelCommand {
             throw AgentError.usage("--address must be IP/PREFIX, e.g. 10.254.253.1/30")
         }
         guard let mtu = Int(try need("--mtu")), (576...65_535).contains(mtu) else { throw AgentError.usage("--mtu must be 576 to 65535") }
-        guard let deadline = Double(try need("--deadline")), deadline > 0 else { throw AgentError.usage("--deadline must be more than 0 seconds") }
+        guard let deadline = Double(try need("--deadline")), AgentLimits.deadline.contains(deadline) else {
+            throw AgentError.usage("--deadline must be from \(AgentLimits.describe(AgentLimits.deadline)) seconds")
+        }
         let config = UDPTunnel.Config(device: try need("--device"), localIP: lip, localPort: lport, peerIP: pip, peerPort: pport,
                                       tunnelIP: String(addr[0]), prefixLength: prefix, mtu: mtu)
         return (config, deadline)
@@ -54,7 +58,7 @@ public enum TunnelCommand {
         for sig in [SIGTERM, SIGINT] {
             signal(sig) { _ in TunnelCommand.current?.stop() }
         }
-        tunnel.run(deadline: tunnelClock() + seconds)
+        do { try tunnel.run(deadline: Clock.now() + seconds) } catch { throw AgentError.failed("the tunnel stopped: \(error)") }
     }
 
     nonisolated(unsafe) static var current: UDPTunnel?

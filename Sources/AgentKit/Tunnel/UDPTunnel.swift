@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import Synchronization
+import Syscall
 
 /// A user-space overlay: IP packets read from a TUN device travel to one peer inside UDP
 /// datagrams, and datagrams from that peer are written back to the device.
@@ -48,32 +49,27 @@ public final class UDPTunnel: @unchecked Sendable {
     public private(set) var packetsOut = 0, packetsIn = 0, droppedForeign = 0
 
     /// Creates and configures the TUN device and binds the UDP socket. Needs CAP_NET_ADMIN.
-    public init(_ config: Config) throws(TunnelError) {
+    public init(_ config: Config) throws(SystemError) {
         self.config = config
         tunFD = try TunDevice.create(name: config.device)
         do {
             try TunDevice.configure(name: config.device, ip: config.tunnelIP, prefixLength: config.prefixLength, mtu: config.mtu)
             udpFD = try UDPTunnel.bind(ip: config.localIP, port: config.localPort)
         } catch {
-            close(tunFD)
+            Posix.close(tunFD)
             throw error
         }
-        peer.sin_family = sa_family_t(AF_INET)
-        peer.sin_port = config.peerPort.bigEndian
-        guard inet_pton(AF_INET, config.peerIP, &peer.sin_addr) == 1 else {
-            close(tunFD); close(udpFD)
-            throw TunnelError(call: "inet_pton(\(config.peerIP))", errno: EINVAL)
-        }
+        peer = try UDPTunnel.address(config.peerIP, config.peerPort, closing: [tunFD, udpFD])
     }
 
     deinit {
-        close(tunFD)
-        close(udpFD)
+        Posix.close(tunFD)
+        Posix.close(udpFD)
     }
 
-    /// Forwards both ways until `stop()` or until `deadline` (CLOCK_MONOTONIC seconds) passes.
-    public func run(deadline: Double) {
-        let inbound = TunnelThread { [self] in self.forwardInbound(deadline: deadline) }
+    /// Forwards both ways until `stop()` or until `deadline` (`Clock` seconds) passes.
+    public func run(deadline: Double) throws(SystemError) {
+        let inbound = try WorkerThread { [self] in self.forwardInbound(deadline: deadline) }
         forwardOutbound(deadline: deadline)
         inbound.join()
     }
@@ -82,18 +78,19 @@ public final class UDPTunnel: @unchecked Sendable {
 
     private var isStopped: Bool { stopped.load(ordering: .relaxed) }
 
-    /// TUN → UDP.
+    /// TUN → UDP. A packet that cannot be sent (a full queue, an ICMP error) is dropped, as
+    /// on a wire; the loop goes on until the deadline or `stop()`.
     private func forwardOutbound(deadline: Double) {
-        var buf = [UInt8](repeating: 0, count: 65_536)
-        while !isStopped && tunnelClock() < deadline {
-            guard UDPTunnel.waitReadable(tunFD, ms: 200) else { continue }
-            let n = buf.withUnsafeMutableBytes { read(tunFD, $0.baseAddress, $0.count) }
-            guard n > 0 else { continue }
-            _ = buf.withUnsafeBytes { b in
-                withUnsafePointer(to: &peer) { p in
-                    p.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                        sendto(udpFD, b.baseAddress, n, Int32(MSG_DONTWAIT), $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-                    }
+        let size = 65_536
+        let buf = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 16)
+        defer { buf.deallocate() }
+        var to = peer
+        while !isStopped && Clock.now() < deadline {
+            guard UDPTunnel.waitReadable(tunFD) else { continue }
+            guard let n = (try? Posix.read(tunFD, buf, size))?.value, n > 0 else { continue }
+            _ = withUnsafePointer(to: &to) { p in
+                p.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    try? Posix.sendto(udpFD, buf, n, flags: Int32(MSG_DONTWAIT), $0, socklen_t(MemoryLayout<sockaddr_in>.size))
                 }
             }
             packetsOut += 1
@@ -103,78 +100,60 @@ public final class UDPTunnel: @unchecked Sendable {
 
     /// UDP → TUN, from the peer only.
     private func forwardInbound(deadline: Double) {
-        var buf = [UInt8](repeating: 0, count: 65_536)
+        let size = 65_536
+        let buf = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 16)
+        defer { buf.deallocate() }
         var from = sockaddr_in()
-        while !isStopped && tunnelClock() < deadline {
-            guard UDPTunnel.waitReadable(udpFD, ms: 200) else { continue }
+        while !isStopped && Clock.now() < deadline {
+            guard UDPTunnel.waitReadable(udpFD) else { continue }
             var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-            let n = buf.withUnsafeMutableBytes { b in
-                withUnsafeMutablePointer(to: &from) { p in
-                    p.withMemoryRebound(to: sockaddr.self, capacity: 1) { recvfrom(udpFD, b.baseAddress, b.count, 0, $0, &len) }
-                }
+            let n = withUnsafeMutablePointer(to: &from) { p in
+                p.withMemoryRebound(to: sockaddr.self, capacity: 1) { (try? Posix.recvfrom(udpFD, buf, size, $0, &len))?.value ?? 0 }
             }
             guard n > 0 else { continue }
             guard from.sin_addr.s_addr == peer.sin_addr.s_addr, from.sin_port == peer.sin_port else {
                 droppedForeign += 1
                 continue
             }
-            _ = buf.withUnsafeBytes { write(tunFD, $0.baseAddress, n) }
+            _ = try? Posix.write(tunFD, buf, n)
             packetsIn += 1
         }
         stop()
     }
 
-    static func waitReadable(_ fd: Int32, ms: Int32) -> Bool {
-        var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-        return poll(&p, 1, ms) > 0 && (p.revents & Int16(POLLIN)) != 0
+    /// Readable within 200 ms, so the loops see `stop()` and the deadline.
+    static func waitReadable(_ fd: Int32) -> Bool {
+        (try? Posix.wait(fd, for: Int16(POLLIN), until: Deadline(seconds: 0.2))) ?? false
     }
 
-    static func bind(ip: String, port: UInt16) throws(TunnelError) -> Int32 {
-        let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard fd >= 0 else { throw TunnelError(call: "socket(udp)", errno: errno) }
-        var size: Int32 = 4 << 20
-        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
-        setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, socklen_t(MemoryLayout<Int32>.size))
+    /// An IPv4 socket address; closes `closing` before throwing for a malformed address.
+    static func address(_ ip: String, _ port: UInt16, closing: [Int32] = []) throws(SystemError) -> sockaddr_in {
         var addr = sockaddr_in()
         addr.sin_family = sa_family_t(AF_INET)
         addr.sin_port = port.bigEndian
-        guard inet_pton(AF_INET, ip, &addr.sin_addr) == 1 else { close(fd); throw TunnelError(call: "inet_pton(\(ip))", errno: EINVAL) }
-        let rc = withUnsafePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        guard inet_pton(AF_INET, ip, &addr.sin_addr) == 1 else {
+            closing.forEach(Posix.close)
+            throw SystemError(call: "inet_pton(\(ip))", errno: EINVAL)
         }
-        guard rc == 0 else { let e = errno; close(fd); throw TunnelError(call: "bind(\(ip):\(port))", errno: e) }
+        return addr
+    }
+
+    static func bind(ip: String, port: UInt16) throws(SystemError) -> Int32 {
+        let fd = try Posix.socket(AF_INET, Int32(SOCK_DGRAM.rawValue))
+        // Large buffers absorb bursts; a kernel that caps them still works, with more loss.
+        try? Posix.setOption(fd, SOL_SOCKET, SO_RCVBUF, Int32(4 << 20), "setsockopt(SO_RCVBUF)")
+        try? Posix.setOption(fd, SOL_SOCKET, SO_SNDBUF, Int32(4 << 20), "setsockopt(SO_SNDBUF)")
+        var addr = try address(ip, port, closing: [fd])
+        do {
+            try withUnsafePointer(to: &addr) { (p) throws(SystemError) in
+                try p.withMemoryRebound(to: sockaddr.self, capacity: 1) { (sp) throws(SystemError) in
+                    try Posix.bind(fd, sp, socklen_t(MemoryLayout<sockaddr_in>.size))
+                }
+            }
+        } catch {
+            Posix.close(fd)
+            throw SystemError(call: "bind(\(ip):\(port))", errno: error.errno)
+        }
         return fd
     }
-}
-
-/// A failed system call of the tunnel, named, with its errno.
-public struct TunnelError: Error, CustomStringConvertible, Sendable {
-    public var call: String
-    public var errno: Int32
-    public init(call: String, errno: Int32) { self.call = call; self.errno = errno }
-    public var description: String { "\(call) failed: \(String(cString: strerror(errno)))" }
-}
-
-/// CLOCK_MONOTONIC in seconds.
-public func tunnelClock() -> Double {
-    var ts = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &ts)
-    return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
-}
-
-/// A joinable POSIX thread running a closure.
-final class TunnelThread {
-    private var thread = pthread_t()
-    private final class Box { let body: () -> Void; init(_ b: @escaping () -> Void) { body = b } }
-
-    init(_ body: @escaping () -> Void) {
-        let box = Unmanaged.passRetained(Box(body)).toOpaque()
-        pthread_create(&thread, nil, { raw in
-            let b = Unmanaged<Box>.fromOpaque(raw!).takeRetainedValue()
-            b.body()
-            return nil
-        }, box)
-    }
-
-    func join() { pthread_join(thread, nil) }
 }

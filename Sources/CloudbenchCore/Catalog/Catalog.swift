@@ -105,6 +105,7 @@ enum CatalogFile {
                     let network = r.string("network", required: true)?.0 ?? ""
                     let generation = r.string("generation")?.0
                     let note = r.string("note")?.0
+                    let burstable = r.bool("burstable") ?? false
                     var prices: [HourlyPrice] = []
                     // `price:` one mapping, or a list of them for several regions.
                     if let p = r.value("price") {
@@ -118,9 +119,11 @@ enum CatalogFile {
                         }
                     }
                     r.finish()
-                    list.append(InstanceType(provider: provider, name: typeName, vcpus: vcpus, memoryGiB: memory,
+                    var type = InstanceType(provider: provider, name: typeName, vcpus: vcpus, memoryGiB: memory,
                                              documentedNetwork: network, generation: generation,
-                                             prices: prices.sorted { ($0.region ?? "") < ($1.region ?? "") }, note: note))
+                                             prices: prices.sorted { ($0.region ?? "") < ($1.region ?? "") }, note: note)
+                    type.burstable = burstable
+                    list.append(type)
                 }
             } else {
                 sink.add(top.keyLocation("types"), "a provider catalog needs 'types:' keyed by instance type name")

@@ -13,6 +13,9 @@ public struct InstanceType: Hashable, Sendable {
     /// Hourly prices, one per region (`region` set on each); `any` prices every region alike.
     public var prices: [HourlyPrice]
     public var note: String?
+    /// Runs at a burst rate on credits, then at a lower baseline (AWS t2/t3, Azure B-series,
+    /// shared-CPU droplets): a short test measures the burst (`burstable: true` in the catalog).
+    public var burstable: Bool = false
 
     public init(provider: String, name: String, vcpus: Int, memoryGiB: Decimal, documentedNetwork: String,
                 generation: String? = nil, prices: [HourlyPrice] = [], note: String? = nil) {

@@ -123,6 +123,9 @@ public struct RunSettings: Hashable, Sendable {
     /// Object size and fetch count for `http` (the reference study used 200 KB and 400 KB).
     public var httpSize = 200_000
     public var httpCount = 100
+    /// How long a burstable type's `tcp_bw` must run for its credit to run out inside the
+    /// measured window (`compare --sustained` runs them this long).
+    public var sustainedAfter = DurationValue(milliseconds: 300_000)
     /// The TCP/UDP port the agent listens on.
     public var agentPort = 5201
 

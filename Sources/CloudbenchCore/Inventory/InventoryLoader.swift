@@ -1,3 +1,4 @@
+import AgentLimits
 import Foundation
 import Yams
 
@@ -21,13 +22,16 @@ public struct InventoryLoader {
         let sink = DiagnosticSink()
         let warnings = DiagnosticSink()
         var inventory = read(doc, sink, warnings)
-        if !sink.isEmpty { throw InputErrors(sink.diagnostics) }
-        inventory!.warnings = warnings.diagnostics.sorted { $0.location < $1.location }
+        guard sink.isEmpty, inventory != nil else {
+            // `read` names every problem; the fallback only keeps a missed one from trapping.
+            throw InputErrors(sink.isEmpty ? [Diagnostic(doc.location(doc.root), "the inventory cannot be read")] : sink.diagnostics)
+        }
+        inventory?.warnings = warnings.diagnostics.sorted { $0.location < $1.location }
         return inventory!
     }
 
     private static let runKeys = ["tests", "duration", "warmup", "repetitions", "paths", "streams", "message_size",
-                                  "udp_rate", "http_size", "http_count", "agent_port"]
+                                  "udp_rate", "http_size", "http_count", "agent_port", "sustained_after"]
     private static let sshKeysElsewhere = ["user", "port", "identity", "identity_passphrase_env", "known_hosts", "sudo",
                                            "jump", "connect_timeout", "keepalive"].reduce(into: [String: String]()) { $0[$1] = "under 'ssh:'" }
 
@@ -138,22 +142,45 @@ public struct InventoryLoader {
                 sink.add(loc, "bad jump host '\(j)'; write it as [user@]host[:port]")
             }
         }
-        if let d = duration(r, "connect_timeout", sink: sink) { s.connectTimeout = d }
-        if let d = duration(r, "keepalive", sink: sink) { s.keepalive = d }
+        if let d = duration(r, "connect_timeout", in: Limits.connectTimeout, sink: sink) { s.connectTimeout = d }
+        if let d = duration(r, "keepalive", in: Limits.keepalive, sink: sink) { s.keepalive = d }
         return s
     }
 
-    private func duration(_ r: MappingReader, _ key: String, sink: DiagnosticSink, min: Int = 1) -> DurationValue? {
+    /// A duration within `range` (seconds), or nil with the problem recorded: the message
+    /// names the key, the range and what was written.
+    private func duration(_ r: MappingReader, _ key: String, in range: ClosedRange<Double>, sink: DiagnosticSink,
+                          why: String = "", example: String = "500ms, 10s or 2m") -> DurationValue? {
         guard let (t, loc) = r.string(key) else { return nil }
         guard let d = DurationValue.parse(t) else {
-            sink.add(loc, "bad duration '\(t)' for '\(key)'; write it like 500ms, 10s or 2m")
+            sink.add(loc, "bad duration '\(t)' for '\(key)'; write it like \(example)")
             return nil
         }
-        if d.milliseconds < min {
-            sink.add(loc, "'\(key)' must be longer than zero")
+        guard range.contains(d.seconds) else {
+            sink.add(loc, "'\(key)' must be from \(Limits.describe(range)) seconds\(why), not '\(t)'")
             return nil
         }
         return d
+    }
+
+    /// Ranges of the inventory's numbers. Those the agent reads are `AgentLimits` (or inside
+    /// them), so what validates is never refused by the agent later.
+    public enum Limits {
+        public static let duration = AgentLimits.duration
+        public static let warmup = AgentLimits.warmup
+        public static let streams = AgentLimits.streams
+        public static let messageSize = 1...AgentLimits.messageSize.upperBound
+        public static let udpRate = Int(AgentLimits.rate.lowerBound)...Int(AgentLimits.rate.upperBound)
+        public static let httpSize = 1...AgentLimits.size.upperBound
+        public static let httpCount = 1...Swift.min(1_000_000, AgentLimits.count.upperBound)
+        public static let repetitions = 1...1000
+        /// SSH: TCP connect, handshake and authentication each get this long.
+        public static let connectTimeout: ClosedRange<Double> = 0.1...600
+        /// SSH keepalive interval; a silent host is given up after three.
+        public static let keepalive: ClosedRange<Double> = 1...3600
+
+        /// `0.001 to 3600`, as messages write a range.
+        public static func describe(_ range: ClosedRange<Double>) -> String { AgentLimits.describe(range) }
     }
 
     // MARK: - run
@@ -164,23 +191,25 @@ public struct InventoryLoader {
             if tests.isEmpty { sink.add(r.keyLocation("tests"), "'tests' is empty; list at least one of tcp_bw, tcp_lat, udp_bw, http") }
             run.tests = testKinds(tests, sink: sink)
         }
-        if let d = duration(r, "duration", sink: sink) { run.duration = d }
-        if let (t, loc) = r.string("warmup") {
-            if let d = DurationValue.parse(t) { run.warmup = d } else {
-                sink.add(loc, "bad duration '\(t)' for 'warmup'; write it like 500ms, 2s or 0s")
-            }
-        }
-        if let n = r.int("repetitions", range: 1...1000) { run.repetitions = n }
+        let agent = " (what the agent allows)"
+        if let d = duration(r, "duration", in: Limits.duration, sink: sink, why: agent) { run.duration = d }
+        if let d = duration(r, "warmup", in: Limits.warmup, sink: sink, why: agent, example: "500ms, 2s or 0s") { run.warmup = d }
+        if let n = r.int("repetitions", range: Limits.repetitions) { run.repetitions = n }
         if let paths = r.stringList("paths") {
             if paths.isEmpty { sink.add(r.keyLocation("paths"), "'paths' is empty; list at least 'host'") }
             run.paths = pathKinds(paths, sink: sink)
         }
-        if let n = r.int("streams", range: 1...128) { run.streams = n }
-        if let n = r.int("message_size", range: 1...16_777_216) { run.messageSize = n }
-        if let n = r.int("udp_rate", range: 1000...100_000_000_000) { run.udpRate = n }
-        if let n = r.int("http_size", range: 1...1_000_000_000) { run.httpSize = n }
-        if let n = r.int("http_count", range: 1...1_000_000) { run.httpCount = n }
+        if let n = r.int("streams", range: Limits.streams) { run.streams = n }
+        if let n = r.int("message_size", range: Limits.messageSize) { run.messageSize = n }
+        if let n = r.int("udp_rate", range: Limits.udpRate) { run.udpRate = n }
+        if let n = r.int("http_size", range: Limits.httpSize) { run.httpSize = n }
+        if let n = r.int("http_count", range: Limits.httpCount) { run.httpCount = n }
         if let n = r.int("agent_port", range: 1...65535) { run.agentPort = n }
+        if let (t, loc) = r.string("sustained_after") {
+            if let d = DurationValue.parse(t), SustainedRuns.allowedAfter.contains(d.milliseconds) { run.sustainedAfter = d } else {
+                sink.add(loc, "'sustained_after' must be a duration from 5s to 1h, like 5m, not '\(t)'")
+            }
+        }
         return run
     }
 
@@ -266,7 +295,7 @@ public struct InventoryLoader {
             if list.isEmpty { sink.add(r.keyLocation("tests"), "'tests' is empty; list at least one test, or leave it out to use run.tests") }
             tests = testKinds(list, sink: sink)
         }
-        let repetitions = r.int("repetitions", range: 1...1000) ?? run.repetitions
+        let repetitions = r.int("repetitions", range: Limits.repetitions) ?? run.repetitions
 
         var hosts: [Instance.Role: Instance] = [:]
         var hostNodes: [Instance.Role: MappingReader] = [:]

@@ -44,8 +44,9 @@ public struct PlanDocument: Encodable, Sendable {
         case rootPaths = "root_paths", hostsWithoutRoot = "hosts_without_root"
     }
 
-    public init(plan: Plan, inventory: Inventory, parallel: Int) {
-        let estimate = TimeEstimate(plan: plan, run: inventory.run, parallel: parallel)
+    /// `sustained` as for `PlanText`: burstable types' `tcp_bw` as `compare --sustained` runs them.
+    public init(plan: Plan, inventory: Inventory, parallel: Int, sustained: SustainedRuns? = nil) {
+        let estimate = TimeEstimate(plan: plan, run: inventory.run, parallel: parallel, sustained: sustained)
         self.inventory = inventory.name
         file = inventory.file
         cells = plan.cellCount

@@ -1,7 +1,7 @@
 /// The plan as `cloudbench plan` prints it: the matrix, the run order and the time it should take.
 public enum PlanText {
-    public static func render(plan: Plan, inventory: Inventory, parallel: Int) -> String {
-        let estimate = TimeEstimate(plan: plan, run: inventory.run, parallel: parallel)
+    public static func render(plan: Plan, inventory: Inventory, parallel: Int, sustained: SustainedRuns? = nil) -> String {
+        let estimate = TimeEstimate(plan: plan, run: inventory.run, parallel: parallel, sustained: sustained)
         var out = "Plan for \(inventory.name) (\(inventory.file))\n\n"
         let pairs = plan.cellsByPair.count
         out += "Matrix: \(pairs) pair\(pairs == 1 ? "" : "s") × paths × tests × repetitions = \(plan.cellCount) cells\n\n"
@@ -19,6 +19,10 @@ public enum PlanText {
         out += table(rows) + "\n"
         out += "Each cell: \(inventory.run.warmup) warm-up + \(inventory.run.duration) measured"
         out += inventory.run.streams > 1 ? ", \(inventory.run.streams) TCP streams" : ""
+        if let sustained, sustained.enabled, !sustained.burstableTypes.isEmpty, inventory.run.duration < inventory.run.sustainedAfter {
+            out += "; tcp_bw of burstable types (\(sustained.burstableTypes.sorted().joined(separator: ", "))) "
+                + "\(inventory.run.sustainedAfter) measured (--sustained)"
+        }
         out += ".\n\nOrder (each pair runs its cells in this order"
         out += plan.seed.map { "; rounds shuffled with seed \($0)" } ?? ""
         out += "):\n"
@@ -40,6 +44,7 @@ public enum PlanText {
             out += "Note: paths \(rootPaths.joined(separator: ", ")) need root; they will be skipped on "
                 + noSudo.map(\.address).joined(separator: ", ") + " (no sudo, not root).\n"
         }
+        for warning in sustained?.warnings(inventory) ?? [] { out += "Warning: \(warning).\n" }
         return out
     }
 

@@ -22,13 +22,14 @@ public struct TimeEstimate: Sendable, Equatable {
         return (measuring, measuring + cellOverhead + overlay)
     }
 
-    public init(plan: Plan, run: RunSettings, parallel: Int) {
+    /// `sustained` lengthens burstable types' `tcp_bw` cells as `compare --sustained` runs them.
+    public init(plan: Plan, run: RunSettings, parallel: Int, sustained: SustainedRuns? = nil) {
         var measuring = 0.0
         var perPair: [String: Double] = [:]
         for (pair, cells) in plan.cellsByPair {
             var t = 0.0
             for c in cells {
-                let s = TimeEstimate.cellSeconds(c, run: run)
+                let s = TimeEstimate.cellSeconds(c, run: sustained?.settings(run, pair: pair, test: c.test) ?? run)
                 measuring += s.measuring
                 t += s.total
             }

@@ -40,8 +40,9 @@ public enum JSONValue: Hashable, Sendable, Codable {
     public var double: Double? { if case .number(let n) = self { return n }; return nil }
     public var string: String? { if case .string(let s) = self { return s }; return nil }
 
-    /// Parses JSON text.
+    /// Parses JSON text; text nested deeper than `JSONNesting.limit` throws `JSONNesting.TooDeep`.
     public static func parse(_ text: String) throws -> JSONValue {
-        try JSONDecoder().decode(JSONValue.self, from: Data(text.utf8))
+        try JSONNesting.check(text)
+        return try JSONDecoder().decode(JSONValue.self, from: Data(text.utf8))
     }
 }

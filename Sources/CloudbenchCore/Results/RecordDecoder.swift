@@ -10,6 +10,7 @@ import Foundation
 enum RecordDecoder {
     static func decode(_ bytes: UnsafeBufferPointer<UInt8>) -> ResultRecord? {
         var s = JSONScanner(bytes)
+        s.depth = 1  // the record itself; `detail` is one level down
         // Top-level keys go straight into fields (no dictionary per record); keys are short
         // enough to be stored inline in `String`, so reading them does not allocate.
         var schema, id, runID, time, pair, provider, type, region, path, test, status: String?
@@ -164,6 +165,9 @@ extension RecordDecoder {
 struct JSONScanner {
     let b: UnsafeBufferPointer<UInt8>
     var i = 0
+    /// Open objects and arrays: past `JSONNesting.limit` the scanner gives up (nil) instead of
+    /// recursing until the stack overflows.
+    var depth = 0
 
     init(_ bytes: UnsafeBufferPointer<UInt8>) { b = bytes }
 
@@ -177,39 +181,11 @@ struct JSONScanner {
         skipSpace()
         guard i < b.count else { return nil }
         switch b[i] {
-        case UInt8(ascii: "{"):
-            i += 1
-            var o: [String: JSONValue] = [:]
-            skipSpace()
-            if i < b.count, b[i] == UInt8(ascii: "}") { i += 1; return .object(o) }
-            while true {
-                skipSpace()
-                guard i < b.count, b[i] == UInt8(ascii: "\""), let k = string() else { return nil }
-                skipSpace()
-                guard i < b.count, b[i] == UInt8(ascii: ":") else { return nil }
-                i += 1
-                guard let v = value() else { return nil }
-                o[k] = v
-                skipSpace()
-                guard i < b.count else { return nil }
-                if b[i] == UInt8(ascii: ",") { i += 1; continue }
-                if b[i] == UInt8(ascii: "}") { i += 1; return .object(o) }
-                return nil
-            }
-        case UInt8(ascii: "["):
-            i += 1
-            var a: [JSONValue] = []
-            skipSpace()
-            if i < b.count, b[i] == UInt8(ascii: "]") { i += 1; return .array(a) }
-            while true {
-                guard let v = value() else { return nil }
-                a.append(v)
-                skipSpace()
-                guard i < b.count else { return nil }
-                if b[i] == UInt8(ascii: ",") { i += 1; continue }
-                if b[i] == UInt8(ascii: "]") { i += 1; return .array(a) }
-                return nil
-            }
+        case UInt8(ascii: "{"), UInt8(ascii: "["):
+            depth += 1
+            defer { depth -= 1 }
+            guard depth <= JSONNesting.limit else { return nil }
+            return b[i] == UInt8(ascii: "{") ? object() : array()
         case UInt8(ascii: "\""):
             return string().map(JSONValue.string)
         case UInt8(ascii: "t"): return literal("true", .bool(true))
@@ -217,6 +193,45 @@ struct JSONScanner {
         case UInt8(ascii: "n"): return literal("null", .null)
         default:
             return number().map(JSONValue.number)
+        }
+    }
+
+    /// At a `{`: the object, past its `}`.
+    mutating func object() -> JSONValue? {
+        i += 1
+        var o: [String: JSONValue] = [:]
+        skipSpace()
+        if i < b.count, b[i] == UInt8(ascii: "}") { i += 1; return .object(o) }
+        while true {
+            skipSpace()
+            guard i < b.count, b[i] == UInt8(ascii: "\""), let k = string() else { return nil }
+            skipSpace()
+            guard i < b.count, b[i] == UInt8(ascii: ":") else { return nil }
+            i += 1
+            guard let v = value() else { return nil }
+            o[k] = v
+            skipSpace()
+            guard i < b.count else { return nil }
+            if b[i] == UInt8(ascii: ",") { i += 1; continue }
+            if b[i] == UInt8(ascii: "}") { i += 1; return .object(o) }
+            return nil
+        }
+    }
+
+    /// At a `[`: the array, past its `]`.
+    mutating func array() -> JSONValue? {
+        i += 1
+        var a: [JSONValue] = []
+        skipSpace()
+        if i < b.count, b[i] == UInt8(ascii: "]") { i += 1; return .array(a) }
+        while true {
+            guard let v = value() else { return nil }
+            a.append(v)
+            skipSpace()
+            guard i < b.count else { return nil }
+            if b[i] == UInt8(ascii: ",") { i += 1; continue }
+            if b[i] == UInt8(ascii: "]") { i += 1; return .array(a) }
+            return nil
         }
     }
 

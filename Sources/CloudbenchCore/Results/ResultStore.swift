@@ -152,7 +152,10 @@ public enum ResultStore {
             if line.allSatisfy({ $0 == 32 || $0 == 9 || $0 == 13 }) { continue }
             do {
                 // The fast reader handles well-formed lines; JSONDecoder names what is wrong with the rest.
-                let record = try RecordDecoder.decode(line) ?? decoder.decode(ResultRecord.self, from: Data(line))
+                let record = try RecordDecoder.decode(line) ?? {
+                    try JSONNesting.check(line)  // before JSONDecoder, which recurses per level
+                    return try decoder.decode(ResultRecord.self, from: Data(line))
+                }()
                 if !record.schema.hasPrefix("cloudbench-result/") {
                     result.skipped.append((result.lines, "skipped: unknown schema '\(record.schema)'"))
                 } else if let problem = RecordCheck.problem(record, latest: latest) {

@@ -29,7 +29,8 @@ public struct CellStatistics: Hashable, Sendable {
     public var observations: [Observation]
     /// Records with status `failed`: counted, never averaged in.
     public var failed: Int
-    /// `ok` records without a value or with a unit that does not fit the test: counted, skipped.
+    /// `ok` records without a value, with a unit that does not fit the test, or whose values
+    /// cannot be summarised (so large the mean or variance overflows): counted, skipped.
     public var unusable: Int
     /// Pair names that contributed records, sorted.
     public var pairs: [String]
@@ -138,9 +139,12 @@ public enum ResultStatistics {
                                              source: records[n].source)
             }
             // Every figure here is a throughput, a time or a rate: none can be below zero.
+            // Values no summary can hold (overflowing sums) make the whole cell unusable.
+            let summary = Summary(acc.observations.map(\.value), floor: 0)
+            let unusable = acc.unusable + (summary == nil ? acc.observations.count : 0)
             out[key] = CellStatistics(key: key, unit: acc.unit ?? MeasurementUnit.canonical(for: key.test) ?? "",
-                                      summary: Summary(acc.observations.map(\.value), floor: 0),
-                                      observations: acc.observations, failed: acc.failed, unusable: acc.unusable,
+                                      summary: summary,
+                                      observations: acc.observations, failed: acc.failed, unusable: unusable,
                                       pairs: acc.pairs.sorted(), runIDs: acc.runs.sorted(), recordedPrice: price)
         }
         return out

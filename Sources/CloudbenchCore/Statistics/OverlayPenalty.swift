@@ -34,7 +34,8 @@ public struct OverlayPenalty: Hashable, Sendable {
     /// True when the interval's low end was cut at −100 %.
     public var clamped: Bool = false
 
-    /// Welch's interval from two summaries; nil when the host mean is zero (no percentage exists).
+    /// Welch's interval from two summaries; nil when the host mean is zero (no percentage exists)
+    /// or the figures are so far apart that the percentage is not a finite number.
     public init?(path: Summary, host: Summary) {
         guard host.mean != 0 else { return nil }
         let scale = 100 / host.mean
@@ -42,6 +43,7 @@ public struct OverlayPenalty: Hashable, Sendable {
         percent = d * scale
         method = .welch
         n = Swift.min(path.n, host.n)
+        guard percent.isFinite else { return nil }
         guard let vp = path.variance, let vh = host.variance else {
             interval = nil
             degreesOfFreedom = nil
@@ -54,9 +56,23 @@ public struct OverlayPenalty: Hashable, Sendable {
             degreesOfFreedom = nil
             return
         }
-        let nu = se2 * se2 / (ap * ap / Double(path.n - 1) + ah * ah / Double(host.n - 1))
+        // ν written with the shares of SE², each in [0, 1]: squaring SE² itself overflows for
+        // large values and made ν NaN.
+        let sp = ap / se2, sh = ah / se2
+        let nu = 1 / (sp * sp / Double(path.n - 1) + sh * sh / Double(host.n - 1))
+        guard se2.isFinite, nu.isFinite, nu > 0 else {
+            interval = nil
+            degreesOfFreedom = nil
+            return
+        }
         let half = StudentT.critical(df: nu) * se2.squareRoot()
-        interval = Interval(low: (d - half) * scale, high: (d + half) * scale)
+        let low = (d - half) * scale, high = (d + half) * scale
+        guard low.isFinite, high.isFinite else {
+            interval = nil
+            degreesOfFreedom = nil
+            return
+        }
+        interval = Interval(low: low, high: high)
         degreesOfFreedom = nu
         clampLow()
     }
@@ -69,7 +85,8 @@ public struct OverlayPenalty: Hashable, Sendable {
         percent = s.mean * scale
         method = .paired
         n = s.n
-        guard let ci = s.confidenceInterval else {
+        guard percent.isFinite else { return nil }
+        guard let ci = s.confidenceInterval, (ci.low * scale).isFinite, (ci.high * scale).isFinite else {
             interval = nil
             degreesOfFreedom = nil
             return

@@ -9,7 +9,9 @@ import Foundation
 public enum StudentT {
     /// The two-sided critical value t such that P(|T| ≤ t) = `confidence` with `df` degrees of freedom.
     public static func critical(confidence: Double = 0.95, df: Double) -> Double {
-        precondition(df > 0 && confidence > 0 && confidence < 1)
+        // Callers pass finite figures (Summary and OverlayPenalty refuse the rest); this guards
+        // the contract, it is not an input check.
+        precondition(df > 0 && df.isFinite && confidence > 0 && confidence < 1)
         return quantile(1 - (1 - confidence) / 2, df: df)
     }
 

@@ -19,24 +19,29 @@ public struct Summary: Hashable, Sendable {
     /// values would otherwise claim a negative throughput). The interval is then asymmetric.
     public var clampedAtFloor: Bool = false
 
-    /// Summarises `values`; nil when there are none. With a `floor`, an interval reaching
-    /// below it is cut there (docs/statistics.md).
+    /// Summarises `values`; nil when there are none, when one is not finite, or when they are
+    /// so large that the mean or the variance is not (`[1e308, -1e308]`): no figure of a
+    /// summary is ever NaN or infinite. With a `floor`, an interval reaching below it is cut
+    /// there (docs/statistics.md).
     public init?(_ values: [Double], floor: Double? = nil) {
-        guard !values.isEmpty else { return nil }
+        guard !values.isEmpty, values.allSatisfy(\.isFinite) else { return nil }
         let sorted = values.sorted()
         n = sorted.count
         // Summing in sorted order keeps the result independent of record order.
         mean = sorted.reduce(0, +) / Double(n)
+        guard mean.isFinite else { return nil }
         median = n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2
         min = sorted[0]
         max = sorted[n - 1]
         if n >= 2 {
             let m = mean
             let variance = sorted.reduce(0) { $0 + ($1 - m) * ($1 - m) } / Double(n - 1)
+            guard variance.isFinite else { return nil }
             let s = variance.squareRoot()
             stddev = s
             coefficientOfVariation = mean != 0 ? s / abs(mean) : nil
             let half = StudentT.critical(df: Double(n - 1)) * s / Double(n).squareRoot()
+            guard (mean - half).isFinite, (mean + half).isFinite else { return nil }
             var low = mean - half
             if let floor, low < floor {
                 low = floor

@@ -9,8 +9,19 @@ public struct YAMLDocument {
     /// Parses `text`; a syntax error becomes one `Diagnostic` at its position.
     public init(file: String, text: String) throws(Diagnostic) {
         self.file = file
+        root = try YAMLDocument.compose(text, file: file)
+    }
+
+    /// The one door from YAML text to nodes: every YAML file cloudbench reads (inventories,
+    /// catalogs, price files, exchange rates, lab profiles) comes through here, so the nesting
+    /// limit and the error positions hold for all of them.
+    public static func compose(_ text: String, file: String) throws(Diagnostic) -> Yams.Node? {
+        if let (line, column) = YAMLNesting.tooDeep(text) {
+            throw Diagnostic(SourceLocation(file: file, line: line, column: column),
+                             "the YAML nests deeper than \(YAMLNesting.limit) levels here; cloudbench's files need a handful")
+        }
         do {
-            root = try Yams.compose(yaml: text)
+            return try Yams.compose(yaml: text)
         } catch let error as YamlError {
             throw YAMLDocument.diagnostic(for: error, file: file, text: text)
         } catch {

@@ -7,6 +7,8 @@ public protocol GoodputTool: Sendable {
     var name: String { get }
     /// Application bytes per second that `client` delivered to a server listening at `serverAddress` in `server`.
     func measure(server: Namespace, serverAddress: String, client: Namespace, seconds: Double) throws -> Double
+    /// The seconds after the first byte that `measure` counts, for a link whose rate changes (a burst credit).
+    func window(seconds: Double) -> (from: Double, to: Double)
 }
 
 /// iperf3 (Debian package): `iperf3 -s -1` in the server, `iperf3 -c … -J` in the client.
@@ -15,6 +17,9 @@ public struct IPerf3Tool: GoodputTool {
     public var port: UInt16
 
     public init(port: UInt16 = 5201) { self.port = port }
+
+    /// iperf3 counts its whole run, `-t` rounded up to whole seconds.
+    public func window(seconds: Double) -> (from: Double, to: Double) { (0, seconds.rounded(.up)) }
 
     public func measure(server: Namespace, serverAddress: String, client: Namespace, seconds: Double) throws -> Double {
         try Prerequisites.check([("iperf3", "iperf3")])
@@ -68,6 +73,9 @@ public struct AgentGoodputTool: GoodputTool {
         self.binary = binary
         self.port = port
     }
+
+    /// The agent counts after its default 2 s warm-up.
+    public func window(seconds: Double) -> (from: Double, to: Double) { (2, 2 + seconds) }
 
     public func measure(server: Namespace, serverAddress: String, client: Namespace, seconds: Double) throws -> Double {
         guard FileManager.default.isExecutableFile(atPath: binary) else {

@@ -19,6 +19,8 @@ public struct LinkMeasurement: Sendable {
 
 /// Measures each pair of a running lab in both directions with a given tool.
 public enum LinkCheck {
+    /// A burst pair is measured from a full credit (refilled before each direction, as before a
+    /// `tcp_bw` cell), against the mean its emulation gives over the tool's window.
     public static func run(layout: LabLayout, tool: GoodputTool, seconds: Double,
                            pairs: [String]? = nil,
                            progress: (LinkMeasurement) -> Void = { _ in }) throws -> [LinkMeasurement] {
@@ -27,11 +29,19 @@ public enum LinkCheck {
             guard let (server, client) = layout.instances(of: pair.name) else { continue }
             // Both directions, so each instance's egress is measured once.
             for (sender, receiver) in [(client, server), (server, client)] {
+                var target = pair.goodput
+                if let burst = pair.burst {
+                    for instance in [server, client] {
+                        for argv in BurstRefill.commands(for: instance, fabric: layout.fabricNamespace) { try Command.run(argv) }
+                    }
+                    let window = tool.window(seconds: seconds)
+                    target = burst.averageGoodput(baseline: pair.goodput, from: window.from, to: window.to)
+                }
                 let bytesPerSecond = try tool.measure(server: Namespace(existing: receiver.namespace),
                                                       serverAddress: receiver.address,
                                                       client: Namespace(existing: sender.namespace),
                                                       seconds: seconds)
-                let m = LinkMeasurement(pair: pair.name, from: sender, to: receiver, target: pair.goodput,
+                let m = LinkMeasurement(pair: pair.name, from: sender, to: receiver, target: target,
                                         measured: Goodput(bytesPerSecond: bytesPerSecond), tool: tool.name)
                 progress(m)
                 results.append(m)

@@ -14,12 +14,16 @@ public struct Goodput: Hashable, Sendable, CustomStringConvertible {
         ("Gbit/s", 1e9 / 8), ("Mbit/s", 1e6 / 8), ("Kbit/s", 1e3 / 8), ("kbit/s", 1e3 / 8),
     ]
 
-    /// Parses `"<number> <unit>"`; returns nil for anything else.
+    /// Goodputs a lab link can be shaped to: 1 B/s to 100 GB/s (beyond, `tc`'s rate in bits
+    /// and the burst arithmetic would overflow long before any link could carry it).
+    public static let range: ClosedRange<Double> = 1...100e9
+
+    /// Parses `"<number> <unit>"` within `range`; returns nil for anything else.
     public init?(parsing text: String) {
         let t = text.trimmingCharacters(in: .whitespaces)
         for (suffix, factor) in Self.units where t.hasSuffix(suffix) {
             let number = t.dropLast(suffix.count).trimmingCharacters(in: .whitespaces)
-            guard let value = Double(number), value.isFinite, value > 0 else { return nil }
+            guard let value = Double(number), Self.range.contains(value * factor) else { return nil }
             self.bytesPerSecond = value * factor
             return
         }

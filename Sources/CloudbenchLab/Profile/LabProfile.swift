@@ -4,6 +4,35 @@ import Foundation
 ///
 /// Profiles are data (`lab/profiles/NAME.yaml`); `LabProfileParser` reads them.
 public struct LabProfile: Hashable, Sendable {
+    /// A burst credit on a pair's links, like a burstable cloud instance's: `burst: { rate: PEAK, bytes: CREDIT }`.
+    ///
+    /// The link sends at `peak` while a `creditBytes` bucket lasts, then at the pair's `goodput`
+    /// (tbf's `peakrate` and bucket). The bucket refills at the baseline and is refilled whole
+    /// before each of the pair's `tcp_bw` cells (the lab's `before-cell` script, docs/lab.md).
+    public struct BurstCredit: Hashable, Sendable {
+        public var peak: Goodput
+        /// The bucket, in bytes on the wire (Ethernet frames, as tbf counts them).
+        public var creditBytes: Int
+
+        public init(peak: Goodput, creditBytes: Int) {
+            self.peak = peak
+            self.creditBytes = creditBytes
+        }
+
+        /// Seconds of sending at `peak` before the bucket of a link with `baseline` goodput is empty.
+        public func seconds(baseline: Goodput) -> Double {
+            Double(creditBytes) / Double(peak.wireBytesPerSecond - baseline.wireBytesPerSecond)
+        }
+
+        /// The mean goodput between `from` and `to` seconds after sending starts with a full credit.
+        public func averageGoodput(baseline: Goodput, from: Double, to: Double) -> Goodput {
+            guard to > from else { return peak }
+            let peakSeconds = max(0, min(to, seconds(baseline: baseline)) - from)
+            let bytes = peak.bytesPerSecond * peakSeconds + baseline.bytesPerSecond * (to - from - peakSeconds)
+            return Goodput(bytesPerSecond: bytes / (to - from))
+        }
+    }
+
     /// One pair of same-type instances: a server and a client, as the reference study measured.
     public struct Pair: Hashable, Sendable {
         public var name: String
@@ -22,9 +51,12 @@ public struct LabProfile: Hashable, Sendable {
         public var paths: [String]?
         /// Tests for this pair; nil means the run's tests.
         public var tests: [String]?
+        /// A burst credit on both instances' links; nil for a steady link.
+        public var burst: BurstCredit?
 
         public init(name: String, provider: String, type: String, goodput: Goodput,
-                    price: String? = nil, priceAsOf: String? = nil, paths: [String]? = nil, region: String? = nil) {
+                    price: String? = nil, priceAsOf: String? = nil, paths: [String]? = nil, region: String? = nil,
+                    burst: BurstCredit? = nil) {
             self.name = name
             self.provider = provider
             self.type = type
@@ -33,6 +65,7 @@ public struct LabProfile: Hashable, Sendable {
             self.priceAsOf = priceAsOf
             self.paths = paths
             self.region = region
+            self.burst = burst
         }
     }
 
@@ -47,6 +80,8 @@ public struct LabProfile: Hashable, Sendable {
         public var udpRate: Int?
         public var httpSize: Int?
         public var httpCount: Int?
+        /// Passed through as `run.sustained_after` (nil: the inventory's default).
+        public var sustainedAfter: String?
 
         public init() {}
     }

@@ -1,3 +1,4 @@
+import CloudbenchCore
 import Foundation
 import Yams
 
@@ -18,14 +19,15 @@ public enum LabProfileParser {
     public static func parse(_ text: String, source: String) throws -> LabProfile {
         let root: Node
         do {
-            guard let node = try Yams.compose(yaml: text) else {
+            // The same door as inventories and catalogs: nesting limit, positions.
+            guard let node = try YAMLDocument.compose(text, file: source) else {
                 throw LabError.usage("\(source): the lab profile is empty")
             }
             root = node
         } catch let error as LabError {
             throw error
         } catch {
-            throw LabError.usage("\(source): not valid YAML: \(error)")
+            throw LabError.usage("\(error)")
         }
         let r = Reader(source: source)
         let top = try r.mapping(root, keys: ["name", "description", "run", "overlay", "pairs"], what: "the profile")
@@ -35,22 +37,29 @@ public enum LabProfileParser {
         var profile = LabProfile(name: name, description: try r.string(top, "description", at: root) ?? "", pairs: [])
 
         if let runNode = top["run"] {
-            let run = try r.mapping(runNode, keys: ["tests", "duration", "warmup", "repetitions", "paths", "udp_rate", "http_size",
-                                                    "http_count"], what: "run")
+            let run = try r.mapping(runNode, keys: ["tests", "duration", "warmup", "repetitions", "paths", "sustained_after", "udp_rate",
+                                                    "http_size", "http_count"], what: "run")
             if let tests = try r.strings(run, "tests") { profile.run.tests = tests }
-            if let d = try r.string(run, "duration", at: runNode) {
-                try r.check(d, matches: durationPattern, node: run["duration"]!, what: "duration")
-                profile.run.duration = d
-            }
-            if let w = try r.string(run, "warmup", at: runNode) {
-                try r.check(w, matches: durationPattern, node: run["warmup"]!, what: "warmup")
-                profile.run.warmup = w
+            for (key, range) in [("duration", InventoryLoader.Limits.duration), ("warmup", InventoryLoader.Limits.warmup)] {
+                guard let d = try r.string(run, key, at: runNode), let node = run[key] else { continue }
+                try r.check(d, matches: durationPattern, node: node, what: key)
+                guard let value = DurationValue.parse(d), range.contains(value.seconds) else {
+                    throw r.error(node, "\(key) must be from \(InventoryLoader.Limits.describe(range)) seconds, not '\(d)'")
+                }
+                if key == "duration" { profile.run.duration = d } else { profile.run.warmup = d }
             }
             if let n = run["repetitions"] {
-                guard let v = n.int, v >= 1 else { throw r.error(n, "repetitions must be a whole number of at least 1") }
+                let range = InventoryLoader.Limits.repetitions
+                guard let v = n.int, range.contains(v) else {
+                    throw r.error(n, "repetitions must be a whole number from \(range.lowerBound) to \(range.upperBound)")
+                }
                 profile.run.repetitions = v
             }
             if let p = try r.strings(run, "paths") { profile.run.paths = p }
+            if let s = try r.string(run, "sustained_after", at: runNode) {
+                try r.check(s, matches: durationPattern, node: run["sustained_after"]!, what: "sustained_after")
+                profile.run.sustainedAfter = s
+            }
             // Passed through to the inventory, which checks them again; the ranges are the inventory's.
             for (key, range) in [("udp_rate", 1000...100_000_000_000), ("http_size", 1...1_000_000_000), ("http_count", 1...1_000_000)] {
                 guard let n = run[key] else { continue }
@@ -90,15 +99,17 @@ public enum LabProfileParser {
         }
         var seen = Set<String>()
         for item in seq {
-            let p = try r.mapping(item, keys: ["name", "provider", "type", "goodput", "price", "price_as_of", "paths", "region", "tests"],
-                                  what: "a pair")
+            let p = try r.mapping(item, keys: ["name", "provider", "type", "goodput", "price", "price_as_of", "paths", "region", "burst",
+                                               "tests"], what: "a pair")
             let pname = try r.string(p, "name", required: true, at: item)!
             try r.check(pname, matches: #"^[a-z0-9][a-z0-9.-]{0,30}$"#, node: p["name"]!, what: "pair name")
             guard seen.insert(pname).inserted else { throw r.error(p["name"]!, "pair name '\(pname)' appears twice") }
             let goodputText = try r.string(p, "goodput", required: true, at: item)!
             guard let goodput = Goodput(parsing: goodputText) else {
-                throw r.error(p["goodput"]!, "goodput '\(goodputText)' is not a rate like '24.8 MB/s', '590 KB/s' or '200 Mbit/s'")
+                throw r.error(p["goodput"]!, "goodput '\(goodputText)' is not a rate like '24.8 MB/s', '590 KB/s' or '200 Mbit/s' "
+                              + "from 1 B/s to 100 GB/s")
             }
+            let burst = try p["burst"].map { try Self.burst($0, baseline: goodput, r) }
             profile.pairs.append(LabProfile.Pair(
                 name: pname,
                 provider: try r.string(p, "provider", required: true, at: item)!,
@@ -107,13 +118,35 @@ public enum LabProfileParser {
                 price: try r.string(p, "price", at: item),
                 priceAsOf: try r.string(p, "price_as_of", at: item),
                 paths: try r.strings(p, "paths"),
-                region: try r.string(p, "region", at: item)))
+                region: try r.string(p, "region", at: item), burst: burst))
             profile.pairs[profile.pairs.count - 1].tests = try r.strings(p, "tests")
             if let region = profile.pairs.last?.region {
                 try r.check(region, matches: #"^[a-z0-9][a-z0-9-]{0,40}$"#, node: p["region"]!, what: "region")
             }
         }
         return profile
+    }
+
+    /// `burst: { rate: PEAK, bytes: CREDIT }`: a peak above the baseline, a credit of at least
+    /// 1 MB and at most what tbf can hold (its bucket is a 32-bit count of bytes).
+    private static func burst(_ node: Node, baseline: Goodput, _ r: Reader) throws -> LabProfile.BurstCredit {
+        let b = try r.mapping(node, keys: ["rate", "bytes"], what: "burst")
+        let rateText = try r.string(b, "rate", required: true, at: node)!
+        guard let peak = Goodput(parsing: rateText), peak.bytesPerSecond <= 100e9 else {
+            throw r.error(b["rate"]!, "burst rate '\(rateText)' is not a rate like '126 MB/s' or '1 Gbit/s'")
+        }
+        guard peak.wireBytesPerSecond > baseline.wireBytesPerSecond else {
+            throw r.error(b["rate"]!, "burst rate \(peak) must be above the pair's goodput \(baseline)")
+        }
+        let bytesText = try r.string(b, "bytes", required: true, at: node)!
+        guard let bytes = ByteCount(parsing: bytesText)?.bytes, (1_000_000...4_000_000_000).contains(bytes) else {
+            throw r.error(b["bytes"]!, "burst bytes '\(bytesText)' must be a size from 1 MB to 4 GB, like '575 MB'")
+        }
+        // tc hands tbf the bucket as time at the baseline rate, in a 32-bit count of 64 ns ticks.
+        guard Double(bytes) / Double(baseline.wireBytesPerSecond) <= 250 else {
+            throw r.error(b["bytes"]!, "burst bytes '\(bytesText)' take more than 250 s to refill at \(baseline); tbf cannot hold that")
+        }
+        return LabProfile.BurstCredit(peak: peak, creditBytes: bytes)
     }
 
     static let durationPattern = #"^[0-9]+(\.[0-9]+)?(ms|s|m)$"#

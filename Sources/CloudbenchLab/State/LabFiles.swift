@@ -16,6 +16,9 @@ public struct LabFiles: Hashable, Sendable {
     public var authorizedKeys: String { directory + "/authorized_keys" }
     public var knownHosts: String { directory + "/known_hosts" }
     public var inventory: String { directory + "/inventory.yaml" }
+    /// Run by `compare` before each cell under `lab exec` (`CLOUDBENCH_BEFORE_CELL`); only for
+    /// a lab with burst pairs: refills their credit before their `tcp_bw` cells.
+    public var beforeCell: String { directory + "/before-cell" }
 
     public func hostDirectory(_ instance: LabInstance) -> String { directory + "/hosts/" + instance.id }
     public func hostKey(_ instance: LabInstance) -> String { hostDirectory(instance) + "/ssh_host_ed25519_key" }

@@ -33,11 +33,16 @@ public enum LabInventory {
         if let n = profile.run.udpRate { out += "  udp_rate: \(n)\n" }
         if let n = profile.run.httpSize { out += "  http_size: \(n)\n" }
         if let n = profile.run.httpCount { out += "  http_count: \(n)\n" }
+        if let after = profile.run.sustainedAfter { out += "  sustained_after: \(scalar(after))\n" }
         out += "pairs:\n"
         for pair in profile.pairs {
             guard let (server, client) = layout.instances(of: pair.name) else { continue }
             out += "  - name: \(scalar(pair.name))\n"
             out += "    # emulated goodput \(pair.goodput) each way (tbf at \(pair.goodput.wireBytesPerSecond) B/s on the wire)\n"
+            if let burst = pair.burst {
+                out += "    # burst credit: \(burst.peak) while \(burst.creditBytes) bytes last (about "
+                    + String(format: "%.1f", burst.seconds(baseline: pair.goodput)) + " s), refilled before each tcp_bw\n"
+            }
             out += "    provider: \(scalar(pair.provider))\n"
             out += "    type: \(scalar(pair.type))\n"
             if let region = pair.region { out += "    region: \(scalar(region))\n" }

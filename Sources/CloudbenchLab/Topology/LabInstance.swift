@@ -17,6 +17,17 @@ public struct LabInstance: Hashable, Sendable, Codable {
     public let overlayAddress: String?
     /// The emulated TCP goodput of its link, bytes per second.
     public let goodputBytesPerSecond: Double
+    /// The burst credit of its link (`burst:` in the profile): peak goodput and bucket bytes.
+    public var burstPeakBytesPerSecond: Double? = nil
+    public var burstCreditBytes: Int? = nil
 
     public var goodput: Goodput { Goodput(bytesPerSecond: goodputBytesPerSecond) }
+
+    public var burst: LabProfile.BurstCredit? {
+        guard let peak = burstPeakBytesPerSecond, let bytes = burstCreditBytes else { return nil }
+        return LabProfile.BurstCredit(peak: Goodput(bytesPerSecond: peak), creditBytes: bytes)
+    }
+
+    /// The tbf of both directions of its link.
+    public var tokenBucket: TokenBucket { TokenBucket(goodput: goodput, burst: burst) }
 }

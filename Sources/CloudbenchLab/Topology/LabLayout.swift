@@ -42,7 +42,9 @@ public struct LabLayout: Hashable, Sendable {
                     fabricDevice: "v\(instances.count)",
                     address: "\(configuration.hostSubnet).\(host)",
                     overlayAddress: profile.overlay == nil ? nil : "\(configuration.overlaySubnet).\(host)",
-                    goodputBytesPerSecond: pair.goodput.bytesPerSecond))
+                    goodputBytesPerSecond: pair.goodput.bytesPerSecond,
+                    burstPeakBytesPerSecond: pair.burst?.peak.bytesPerSecond,
+                    burstCreditBytes: pair.burst?.creditBytes))
             }
         }
         self.instances = instances

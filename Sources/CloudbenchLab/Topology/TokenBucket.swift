@@ -7,20 +7,42 @@ import Foundation
 /// link is not held back by timer granularity; a burst is sent once at line rate, so it adds
 /// about 4 ms / test duration to a measurement (0.13 % over 3 s). The queue holds 25 ms or 64 KiB,
 /// whichever is more: enough for TCP to keep the link busy, small enough to keep latency tests honest.
+///
+/// A link with a burst credit (`LabProfile.BurstCredit`) keeps `rate` as its baseline, takes the
+/// credit as its bucket (`burst`) and adds `peakrate`: tbf sends at the peak while the bucket
+/// lasts. The peak's own bucket (`mtu`) is 4 ms at the peak but at least ten frames: with one
+/// frame, as tc's examples have it, this kernel's tbf runs 15-20 % under the peak (a timer per
+/// frame); with 4 ms it runs at the peak (docs/lab.md). The queue is sized for the peak.
 public struct TokenBucket: Hashable, Sendable {
     public let rateBytesPerSecond: Int
     public let burstBytes: Int
     public let limitBytes: Int
+    public let peakBytesPerSecond: Int?
+    public let peakBucketBytes: Int?
 
-    public init(goodput: Goodput) {
+    public init(goodput: Goodput, burst: LabProfile.BurstCredit? = nil) {
         let rate = goodput.wireBytesPerSecond
         rateBytesPerSecond = rate
-        burstBytes = max(10 * 1514, rate / 250)
-        limitBytes = max(64 * 1024, rate / 40) + burstBytes
+        guard let burst else {
+            burstBytes = max(10 * 1514, rate / 250)
+            limitBytes = max(64 * 1024, rate / 40) + burstBytes
+            peakBytesPerSecond = nil
+            peakBucketBytes = nil
+            return
+        }
+        let peak = burst.peak.wireBytesPerSecond
+        burstBytes = burst.creditBytes
+        peakBytesPerSecond = peak
+        peakBucketBytes = max(10 * 1514, peak / 250)
+        limitBytes = max(64 * 1024, peak / 40) + max(10 * 1514, peak / 250)
     }
 
     /// The arguments after `tc qdisc replace dev DEV root`.
     public var tcArguments: [String] {
-        ["tbf", "rate", "\(rateBytesPerSecond * 8)bit", "burst", "\(burstBytes)", "limit", "\(limitBytes)"]
+        var args = ["tbf", "rate", "\(rateBytesPerSecond * 8)bit", "burst", "\(burstBytes)"]
+        if let peakBytesPerSecond, let peakBucketBytes {
+            args += ["peakrate", "\(peakBytesPerSecond * 8)bit", "mtu", "\(peakBucketBytes)"]
+        }
+        return args + ["limit", "\(limitBytes)"]
     }
 }

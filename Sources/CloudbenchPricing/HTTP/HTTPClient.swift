@@ -104,7 +104,7 @@ public final class HTTPClient {
                 var wait = policy.backoff(after: attempt)
                 if let ra = transfer.headers["retry-after"], let seconds = RetryPolicy.retryAfterSeconds(ra) {
                     guard seconds <= policy.maxRetryAfter else {
-                        throw PricingError("\(shown) answered HTTP \(status) and asks to wait \(Int(seconds)) s before retrying; try again later")
+                        throw PricingError("\(shown) answered HTTP \(status) and asks to wait \(String(format: "%.0f", seconds)) s before retrying; try again later")
                     }
                     wait = seconds
                 }

@@ -41,6 +41,9 @@ struct CompareCommand: AsyncParsableCommand {
     @Option(help: "Shuffle the cells within each round with this seed.")
     var seed: UInt64?
 
+    @Flag(help: "Run burstable types' tcp_bw cells for run.sustained_after, so a burst credit runs out inside the measured window.")
+    var sustained = false
+
     @Flag(help: "Print only failures and the final table.")
     var quiet = false
 
@@ -65,6 +68,9 @@ struct CompareCommand: AsyncParsableCommand {
             options.parallel = parallel
             options.resumeRunID = resume
             options.seed = seed
+            options.sustained = sustained
+            options.beforeCell = CellHook.fromEnvironment()
+            for w in SustainedRuns(inventory: inv, catalog: catalog, enabled: sustained).warnings(inv) { printError("warning: \(w)") }
             let run = CompareRun(inventory: inv, catalog: catalog,
                                  connector: SSHConnector(policy: acceptNewHostKeys ? .acceptNew : .strict),
                                  agents: try AgentLocator.binaries(inventory: inv), options: options)

@@ -218,6 +218,10 @@ extension LabCommand {
                 guard let ip else { throw LabError("ip (iproute2) is not installed; run `make setup`") }
                 setenv("CLOUDBENCH_LAB", config.name, 1)
                 setenv("CLOUDBENCH_LAB_INVENTORY", lab.files.inventory, 1)
+                // A lab with burst pairs refills their credit before their tcp_bw cells (docs/lab.md).
+                if FileManager.default.isExecutableFile(atPath: lab.files.beforeCell) {
+                    setenv("CLOUDBENCH_BEFORE_CELL", lab.files.beforeCell, 1)
+                }
                 // Replace this process: the command gets our terminal, signals and stdin, and its exit status is ours.
                 let argv = [ip, "netns", "exec", lab.controller.name] + command
                 let cArgs = argv.map { strdup($0) } + [nil]

@@ -21,16 +21,21 @@ struct PlanCommand: AsyncParsableCommand {
     @Flag(help: "Print the plan as one JSON document (docs/json.md).")
     var json = false
 
+    @Flag(help: "Estimate as compare --sustained runs: burstable types' tcp_bw for run.sustained_after.")
+    var sustained = false
+
     func validate() throws {
         guard parallel >= 1 else { throw ValidationError("--parallel must be at least 1") }
     }
 
     func run() async throws {
         try await InputFailure.run {
-            let inv = try InventoryLoader(catalog: try catalogOptions.load()).load(path: inventory)
+            let catalog = try catalogOptions.load()
+            let inv = try InventoryLoader(catalog: catalog).load(path: inventory)
             let plan = Plan(inventory: inv, seed: seed)
-            print(json ? try JSONOutput.encode(PlanDocument(plan: plan, inventory: inv, parallel: parallel))
-                       : PlanText.render(plan: plan, inventory: inv, parallel: parallel), terminator: "")
+            let sustainedRuns = SustainedRuns(inventory: inv, catalog: catalog, enabled: sustained)
+            print(json ? try JSONOutput.encode(PlanDocument(plan: plan, inventory: inv, parallel: parallel, sustained: sustainedRuns))
+                       : PlanText.render(plan: plan, inventory: inv, parallel: parallel, sustained: sustainedRuns), terminator: "")
         }
     }
 }

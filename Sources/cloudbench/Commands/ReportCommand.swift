@@ -50,7 +50,9 @@ struct ReportCommand: ParsableCommand {
 
     func run() throws {
         try InputFailure.run {
-            let options = ReportOptions(currency: currency ?? "USD", unit: ReportOptions.ThroughputUnit(rawValue: unit)!)
+            var options = ReportOptions(currency: currency ?? "USD", unit: ReportOptions.ThroughputUnit(rawValue: unit)!)
+            // Burst timelines go beside a report written to a file; on standard output there is no "beside".
+            options.linksBurstTimelines = out != nil
             let output = try ReportService.build(ReportRequest(
                 resultPaths: results, providersDirectory: providers ?? Catalog.defaultDirectory(), options: options,
                 inventoryPath: inventory, currencyFromInventory: currency == nil))

@@ -17,7 +17,8 @@ struct ValidateCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await InputFailure.run {
-            let loader = InventoryLoader(catalog: try catalogOptions.load())
+            let catalog = try catalogOptions.load()
+            let loader = InventoryLoader(catalog: catalog)
             var problems: [Diagnostic] = []
             var fileErrors: [FileError] = []
             var document = ValidationDocument()
@@ -27,6 +28,9 @@ struct ValidateCommand: AsyncParsableCommand {
                     inv.warningLines.forEach(printError)
                     document.add(path: path, inventory: inv)
                     if !json { print("\(path): ok (\(inv.pairs.count) pairs, \(inv.hosts.count) hosts)") }
+                    for w in SustainedRuns(inventory: inv, catalog: catalog, enabled: false).warnings(inv) {
+                        printError("\(path): warning: \(w)")
+                    }
                 } catch let e as InputErrors {
                     problems += e.diagnostics
                     document.add(path: path, errors: e.diagnostics.map(DiagnosticJSON.init))
