@@ -22,12 +22,12 @@ public struct Percentiles: Sendable, Equatable {
         return sorted[Swift.max(0, Swift.min(count - 1, rank - 1))]
     }
 
-    /// `{p50, p90, p99, p999, max, mean, min}` scaled by `factor` (e.g. seconds to µs).
+    /// `{p50, p90, p95, p99, p999, max, mean, min}` scaled by `factor` (e.g. seconds to µs).
     public func json(scale factor: Double = 1) -> JSON {
         // Three decimals: nanoseconds when the unit is microseconds; more would be noise.
         func r(_ v: Double) -> JSON { .double((v * factor * 1000).rounded() / 1000) }
         return .object([
-            ("p50", r(value(at: 50))), ("p90", r(value(at: 90))), ("p99", r(value(at: 99))),
+            ("p50", r(value(at: 50))), ("p90", r(value(at: 90))), ("p95", r(value(at: 95))), ("p99", r(value(at: 99))),
             ("p999", r(value(at: 99.9))), ("max", r(max)), ("mean", r(mean)), ("min", r(min)),
         ])
     }

@@ -73,7 +73,7 @@ public enum BurstReport {
         let n = max(1, rates.count)
         let step = plotW / Double(n)
         func y(_ v: Double) -> Double { top + plotH - plotH * v / maxValue }
-        let f = SVGRenderer.fmt, xml = SVGRenderer.xml
+        let f = SVGCanvas.fmt, xml = SVGCanvas.xml
         let title = "\(c.providerName) \(c.type), pair \(c.pair), \(c.path), repetition \(c.repetition)"
         var out: [String] = []
         out.append("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(f(width))\" height=\"\(f(height))\" viewBox=\"0 0 \(f(width)) \(f(height))\" font-family=\"sans-serif\" font-size=\"12\">")

@@ -1,9 +1,11 @@
 import Foundation
 import CloudbenchCore
 
-/// The report's rows as CSV, one per instance type, region, placement, knobs and path: host rows
-/// first (in ranking order), then overlays. Missing values are `n/a` (read as missing by most
-/// tools). Other tests (`udp_bw`, `http`) are in the markdown only.
+/// The report's rows as CSV, one per instance type, region, placement, knobs and path: `tcp_bw`
+/// and `tcp_lat` host rows first (in ranking order), then overlays, then one row per `udp_bw` and
+/// `http` cell (the `test` column says which). Missing values are `n/a` (read as missing by most
+/// tools). The figures read from `detail` (RTT percentiles, loss, HTTP times, CPU, steal) follow,
+/// each as mean and 95 % interval.
 public enum CSVRenderer {
     public static let header = [
         "provider", "instance_type", "region", "placement", "path", "direction", "streams", "message_size", "runs", "pairs",
@@ -15,12 +17,14 @@ public enum CSVRenderer {
         "price_converted", "report_currency", "exchange_rate", "exchange_rate_date", "throughput_per_price",
         "throughput_vs_host_pct", "throughput_vs_host_ci95_low", "throughput_vs_host_ci95_high", "throughput_vs_host_method",
         "latency_vs_host_pct", "latency_vs_host_ci95_low", "latency_vs_host_ci95_high", "latency_vs_host_method",
-    ]
+        "test", "udp_offered", "udp_highest_rate_loss_under_1pct", "http_object_bytes",
+    ] + DetailFigures.Figure.allCases.flatMap { [$0.rawValue, "\($0.rawValue)_ci95_low", "\($0.rawValue)_ci95_high"] }
 
     public static func render(_ m: ReportModel) -> String {
         let f = m.options.unit.factor
         var lines = [header.joined(separator: ",")]
         let hostRows = Dictionary(uniqueKeysWithValues: m.providers.flatMap(\.rows).map { ($0.key, $0) })
+        let figures = Dictionary(uniqueKeysWithValues: m.tests.flatMap(\.rows).map { ($0.cell.key, $0.figures) })
         for r in m.ranking {
             guard let row = hostRows[r.key] else { continue }
             var fields = identity(r.key) + [row.runs.joined(separator: " "), pairs(row.throughput, row.latency)]
@@ -35,6 +39,7 @@ public enum CSVRenderer {
                        r.conversion.map { Money.plain($0.rate) } ?? (r.converted != nil ? "1" : "n/a"),
                        r.conversion?.date ?? "n/a", number(r.throughputPerPrice)]
             fields += Array(repeating: "n/a", count: 8)
+            fields += tail(row.key, figures, m)
             lines.append(fields.map(CSVTable.escape).joined(separator: ","))
         }
         for o in m.overlays {
@@ -43,9 +48,43 @@ public enum CSVRenderer {
             fields += cell(o.latency, factor: 1, unit: nil)
             fields += Array(repeating: "n/a", count: 12)
             fields += penalty(o.throughputVsHost) + penalty(o.latencyVsHost)
+            fields += tail(o.key, figures, m)
             lines.append(fields.map(CSVTable.escape).joined(separator: ","))
         }
+        // udp_bw and http: received throughput (udp_bw) in the throughput columns, the rest after.
+        for section in m.tests where section.test == "udp_bw" || section.test == "http" {
+            for r in section.rows {
+                let c = r.cell.key
+                var fields = [c.provider, c.type, c.region ?? "n/a", c.placement ?? "n/a", c.path, c.setup.direction ?? "n/a",
+                              c.setup.streams.map(String.init) ?? "n/a", c.setup.messageSize.map(String.init) ?? "n/a",
+                              r.runs.joined(separator: " "), r.cell.pairs.joined(separator: " ")]
+                fields += section.test == "udp_bw" ? cell(r.cell, factor: f, unit: m.options.unit.rawValue)
+                    : [String(r.cell.summary?.n ?? 0)] + Array(repeating: "n/a", count: 9) + [String(r.cell.failed)]
+                fields += Array(repeating: "n/a", count: 10)
+                fields += Array(repeating: "n/a", count: 12 + 8)
+                fields += [section.test, c.setup.udpRate.map { number($0 / 1e6 * f) } ?? "n/a",
+                           number(r.highestRateUnder1PercentLoss.map { $0 / 1e6 * f }), c.setup.httpSize.map(String.init) ?? "n/a"]
+                fields += figureFields(r.figures)
+                lines.append(fields.map(CSVTable.escape).joined(separator: ","))
+            }
+        }
         return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// `test` … `http_object_bytes` and the `detail` figures of a throughput/latency row (the
+    /// latency cell's RTT percentiles, the throughput cell's CPU and retransmits).
+    static func tail(_ key: ReportModel.RowKey, _ figures: [CellIdentity: DetailFigures.Figures], _ m: ReportModel) -> [String] {
+        let tests = [key.throughput?.test, key.latency?.test].compactMap { $0 }.joined(separator: " ")
+        var merged = key.latency.flatMap { figures[$0] } ?? [:]
+        merged.merge(key.throughput.flatMap { figures[$0] } ?? [:]) { _, throughput in throughput }
+        return [tests, "n/a", "n/a", "n/a"] + figureFields(merged)
+    }
+
+    static func figureFields(_ f: DetailFigures.Figures) -> [String] {
+        DetailFigures.Figure.allCases.flatMap { k -> [String] in
+            let s = f[k]
+            return [number(s?.mean), number(s?.confidenceInterval?.low), number(s?.confidenceInterval?.high)]
+        }
     }
 
     /// provider, type, region, placement, path and the throughput knobs.

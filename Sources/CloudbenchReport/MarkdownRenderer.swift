@@ -30,7 +30,16 @@ public enum MarkdownRenderer {
         func ref(_ n: Note) -> String { used.insert(n); return "[^\(n.rawValue)]" }
     }
 
-    public static func render(_ m: ReportModel) -> String {
+    /// A chart written beside the markdown, by its file name relative to it.
+    public struct ChartLink: Sendable {
+        public var title: String
+        public var file: String
+        public init(title: String, file: String) { self.title = title; self.file = file }
+    }
+
+    /// The report; `charts` are linked from the introduction and shown (as images) under a Charts
+    /// heading before the sources.
+    public static func render(_ m: ReportModel, charts: [ChartLink] = []) -> String {
         let notes = Notes()
         let unit = m.options.unit.rawValue
         let layout = m.layout
@@ -49,6 +58,10 @@ public enum MarkdownRenderer {
                    + (layout.runs ? " The runs column names the runs merged into a row (listed at the end)." : "")
                    + " Sources, prices and exchange rates are listed at the end.")
         out.append("")
+        if !charts.isEmpty {
+            out.append("Charts (at the end): " + charts.map { "[\($0.title)](\($0.file))" }.joined(separator: " · ") + ".")
+            out.append("")
+        }
 
         for section in m.providers {
             out.append("## \(section.displayName)")
@@ -118,10 +131,12 @@ public enum MarkdownRenderer {
             out.append("")
         }
 
+        out.append(contentsOf: testSections(m, notes))
+
         if !m.others.isEmpty {
             out.append("## Other tests")
             out.append("")
-            out.append("Each test's own figure (`udp_bw`: received throughput; `http`: median time of a fetch), one row per cell.")
+            out.append("Tests this report has no section for: each test's own figure, one row per cell.")
             out.append("")
             var header = ["provider", "instance type", "region"], align = ["---", "---", "---"]
             if layout.placement { header.append("placement"); align.append("---") }
@@ -189,6 +204,12 @@ public enum MarkdownRenderer {
                 out.append(tableRow(fields))
             }
             out.append("")
+        }
+
+        if !charts.isEmpty {
+            out.append("## Charts")
+            out.append("")
+            for c in charts { out.append("![\(c.title)](\(c.file))"); out.append("") }
         }
 
         out.append(contentsOf: footer(m))

@@ -8,10 +8,13 @@ import CloudbenchCore
 /// and path side by side; cells that differ in region, placement or knobs are separate rows.
 public enum ReportBuilder {
     static let rowTests: Set<String> = ["tcp_bw", "tcp_lat"]
+    /// Tests with a section of their own, in the report's order.
+    static let sectionOrder = ["tcp_bw", "tcp_lat", "udp_bw", "http"]
+    static let sectionTests = Set(sectionOrder)
 
     public static func build(records: [ResultRecord], catalog: Catalog, options: ReportOptions = ReportOptions(),
                              inputWarnings: [String] = [], duplicates: Int = 0) -> ReportModel {
-        let cells = ResultStatistics.cells(records)
+        let (cells, details) = cellsAndDetails(records)
         let newest = records.map(\.time).max()
         let (runs, failed) = runLines(records)
         let runLabel = Dictionary(uniqueKeysWithValues: runs.map { ($0.runID, $0.label) })
@@ -178,12 +181,52 @@ public enum ReportBuilder {
         }
 
         // Other tests: one row per cell, by provider name and test, then the rest of the identity.
-        let others = cells.values.filter { !rowTests.contains($0.key.test) }.sorted { a, b in
+        let others = cells.values.filter { !sectionTests.contains($0.key.test) }.sorted { a, b in
             let ka = (catalog.displayName(of: a.key.provider), a.key.test), kb = (catalog.displayName(of: b.key.provider), b.key.test)
             return ka != kb ? ka < kb : a.key < b.key
         }.map { c in
             ReportModel.OtherRow(cell: c, label: label(ReportModel.RowKey(throughput: c.key, latency: nil)),
                                  providerName: catalog.displayName(of: c.key.provider), runs: labels([c]))
+        }
+
+        // A section per measured test, with the figures read from `detail`.
+        func name(_ c: CellIdentity) -> String { catalog.displayName(of: c.provider) }
+        var tests: [ReportModel.TestSection] = []
+        for test in sectionOrder {
+            let list = cells.values.filter { $0.key.test == test }.sorted { a, b in
+                name(a.key) != name(b.key) ? name(a.key) < name(b.key) : a.key < b.key
+            }
+            guard !list.isEmpty else { continue }
+            var rows = list.map { c in
+                ReportModel.TestRow(cell: c, label: label(ReportModel.RowKey(throughput: c.key, latency: nil)),
+                                    providerName: name(c.key), runs: labels([c]), figures: details.figures[c.key] ?? [:])
+            }
+            var sweep = false
+            if test == "udp_bw" {
+                // The same instances, path and knobs at several offered rates: the highest rate under 1 % loss.
+                var groups: [CellIdentity: [Int]] = [:]
+                for (i, r) in rows.enumerated() {
+                    var g = r.cell.key
+                    g.setup.udpRate = nil
+                    groups[g, default: []].append(i)
+                }
+                for (_, members) in groups where Set(members.compactMap { rows[$0].cell.key.setup.udpRate }).count > 1 {
+                    sweep = true
+                    let best = members.filter { (rows[$0].figures[.udpLoss]?.mean ?? 100) < 1 }
+                        .compactMap { rows[$0].cell.key.setup.udpRate }.max()
+                    for i in members { rows[i].highestRateUnder1PercentLoss = best }
+                }
+            }
+            let present = Set(rows.flatMap(\.figures.keys))
+            tests.append(ReportModel.TestSection(test: test, rows: rows,
+                                                 figures: DetailFigures.Figure.of(test: test).filter(present.contains),
+                                                 rateSweep: sweep))
+        }
+        let timelines = details.timelines.map { t in
+            ReportModel.TimelineRow(timeline: t, label: label(ReportModel.RowKey(throughput: t.cell, latency: nil)),
+                                    providerName: name(t.cell))
+        }.sorted { a, b in
+            a.providerName != b.providerName ? a.providerName < b.providerName : (a.timeline.cell, a.timeline.recordID) < (b.timeline.cell, b.timeline.recordID)
         }
 
         let unusable = cells.values.reduce(0) { $0 + $1.unusable }
@@ -198,8 +241,28 @@ public enum ReportBuilder {
                                         runs: runs, prices: priceLines, missingPrices: missingPrices.sorted(),
                                         conversions: conversions.sorted(), inputWarnings: inputWarnings + cellWarnings, duplicates: duplicates)
         return ReportModel(title: options.title ?? "Network throughput and latency per unit of price", options: options,
-                           providers: providerSections, overlays: overlays, others: others, ranking: ranking,
+                           providers: providerSections, overlays: overlays, others: others, tests: tests,
+                           timelines: timelines, ranking: ranking,
                            layout: layout, footer: footer)
+    }
+
+    /// The cells and the figures read from `detail`, worked out side by side: the statistics on one
+    /// core, the `detail` figures in two halves on the others (both are passes over every record).
+    /// Each task writes only its own box, and `concurrentPerform` returns after all of them.
+    static func cellsAndDetails(_ records: [ResultRecord])
+        -> ([CellIdentity: CellStatistics], (figures: [CellIdentity: DetailFigures.Figures], timelines: [DetailFigures.Timeline])) {
+        final class Box<T>: @unchecked Sendable { var value: T? }
+        let cells = Box<[CellIdentity: CellStatistics]>()
+        let parts = [Box<DetailFigures.Partial>(), Box<DetailFigures.Partial>()]
+        let half = records.count / 2
+        DispatchQueue.concurrentPerform(iterations: 3) { task in
+            switch task {
+            case 0: cells.value = ResultStatistics.cells(records)
+            case 1: parts[0].value = DetailFigures.partial(records, 0..<half)
+            default: parts[1].value = DetailFigures.partial(records, half..<records.count)
+            }
+        }
+        return (cells.value!, DetailFigures.merge(parts.map { $0.value! }))
     }
 
     /// The rows for a set of `tcp_bw` and `tcp_lat` cells: per instances and path, each

@@ -6,8 +6,13 @@ public struct ReportModel: Sendable {
     public var options: ReportOptions
     public var providers: [ProviderSection]
     public var overlays: [OverlayRow]
-    /// Cells of tests other than `tcp_bw` and `tcp_lat` (`udp_bw`, `http`, …), one row each.
+    /// Cells of tests the report has no section for, one row each.
     public var others: [OtherRow]
+    /// A section per measured test (`tcp_bw`, `tcp_lat`, `udp_bw`, `http`, in that order), only
+    /// for tests with records.
+    public var tests: [TestSection]
+    /// `tcp_bw` cells whose per-second series shows a drop or a stall (one record each).
+    public var timelines: [TimelineRow]
     public var ranking: [RankingRow]
     public var layout: Layout
     public var footer: Footer
@@ -111,6 +116,33 @@ public struct ReportModel: Sendable {
         public var label: String
         public var providerName: String
         public var runs: [String]
+    }
+
+    /// Every cell of one test, with the figures read from its records' `detail`.
+    public struct TestSection: Sendable {
+        public var test: String
+        public var rows: [TestRow]
+        /// The `detail` figures some row carries, in column order.
+        public var figures: [DetailFigures.Figure]
+        /// `udp_bw`: some instances and path were measured at more than one offered rate.
+        public var rateSweep: Bool
+    }
+
+    public struct TestRow: Sendable {
+        public var cell: CellStatistics
+        public var label: String
+        public var providerName: String
+        public var runs: [String]
+        public var figures: DetailFigures.Figures
+        /// `udp_bw`: the highest offered rate (bytes/s) on the same instances, path and knobs whose
+        /// mean loss is under 1 %, when more than one rate was measured.
+        public var highestRateUnder1PercentLoss: Double?
+    }
+
+    public struct TimelineRow: Sendable {
+        public var timeline: DetailFigures.Timeline
+        public var label: String
+        public var providerName: String
     }
 
     /// One row of the cross-provider ranking, in the report's currency.

@@ -2,8 +2,10 @@ import Foundation
 import CloudbenchCore
 
 /// Made-up records for `cloudbench bench-report`: realistic in shape (real catalog types,
-/// placements, overlays, failures, an agent-like `detail`), clearly labelled, never measurements
-/// and never written to a results folder.
+/// placements, overlays, failures, every test type with an agent-like `detail`: per-second
+/// intervals with an occasional drop, RTT percentiles, UDP loss and jitter, HTTP times per
+/// connection mode, CPU per GB and steal), clearly labelled, never measurements and never written
+/// to a results folder.
 public enum SyntheticRecords {
     public static let runID = "synthetic-bench-report"
     public static let source = "synthetic (cloudbench bench-report; not a measurement)"
@@ -19,11 +21,21 @@ public enum SyntheticRecords {
             return Double((z ^ (z >> 31)) >> 11) / Double(1 << 53)
         }
         let types = catalog.providers.flatMap { p in catalog.types[p, default: [:]].keys.sorted().map { (p, $0) } }
-        let placements = ["same-zone", "cross-zone"], paths = ["host", "vxlan", "udp"], tests = ["tcp_bw", "tcp_lat"]
+        let placements = ["same-zone", "cross-zone"], paths = ["host", "vxlan", "udp"], tests = ["tcp_bw", "tcp_lat", "udp_bw", "http"]
         let cellsPerRound = max(1, types.count * placements.count * paths.count * tests.count)
         var out: [ResultRecord] = []
         out.reserveCapacity(count)
         var i = 0
+        func rounded(_ x: Double) -> JSONValue { .number((x * 1000).rounded() / 1000) }
+        /// Agent-like percentiles of a sample around `median`.
+        func percentiles(_ median: Double) -> JSONValue {
+            .object(["min": rounded(median * 0.8), "p50": rounded(median), "p90": rounded(median * 1.3), "p95": rounded(median * 1.5),
+                     "p99": rounded(median * 2.1), "p999": rounded(median * 3.4), "max": rounded(median * 4), "mean": rounded(median * 1.05)])
+        }
+        func cpu() -> JSONValue {
+            .object(["client": .object(["cpu_seconds_per_gigabyte": rounded(1 + next()), "steal_percent": rounded(next() * 2)]),
+                     "server": .object(["cpu_seconds_per_gigabyte": rounded(1.5 + next()), "steal_percent": rounded(next() * 2)])])
+        }
         while out.count < count {
             let cell = i % cellsPerRound, round = i / cellsPerRound
             let (provider, type) = types.isEmpty ? ("synthetic", "t1") : types[cell / (placements.count * paths.count * tests.count)]
@@ -32,20 +44,53 @@ public enum SyntheticRecords {
             let test = tests[cell % tests.count]
             let pair = "\(provider)-\(type)-\(placement)"
             let failed = next() < 0.02
-            let base = test == "tcp_bw" ? 50 + Double(type.utf8.reduce(0) { $0 + Int($1) } % 900) : 80 + Double(type.count * 17)
-            let pathFactor = path == "host" ? 1.0 : path == "vxlan" ? (test == "tcp_bw" ? 0.85 : 1.2) : (test == "tcp_bw" ? 0.4 : 1.8)
+            let typeSpeed = 50 + Double(type.utf8.reduce(0) { $0 + Int($1) } % 900)
+            let base: Double, unit: String
+            switch test {
+            case "tcp_bw": base = typeSpeed; unit = "MB/s"
+            case "tcp_lat": base = 80 + Double(type.count * 17); unit = "us"
+            case "udp_bw": base = min(typeSpeed, 100) * 0.97; unit = "MB/s"
+            default: base = 0.2 / min(typeSpeed, 500) * 1000 + 0.3; unit = "ms"
+            }
+            let slower = test == "tcp_lat" || test == "http"
+            let pathFactor = path == "host" ? 1.0 : path == "vxlan" ? (slower ? 1.2 : 0.85) : (slower ? 1.8 : 0.4)
             let value = base * pathFactor * (0.95 + 0.1 * next())
             let seconds = 1_767_225_600 + i * 7
-            let time = isoTime(seconds)
-            let intervals: [JSONValue] = (0..<10).map { _ in .number((value * (0.9 + 0.2 * next()) * 1000).rounded() / 1000) }
+            var detail: [String: JSONValue] = ["synthetic": .bool(true), "mtu": .number(1500)]
+            switch test {
+            case "tcp_bw":
+                // One repetition in 50 drops to a third for a second, as a congested link would.
+                let drop = next() < 0.02 ? Int(next() * 10) : -1
+                detail["interval_s"] = .number(1)
+                detail["intervals"] = .array((0..<10).map { s in
+                    let v = value * (0.9 + 0.2 * next()) * (s == drop ? 0.3 : 1)
+                    return .object(["start_s": .number(Double(s)), "end_s": .number(Double(s + 1)),
+                                    "bytes_per_second": .number((v * 1e6).rounded())])
+                })
+                detail["retransmits"] = .number(Double(Int(next() * 40)))
+                detail["cpu"] = cpu()
+            case "tcp_lat":
+                detail["latency_us"] = rounded(value)
+                detail["rtt_us"] = percentiles(value * 2 * 0.95)
+                detail["cpu"] = cpu()
+            case "udp_bw":
+                detail["target_bytes_per_second"] = .number(100e6)
+                detail["sender_bytes_per_second"] = .number(100e6)
+                detail["loss_percent"] = rounded(max(0, 100 - value) + next() * 0.5)
+                detail["jitter_us"] = rounded(20 + next() * 30)
+            default:
+                detail["size"] = .number(200_000)
+                detail["count"] = .number(100)
+                detail["reuse"] = .object(["total_us": percentiles(value * 1000)])
+                detail["new_connection"] = .object(["total_us": percentiles(value * 1000 * 1.6)])
+            }
             out.append(ResultRecord(
                 id: ResultRecord.makeID(runID: runID, pair: pair, path: path, test: test, repetition: round + 1),
-                runID: runID, time: time, pair: pair, provider: provider, type: type, region: "synthetic",
+                runID: runID, time: isoTime(seconds), pair: pair, provider: provider, type: type, region: "synthetic",
                 placement: placement, path: path, test: test, repetition: round + 1, status: failed ? .failed : .ok,
-                error: failed ? "synthetic failure" : nil, value: failed ? nil : value, unit: test == "tcp_bw" ? "MB/s" : "us",
+                error: failed ? "synthetic failure" : nil, value: failed ? nil : value, unit: unit,
                 price: catalog.type(provider, type)?.prices.first?.money, source: source,
-                detail: .object(["synthetic": .bool(true), "intervals": .array(intervals),
-                                 "retransmits": .number(Double(Int(next() * 40))), "mtu": .number(1500)])))
+                detail: failed ? .object(["synthetic": .bool(true)]) : .object(detail)))
             i += 1
         }
         return out

@@ -11,11 +11,8 @@ enum CompareReport {
         let output = try ReportService.build(ReportRequest(
             resultPaths: [resultsPath] + merge, providersDirectory: providersDirectory, options: options,
             inventoryPath: inventory.file, currencyFromInventory: true))
-        try OutputFile.write(MarkdownRenderer.render(output.model), to: path)
+        try ReportFiles.write(output.model, markdownPath: path) { try OutputFile.write($0, to: $1) }
         let svg = (path as NSString).deletingPathExtension + ".svg"
         try OutputFile.write(SVGRenderer.render(output.model), to: svg)
-        try BurstReport.writeTimelines(output.model.bursts, unit: output.model.options.unit, besideReport: path) {
-            try OutputFile.write($0, to: $1)
-        }
     }
 }

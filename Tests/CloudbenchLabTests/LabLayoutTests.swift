@@ -67,6 +67,24 @@ struct LabLayoutTests {
         #expect((server["overlays"] as? [String: Any])?["labnet"] as? String == "10.241.0.12")
     }
 
+    @Test("the demo profile's run knobs and per-pair tests reach the inventory: udp_bw and http on two pairs, 3 repetitions")
+    func demoInventory() throws {
+        let (profile, _) = try TestSupport.loadProfile("reference-2015")
+        let config = LabConfiguration(name: "lab", stateDirectory: "/run/cloudbench-lab/lab")
+        let layout = try LabLayout(configuration: config, profile: profile)
+        let yaml = LabInventory.yaml(layout: layout, files: LabFiles(directory: config.stateDirectory))
+        let doc = try #require(try Yams.load(yaml: yaml) as? [String: Any])
+        let run = try #require(doc["run"] as? [String: Any])
+        #expect(run["repetitions"] as? Int ?? 0 >= 3)
+        #expect(run["udp_rate"] as? Int == profile.run.udpRate && run["udp_rate"] != nil)
+        #expect(run["http_size"] as? Int == 200_000 && run["http_count"] as? Int == profile.run.httpCount)
+        let pairs = try #require(doc["pairs"] as? [[String: Any]])
+        let both = pairs.filter { (($0["tests"] as? [String]) ?? []).contains("udp_bw") && (($0["tests"] as? [String]) ?? []).contains("http") }
+        #expect(both.count >= 2)
+        // A pair without its own tests runs the run's.
+        #expect(pairs.contains { $0["tests"] == nil })
+    }
+
     @Test("scalars that YAML would read as numbers, booleans or flow syntax are quoted")
     func quoting() throws {
         for s in ["1.5", "yes", "no", "null", "a, b", "x: y", "{a}", "0.1207 EUR/h", "512", "A2", "t2.micro", "/a/b-c"] {

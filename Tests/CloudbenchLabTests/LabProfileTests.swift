@@ -65,6 +65,8 @@ struct LabProfileTests {
         ("name: x\nrun: { repetitions: 0 }\npairs:\n  - { name: a, provider: p, type: t, goodput: 1 MB/s }\n",
          "p.yaml:2:21: repetitions must be a whole number from 1 to 1000"),
         ("name: x\n", "p.yaml:1:1: the profile needs a non-empty list `pairs`"),
+        ("name: x\nrun: { http_count: 0 }\npairs:\n  - { name: a, provider: p, type: t, goodput: 1 MB/s }\n",
+         "p.yaml:2:20: http_count must be a whole number from 1 to 1000000"),
         ("name: x\npairs:\n  - { name: a, provider: p, type: t, goodput: 8 MB/s, burst: { rate: 5 MB/s, bytes: 100 MB } }\n",
          "p.yaml:3:70: burst rate 5 MB/s must be above the pair's goodput 8 MB/s"),
         ("name: x\npairs:\n  - { name: a, provider: p, type: t, goodput: 8 MB/s, burst: { rate: 126 MB/s, bytes: lots } }\n",

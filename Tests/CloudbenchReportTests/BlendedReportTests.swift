@@ -97,7 +97,7 @@ struct BlendedReportTests {
         #expect(!md.contains("± 572"))
     }
 
-    @Test("other tests get a row per cell with their own knobs: UDP offered rate, HTTP object size")
+    @Test("UDP and HTTP get a section, a row per cell with their own knobs: UDP offered rate, HTTP object size")
     func otherTests() throws {
         func rec(_ id: String, _ test: String, _ value: Double, _ unit: String, _ detail: [String: JSONValue]) -> ResultRecord {
             ResultRecord(id: id, runID: "a", time: "2026-11-20T10:00:00Z", pair: "p", provider: "azure", type: "D2s_v5",
@@ -112,12 +112,14 @@ struct BlendedReportTests {
             rec("k1", "http", 4.5, "ms", ["size": .number(400_000)]),
         ]
         let m = ReportBuilder.build(records: recs, catalog: Self.catalog)
-        #expect(m.others.count == 4)
+        #expect(m.others.isEmpty && m.tests.map(\.test) == ["udp_bw", "http"])
         let md = MarkdownRenderer.render(m)
-        #expect(md.contains("## Other tests"))
-        #expect(md.contains("| host | udp_bw | 1 stream, client → server, offered 100 MB/s | 2 | 98.5 ± 6.4 | MB/s | 98.5 | 0.72 % |"))
-        #expect(md.contains("| host | udp_bw | 1 stream, client → server, offered 1,000 MB/s | 1 | 240 ± n/a[^single] | MB/s |"))
-        #expect(md.contains("| host | http | 200 kB objects | 1 | 2.50 ± n/a[^single] | ms |"))
-        #expect(md.contains("| host | http | 400 kB objects | 1 | 4.50 ± n/a[^single] | ms |"))
+        #expect(md.contains("## UDP throughput and loss (`udp_bw`)") && md.contains("## HTTP object download (`http`)"))
+        // Records without loss or percentiles: only what they carry, never a made-up figure.
+        #expect(md.contains("| Microsoft Azure | D2s_v5 | eastus | host | client → server | 100 | 2 | 98.5 ± 6.4 | 98.5 | 0.72 % |"))
+        #expect(md.contains("| Microsoft Azure | D2s_v5 | eastus | host | client → server | 1,000 | 1 | 240 ± n/a[^single] | 240 | n/a |"))
+        #expect(md.contains("| Microsoft Azure | D2s_v5 | eastus | host | 200 kB | 1 | 2.50 ± n/a[^single] |"))
+        #expect(md.contains("| Microsoft Azure | D2s_v5 | eastus | host | 400 kB | 1 | 4.50 ± n/a[^single] |"))
+        #expect(!md.contains("loss (%)") && !md.contains("p95"))
     }
 }

@@ -70,6 +70,27 @@ struct CommandLineTests {
         #expect(md.contains("| 512mb | no region | same-region | 1 | 108 ± n/a[^single] |"))
     }
 
+    @Test("--out writes the charts beside the markdown as NAME-KIND.svg and links them")
+    func chartsBeside() throws {
+        let dir = try TempDir()
+        let out = "\(dir.path)/ref.jsonl"
+        #expect(try CLI.run(["import", "reference-csv", TestPaths.referenceCSV, "--out", out]).status == 0)
+        let r = try CLI.run(["report", out, "--out", "\(dir.path)/study.md"])
+        #expect(r.status == 0 && r.stdout.isEmpty)
+        let md = try String(contentsOfFile: "\(dir.path)/study.md", encoding: .utf8)
+        // The study has throughput with latency on two paths and a price: ranking, throughput and penalty charts;
+        // no RTT percentiles and no per-second series, so no latency or timeline chart.
+        for kind in ["ranking", "throughput", "penalty"] {
+            let svg = try String(contentsOfFile: "\(dir.path)/study-\(kind).svg", encoding: .utf8)
+            #expect(svg.hasPrefix("<svg xmlns=\"http://www.w3.org/2000/svg\""))
+            #expect(md.contains("](study-\(kind).svg)"))
+        }
+        for kind in ["latency", "timeline"] {
+            #expect(!FileManager.default.fileExists(atPath: "\(dir.path)/study-\(kind).svg"))
+            #expect(!md.contains("study-\(kind).svg"))
+        }
+    }
+
     @Test("qperf and iperf3 output merge with other results; the same file twice counts once")
     func importTools() throws {
         let dir = try TempDir()

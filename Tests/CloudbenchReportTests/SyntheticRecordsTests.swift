@@ -33,5 +33,11 @@ struct SyntheticRecordsTests {
         #expect(md.hasPrefix("# Synthetic benchmark data (not measurements)\n"))
         #expect(!m.overlays.isEmpty && !m.ranking.isEmpty && m.providers.count == 3)
         #expect(SVGRenderer.render(m).hasPrefix("<svg "))
+        // Every test type, with the figures its section shows, and every chart.
+        #expect(m.tests.map(\.test) == ["tcp_bw", "tcp_lat", "udp_bw", "http"])
+        let figures = Set(m.tests.flatMap(\.figures))
+        for f in [DetailFigures.Figure.rttP99, .udpLoss, .udpJitter, .httpNewP95, .cpuClientPerGB, .stealServer] { #expect(figures.contains(f)) }
+        #expect(Set(ReportCharts.render(m).map(\.kind)) == Set(ReportCharts.Kind.allCases))
+        #expect(md.contains("## HTTP object download (`http`)") && md.contains("## Per-second throughput: drops and stalls"))
     }
 }

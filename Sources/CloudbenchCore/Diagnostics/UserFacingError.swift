@@ -6,6 +6,11 @@ public enum ExitStatus: Int32, Sendable {
     case failures = 1
     /// The user's input is wrong (a file, a flag, an inventory); fixing it is theirs to do.
     case badInput = 2
+    /// Requested cells were skipped (a path needing root on a host without sudo); `compare
+    /// --allow-skipped` makes this 0.
+    case skipped = 3
+    /// A limit refused the work (reserved: a cost limit).
+    case refusedByLimit = 4
     /// Ctrl-C (SIGINT) stopped the run; what was finished is kept.
     case interrupted = 130
 }

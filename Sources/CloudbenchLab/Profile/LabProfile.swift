@@ -49,6 +49,8 @@ public struct LabProfile: Hashable, Sendable {
         public var priceAsOf: String?
         /// Paths for this pair; nil means the run's paths plus the lab overlay.
         public var paths: [String]?
+        /// Tests for this pair; nil means the run's tests.
+        public var tests: [String]?
         /// A burst credit on both instances' links; nil for a steady link.
         public var burst: BurstCredit?
 
@@ -74,6 +76,10 @@ public struct LabProfile: Hashable, Sendable {
         public var warmup: String = "2s"
         public var repetitions: Int = 3
         public var paths: [String] = ["host"]
+        /// `udp_bw`'s offered rate (bytes/s), `http`'s object size and fetch count; nil keeps the inventory's defaults.
+        public var udpRate: Int?
+        public var httpSize: Int?
+        public var httpCount: Int?
         /// Passed through as `run.sustained_after` (nil: the inventory's default).
         public var sustainedAfter: String?
 

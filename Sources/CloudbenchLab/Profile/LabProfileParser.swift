@@ -37,7 +37,8 @@ public enum LabProfileParser {
         var profile = LabProfile(name: name, description: try r.string(top, "description", at: root) ?? "", pairs: [])
 
         if let runNode = top["run"] {
-            let run = try r.mapping(runNode, keys: ["tests", "duration", "warmup", "repetitions", "paths", "sustained_after"], what: "run")
+            let run = try r.mapping(runNode, keys: ["tests", "duration", "warmup", "repetitions", "paths", "sustained_after", "udp_rate",
+                                                    "http_size", "http_count"], what: "run")
             if let tests = try r.strings(run, "tests") { profile.run.tests = tests }
             for (key, range) in [("duration", InventoryLoader.Limits.duration), ("warmup", InventoryLoader.Limits.warmup)] {
                 guard let d = try r.string(run, key, at: runNode), let node = run[key] else { continue }
@@ -58,6 +59,18 @@ public enum LabProfileParser {
             if let s = try r.string(run, "sustained_after", at: runNode) {
                 try r.check(s, matches: durationPattern, node: run["sustained_after"]!, what: "sustained_after")
                 profile.run.sustainedAfter = s
+            }
+            // Passed through to the inventory, which checks them again; the ranges are the inventory's.
+            for (key, range) in [("udp_rate", 1000...100_000_000_000), ("http_size", 1...1_000_000_000), ("http_count", 1...1_000_000)] {
+                guard let n = run[key] else { continue }
+                guard let v = n.int, range.contains(v) else {
+                    throw r.error(n, "\(key) must be a whole number from \(range.lowerBound) to \(range.upperBound)")
+                }
+                switch key {
+                case "udp_rate": profile.run.udpRate = v
+                case "http_size": profile.run.httpSize = v
+                default: profile.run.httpCount = v
+                }
             }
         }
 
@@ -86,7 +99,8 @@ public enum LabProfileParser {
         }
         var seen = Set<String>()
         for item in seq {
-            let p = try r.mapping(item, keys: ["name", "provider", "type", "goodput", "price", "price_as_of", "paths", "region", "burst"], what: "a pair")
+            let p = try r.mapping(item, keys: ["name", "provider", "type", "goodput", "price", "price_as_of", "paths", "region", "burst",
+                                               "tests"], what: "a pair")
             let pname = try r.string(p, "name", required: true, at: item)!
             try r.check(pname, matches: #"^[a-z0-9][a-z0-9.-]{0,30}$"#, node: p["name"]!, what: "pair name")
             guard seen.insert(pname).inserted else { throw r.error(p["name"]!, "pair name '\(pname)' appears twice") }
@@ -105,6 +119,7 @@ public enum LabProfileParser {
                 priceAsOf: try r.string(p, "price_as_of", at: item),
                 paths: try r.strings(p, "paths"),
                 region: try r.string(p, "region", at: item), burst: burst))
+            profile.pairs[profile.pairs.count - 1].tests = try r.strings(p, "tests")
             if let region = profile.pairs.last?.region {
                 try r.check(region, matches: #"^[a-z0-9][a-z0-9-]{0,40}$"#, node: p["region"]!, what: "region")
             }

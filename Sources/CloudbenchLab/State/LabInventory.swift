@@ -30,6 +30,9 @@ public enum LabInventory {
           paths: \(list(profile.run.paths))
 
         """
+        if let n = profile.run.udpRate { out += "  udp_rate: \(n)\n" }
+        if let n = profile.run.httpSize { out += "  http_size: \(n)\n" }
+        if let n = profile.run.httpCount { out += "  http_count: \(n)\n" }
         if let after = profile.run.sustainedAfter { out += "  sustained_after: \(scalar(after))\n" }
         out += "pairs:\n"
         for pair in profile.pairs {
@@ -48,6 +51,7 @@ public enum LabInventory {
             out += "    server: \(host(server, overlay: profile.overlay))\n"
             out += "    client: \(host(client, overlay: profile.overlay))\n"
             out += "    paths: \(list(profile.paths(for: pair)))\n"
+            if let tests = pair.tests { out += "    tests: \(list(tests))\n" }
         }
         return out
     }

@@ -20,8 +20,21 @@ struct ProgressCounts {
 
     var eta: String {
         guard done > 0, done < total else { return "" }
-        let per = Date().timeIntervalSince(startTime) / Double(done)
-        return " ETA " + formatDuration(seconds: per * Double(total - done))
+        return " " + etaText()
+    }
+
+    /// `ETA 1m 20s` from the mean time per finished cell so far (parallel pairs included);
+    /// `ETA 0s` when every cell is done, `ETA unknown` before the first one.
+    func etaText(now: Date = Date()) -> String {
+        guard done < total else { return "ETA 0s" }
+        guard done > 0 else { return "ETA unknown" }
+        let per = now.timeIntervalSince(startTime) / Double(done)
+        return "ETA " + formatDuration(seconds: per * Double(total - done))
+    }
+
+    /// A log line for a finished cell: `[3/12, ETA 1m 20s] PAIR PATH TEST #N: RESULT`.
+    func logLine(_ cell: Cell, _ outcome: CellOutcome, now: Date = Date()) -> String {
+        "[\(done)/\(total), \(etaText(now: now))] \(cell): \(ProgressCounts.describe(outcome))"
     }
 
     static func describe(_ outcome: CellOutcome) -> String {
@@ -33,7 +46,7 @@ struct ProgressCounts {
     }
 }
 
-/// Plain log lines on stderr, for logs and CI (not a terminal).
+/// Plain log lines on stderr, for logs and CI (not a terminal); every cell's line carries the ETA.
 public actor LogProgress: ProgressSink {
     private var counts: ProgressCounts
     private let quiet: Bool
@@ -43,7 +56,10 @@ public actor LogProgress: ProgressSink {
         self.quiet = quiet
     }
 
-    public func planned(cells: Int) { counts.total = cells }
+    public func planned(cells: Int) {
+        counts.total = cells
+        counts.startTime = Date()
+    }
     public func message(_ line: String) { if !quiet { emit(line) } }
     public func started(_ job: CellJob) {}
 
@@ -52,7 +68,7 @@ public actor LogProgress: ProgressSink {
         if outcome.skipped != nil { counts.skipped += 1 } else if outcome.record?.status == .failed { counts.failed += 1 }
         let failed = outcome.record?.status == .failed
         if quiet && !failed { return }
-        emit("[\(counts.done)/\(counts.total)] \(job.cell): \(ProgressCounts.describe(outcome))")
+        emit(counts.logLine(job.cell, outcome))
     }
 
     private func emit(_ line: String) { FileHandle.standardError.write(Data((line + "\n").utf8)) }

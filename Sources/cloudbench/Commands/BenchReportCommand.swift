@@ -62,7 +62,7 @@ struct BenchReportCommand: ParsableCommand {
             var loaded: ResultStore.Loaded?
             var cells = 0
             var model: ReportModel?
-            var md = "", csv = "", svg = ""
+            var md = "", csv = "", charts: [ReportCharts.Chart] = []
             for _ in 0..<`repeat` {
                 loaded = nil
                 model = nil
@@ -74,11 +74,11 @@ struct BenchReportCommand: ParsableCommand {
                 })
                 phases["md", default: []].append(Self.time { md = MarkdownRenderer.render(model!) })
                 phases["csv", default: []].append(Self.time { csv = CSVRenderer.render(model!) })
-                phases["svg", default: []].append(Self.time { svg = SVGRenderer.render(model!) })
+                phases["charts", default: []].append(Self.time { charts = ReportCharts.render(model!) })
             }
             let totals = (0..<`repeat`).map { i in
-                Timing(wall: phases["load"]![i].wall + phases["model"]![i].wall + phases["md"]![i].wall,
-                       cpu: phases["load"]![i].cpu + phases["model"]![i].cpu + phases["md"]![i].cpu)
+                Timing(wall: phases["load"]![i].wall + phases["model"]![i].wall + phases["md"]![i].wall + phases["charts"]![i].wall,
+                       cpu: phases["load"]![i].cpu + phases["model"]![i].cpu + phases["md"]![i].cpu + phases["charts"]![i].cpu)
             }
             func line(_ name: String, _ runs: [Timing], _ extra: String = "") {
                 let best = runs.min { $0.wall < $1.wall }!
@@ -92,8 +92,8 @@ struct BenchReportCommand: ParsableCommand {
             line("statistics + report model", phases["model"]!)
             line("render markdown", phases["md"]!, "  \(md.utf8.count) bytes")
             line("render CSV", phases["csv"]!, "  \(csv.utf8.count) bytes")
-            line("render SVG", phases["svg"]!, "  \(svg.utf8.count) bytes")
-            line("total: load + model + markdown", totals)
+            line("render charts", phases["charts"]!, "  \(charts.count) SVGs, \(charts.reduce(0) { $0 + $1.svg.utf8.count }) bytes")
+            line("total: load + model + md + charts", totals)
         }
     }
 }

@@ -14,7 +14,8 @@ struct CompareCommand: AsyncParsableCommand {
             (pairs × paths × tests × repetitions) and appends each result to RESULTS-DIR/RUN_ID.jsonl \
             as soon as it is measured. Ctrl-C stops the run, cleans up the hosts and keeps every \
             finished result; --resume RUN_ID runs only what is missing. Exits 0 when every cell \
-            succeeded, 1 when any failed, 2 for bad input, 130 when interrupted.
+            succeeded, 1 when any failed, 2 for bad input, 3 when requested cells were skipped \
+            (--allow-skipped: 0), 130 when interrupted (docs/exit-codes.md).
             """)
 
     @OptionGroup var catalogOptions: CatalogOptions
@@ -47,6 +48,9 @@ struct CompareCommand: AsyncParsableCommand {
 
     @Flag(help: "Print only failures and the final table.")
     var quiet = false
+
+    @Flag(help: "Exit 0 rather than 3 when requested cells were skipped (a path that needs root on a host without sudo).")
+    var allowSkipped = false
 
     @Option(name: .customLong("merge"), help: "Earlier result files or folders to merge into the report.")
     var merge: [String] = []
@@ -89,8 +93,7 @@ struct CompareCommand: AsyncParsableCommand {
                 print("report: \(reportPath)")
             }
             print(CompareStatus.render(summary, plan: plan), terminator: "")
-            if summary.interrupted { return .interrupted }
-            return summary.failedCount > 0 || !summary.hostProblems.isEmpty ? .failures : .ok
+            return summary.exitStatus(allowSkipped: allowSkipped)
         }
         if status != .ok { throw ExitCode(status) }
     }

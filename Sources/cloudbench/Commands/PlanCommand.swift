@@ -18,6 +18,9 @@ struct PlanCommand: AsyncParsableCommand {
     @Option(help: "Shuffle the cells within each round with this seed (as compare --seed does).")
     var seed: UInt64?
 
+    @Flag(help: "Print the plan as one JSON document (docs/json.md).")
+    var json = false
+
     @Flag(help: "Estimate as compare --sustained runs: burstable types' tcp_bw for run.sustained_after.")
     var sustained = false
 
@@ -30,8 +33,9 @@ struct PlanCommand: AsyncParsableCommand {
             let catalog = try catalogOptions.load()
             let inv = try InventoryLoader(catalog: catalog).load(path: inventory)
             let plan = Plan(inventory: inv, seed: seed)
-            print(PlanText.render(plan: plan, inventory: inv, parallel: parallel,
-                                  sustained: SustainedRuns(inventory: inv, catalog: catalog, enabled: sustained)), terminator: "")
+            let sustainedRuns = SustainedRuns(inventory: inv, catalog: catalog, enabled: sustained)
+            print(json ? try JSONOutput.encode(PlanDocument(plan: plan, inventory: inv, parallel: parallel, sustained: sustainedRuns))
+                       : PlanText.render(plan: plan, inventory: inv, parallel: parallel, sustained: sustainedRuns), terminator: "")
         }
     }
 }

@@ -23,13 +23,16 @@ struct PreflightCommand: AsyncParsableCommand {
     @Flag(help: "Record the key of a host not yet in known_hosts (like StrictHostKeyChecking=accept-new); a changed key is still refused.")
     var acceptNewHostKeys = false
 
+    @Flag(help: "Print one JSON document (docs/json.md) instead of the table.")
+    var json = false
+
     func run() async throws {
         try await ErrorDoor.run {
             let inv = try InventoryLoader(catalog: try catalogOptions.load()).load(path: inventory)
             try PlaceholderInventory.refuse(inv)
             let connector = LoggedConnector(SSHConnector(policy: acceptNewHostKeys ? .acceptNew : .strict), logger: logOptions.logger())
             let rows = await Preflight.check(PreflightTarget.all(inv, connector: connector)).map(\.row)
-            print(PreflightTable.render(rows), terminator: "")
+            print(json ? try JSONOutput.encode(PreflightDocument(rows)) : PreflightTable.render(rows), terminator: "")
             if !rows.allSatisfy(\.ready) { throw ExitCode(.failures) }
         }
     }

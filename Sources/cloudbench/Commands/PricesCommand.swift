@@ -78,13 +78,17 @@ struct PricesCommand: ParsableCommand {
 
         @OptionGroup var catalog: CatalogOptions
 
+        @Flag(help: "Print one JSON document (docs/json.md) instead of the table.")
+        var json = false
+
         func run() throws {
             try ErrorDoor.run {
                 let loaded = try catalog.load()
                 if let p = provider, loaded.types[p] == nil {
                     throw PricingError("unknown provider '\(p)'\(Suggestion.hint(for: p, in: loaded.providers)); the catalog has \(loaded.providers.joined(separator: ", "))", input: true)
                 }
-                print(PriceTable.render(PriceTable.rows(catalog: loaded, provider: provider)), terminator: "")
+                let rows = PriceTable.rows(catalog: loaded, provider: provider)
+                print(json ? try JSONOutput.encode(PriceDocument(rows)) : PriceTable.render(rows), terminator: "")
             }
         }
     }

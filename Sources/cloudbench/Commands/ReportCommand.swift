@@ -26,7 +26,7 @@ struct ReportCommand: ParsableCommand {
     @Option(help: "Throughput unit: MB/s (10^6 bytes/s) or Mbit/s.")
     var unit: ReportOptions.ThroughputUnit = .megabytes
 
-    @Option(help: "Write the markdown here instead of standard output.")
+    @Option(help: "Write the markdown here instead of standard output, with its charts beside it as NAME-KIND.svg.")
     var out: String?
 
     @Option(help: "Also write a bar chart of throughput per unit of price (SVG).")
@@ -34,6 +34,9 @@ struct ReportCommand: ParsableCommand {
 
     @Option(help: "Also write the report's rows as CSV.")
     var csv: String?
+
+    @Flag(help: "Write the report as one JSON document (docs/json.md) instead of markdown: on standard output, or to --out.")
+    var json = false
 
     @OptionGroup var catalog: CatalogOptions
 
@@ -50,12 +53,13 @@ struct ReportCommand: ParsableCommand {
                 resultPaths: results, providersDirectory: catalog.path, options: options,
                 inventoryPath: inventory, currencyFromInventory: currency == nil))
             for w in output.warnings { printError("warning: \(w)") }
-            let markdown = MarkdownRenderer.render(output.model)
-            if let out {
-                try OutputFile.write(markdown, to: out)
-                try BurstReport.writeTimelines(output.model.bursts, unit: options.unit, besideReport: out) { try OutputFile.write($0, to: $1) }
+            if json {
+                let document = try JSONOutput.encode(ReportDocument(output.model))
+                if let out { try OutputFile.write(document, to: out) } else { print(document, terminator: "") }
+            } else if let out {
+                try ReportFiles.write(output.model, markdownPath: out) { try OutputFile.write($0, to: $1) }
             } else {
-                print(markdown, terminator: "")
+                print(MarkdownRenderer.render(output.model), terminator: "")
             }
             if let svg { try OutputFile.write(SVGRenderer.render(output.model), to: svg) }
             if let csv { try OutputFile.write(CSVRenderer.render(output.model), to: csv) }

@@ -1,0 +1,230 @@
+import CloudbenchCore
+
+/// The figures a report reads from the records' `detail` besides the headline `value`: RTT
+/// percentiles, UDP loss, HTTP times per connection mode, CPU per GB and steal, and per-second
+/// throughput. Each is summarised over the `ok` records of its cell (same `CellIdentity` as
+/// `ResultStatistics.cells`), so it gets a mean, a median and a 95 % interval like the headline.
+public enum DetailFigures {
+    /// One figure read from `detail`: its key in the model, the test it belongs to, and how to read it.
+    public enum Figure: String, CaseIterable, Sendable, Comparable {
+        case rttP50 = "rtt_p50_us", rttP99 = "rtt_p99_us", rttP999 = "rtt_p999_us"
+        case retransmits
+        case cpuClientPerGB = "cpu_client_s_per_gb", cpuServerPerGB = "cpu_server_s_per_gb"
+        case stealClient = "steal_client_pct", stealServer = "steal_server_pct"
+        case udpLoss = "loss_pct", udpJitter = "jitter_us", udpSent = "sent_mb_s"
+        case httpReusedP50 = "reused_p50_ms", httpReusedP95 = "reused_p95_ms"
+        case httpNewP50 = "new_p50_ms", httpNewP95 = "new_p95_ms"
+
+        public static func < (a: Figure, b: Figure) -> Bool { a.order < b.order }
+        /// Position in `allCases` (declaration order).
+        var order: Int {
+            switch self {
+            case .rttP50: return 0
+            case .rttP99: return 1
+            case .rttP999: return 2
+            case .retransmits: return 3
+            case .cpuClientPerGB: return 4
+            case .cpuServerPerGB: return 5
+            case .stealClient: return 6
+            case .stealServer: return 7
+            case .udpLoss: return 8
+            case .udpJitter: return 9
+            case .udpSent: return 10
+            case .httpReusedP50: return 11
+            case .httpReusedP95: return 12
+            case .httpNewP50: return 13
+            case .httpNewP95: return 14
+            }
+        }
+
+        /// The figures of a test, in column order.
+        public static func of(test: String) -> [Figure] {
+            switch test {
+            case "tcp_bw": return bandwidth
+            case "tcp_lat": return latency
+            case "udp_bw": return udp
+            case "http": return http
+            default: return []
+            }
+        }
+
+        static let bandwidth = figures(test: "tcp_bw"), latency = figures(test: "tcp_lat")
+        static let udp = figures(test: "udp_bw"), http = figures(test: "http")
+
+        static func figures(test: String) -> [Figure] {
+            switch test {
+            case "tcp_bw": return [.retransmits, .cpuClientPerGB, .cpuServerPerGB, .stealClient, .stealServer]
+            case "tcp_lat": return [.rttP50, .rttP99, .rttP999, .cpuClientPerGB, .cpuServerPerGB, .stealClient, .stealServer]
+            case "udp_bw": return [.udpLoss, .udpJitter, .udpSent, .cpuClientPerGB, .cpuServerPerGB, .stealClient, .stealServer]
+            case "http": return [.httpReusedP50, .httpReusedP95, .httpNewP50, .httpNewP95]
+            default: return []
+            }
+        }
+
+        /// The figure in `detail`, in the unit of its name; nil when the record does not carry it.
+        /// `cpu` is `detail.cpu`, looked up once per record by the caller.
+        func read(_ d: JSONValue, cpu: JSONValue?) -> Double? {
+            let v: Double?
+            switch self {
+            case .rttP50: v = d["rtt_us"]?["p50"]?.double
+            case .rttP99: v = d["rtt_us"]?["p99"]?.double
+            case .rttP999: v = d["rtt_us"]?["p999"]?.double
+            case .retransmits: v = d["retransmits"]?.double
+            case .cpuClientPerGB: v = cpu?["client"]?["cpu_seconds_per_gigabyte"]?.double
+            case .cpuServerPerGB: v = cpu?["server"]?["cpu_seconds_per_gigabyte"]?.double
+            case .stealClient: v = cpu?["client"]?["steal_percent"]?.double
+            case .stealServer: v = cpu?["server"]?["steal_percent"]?.double
+            case .udpLoss: v = d["loss_percent"]?.double
+            case .udpJitter: v = d["jitter_us"]?.double
+            case .udpSent: v = d["sender_bytes_per_second"]?.double.map { $0 / 1e6 }
+            case .httpReusedP50: v = Self.httpTotal(d, ["reuse", "reused", "keepalive"], "p50")
+            case .httpReusedP95: v = Self.httpTotal(d, ["reuse", "reused", "keepalive"], "p95")
+            case .httpNewP50: v = Self.httpTotal(d, ["new_connection", "new"], "p50")
+            case .httpNewP95: v = Self.httpTotal(d, ["new_connection", "new"], "p95")
+            }
+            // Every figure here is a count, a time, a rate or a share: finite and not below zero.
+            guard let v, v.isFinite, v >= 0, v < 1e15 else { return nil }
+            if (self == .udpLoss || self == .stealClient || self == .stealServer) && v > 100 { return nil }
+            return v
+        }
+
+        /// `total_us` (or `total_ms`) of one connection mode, in ms.
+        static func httpTotal(_ d: JSONValue, _ modes: [String], _ p: String) -> Double? {
+            for m in modes {
+                if let us = d[m]?["total_us"]?[p]?.double { return us / 1000 }
+                if let ms = d[m]?["total_ms"]?[p]?.double { return ms }
+            }
+            return nil
+        }
+    }
+
+    /// A cell's figures: each summarised over the records that carry it (its own `n`).
+    public typealias Figures = [Figure: Summary]
+
+    /// The per-interval throughput of one `tcp_bw` record whose series shows something: an
+    /// interval below half the series' median (a drop) or at zero (a stall).
+    public struct Timeline: Hashable, Sendable {
+        public enum Event: String, Hashable, Sendable { case drop, stall }
+        public var cell: CellIdentity
+        public var recordID: String
+        public var pair: String
+        public var repetition: Int
+        /// Seconds from the start of the measured window to the start of each interval.
+        public var starts: [Double]
+        /// MB/s of each interval.
+        public var rates: [Double]
+        public var event: Event
+        /// The lowest interval as a share of the series' median (0 for a stall).
+        public var lowestShare: Double
+    }
+
+    /// At most this many intervals are read from one record.
+    static let intervalLimit = 100_000
+
+    /// What one stretch of the records holds (`partial`); stretches are merged by `merge`, in any
+    /// order, to the same result (values are summarised in sorted order, timelines chosen by share and id).
+    public struct Partial: Sendable {
+        var keys: [CellIdentity] = []
+        var values: [[[Double]]] = []
+        var timelines: [CellIdentity: Timeline] = [:]
+    }
+
+    /// The figures of the records in `range`, and per `tcp_bw` cell the one record whose series
+    /// shows the deepest drop.
+    public static func partial(_ records: [ResultRecord], _ range: Range<Int>) -> Partial {
+        // Accumulators in an array, one value list per figure, found through a dictionary of slots
+        // (as `ResultStatistics.cells` does): each record's key is hashed once.
+        let count = Figure.allCases.count
+        var out = Partial()
+        var slots: [CellIdentity: Int] = [:]
+        var rates: [Double] = []
+        records.withUnsafeBufferPointer { rs in
+            for i in range where rs[i].status == .ok && rs[i].value != nil {
+                guard let d = rs[i].detail else { continue }
+                let figures = Figure.of(test: rs[i].test)
+                guard !figures.isEmpty else { continue }
+                let key = CellIdentity(rs[i])
+                let slot: Int
+                if let s = slots[key] { slot = s } else {
+                    slot = out.keys.count
+                    slots[key] = slot
+                    out.keys.append(key)
+                    out.values.append(Array(repeating: [], count: count))
+                }
+                let cpu = d["cpu"]
+                for f in figures {
+                    if let v = f.read(d, cpu: cpu) { out.values[slot][f.order].append(v) }
+                }
+                if rs[i].test == "tcp_bw", let t = timeline(d, key: key, record: rs[i], buffer: &rates) {
+                    keep(t, in: &out.timelines)
+                }
+            }
+        }
+        return out
+    }
+
+    /// Per cell, the timeline with the lowest share (then the smallest record id).
+    static func keep(_ t: Timeline, in timelines: inout [CellIdentity: Timeline]) {
+        if let old = timelines[t.cell], (old.lowestShare, old.recordID) <= (t.lowestShare, t.recordID) { return }
+        timelines[t.cell] = t
+    }
+
+    /// Figures per cell, summarised over every part, and the timelines sorted by cell.
+    public static func merge(_ parts: [Partial]) -> (figures: [CellIdentity: Figures], timelines: [Timeline]) {
+        var values: [CellIdentity: [[Double]]] = [:]
+        var timelines: [CellIdentity: Timeline] = [:]
+        for part in parts {
+            for (slot, key) in part.keys.enumerated() {
+                if var v = values.removeValue(forKey: key) {
+                    for f in v.indices { v[f] += part.values[slot][f] }
+                    values[key] = v
+                } else {
+                    values[key] = part.values[slot]
+                }
+            }
+            for t in part.timelines.values { keep(t, in: &timelines) }
+        }
+        var figures: [CellIdentity: Figures] = [:]
+        figures.reserveCapacity(values.count)
+        for (key, v) in values {
+            var out: Figures = [:]
+            for f in Figure.allCases where !v[f.order].isEmpty { out[f] = Summary(v[f.order], floor: 0) }
+            figures[key] = out
+        }
+        return (figures, timelines.values.sorted { ($0.cell, $0.recordID) < ($1.cell, $1.recordID) })
+    }
+
+    /// The record's intervals (`[{start_s, bytes_per_second}]` as the agent writes them, or plain
+    /// MB/s numbers one second apart), when the series has a drop or a stall.
+    static func timeline(_ d: JSONValue, key: CellIdentity, record r: ResultRecord, buffer rates: inout [Double]) -> Timeline? {
+        guard case .array(let items)? = d["intervals"], items.count >= 3 else { return nil }
+        // Rates first, into a buffer reused across records; starts only for a series worth keeping.
+        rates.removeAll(keepingCapacity: true)
+        for item in items.prefix(intervalLimit) {
+            if let n = item.double {
+                rates.append(n)
+            } else if let bps = item["bytes_per_second"]?.double {
+                rates.append(bps / 1e6)
+            } else {
+                return nil
+            }
+        }
+        var lowest = Double.infinity, highest = 0.0
+        for r in rates {
+            guard r.isFinite, r >= 0 else { return nil }
+            lowest = min(lowest, r)
+            highest = max(highest, r)
+        }
+        // The median is at most the highest: a series whose lowest is half its highest has no drop.
+        guard lowest < highest * 0.5 else { return nil }
+        let sorted = rates.sorted()
+        let median = sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
+        guard median > 0 else { return nil }
+        let share = lowest / median
+        let event: Timeline.Event
+        if lowest <= median * 0.02 { event = .stall } else if share < 0.5 { event = .drop } else { return nil }
+        let starts = items.prefix(intervalLimit).enumerated().map { i, item in item.double == nil ? item["start_s"]?.double ?? Double(i) : Double(i) }
+        return Timeline(cell: key, recordID: r.id, pair: r.pair, repetition: r.repetition, starts: starts, rates: rates,
+                        event: event, lowestShare: share)
+    }
+}
