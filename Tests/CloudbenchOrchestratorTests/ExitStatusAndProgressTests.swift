@@ -25,14 +25,14 @@ struct ExitStatusAndProgressTests {
 
     @Test("0 all ok; 1 failed cell or host; 3 skipped unless allowed; 130 interrupted wins")
     func exitStatus() {
-        #expect(Self.summary().exitStatus(allowSkipped: false) == 0)
-        #expect(Self.summary(records: [Self.record(.ok), Self.record(.failed)]).exitStatus(allowSkipped: false) == 1)
-        #expect(Self.summary(hostProblem: true).exitStatus(allowSkipped: true) == 1)
-        #expect(Self.summary(skipped: true).exitStatus(allowSkipped: false) == 3)
-        #expect(Self.summary(skipped: true).exitStatus(allowSkipped: true) == 0)
+        #expect(Self.summary().exitStatus(allowSkipped: false).rawValue == 0)
+        #expect(Self.summary(records: [Self.record(.ok), Self.record(.failed)]).exitStatus(allowSkipped: false).rawValue == 1)
+        #expect(Self.summary(hostProblem: true).exitStatus(allowSkipped: true).rawValue == 1)
+        #expect(Self.summary(skipped: true).exitStatus(allowSkipped: false).rawValue == 3)
+        #expect(Self.summary(skipped: true).exitStatus(allowSkipped: true).rawValue == 0)
         // A failure says more than a skip: 1, not 3.
-        #expect(Self.summary(records: [Self.record(.failed)], skipped: true).exitStatus(allowSkipped: false) == 1)
-        #expect(Self.summary(records: [Self.record(.failed)], skipped: true, interrupted: true).exitStatus(allowSkipped: true) == 130)
+        #expect(Self.summary(records: [Self.record(.failed)], skipped: true).exitStatus(allowSkipped: false).rawValue == 1)
+        #expect(Self.summary(records: [Self.record(.failed)], skipped: true, interrupted: true).exitStatus(allowSkipped: true).rawValue == 130)
     }
 
     @Test("every log line carries an ETA: from the mean time per cell, 0s at the end")
