@@ -113,6 +113,11 @@ public final class HTTPClient {
                 attempt += 1
                 continue
             }
+            if request.returnsClientErrors && (400..<500).contains(status) {
+                let consumer = makeConsumer()
+                try transfer.errorBody.withUnsafeBytes { try consumer.consume($0) }
+                return head
+            }
             let excerpt = Self.excerpt(transfer.errorBody)
             let tries = attempt > 1 ? " after \(attempt) attempts" : ""
             throw PricingError("\(shown) answered HTTP \(status)\(tries)" + (excerpt.isEmpty ? "" : ": \(excerpt)")
