@@ -30,6 +30,8 @@ let package = Package(
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         .target(name: "CCurlShim", dependencies: ["CCurl"]),
         .target(name: "CloudbenchPricing", dependencies: ["CCurlShim", "CloudbenchCore"]),
+        // Provisioning: fleets become instances and an inventory; AWS over the EC2 Query API (libcurl, SigV4).
+        .target(name: "CloudbenchProvision", dependencies: ["CloudbenchCore", "CloudbenchPricing", "CloudbenchSSH"]),
 
         // What the agent accepts: read by the agent and by the inventory loader (no imports).
         .target(name: "AgentLimits"),
@@ -52,7 +54,7 @@ let package = Package(
             name: "cloudbench",
             dependencies: [
                 "CloudbenchCore", "CloudbenchReport", "CloudbenchSSH", "CloudbenchPricing",
-                "CloudbenchLab", "CloudbenchOrchestrator",
+                "CloudbenchLab", "CloudbenchOrchestrator", "CloudbenchProvision",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -67,6 +69,7 @@ let package = Package(
         .testTarget(name: "CloudbenchLabTests", dependencies: ["CloudbenchLab", "NetNS", .product(name: "Yams", package: "Yams")]),
         .testTarget(name: "CloudbenchOrchestratorTests", dependencies: ["CloudbenchOrchestrator", "CloudbenchCore", "NetNS"], exclude: ["Fixtures"]),
         .testTarget(name: "CLITests", dependencies: []),
+        .testTarget(name: "CloudbenchProvisionTests", dependencies: ["CloudbenchProvision", "CloudbenchCore", "NetNS"], resources: [.copy("Fixtures")]),
         // Mutated inputs through every reader of outside input, in process (make test runs it).
         .testTarget(name: "FuzzTests", dependencies: ["CloudbenchCore", "CloudbenchReport", "CloudbenchLab", "AgentKit", "AgentLimits"]),
     ],
