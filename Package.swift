@@ -31,7 +31,7 @@ let package = Package(
         .target(name: "CCurlShim", dependencies: ["CCurl"]),
         .target(name: "CloudbenchPricing", dependencies: ["CCurlShim", "CloudbenchCore"]),
         // Provisioning: fleets become instances and an inventory; AWS over the EC2 Query API (libcurl, SigV4).
-        .target(name: "CloudbenchProvision", dependencies: ["CloudbenchCore", "CloudbenchPricing", "CloudbenchSSH"]),
+        .target(name: "CloudbenchProvision", dependencies: ["CloudbenchCore", "CloudbenchPricing", "CloudbenchSSH", "CloudbenchLab"]),
 
         // What the agent accepts: read by the agent and by the inventory loader (no imports).
         .target(name: "AgentLimits"),

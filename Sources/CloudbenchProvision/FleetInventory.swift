@@ -5,7 +5,7 @@ import Foundation
 /// inventory that `compare` reads unchanged, with the run's key and known_hosts file.
 public enum FleetInventory {
     public static func text(fleet: Fleet, runID: String, pairs: [ProvisionedPair], key: String, knownHosts: String,
-                            user: String = "ubuntu") -> String {
+                            user: String = "ubuntu", sudo: Bool = true) -> String {
         let r = fleet.run
         var out = """
         # Written by `cloudbench provision` for run \(runID) of \(fleet.file).
@@ -17,7 +17,7 @@ public enum FleetInventory {
           user: \(user)
           identity: \(quoted(key))
           known_hosts: \(quoted(knownHosts))
-          sudo: true
+          sudo: \(sudo)
         run:
           tests: [\(r.tests.map(\.rawValue).joined(separator: ", "))]
           duration: \(r.duration)

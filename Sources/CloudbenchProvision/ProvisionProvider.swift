@@ -20,6 +20,9 @@ public protocol ProvisionProvider: AnyObject {
     func managedRuns(regions: [String]) throws -> [String: Date]
     /// API action → calls made so far.
     var apiCalls: [String: Int] { get }
+    /// The login of its images (`ubuntu` on AWS's Ubuntu) and whether it needs sudo.
+    var sshUser: String { get }
+    var sshSudo: Bool { get }
 }
 
 /// What the engine asks a provider to create.

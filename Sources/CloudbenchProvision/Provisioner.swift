@@ -46,7 +46,8 @@ public final class Provisioner {
 
     public func runDirectory(_ runID: String) -> String { "\(runsDirectory)/\(runID)" }
 
-    public func provision(fleet: Fleet, estimate: CostEstimate, sshFrom: String, waitForSSH: Bool = true) throws -> Result {
+    /// `estimate` is nil only for a provider that costs nothing (the lab).
+    public func provision(fleet: Fleet, estimate: CostEstimate?, sshFrom: String, waitForSSH: Bool = true) throws -> Result {
         let runID = Self.makeRunID()
         let dir = runDirectory(runID)
         do {
@@ -56,9 +57,9 @@ public final class Provisioner {
         let journal = try ProvisionJournal(path: "\(dir)/provision.json", record: .init(
             run_id: runID, fleet: fleet.file, provider: provider.name,
             regions: Array(Set(fleet.entries.map(\.region))).sorted(), created_at: ProvisionTags.time(created),
-            estimate_total: estimate.total.amountText, estimate_currency: estimate.total.currency,
-            estimate_billed_seconds_each: estimate.billedSeconds,
-            estimate: estimate.lines.map { .init(item: $0.item, quantity: $0.quantity, amount: Money.plain(Money.rounded($0.amount.amount, places: 6)),
+            estimate_total: estimate?.total.amountText ?? "0", estimate_currency: estimate?.total.currency ?? fleet.currency,
+            estimate_billed_seconds_each: estimate?.billedSeconds ?? 0,
+            estimate: (estimate?.lines ?? []).map { .init(item: $0.item, quantity: $0.quantity, amount: Money.plain(Money.rounded($0.amount.amount, places: 6)),
                                                  currency: $0.amount.currency) }))
         log("run \(runID): creating \(fleet.pairCount) pairs on \(provider.name)")
         do {
@@ -83,7 +84,7 @@ public final class Provisioner {
             try Data(FleetInventory.knownHosts(pairs: pairs, keys: keys).utf8).write(to: URL(fileURLWithPath: knownHosts))
             let absolute = { (p: String) in p.hasPrefix("/") ? p : FileManager.default.currentDirectoryPath + "/" + p }
             let text = FleetInventory.text(fleet: fleet, runID: runID, pairs: pairs, key: absolute(key.privateKeyPath),
-                                           knownHosts: absolute(knownHosts))
+                                           knownHosts: absolute(knownHosts), user: provider.sshUser, sudo: provider.sshSudo)
             try FileManager.default.createDirectory(atPath: inventoriesDirectory, withIntermediateDirectories: true)
             let inventoryPath = "\(inventoriesDirectory)/\(fleet.name)-\(runID).yaml"
             try Data(text.utf8).write(to: URL(fileURLWithPath: inventoryPath), options: .atomic)

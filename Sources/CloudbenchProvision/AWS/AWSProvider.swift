@@ -7,6 +7,8 @@ import Foundation
 /// placement group, and the instances — all tagged, all in the region's default VPC.
 public final class AWSProvider: ProvisionProvider {
     public let name = "aws"
+    public let sshUser = "ubuntu"
+    public let sshSudo = true
     private let credentials: AWSCredentials
     private let environment: [String: String]
     private var clients: [String: EC2Client] = [:]

@@ -25,11 +25,18 @@ struct DestroyCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await InputFailure.run {
-            guard let credentials = AWSCredentials.standard() else {
-                printError("error: no AWS credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or a profile in ~/.aws/credentials")
-                throw ExitCode(2)
+            let recorded = (try? ProvisionJournal.load(path: "\(runsDirectory)/\(runID)/provision.json"))?.record.provider ?? "aws"
+            let provider: ProvisionProvider
+            if recorded.hasPrefix("lab:") {
+                provider = LabProvider(labName: String(recorded.dropFirst(4)), catalog: nil)
+            } else {
+                guard let credentials = AWSCredentials.standard() else {
+                    printError("error: no AWS credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or a profile in ~/.aws/credentials")
+                    throw ExitCode(2)
+                }
+                provider = AWSProvider(credentials: credentials)
             }
-            let provisioner = Provisioner(provider: AWSProvider(credentials: credentials), runsDirectory: runsDirectory, log: { printError($0) })
+            let provisioner = Provisioner(provider: provider, runsDirectory: runsDirectory, log: { printError($0) })
             try ProvisionFailure.run {
                 let removed = try provisioner.destroy(runID: runID, regions: regions)
                 removed.forEach { print("removed \($0)") }

@@ -54,6 +54,9 @@ struct ProvisionOptions: ParsableArguments {
     @Option(name: .customLong("inventories-dir"), help: "Where the written inventory goes.")
     var inventoriesDirectory = "inventories"
 
+    @Option(help: "Hand out the pairs of this running lab instead of creating cloud instances (run it inside `cloudbench lab exec`).")
+    var lab: String?
+
     @Option(name: .customLong("ssh-wait"), help: "Longest wait for SSH to answer on every instance.")
     var sshWait = "10m"
 
@@ -84,6 +87,12 @@ struct ProvisionOptions: ParsableArguments {
     func provision(fleetPath: String, catalogOptions: CatalogOptions, stop given: StopSignals? = nil) throws -> (Provisioner, Provisioner.Result) {
         let catalog = try catalogOptions.load()
         let fleet = try FleetLoader(catalog: catalog).load(path: fleetPath)
+        if let lab {
+            print("lab \(lab): no cost")
+            let provisioner = Provisioner(provider: LabProvider(labName: lab, catalog: catalog), runsDirectory: runsDirectory,
+                                          inventoriesDirectory: inventoriesDirectory, log: { printError($0) })
+            return try run(provisioner, fleet: fleet, estimate: nil, sshFrom: sshFrom ?? "", stop: given)
+        }
         guard fleet.provider == "aws" else {
             printError("error: provisioning \(fleet.provider) is not supported yet (issue 22: DigitalOcean and Azure on the same engine); \(fleetPath) validates, and an inventory written by hand runs with compare")
             throw ExitCode(2)
@@ -114,6 +123,11 @@ struct ProvisionOptions: ParsableArguments {
         }
         let provisioner = Provisioner(provider: AWSProvider(credentials: credentials), runsDirectory: runsDirectory,
                                       inventoriesDirectory: inventoriesDirectory, log: { printError($0) })
+        return try run(provisioner, fleet: fleet, estimate: estimate, sshFrom: sshFrom, stop: given)
+    }
+
+    private func run(_ provisioner: Provisioner, fleet: Fleet, estimate: CostEstimate?, sshFrom: String,
+                     stop given: StopSignals?) throws -> (Provisioner, Provisioner.Result) {
         provisioner.sshDeadline = DurationValue.parse(sshWait)?.seconds ?? 600
         let stop = given ?? StopSignals()
         provisioner.cancelled = { stop.received }
