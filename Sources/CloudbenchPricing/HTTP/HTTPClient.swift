@@ -100,6 +100,11 @@ public final class HTTPClient {
                 try transfer.consumer?.finish()
                 return head
             }
+            if request.returnsErrorBodies && (400..<600).contains(status) {
+                let consumer = makeConsumer()
+                try transfer.errorBody.withUnsafeBytes { try consumer.consume($0) }
+                return head
+            }
             if RetryPolicy.isRetryable(status: status) && attempt < policy.maxAttempts {
                 var wait = policy.backoff(after: attempt)
                 if let ra = transfer.headers["retry-after"], let seconds = RetryPolicy.retryAfterSeconds(ra) {
@@ -112,11 +117,6 @@ public final class HTTPClient {
                 Thread.sleep(forTimeInterval: wait)
                 attempt += 1
                 continue
-            }
-            if request.returnsClientErrors && (400..<500).contains(status) {
-                let consumer = makeConsumer()
-                try transfer.errorBody.withUnsafeBytes { try consumer.consume($0) }
-                return head
             }
             let excerpt = Self.excerpt(transfer.errorBody)
             let tries = attempt > 1 ? " after \(attempt) attempts" : ""

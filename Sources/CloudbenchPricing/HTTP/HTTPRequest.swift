@@ -9,9 +9,10 @@ public struct HTTPRequest: Sendable, CustomStringConvertible {
     public var body: [UInt8]?
     /// Sign with AWS Signature Version 4 (libcurl's `CURLOPT_AWS_SIGV4`).
     public var awsSigning: AWSSigning?
-    /// Hand a 4xx answer's body (up to 4 KiB) back as the response instead of throwing: APIs such as
-    /// EC2's say in it which error happened (`InvalidGroup.NotFound`), and the caller decides.
-    public var returnsClientErrors = false
+    /// Hand a 4xx or 5xx answer's body (up to 4 KiB) back as the response instead of retrying or
+    /// throwing: APIs such as EC2's say in it which error happened (`InvalidGroup.NotFound`,
+    /// `RequestLimitExceeded`), and the caller decides. Transport failures are still retried.
+    public var returnsErrorBodies = false
 
     public enum Method: String, Sendable { case get = "GET", post = "POST" }
 

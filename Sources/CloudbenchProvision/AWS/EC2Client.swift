@@ -38,7 +38,7 @@ public final class EC2Client {
             var request = HTTPRequest(url: endpoint, method: .post,
                                       headers: [("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")],
                                       body: Array(body.utf8), awsSigning: signing)
-            request.returnsClientErrors = true
+            request.returnsErrorBodies = true
             let response: HTTPResponse
             do {
                 response = try http.send(request)
