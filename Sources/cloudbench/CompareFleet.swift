@@ -9,7 +9,8 @@ import Foundation
 /// compare runs as a child `cloudbench compare INVENTORY`, so its own Ctrl-C handling (stop,
 /// clean the hosts, keep every result) is unchanged; this process waits for it and then destroys.
 enum CompareFleet {
-    static func run(fleet: String, options: ProvisionOptions, catalogOptions: CatalogOptions, compareArguments: [String]) throws -> Int32 {
+    static func run(fleet: String, options: ProvisionOptions, catalogOptions: CatalogOptions, compareArguments: [String],
+                    reportPath: String?) throws -> Int32 {
         let stop = StopSignals()
         defer { stop.cancel() }
         let (provisioner, result) = try options.provision(fleetPath: fleet, catalogOptions: catalogOptions, stop: stop)
@@ -28,6 +29,16 @@ enum CompareFleet {
         do {
             let removed = try provisioner.destroy(runID: result.runID)
             printError("run \(result.runID): \(removed.count) resources removed")
+            // The report compare wrote gets the estimate beside the instance time actually used.
+            let name = ((result.inventoryPath as NSString).lastPathComponent as NSString).deletingPathExtension
+            let report = reportPath ?? "reports/\(name).md"
+            if FileManager.default.fileExists(atPath: report),
+               let journal = try? ProvisionJournal.load(path: "\(provisioner.runDirectory(result.runID))/provision.json"),
+               let handle = FileHandle(forWritingAtPath: report) {
+                handle.seekToEndOfFile()
+                handle.write(Data(ProvisionSummary.markdown(journal.record).utf8))
+                handle.closeFile()
+            }
         } catch {
             printError("error: destroying run \(result.runID) failed: \(error); run `cloudbench destroy \(result.runID)`")
             return status == 0 ? 1 : status

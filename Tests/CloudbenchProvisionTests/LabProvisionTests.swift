@@ -80,6 +80,10 @@ final class LabProvisionTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: "\(dir)/runs/\(run)/id_ed25519"))
         let record = try String(contentsOfFile: "\(dir)/runs/\(run)/provision.json", encoding: .utf8)
         XCTAssertTrue(record.contains("\"destroyed_at\""), record)
+        let report = try String(contentsOfFile: "\(dir)/report.md", encoding: .utf8)
+        XCTAssertTrue(report.contains("## Provisioning"), report)
+        XCTAssertTrue(report.contains("| estimated before creating |"), report)
+        XCTAssertTrue(report.contains("| used (launch to termination) |"), report)
         // The written inventory verified host keys from the lab: nothing trusted on first use.
         XCTAssertFalse(err.contains("trusted on first use"), err)
     }

@@ -96,9 +96,12 @@ public final class LabProvider: ProvisionProvider {
 
     public func destroy(runID: String, regions: [String], journal: ProvisionJournal?, progress: (String) -> Void) throws -> [String] {
         var removed: [String] = []
+        let now = Date()
         for (pair, lease) in held().sorted(by: { $0.key < $1.key }) where lease.0 == runID {
             try? FileManager.default.removeItem(atPath: "\(leases)/\(pair)")
             removed.append("lease of lab pair \(pair)")
+            // Two instances held from the lease to now, as a cloud's launch to termination.
+            journal?.update { $0.instance_seconds = ($0.instance_seconds ?? 0) + 2 * max(0, now.timeIntervalSince(lease.1)) }
         }
         if try removeKey(comment: "cloudbench-\(runID)") { removed.append("key cloudbench-\(runID) from the lab's authorized_keys") }
         return removed

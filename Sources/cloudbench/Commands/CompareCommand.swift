@@ -77,7 +77,7 @@ struct CompareCommand: AsyncParsableCommand {
         if let fleet {
             let status = try InputFailure.run {
                 try CompareFleet.run(fleet: fleet, options: provisionOptions, catalogOptions: catalogOptions,
-                                     compareArguments: passedOn)
+                                     compareArguments: passedOn, reportPath: report)
             }
             if status != 0 { throw ExitCode(status) }
             return
