@@ -70,6 +70,9 @@ struct CompareCommand: AsyncParsableCommand {
     func validate() throws {
         guard parallel >= 1 else { throw ValidationError("--parallel must be at least 1") }
         guard (inventory == nil) != (fleet == nil) else { throw ValidationError("give an inventory or --fleet FLEET, not both") }
+        if fleet == nil, provisionOptions.isChanged {
+            throw ValidationError("--yes, --max-cost, --ssh-from, --lab, --ssh-wait, --runs-dir and --inventories-dir go with --fleet")
+        }
         if fleet != nil, resume != nil { throw ValidationError("--resume needs the inventory of that run, not --fleet (its instances are gone)") }
     }
 

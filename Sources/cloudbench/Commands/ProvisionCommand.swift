@@ -26,8 +26,7 @@ struct ProvisionCommand: AsyncParsableCommand {
 
     func run() async throws {
         let status: Int32 = try await InputFailure.run {
-            let (provisioner, result) = try options.provision(fleetPath: fleet, catalogOptions: catalogOptions)
-            _ = provisioner
+            let result = try options.provision(fleetPath: fleet, catalogOptions: catalogOptions).1
             print("run: \(result.runID)")
             print("inventory: \(result.inventoryPath)")
             print("next: cloudbench compare \(result.inventoryPath)\(result.unverifiedHosts.isEmpty ? "" : " --accept-new-host-keys"); then cloudbench destroy \(result.runID)")
@@ -74,6 +73,12 @@ struct ProvisionOptions: ParsableArguments {
         if let s = sshFrom, !Self.isCIDR(s) {
             throw ValidationError("--ssh-from must be an IPv4 CIDR such as 203.0.113.7/32, not '\(s)'")
         }
+    }
+
+    /// Whether any provisioning option was given (compare takes them only with --fleet).
+    var isChanged: Bool {
+        yes || maxCost != "5" || sshFrom != nil || runsDirectory != "runs" || inventoriesDirectory != "inventories"
+            || lab != nil || sshWait != "10m" || noSSHWaitTestOnly
     }
 
     static func isCIDR(_ s: String) -> Bool {
