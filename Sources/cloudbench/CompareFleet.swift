@@ -46,17 +46,29 @@ enum CompareFleet {
         return status
     }
 
+    /// Runs `cloudbench compare INVENTORY ARGS` in its own process group, so a terminal's Ctrl-C
+    /// reaches only this process, which passes each signal on once (`StopSignals`): compare then
+    /// stops and cleans its hosts as it does on its own Ctrl-C, and never sees a second signal.
     static func compare(inventory: String, arguments: [String], stop: StopSignals) throws -> Int32 {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
-        if !FileManager.default.isExecutableFile(atPath: p.executableURL!.path) {
-            p.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+        let exe = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path
+        var attr = posix_spawnattr_t()
+        posix_spawnattr_init(&attr)
+        defer { posix_spawnattr_destroy(&attr) }
+        posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETPGROUP))
+        posix_spawnattr_setpgroup(&attr, 0)
+        let argv: [UnsafeMutablePointer<CChar>?] = ([exe, "compare", inventory] + arguments).map { strdup($0) } + [nil]
+        defer { for p in argv { free(p) } }
+        var pid: pid_t = 0
+        let spawned = posix_spawn(&pid, exe, nil, &attr, argv, environ)
+        guard spawned == 0 else { throw ProvisionError("cannot start compare: \(String(cString: strerror(spawned)))") }
+        stop.setChild(pid)
+        defer { stop.setChild(0) }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 {
+            guard errno == EINTR else { return 1 }
         }
-        p.arguments = ["compare", inventory] + arguments
-        try p.run()
-        stop.setChild(p.processIdentifier)
-        p.waitUntilExit()
-        stop.setChild(0)
-        return p.terminationReason == .uncaughtSignal ? 128 + p.terminationStatus : p.terminationStatus
+        // WIFEXITED / WEXITSTATUS / WTERMSIG, which Swift does not import as macros.
+        let signal = status & 0x7f
+        return signal == 0 ? (status >> 8) & 0xff : 128 + signal
     }
 }

@@ -88,9 +88,9 @@ final class LabProvisionTests: XCTestCase {
         XCTAssertFalse(err.contains("trusted on first use"), err)
     }
 
-    /// SIGTERM and SIGHUP while compare runs: compare stops, and the fleet is destroyed all the same.
+    /// SIGINT, SIGTERM and SIGHUP while compare runs: compare stops, and the fleet is destroyed all the same.
     func testSignalsMidCompareStillDestroy() throws {
-        for sig in [SIGTERM, SIGHUP] {
+        for sig in [SIGINT, SIGTERM, SIGHUP] {
             let (p, errPath) = try start(try fleet(duration: "2s", repetitions: 10))
             defer { if p.isRunning { kill(p.processIdentifier, SIGTERM); p.waitUntilExit() } }
             let deadline = Date().addingTimeInterval(60)

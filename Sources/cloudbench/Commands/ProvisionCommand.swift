@@ -160,8 +160,7 @@ final class StopSignals: @unchecked Sendable {
     private var sources: [DispatchSourceSignal] = []
     private let lock = NSLock()
     private var count = 0
-    /// A child (`compare` under `compare --fleet`) that gets SIGTERM and SIGHUP passed on; SIGINT from a
-    /// terminal reaches it by itself through the process group.
+    /// A child (`compare` under `compare --fleet`, in its own process group) that gets the first signal passed on.
     var child: pid_t = 0
 
     init() {
@@ -175,7 +174,8 @@ final class StopSignals: @unchecked Sendable {
                 let n = self.count
                 let child = self.child
                 self.lock.unlock()
-                if child > 0 && sig != SIGINT { kill(child, sig == SIGHUP ? SIGTERM : sig) }
+                // compare stops cleanly on SIGINT and SIGTERM; SIGHUP is passed on as SIGTERM.
+                if child > 0 && n == 1 { kill(child, sig == SIGHUP ? SIGTERM : sig) }
                 printError(n == 1 ? "stopping: removing everything this run created…" : "still removing what this run created; it ends by itself")
             }
             s.resume()
