@@ -12,6 +12,8 @@ public final class AWSProvider: ProvisionProvider {
     private let credentials: AWSCredentials
     private let environment: [String: String]
     private var clients: [String: EC2Client] = [:]
+    /// Instance id → its region, for the instances this provider created.
+    private var regionOf: [String: String] = [:]
     /// Seconds between polls while waiting for instances to change state.
     public var pollInterval: Double = 3
     /// Seconds to wait for every instance to terminate at destroy.
@@ -119,6 +121,7 @@ public final class AWSProvider: ProvisionProvider {
                         throw ProvisionError("EC2 RunInstances answered without an instance id")
                     }
                     journal.add(kind: "instance", id: id, region: entry.region)
+                    regionOf[id] = entry.region
                     ids.append(id)
                 }
                 launched.append((pairName, entry.name, ids[0], ids[1], entry.region))
@@ -184,7 +187,7 @@ public final class AWSProvider: ProvisionProvider {
         var out: [String: [String]] = [:]
         for region in clients.keys.sorted() {
             let ec2 = try client(region)
-            for i in instances {
+            for i in instances where (regionOf[i.id] ?? region) == region {
                 guard let answer = try? ec2.call("GetConsoleOutput", [("InstanceId", i.id)]),
                       let b64 = answer.value("output"), let data = Data(base64Encoded: b64, options: .ignoreUnknownCharacters) else { continue }
                 let keys = ConsoleHostKeys.parse(String(decoding: data, as: UTF8.self))
