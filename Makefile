@@ -8,7 +8,11 @@ BIN          := $(shell $(SWIFT) build -c $(CONFIG) --show-bin-path 2>/dev/null)
 
 # Debian packages the build, the tests and the lab need.
 APT_PACKAGES := libssh2-1-dev libcurl4-openssl-dev libssl-dev pkg-config \
-                openssh-server openssh-client iproute2 iputils-ping qperf iperf3 sockperf python3
+                openssh-server openssh-client iproute2 iputils-ping qperf iperf3 sockperf python3 python3-venv
+
+# moto's EC2 in server mode for the provisioning tests (docs/provision.md), from PyPI, in a
+# virtual environment of the repository (git-ignored); installed only when missing.
+MOTO_VENV    := .venv-moto
 
 .PHONY: setup build agent test demo reference bench bench-report bench-agent clean
 
@@ -21,6 +25,10 @@ setup:
 	  echo "installing:$$missing"; \
 	  if [ "$$(id -u)" -ne 0 ]; then echo "setup: run as root (or sudo make setup) to install:$$missing" >&2; exit 1; fi; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
+	@if [ ! -x $(MOTO_VENV)/bin/moto_server ]; then \
+	  echo "installing moto[server] into $(MOTO_VENV)/"; \
+	  python3 -m venv $(MOTO_VENV) && $(MOTO_VENV)/bin/pip install -q 'moto[server]>=5,<6'; \
 	fi
 
 ## build: the cloudbench CLI and the agent (static Swift standard library).

@@ -30,6 +30,8 @@ let package = Package(
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         .target(name: "CCurlShim", dependencies: ["CCurl"]),
         .target(name: "CloudbenchPricing", dependencies: ["CCurlShim", "CloudbenchCore"]),
+        // Provisioning: fleets become instances and an inventory; AWS over the EC2 Query API (libcurl, SigV4).
+        .target(name: "CloudbenchProvision", dependencies: ["CloudbenchCore", "CloudbenchPricing", "CloudbenchSSH", "CloudbenchLab"]),
 
         // What the agent and the orchestrator must agree on (the tests by name, the platform rule,
         // the agent's limits, read by the agent and by the inventory loader); no imports at all.
@@ -60,7 +62,7 @@ let package = Package(
             name: "cloudbench",
             dependencies: [
                 "CloudbenchCore", "CloudbenchReport", "CloudbenchSSH", "CloudbenchPricing",
-                "CloudbenchLab", "CloudbenchOrchestrator",
+                "CloudbenchLab", "CloudbenchOrchestrator", "CloudbenchProvision",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -80,6 +82,7 @@ let package = Package(
                                    "CloudbenchTestSupport", .product(name: "Logging", package: "swift-log")],
                     exclude: ["Fixtures"]),
         .testTarget(name: "CLITests", dependencies: ["CloudbenchProcess"]),
+        .testTarget(name: "CloudbenchProvisionTests", dependencies: ["CloudbenchProvision", "CloudbenchCore", "NetNS"], resources: [.copy("Fixtures")]),
         // Mutated inputs through every reader of outside input, in process (make test runs it).
         .testTarget(name: "FuzzTests", dependencies: ["CloudbenchCore", "CloudbenchReport", "CloudbenchLab", "AgentKit", "AgentContract"]),
     ],

@@ -19,6 +19,10 @@ struct Cloudbench: AsyncParsableCommand {
             PricesCommand.self,
             LabCommand.self,
             BenchReportCommand.self,
+            FleetCommand.self,
+            ProvisionCommand.self,
+            DestroyCommand.self,
+            SweepCommand.self,
         ]
     )
 

@@ -51,7 +51,8 @@ struct FuzzTests {
             try body()
             times.append("\(name) \(String(format: "%.1f", Date().timeIntervalSince(t0))) s")
         }
-        try timed("inventories") { try inventories(&m, catalog: catalog, witness, count: 3000) }
+        try timed("inventories") { try inventories(&m, catalog: catalog, witness, count: 2500) }
+        try timed("fleets") { try fleets(&m, catalog: catalog, witness, count: 500) }
         try timed("catalogs") { try catalogFiles(&m, witness, count: 1500) }
         try timed("lab profiles") { try labProfiles(&m, witness, count: 500) }
         timed("results") { resultFiles(&m, catalog: catalog, witness, count: 2000) }
@@ -116,6 +117,27 @@ struct FuzzTests {
                 }
             } catch {
                 if let why = Self.checkDiagnostics(error, file: "fuzz.yaml") { w.fail("inventory", why, text) }
+            }
+        }
+    }
+
+    /// Fleet files: what validates must be estimated (or refused for a missing price) without a crash.
+    func fleets(_ m: inout Mutator, catalog: Catalog, _ w: Witness, count: Int) throws {
+        let seeds = try ["fleets/aws-example.yaml", "fleets/azure-example.yaml", "fleets/digitalocean-example.yaml", "fleets/lab-small.yaml"]
+            .map { try Self.read($0) }
+        let prices = try ProvisionPrices.load(directory: "\(Self.root)/providers", provider: "aws", currencies: catalog.exchangeRates.currencies)
+        let loader = FleetLoader(catalog: catalog)
+        for i in 0..<count {
+            let text = m.mutate(seeds[i % seeds.count], others: seeds)
+            w.trying("fleet", text)
+            do {
+                let fleet = try loader.parse(try YAMLDocument(file: "fuzz.yaml", text: text))
+                if fleet.pairCount > FleetLoader.maxPairs || fleet.entries.contains(where: { !FleetLoader.counts.contains($0.count) }) {
+                    w.fail("fleet", "validated a fleet beyond its limits", text)
+                }
+                if fleet.provider == "aws" { _ = try? CostEstimate(fleet: fleet, catalog: catalog, prices: prices) }
+            } catch {
+                if let why = Self.checkDiagnostics(error, file: "fuzz.yaml") { w.fail("fleet", why, text) }
             }
         }
     }

@@ -185,7 +185,8 @@ public struct InventoryLoader {
 
     // MARK: - run
 
-    private func readRun(_ r: MappingReader, sink: DiagnosticSink) -> RunSettings {
+    /// The `run:` section, shared by inventories and fleets (`FleetLoader`).
+    func readRun(_ r: MappingReader, sink: DiagnosticSink) -> RunSettings {
         var run = RunSettings()
         if let tests = r.stringList("tests") {
             if tests.isEmpty { sink.add(r.keyLocation("tests"), "'tests' is empty; list at least one of tcp_bw, tcp_lat, udp_bw, http") }
@@ -425,7 +426,7 @@ public struct InventoryLoader {
         return s.count == 10 && f.date(from: s) != nil
     }
 
-    static func isSafeName(_ s: String) -> Bool {
+    public static func isSafeName(_ s: String) -> Bool {
         !s.isEmpty && s.allSatisfy { ($0.isASCII && ($0.isLetter || $0.isNumber)) || $0 == "-" || $0 == "_" || $0 == "." }
     }
 

@@ -100,6 +100,11 @@ public final class HTTPClient {
                 try transfer.consumer?.finish()
                 return head
             }
+            if request.returnsErrorBodies && (400..<600).contains(status) {
+                let consumer = makeConsumer()
+                try transfer.errorBody.withUnsafeBytes { try consumer.consume($0) }
+                return head
+            }
             if RetryPolicy.isRetryable(status: status) && attempt < policy.maxAttempts {
                 var wait = policy.backoff(after: attempt)
                 if let ra = transfer.headers["retry-after"], let seconds = RetryPolicy.retryAfterSeconds(ra) {

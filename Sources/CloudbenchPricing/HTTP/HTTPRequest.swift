@@ -9,6 +9,10 @@ public struct HTTPRequest: Sendable, CustomStringConvertible {
     public var body: [UInt8]?
     /// Sign with AWS Signature Version 4 (libcurl's `CURLOPT_AWS_SIGV4`).
     public var awsSigning: AWSSigning?
+    /// Hand a 4xx or 5xx answer's body (up to 4 KiB) back as the response instead of retrying or
+    /// throwing: APIs such as EC2's say in it which error happened (`InvalidGroup.NotFound`,
+    /// `RequestLimitExceeded`), and the caller decides. Transport failures are still retried.
+    public var returnsErrorBodies = false
 
     public enum Method: String, Sendable { case get = "GET", post = "POST" }
 
@@ -55,6 +59,37 @@ public struct AWSCredentials: Sendable, CustomStringConvertible {
               let secret = env["AWS_SECRET_ACCESS_KEY"], !secret.isEmpty else { return nil }
         let token = env["AWS_SESSION_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
         return AWSCredentials(accessKeyID: id, secretAccessKey: secret, sessionToken: token)
+    }
+
+    /// The environment's credentials, else the profile `AWS_PROFILE` (or `default`) of the shared
+    /// credentials file (`AWS_SHARED_CREDENTIALS_FILE`, else `~/.aws/credentials`); nil when neither has them.
+    public static func standard(_ env: [String: String] = ProcessInfo.processInfo.environment) -> AWSCredentials? {
+        if let c = fromEnvironment(env) { return c }
+        let home = env["HOME"] ?? NSHomeDirectory()
+        let path = env["AWS_SHARED_CREDENTIALS_FILE"].flatMap { $0.isEmpty ? nil : $0 } ?? "\(home)/.aws/credentials"
+        guard let data = FileManager.default.contents(atPath: path), data.count <= 1 << 20 else { return nil }
+        return fromCredentialsFile(String(decoding: data, as: UTF8.self), profile: env["AWS_PROFILE"].flatMap { $0.isEmpty ? nil : $0 } ?? "default")
+    }
+
+    /// The `[profile]` section of an AWS shared credentials file (INI: `key = value`, `#`/`;` comments).
+    public static func fromCredentialsFile(_ text: String, profile: String) -> AWSCredentials? {
+        var section = ""
+        var values: [String: String] = [:]
+        for raw in text.split(whereSeparator: \.isNewline).prefix(10_000) {
+            let line = raw.trimmingCharacters(in: .whitespaces)
+            if line.isEmpty || line.hasPrefix("#") || line.hasPrefix(";") { continue }
+            if line.hasPrefix("["), line.hasSuffix("]") {
+                section = line.dropFirst().dropLast().trimmingCharacters(in: .whitespaces)
+                continue
+            }
+            guard section == profile, let eq = line.firstIndex(of: "=") else { continue }
+            values[line[..<eq].trimmingCharacters(in: .whitespaces).lowercased()] =
+                line[line.index(after: eq)...].trimmingCharacters(in: .whitespaces)
+        }
+        guard let id = values["aws_access_key_id"], !id.isEmpty,
+              let secret = values["aws_secret_access_key"], !secret.isEmpty else { return nil }
+        return AWSCredentials(accessKeyID: id, secretAccessKey: secret,
+                              sessionToken: values["aws_session_token"].flatMap { $0.isEmpty ? nil : $0 })
     }
 
     public var description: String { "AWS credentials for access key \(accessKeyID.prefix(4))…" }

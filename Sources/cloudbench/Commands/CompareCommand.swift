@@ -23,7 +23,12 @@ struct CompareCommand: AsyncParsableCommand {
     @OptionGroup var logOptions: LogOptions
 
     @Argument(help: "Inventory file (YAML, schema 1).")
-    var inventory: String
+    var inventory: String?
+
+    @Option(help: "Provision this fleet, compare it, destroy it (docs/provision.md); instead of an inventory.")
+    var fleet: String?
+
+    @OptionGroup(title: "Provisioning (with --fleet)") var provisionOptions: ProvisionOptions
 
     @Option(name: .customLong("results-dir"), help: "Where result files go.")
     var resultsDirectory = "results"
@@ -55,14 +60,40 @@ struct CompareCommand: AsyncParsableCommand {
     @Option(name: .customLong("merge"), help: "Earlier result files or folders to merge into the report.")
     var merge: [String] = []
 
+    /// compare's own options, for the child `compare` that `--fleet` runs.
+    var passedOn: [String] {
+        var a = ["--results-dir", resultsDirectory, "--parallel", "\(parallel)"]
+        if let d = catalogOptions.directory { a += ["--providers", d] }
+        if let report { a += ["--report", report] }
+        if let seed { a += ["--seed", "\(seed)"] }
+        if sustained { a.append("--sustained") }
+        if quiet { a.append("--quiet") }
+        if acceptNewHostKeys { a.append("--accept-new-host-keys") }
+        for m in merge { a += ["--merge", m] }
+        return a
+    }
+
     func validate() throws {
         guard parallel >= 1 else { throw ValidationError("--parallel must be at least 1") }
+        guard (inventory == nil) != (fleet == nil) else { throw ValidationError("give an inventory or --fleet FLEET, not both") }
+        if fleet == nil, provisionOptions.isChanged {
+            throw ValidationError("--yes, --max-cost, --ssh-from, --lab, --ssh-wait, --runs-dir and --inventories-dir go with --fleet")
+        }
+        if fleet != nil, resume != nil { throw ValidationError("--resume needs the inventory of that run, not --fleet (its instances are gone)") }
     }
 
     func run() async throws {
+        if let fleet {
+            let status = try ErrorDoor.run {
+                try CompareFleet.run(fleet: fleet, options: provisionOptions, catalogOptions: catalogOptions,
+                                     compareArguments: passedOn, reportPath: report)
+            }
+            if status != 0 { throw ExitCode(status) }
+            return
+        }
         let status: ExitStatus = try await ErrorDoor.run {
             let catalog = try catalogOptions.load()
-            let inv = try InventoryLoader(catalog: catalog).load(path: inventory)
+            let inv = try InventoryLoader(catalog: catalog).load(path: inventory ?? "")
             inv.warningLines.forEach(printError)
             try PlaceholderInventory.refuse(inv)
             var options = CompareOptions()

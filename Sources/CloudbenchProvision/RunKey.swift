@@ -1,0 +1,29 @@
+import CloudbenchCore
+import Foundation
+
+/// The run's own SSH key: ed25519, generated here with `ssh-keygen`, no passphrase, the private
+/// half mode 0600 in the run's folder; the cloud gets only the public half, and `destroy` deletes both.
+public struct RunKey: Sendable {
+    public var privateKeyPath: String
+    public var publicKey: String
+
+    public static func generate(directory: String, runID: String) throws -> RunKey {
+        let path = "\(directory)/id_ed25519"
+        try? FileManager.default.removeItem(atPath: path)
+        try? FileManager.default.removeItem(atPath: path + ".pub")
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/ssh-keygen")
+        p.arguments = ["-q", "-t", "ed25519", "-N", "", "-C", "cloudbench-\(runID)", "-f", path]
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        do { try p.run() } catch {
+            throw ProvisionError("cannot run ssh-keygen (\(error.localizedDescription)); install openssh-client", status: 1)
+        }
+        p.waitUntilExit()
+        guard p.terminationStatus == 0, let pub = FileManager.default.contents(atPath: path + ".pub") else {
+            throw ProvisionError("ssh-keygen could not write \(path)", status: 1)
+        }
+        chmod(path, 0o600)
+        return RunKey(privateKeyPath: path, publicKey: String(decoding: pub, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
+    }
+}
