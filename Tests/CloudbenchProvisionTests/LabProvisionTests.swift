@@ -16,12 +16,12 @@ final class LabProvisionTests: XCTestCase {
         lab = "cbprov\(getpid() % 100_000)"
         dir = NSTemporaryDirectory() + "cb-labprov-\(getpid())-\(UUID().uuidString.prefix(8))"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        try Command.run(["\(bin)/cloudbench", "lab", "up", "--name", lab, "--profile", "\(Repo.root)/lab/profiles/small.yaml",
+        try ProcessRunner.check(["\(bin)/cloudbench", "lab", "up", "--name", lab, "--profile", "\(Repo.root)/lab/profiles/small.yaml",
                          "--subnet", "10.219.7", "--overlay-subnet", "10.219.8"])
     }
 
     override func tearDown() {
-        if !lab.isEmpty { _ = try? Command.run(["\(bin)/cloudbench", "lab", "down", "--name", lab]) }
+        if !lab.isEmpty { _ = try? ProcessRunner.check(["\(bin)/cloudbench", "lab", "down", "--name", lab]) }
         if !dir.isEmpty { try? FileManager.default.removeItem(atPath: dir) }
         super.tearDown()
     }
