@@ -10,7 +10,7 @@ BIN          := $(shell $(SWIFT) build -c $(CONFIG) --show-bin-path 2>/dev/null)
 APT_PACKAGES := libssh2-1-dev libcurl4-openssl-dev libssl-dev pkg-config \
                 openssh-server openssh-client iproute2 iputils-ping qperf iperf3 sockperf python3
 
-.PHONY: setup build agent test demo reference bench bench-report bench-agent clean
+.PHONY: setup build agent test demo reference bench bench-report bench-agent bench-compare clean
 
 ## setup: install the Debian packages that are missing (idempotent).
 setup:
@@ -72,6 +72,12 @@ lab-status: build
 ## lab-down: remove the lab, also after a crash.
 lab-down: build
 	"$(BIN)/cloudbench" lab down
+
+## bench-compare: compare's orchestration overhead on a lab of its own (root): 2 pairs × host and vxlan ×
+## tcp_bw and tcp_lat × 3 repetitions of 1 s + 3 s; prints `run summary: ideal …, wall …, overhead …`.
+## BENCH_LOG=FILE keeps the --verbose log (every remote command with its duration).
+bench-compare: build
+	scripts/bench-compare.sh "$(BIN)"
 
 ## bench-agent: the agent beside iperf3, qperf and sockperf on namespace links (root; not a timed test),
 ## with every run's error at 4.72, 12 and 100 Mbit/s. Prints markdown tables and whether each target is

@@ -33,6 +33,10 @@ public struct CompareSummary: Sendable {
     /// What cleanup found still on a host afterwards (empty when clean).
     public var leftovers: [String: [String]]
     public var interrupted: Bool
+    /// Σ (warm-up + duration) over the cells this invocation planned to run, and the lanes it
+    /// ran them on (min(`--parallel`, pairs)): what `RunSummary` divides.
+    public var measuringSeconds: Double = 0
+    public var lanes: Int = 1
 
     public var failedCount: Int { records.filter { $0.status == .failed }.count }
 }
@@ -129,11 +133,16 @@ public struct CompareRun: Sendable {
         }
         for p in notRun { await progress.message("pair \(p): not run (a host failed preflight)") }
         await progress.planned(cells: works.reduce(0) { $0 + $1.jobs.count })
+        let lanes = max(1, min(options.parallel, works.count))
+        if options.parallel > works.count, !works.isEmpty {
+            await progress.message("note: --parallel \(options.parallel) is more than the \(works.count) pairs to run; running \(lanes) at a time")
+        }
+        let measuring = works.flatMap(\.jobs).reduce(0.0) { $0 + $1.run.warmup.seconds + $1.run.duration.seconds }
 
         // 4. Run, appending each record before the pair's next cell.
         let records = try RunRecords(path: resultsPath)
         let skippedBox = SkippedCells()
-        let scheduler = RunScheduler(parallel: options.parallel) { host in
+        let scheduler = RunScheduler(parallel: lanes) { host in
             guard let h = self.inventory.hosts.first(where: { self.label($0) == host.label }),
                   let shell = try? await self.connector.connect(h, label: host.label) else { return false }
             host.replaceShell(shell)
@@ -180,7 +189,8 @@ public struct CompareRun: Sendable {
         }
         return CompareSummary(runID: runID, resultsPath: resultsPath, records: await records.written, earlierRecords: resume.records,
                               skipped: await skippedBox.items, hostProblems: problems, pairsNotRun: notRun,
-                              leftovers: leftovers, interrupted: await state.stopping)
+                              leftovers: leftovers, interrupted: await state.stopping,
+                              measuringSeconds: measuring, lanes: lanes)
     }
 
     /// Kills the agents cloudbench runs on `host` and removes its interfaces, over a new connection.

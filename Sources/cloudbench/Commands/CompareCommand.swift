@@ -52,10 +52,11 @@ struct CompareCommand: AsyncParsableCommand {
     var merge: [String] = []
 
     func validate() throws {
-        guard parallel >= 1 else { throw ValidationError("--parallel must be at least 1") }
+        guard parallel >= 1 else { throw ValidationError("--parallel must be at least 1 (it is how many pairs run at once)") }
     }
 
     func run() async throws {
+        let started = Date()
         let status: ExitStatus = try await ErrorDoor.run {
             let catalog = try catalogOptions.load()
             let inv = try InventoryLoader(catalog: catalog).load(path: inventory)
@@ -89,6 +90,13 @@ struct CompareCommand: AsyncParsableCommand {
                 print("report: \(reportPath)")
             }
             print(CompareStatus.render(summary, plan: plan), terminator: "")
+            let figures = RunSummary(idealSeconds: summary.measuringSeconds / Double(summary.lanes),
+                                     wallSeconds: Date().timeIntervalSince(started),
+                                     cells: summary.records.count, lanes: summary.lanes)
+            print(figures.line)
+            let summaryPath = "\(resultsDirectory)/\(summary.runID).summary.json"
+            do { try figures.json().write(toFile: summaryPath, atomically: true, encoding: .utf8) }
+            catch { printError("warning: cannot write \(summaryPath): \(error)") }
             if summary.interrupted { return .interrupted }
             return summary.failedCount > 0 || !summary.hostProblems.isEmpty ? .failures : .ok
         }
