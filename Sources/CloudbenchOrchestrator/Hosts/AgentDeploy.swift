@@ -23,7 +23,7 @@ public struct AgentDeploy: Sendable {
         do { sha = try Digest.sha256Hex(ofFile: binary) } catch { throw FileError(binary, "cannot read the agent binary") }
         let host = RemoteHost(shell: shell, facts: facts, sudoAllowed: sudoAllowed, agentSHA: sha)
         let remote = host.layout.agentPath(sha256: sha)
-        try await host.check("mkdir -p \(host.layout.directory)", what: "create \(host.layout.directory)")
+        // The upload creates the agent's folder when it is missing.
         _ = try await shell.upload(localPath: binary, remotePath: remote, mode: 0o755)
         let version = try await host.check("\(remote) --version", what: "run the agent")
         if version.stdout.isEmpty { throw CellFailure("the agent printed no version") }

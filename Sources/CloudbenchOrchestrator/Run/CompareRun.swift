@@ -178,15 +178,20 @@ public struct CompareRun: Sendable {
         })
 
         // 5. Clean up every reachable host, and say what is left.
+        //    Every host at once, one command each: clean up, then list what is still there.
         let lost = await state.lostHosts
-        var leftovers: [String: [String]] = [:]
-        for (_, host) in connected where lost[host.label] == nil {
-            _ = try? await host.run(host.layout.cleanupScript, timeout: 30, privileged: host.hasRoot)
-            if let out = try? await host.run(host.layout.leftoversScript, timeout: 15, privileged: host.hasRoot) {
-                let items = out.stdout.split(separator: "\n").map(String.init)
-                if !items.isEmpty { leftovers[host.label] = items }
+        let found = HostLeftovers()
+        await withTaskGroup(of: Void.self) { group in
+            for (_, host) in connected where lost[host.label] == nil {
+                group.addTask {
+                    let script = host.layout.cleanupScript + "; " + host.layout.leftoversScript
+                    if let out = try? await host.run(script, timeout: 30, privileged: host.hasRoot) {
+                        await found.add(host.label, out.stdout.split(separator: "\n").map(String.init))
+                    }
+                }
             }
         }
+        let leftovers = await found.items
         return CompareSummary(runID: runID, resultsPath: resultsPath, records: await records.written, earlierRecords: resume.records,
                               skipped: await skippedBox.items, hostProblems: problems, pairsNotRun: notRun,
                               leftovers: leftovers, interrupted: await state.stopping,
@@ -208,6 +213,11 @@ actor HostResults {
     var problems: [(String, String)] = []
     func ready(_ endpoint: String, _ host: RemoteHost) { hosts[endpoint] = host }
     func failed(_ label: String, _ why: String) { problems.append((label, why)) }
+}
+
+actor HostLeftovers {
+    var items: [String: [String]] = [:]
+    func add(_ host: String, _ found: [String]) { if !found.isEmpty { items[host] = found } }
 }
 
 actor SkippedCells {
