@@ -10,7 +10,7 @@ BIN          := $(shell $(SWIFT) build -c $(CONFIG) --show-bin-path 2>/dev/null)
 APT_PACKAGES := libssh2-1-dev libcurl4-openssl-dev libssl-dev pkg-config \
                 openssh-server openssh-client iproute2 iputils-ping qperf iperf3 sockperf python3
 
-.PHONY: setup build agent test demo reference bench bench-report bench-agent bench-compare clean
+.PHONY: setup build agent test demo reference bench bench-report bench-agent bench-compare bench-scale clean
 
 ## setup: install the Debian packages that are missing (idempotent).
 setup:
@@ -78,6 +78,11 @@ lab-down: build
 ## BENCH_LOG=FILE keeps the --verbose log (every remote command with its duration).
 bench-compare: build
 	scripts/bench-compare.sh "$(BIN)"
+
+## bench-scale: compare --parallel 120 over 120 lab pairs (240 instances, tcp_lat cells of 2 s), root;
+## prints wall, peak RSS, peak threads and peak fds of cloudbench (targets: < 45 s, < 300 MB, <= 200).
+bench-scale: build
+	scripts/bench-scale.sh "$(BIN)"
 
 ## bench-agent: the agent beside iperf3, qperf and sockperf on namespace links (root; not a timed test),
 ## with every run's error at 4.72, 12 and 100 Mbit/s. Prints markdown tables and whether each target is

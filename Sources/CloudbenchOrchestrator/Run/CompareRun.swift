@@ -68,6 +68,9 @@ public struct CompareRun: Sendable {
 
     public func label(_ h: Instance) -> String { SSHTargets.label(h) }
 
+    /// Agent uploads in flight at once.
+    static let deploysAtOnce = 32
+
     public func run(state: RunState, progress: ProgressSink) async throws -> CompareSummary {
         let runID = options.resumeRunID ?? makeRunID(name: inventory.name)
         let resultsPath = "\(options.resultsDirectory)/\(runID).jsonl"
@@ -94,10 +97,15 @@ public struct CompareRun: Sendable {
                 .joined(separator: "; "))
         }
         // Results go to an actor, not through the group (see `Preflight.check`).
+        // At most `deploysAtOnce` uploads in flight: each holds a buffer of the binary, and past a
+        // few dozen they share this machine's CPU and link without finishing any sooner.
         await withTaskGroup(of: Void.self) { group in
+            var running = 0
             for (host, c) in zip(hosts, checked) {
                 guard let shell = c.shell, let facts = c.facts else { continue }
                 let endpoint = host.endpoint, name = label(host), sudo = host.ssh.sudo
+                if running == Self.deploysAtOnce { await group.next(); running -= 1 }
+                running += 1
                 group.addTask {
                     do { await deployed.ready(endpoint, try await deploy.deploy(shell: shell, facts: facts, sudoAllowed: sudo)) }
                     catch { await deployed.failed(name, "\(error)") }
