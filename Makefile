@@ -14,7 +14,7 @@ APT_PACKAGES := libssh2-1-dev libcurl4-openssl-dev libssl-dev pkg-config \
 # virtual environment of the repository (git-ignored); installed only when missing.
 MOTO_VENV    := .venv-moto
 
-.PHONY: setup build agent test demo reference bench bench-report bench-agent clean
+.PHONY: setup build agent test demo reference bench bench-report bench-agent bench-compare bench-scale clean
 
 ## setup: install the Debian packages that are missing (idempotent).
 setup:
@@ -80,6 +80,17 @@ lab-status: build
 ## lab-down: remove the lab, also after a crash.
 lab-down: build
 	"$(BIN)/cloudbench" lab down
+
+## bench-compare: compare's orchestration overhead on a lab of its own (root): 2 pairs × host and vxlan ×
+## tcp_bw and tcp_lat × 3 repetitions of 1 s + 3 s; prints `run summary: ideal …, wall …, overhead …`.
+## BENCH_LOG=FILE keeps the --verbose log (every remote command with its duration).
+bench-compare: build
+	scripts/bench-compare.sh "$(BIN)"
+
+## bench-scale: compare --parallel 120 over 120 lab pairs (240 instances, tcp_lat cells of 2 s), root;
+## prints wall, peak RSS, peak threads and peak fds of cloudbench (targets: < 45 s, < 300 MB, <= 200).
+bench-scale: build
+	scripts/bench-scale.sh "$(BIN)"
 
 ## bench-agent: the agent beside iperf3, qperf and sockperf on namespace links (root; not a timed test),
 ## with every run's error at 4.72, 12 and 100 Mbit/s. Prints markdown tables and whether each target is

@@ -134,4 +134,30 @@ struct SchedulerTests {
             #expect(connector.commands(to: SSHTargets.label(pair.client)).filter { $0.contains(" run --server ") }.count == 2)
         }
     }
+
+    @Test("one path instance and one agent server per path and round, serving that round's tests; closed before the next")
+    func pathReusedWithinRound() async throws {
+        // 2 rounds × (host, vxlan) × 2 tests = 8 cells on 4 path instances.
+        let inventory = fakeInventory(paths: [.host, .vxlan], tests: [.tcpBandwidth, .tcpLatency], repetitions: 2)
+        let pair = inventory.pairs[0]
+        let connector = FakeConnector([:])
+        try await Self.withRun(inventory, connector) { summary in
+            #expect(summary.records.count == 8)
+            #expect(summary.records.allSatisfy { $0.status == .ok })
+            let server = connector.commands(to: SSHTargets.label(pair.server))
+            let client = connector.commands(to: SSHTargets.label(pair.client))
+            let starts = server.indices.filter { server[$0].contains("nohup") && server[$0].contains(" serve ") }
+            let stops = server.indices.filter { server[$0].contains("serve-") && server[$0].contains("kill $p") }
+            #expect(starts.count == 4)
+            #expect(stops.count == 4)
+            // Each server is stopped before the next starts.
+            #expect(zip(starts, stops).allSatisfy { $0 < $1 } && zip(stops.dropLast(), starts.dropFirst()).allSatisfy { $0 < $1 })
+            #expect(client.filter { $0.contains(" run --server ") }.count == 8)
+            #expect(client.filter { $0.contains("ip link add cbvx0") }.count == 2)
+            #expect(client.filter { $0.contains("ip -o route get") && !$0.contains("ip link add") }.count == 4)
+            // The ideal time counts every cell's warm-up and duration (1 s each here), on one lane.
+            #expect(summary.lanes == 1)
+            #expect(summary.measuringSeconds == 8)
+        }
+    }
 }

@@ -76,8 +76,11 @@ public struct AgentInvocation: Sendable {
     /// Removes the client's pid file once it has ended.
     public func clientDone() -> String { "rm -f \(runDirectory)/client-\(cellTag).pid" }
 
-    /// Stops the server if it still runs (it exits by itself after one test), and removes its files.
-    /// Prints the server's log first, for the record of a failed cell.
+    /// The last lines of the server's log, for the record of a failed cell.
+    public func serverLogTail() -> String { "tail -n 2 \(logFile) 2>/dev/null; true" }
+
+    /// Stops the server if it still runs (it serves every test of its path instance until its
+    /// deadline), and removes its files. Prints the server's log first.
     public func stopServer() -> String {
         "p=$(cat \(pidFile) 2>/dev/null); cat \(logFile) 2>/dev/null; "
             + "if [ -n \"$p\" ] && grep -q cloudbench-agent /proc/$p/cmdline 2>/dev/null; then kill $p; fi; "

@@ -1,4 +1,5 @@
 import CloudbenchCore
+import CloudbenchProcess
 import Foundation
 
 /// A program this machine runs right before each cell measures, named by `CLOUDBENCH_BEFORE_CELL`.

@@ -1,4 +1,5 @@
 import CloudbenchCore
+import CloudbenchSSH
 import Foundation
 
 /// Everything one cell needs to know, as a value.
@@ -17,8 +18,18 @@ public struct CellJob: Sendable {
     public var price: Money?
     /// A short tag unique within the run, for pid and log file names.
     public var tag: String
-    /// Run on this machine right before the agent starts (`CLOUDBENCH_BEFORE_CELL`).
+    /// Run on this machine right before the agent client starts (`CLOUDBENCH_BEFORE_CELL`).
     public var beforeCell: CellHook? = nil
+
+    /// Seconds the client may take; the server and the path must outlive it.
+    var clientTimeout: Double {
+        let measure = run.warmup.seconds + run.duration.seconds
+        return cell.test == .http ? max(120, measure + 60) : measure + 30
+    }
+
+    /// Consecutive cells of a pair with the same key share one path instance and agent server:
+    /// one path in one round.
+    var pathInstanceKey: String { "\(cell.path.name)#\(cell.repetition)" }
 }
 
 /// How a cell ended: its record, or a reason it was skipped, and whether a host was lost.
@@ -29,53 +40,110 @@ public struct CellOutcome: Sendable {
     public var lostHost: String?
 }
 
-/// Runs one cell: sets up its path, starts the agent server with a fresh token and a deadline,
-/// runs the client, parses its JSON, tears everything down, and returns one record.
+/// A path set up for consecutive cells of one pair (one path, one round): its route, checked
+/// once, and the agent server listening on it, which serves every test of those cells.
+public struct ActivePath: Sendable {
+    var setup: PathSetup
+    var route: RouteCheck
+    var serverInvocation: AgentInvocation
+    var token: String
+    var serverStarted: Bool
+}
+
+/// Runs cells: sets up a path and starts the agent server with a fresh token and a deadline
+/// (`open`), runs the client of each cell on it and parses its JSON into one record (`measure`),
+/// and tears the path and the server down (`close`).
 ///
-/// Failures become `status: failed` records with the reason; tear-down runs in every case.
+/// Failures become `status: failed` records with the reason; tear-down runs in every case but a
+/// lost host (cleaned when it reconnects, or at the next run's start).
 public struct CellRunner: Sendable {
     public init() {}
 
+    /// What `open` made: a path to measure on, or the outcome of the cell that could not start.
+    public enum Opened: Sendable {
+        case ready(ActivePath)
+        case failed(CellOutcome)
+    }
+
+    /// One cell on its own path instance: `open`, `measure`, `close`.
     public func run(_ job: CellJob, server: RemoteHost, client: RemoteHost, now: @Sendable () -> Date = Date.init) async -> CellOutcome {
+        switch await open([job], server: server, client: client, now: now) {
+        case .failed(let outcome): return outcome
+        case .ready(let active):
+            let outcome = await measure(job, on: active, server: server, client: client, now: now)
+            if outcome.lostHost == nil { await close(active, server: server, client: client) }
+            return outcome
+        }
+    }
+
+    /// Sets up the path of `jobs` (consecutive cells of one pair on one path), checks its route
+    /// and starts the agent server, which lives as long as all of `jobs` may take.
+    public func open(_ jobs: [CellJob], server: RemoteHost, client: RemoteHost, now: @Sendable () -> Date = Date.init) async -> Opened {
+        let job = jobs[0]
         let path = job.cell.path
         if path.needsRoot {
             for h in [server, client] where !h.hasRoot {
-                return CellOutcome(record: nil, skipped: "path \(path.name) needs root; \(h.label) has no sudo (set 'sudo: true' or log in as root)", lostHost: nil)
+                return .failed(CellOutcome(record: nil, skipped: "path \(path.name) needs root; \(h.label) has no sudo (set 'sudo: true' or log in as root)", lostHost: nil))
             }
         }
-        let measure = job.run.warmup.seconds + job.run.duration.seconds
-        let clientTimeout = job.cell.test == .http ? max(120, measure + 60) : measure + 30
-        let deadline = Int(clientTimeout + 60)
+        let deadline = Int(jobs.reduce(0.0) { $0 + $1.clientTimeout } + 60)
         let setup = PathSetup.make(path: path, pair: job.pair,
                                    server: .init(agent: job.serverAgent, runDirectory: job.serverLayout.runDirectory),
                                    client: .init(agent: job.clientAgent, runDirectory: job.clientLayout.runDirectory),
                                    deadline: deadline + 30)
         let token = Self.token()
         let serverInv = AgentInvocation(agent: job.serverAgent, runDirectory: job.serverLayout.runDirectory, token: token, cellTag: job.tag)
-        let clientInv = AgentInvocation(agent: job.clientAgent, runDirectory: job.clientLayout.runDirectory, token: token, cellTag: job.tag)
-        func host(_ role: Instance.Role) -> RemoteHost { role == .server ? server : client }
+        var active = ActivePath(setup: setup, route: RouteCheck(device: "", mtu: nil, underlayDevice: nil),
+                                serverInvocation: serverInv, token: token, serverStarted: false)
+        do {
+            // Both ends' set-up at once: each host's steps in order, the two hosts side by side.
+            try await Self.onBoth(setup.setup, server: server, client: client) { host, step in
+                try await host.check(step.command, what: step.what, timeout: 30, privileged: step.privileged)
+            }
+            // The route check (client) and the server's start (server) side by side.
+            async let routeOut = client.check(RouteCheck.command(to: setup.serverAddress, underlay: job.pair.server.testIP),
+                                              what: "check the route to \(setup.serverAddress)", timeout: 15)
+            let started: Result<Void, Error>
+            do {
+                try await server.check(serverInv.startServer(address: setup.serverAddress, port: job.run.agentPort, deadlineSeconds: deadline),
+                                       what: "start the agent server", timeout: 20)
+                started = .success(())
+            } catch { started = .failure(error) }
+            let routeResult: Result<CommandOutput, Error>
+            do { routeResult = .success(try await routeOut) } catch { routeResult = .failure(error) }
+            if case .success = started { active.serverStarted = true }
+            try started.get()
+            let out = try routeResult.get()
+            guard let route = RouteCheck.parse(out.stdout) else {
+                throw CellFailure("cannot read the route to \(setup.serverAddress) from \(client.label): \(out.stdout)")
+            }
+            if let problem = route.problem(for: setup) { throw CellFailure(problem) }
+            active.route = route
+            return .ready(active)
+        } catch {
+            var record = baseRecord(job, now: now())
+            record.status = .failed
+            record.error = "\(error)"
+            var lost: String?
+            if let e = error as? RemoteError, case .unreachable(let h, _) = e { lost = h }
+            if lost == nil { await close(active, server: server, client: client) }
+            finish(&record, job, now: now)
+            return .failed(CellOutcome(record: record, skipped: nil, lostHost: lost))
+        }
+    }
 
-        var serverStarted = false
+    /// Runs one cell's client on an open path and returns its record.
+    public func measure(_ job: CellJob, on active: ActivePath, server: RemoteHost, client: RemoteHost,
+                        now: @Sendable () -> Date = Date.init) async -> CellOutcome {
+        let setup = active.setup
+        let clientInv = AgentInvocation(agent: job.clientAgent, runDirectory: job.clientLayout.runDirectory, token: active.token, cellTag: job.tag)
         var lost: String?
         var record = baseRecord(job, now: now())
         do {
-            for step in setup.setup {
-                try await host(step.role).check(step.command, what: step.what, timeout: 30, privileged: step.privileged)
-            }
-            let routeOut = try await client.check(RouteCheck.command(to: setup.serverAddress, underlay: job.pair.server.testIP),
-                                                  what: "check the route to \(setup.serverAddress)", timeout: 15)
-            guard let route = RouteCheck.parse(routeOut.stdout) else {
-                throw CellFailure("cannot read the route to \(setup.serverAddress) from \(client.label): \(routeOut.stdout)")
-            }
-            if let problem = route.problem(for: setup) { throw CellFailure(problem) }
             if let hook = job.beforeCell { try await hook.run(job.cell) }
-
-            try await server.check(serverInv.startServer(address: setup.serverAddress, port: job.run.agentPort, deadlineSeconds: deadline),
-                                   what: "start the agent server", timeout: 20)
-            serverStarted = true
             let out = try await client.run(clientInv.runClient(address: setup.serverAddress, port: job.run.agentPort,
                                                                test: job.cell.test, run: job.run),
-                                           timeout: clientTimeout, privileged: false)
+                                           timeout: job.clientTimeout, privileged: false)
             _ = try? await client.run(clientInv.clientDone(), timeout: 10)
             guard out.status == 0 else {
                 let said = out.stderr.trimmingCharacters(in: .whitespacesAndNewlines)
@@ -87,7 +155,7 @@ public struct CellRunner: Sendable {
             record.unit = headline.unit
             var detail: [String: JSONValue] = [:]
             if case .object(let o) = json { detail = o } else { detail["agent"] = json }
-            detail["route"] = route.json
+            detail["route"] = active.route.json
             record.detail = .object(detail)
             if job.cell.test == .tcpBandwidth { record.recordBurst() }
             record.source = json["agent_version"]?.string.map { "cloudbench-agent \($0)" } ?? "cloudbench-agent"
@@ -99,22 +167,35 @@ public struct CellRunner: Sendable {
             record.status = .failed
             record.error = "\(error)"
         }
-        // Tear down in every case, briefly: a lost host is cleaned at the next run's start.
-        if lost == nil {
-            if serverStarted {
-                let stopped = try? await server.run(serverInv.stopServer(), timeout: 10, privileged: false)
-                if record.status == .failed, let log = stopped?.stdout.trimmingCharacters(in: .whitespacesAndNewlines), !log.isEmpty {
-                    record.error = (record.error ?? "") + " (server said: \(log.split(separator: "\n").suffix(2).joined(separator: " / ")))"
-                }
-            }
-            for step in setup.teardown {
-                _ = try? await host(step.role).run(step.command, timeout: 15, privileged: step.privileged)
-            }
+        if record.status == .failed, lost == nil, active.serverStarted,
+           let log = try? await server.run(active.serverInvocation.serverLogTail(), timeout: 10, privileged: false) {
+            let said = log.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+            if !said.isEmpty { record.error = (record.error ?? "") + " (server said: \(said.split(separator: "\n").suffix(2).joined(separator: " / ")))" }
         }
-        record.time = Self.iso8601(now())
-        record.id = ResultRecord.makeID(runID: job.runID, pair: job.pair.name, path: path.name,
-                                        test: job.cell.test.rawValue, repetition: job.cell.repetition, attempt: job.attempt)
+        finish(&record, job, now: now)
         return CellOutcome(record: record, skipped: nil, lostHost: lost)
+    }
+
+    /// Stops the agent server and tears the path down on both hosts at once, briefly.
+    public func close(_ active: ActivePath, server: RemoteHost, client: RemoteHost) async {
+        let steps = active.setup.teardown
+        async let clientSide: Void = {
+            for step in steps where step.role == .client { _ = try? await client.run(step.command, timeout: 15, privileged: step.privileged) }
+        }()
+        if active.serverStarted { _ = try? await server.run(active.serverInvocation.stopServer(), timeout: 10, privileged: false) }
+        for step in steps where step.role == .server { _ = try? await server.run(step.command, timeout: 15, privileged: step.privileged) }
+        await clientSide
+    }
+
+    /// Runs `steps` on their hosts: each host's steps in order, the server's and the client's side by side.
+    static func onBoth(_ steps: [PathStep], server: RemoteHost, client: RemoteHost,
+                       _ body: @escaping @Sendable (RemoteHost, PathStep) async throws -> Void) async throws {
+        let serverSteps = steps.filter { $0.role == .server }, clientSteps = steps.filter { $0.role == .client }
+        async let s: Void = { for step in serverSteps { try await body(server, step) } }()
+        var clientError: Error?
+        do { for step in clientSteps { try await body(client, step) } } catch { clientError = error }
+        try await s
+        if let clientError { throw clientError }
     }
 
     /// A record for a cell that could not start because a host was lost earlier in the run.
@@ -131,6 +212,12 @@ public struct CellRunner: Sendable {
                      runID: job.runID, time: Self.iso8601(now), pair: job.pair.name, provider: job.pair.provider,
                      type: job.pair.type, region: job.pair.region, placement: job.pair.placement, path: job.cell.path.name,
                      test: job.cell.test.rawValue, repetition: job.cell.repetition, status: .failed, price: job.price)
+    }
+
+    func finish(_ record: inout ResultRecord, _ job: CellJob, now: @Sendable () -> Date) {
+        record.time = Self.iso8601(now())
+        record.id = ResultRecord.makeID(runID: job.runID, pair: job.pair.name, path: job.cell.path.name,
+                                        test: job.cell.test.rawValue, repetition: job.cell.repetition, attempt: job.attempt)
     }
 
     /// 32 random bytes as hex, from the system's generator.

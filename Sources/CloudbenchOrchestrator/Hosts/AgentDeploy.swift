@@ -1,5 +1,6 @@
 import CloudbenchCore
 import CloudbenchSSH
+import Foundation
 
 /// The agent binaries this machine can deploy, by architecture (`uname -m`).
 public struct AgentBinaries: Sendable {
@@ -12,6 +13,8 @@ public struct AgentBinaries: Sendable {
 /// removed.
 public struct AgentDeploy: Sendable {
     public var binaries: AgentBinaries
+    /// Each binary's SHA-256, read once for every host it goes to.
+    private let digests = FileDigests()
 
     public init(binaries: AgentBinaries) { self.binaries = binaries }
 
@@ -20,14 +23,30 @@ public struct AgentDeploy: Sendable {
             throw CellFailure("no agent binary for \(facts.arch); name one under 'agent: { \(facts.arch): PATH }' in the inventory")
         }
         let sha: String
-        do { sha = try Digest.sha256Hex(ofFile: binary) } catch { throw FileError(binary, "cannot read the agent binary") }
+        do { sha = try digests.sha256(binary) } catch { throw FileError(binary, "cannot read the agent binary") }
         let host = RemoteHost(shell: shell, facts: facts, sudoAllowed: sudoAllowed, agentSHA: sha)
         let remote = host.layout.agentPath(sha256: sha)
-        try await host.check("mkdir -p \(host.layout.directory)", what: "create \(host.layout.directory)")
+        // The upload creates the agent's folder when it is missing.
         _ = try await shell.upload(localPath: binary, remotePath: remote, mode: 0o755)
         let version = try await host.check("\(remote) --version", what: "run the agent")
         if version.stdout.isEmpty { throw CellFailure("the agent printed no version") }
         _ = try? await host.run(host.layout.cleanupScript, timeout: 30, privileged: host.hasRoot)
         return host
+    }
+}
+
+/// SHA-256 digests of local files by path, each computed once (a run deploys one binary to
+/// hundreds of hosts).
+final class FileDigests: @unchecked Sendable {
+    private let lock = NSLock()
+    private var known: [String: String] = [:]
+
+    func sha256(_ path: String) throws -> String {
+        lock.lock()
+        defer { lock.unlock() }
+        if let d = known[path] { return d }
+        let d = try Digest.sha256Hex(ofFile: path)
+        known[path] = d
+        return d
     }
 }

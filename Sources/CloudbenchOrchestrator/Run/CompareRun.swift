@@ -33,6 +33,10 @@ public struct CompareSummary: Sendable {
     /// What cleanup found still on a host afterwards (empty when clean).
     public var leftovers: [String: [String]]
     public var interrupted: Bool
+    /// Σ (warm-up + duration) over the cells this invocation planned to run, and the lanes it
+    /// ran them on (min(`--parallel`, pairs)): what `RunSummary` divides.
+    public var measuringSeconds: Double = 0
+    public var lanes: Int = 1
 
     public var failedCount: Int { records.filter { $0.status == .failed }.count }
 }
@@ -64,6 +68,9 @@ public struct CompareRun: Sendable {
 
     public func label(_ h: Instance) -> String { SSHTargets.label(h) }
 
+    /// Agent uploads in flight at once.
+    static let deploysAtOnce = 32
+
     public func run(state: RunState, progress: ProgressSink) async throws -> CompareSummary {
         let runID = options.resumeRunID ?? makeRunID(name: inventory.name)
         let resultsPath = "\(options.resultsDirectory)/\(runID).jsonl"
@@ -90,10 +97,15 @@ public struct CompareRun: Sendable {
                 .joined(separator: "; "))
         }
         // Results go to an actor, not through the group (see `Preflight.check`).
+        // At most `deploysAtOnce` uploads in flight: each holds a buffer of the binary, and past a
+        // few dozen they share this machine's CPU and link without finishing any sooner.
         await withTaskGroup(of: Void.self) { group in
+            var running = 0
             for (host, c) in zip(hosts, checked) {
                 guard let shell = c.shell, let facts = c.facts else { continue }
                 let endpoint = host.endpoint, name = label(host), sudo = host.ssh.sudo
+                if running == Self.deploysAtOnce { await group.next(); running -= 1 }
+                running += 1
                 group.addTask {
                     do { await deployed.ready(endpoint, try await deploy.deploy(shell: shell, facts: facts, sudoAllowed: sudo)) }
                     catch { await deployed.failed(name, "\(error)") }
@@ -129,11 +141,16 @@ public struct CompareRun: Sendable {
         }
         for p in notRun { await progress.message("pair \(p): not run (a host failed preflight)") }
         await progress.planned(cells: works.reduce(0) { $0 + $1.jobs.count })
+        let lanes = max(1, min(options.parallel, works.count))
+        if options.parallel > works.count, !works.isEmpty {
+            await progress.message("note: --parallel \(options.parallel) is more than the \(works.count) pairs to run; running \(lanes) at a time")
+        }
+        let measuring = works.flatMap(\.jobs).reduce(0.0) { $0 + $1.run.warmup.seconds + $1.run.duration.seconds }
 
         // 4. Run, appending each record before the pair's next cell.
         let records = try RunRecords(path: resultsPath)
         let skippedBox = SkippedCells()
-        let scheduler = RunScheduler(parallel: options.parallel) { host in
+        let scheduler = RunScheduler(parallel: lanes) { host in
             guard let h = self.inventory.hosts.first(where: { self.label($0) == host.label }),
                   let shell = try? await self.connector.connect(h, label: host.label) else { return false }
             host.replaceShell(shell)
@@ -169,18 +186,24 @@ public struct CompareRun: Sendable {
         })
 
         // 5. Clean up every reachable host, and say what is left.
+        //    Every host at once, one command each: clean up, then list what is still there.
         let lost = await state.lostHosts
-        var leftovers: [String: [String]] = [:]
-        for (_, host) in connected where lost[host.label] == nil {
-            _ = try? await host.run(host.layout.cleanupScript, timeout: 30, privileged: host.hasRoot)
-            if let out = try? await host.run(host.layout.leftoversScript, timeout: 15, privileged: host.hasRoot) {
-                let items = out.stdout.split(separator: "\n").map(String.init)
-                if !items.isEmpty { leftovers[host.label] = items }
+        let found = HostLeftovers()
+        await withTaskGroup(of: Void.self) { group in
+            for (_, host) in connected where lost[host.label] == nil {
+                group.addTask {
+                    let script = host.layout.cleanupScript + "; " + host.layout.leftoversScript
+                    if let out = try? await host.run(script, timeout: 30, privileged: host.hasRoot) {
+                        await found.add(host.label, out.stdout.split(separator: "\n").map(String.init))
+                    }
+                }
             }
         }
+        let leftovers = await found.items
         return CompareSummary(runID: runID, resultsPath: resultsPath, records: await records.written, earlierRecords: resume.records,
                               skipped: await skippedBox.items, hostProblems: problems, pairsNotRun: notRun,
-                              leftovers: leftovers, interrupted: await state.stopping)
+                              leftovers: leftovers, interrupted: await state.stopping,
+                              measuringSeconds: measuring, lanes: lanes)
     }
 
     /// Kills the agents cloudbench runs on `host` and removes its interfaces, over a new connection.
@@ -198,6 +221,11 @@ actor HostResults {
     var problems: [(String, String)] = []
     func ready(_ endpoint: String, _ host: RemoteHost) { hosts[endpoint] = host }
     func failed(_ label: String, _ why: String) { problems.append((label, why)) }
+}
+
+actor HostLeftovers {
+    var items: [String: [String]] = [:]
+    func add(_ host: String, _ found: [String]) { if !found.isEmpty { items[host] = found } }
 }
 
 actor SkippedCells {

@@ -68,22 +68,54 @@ public struct RunScheduler: Sendable {
     func runPair(_ work: PairWork, state: RunState,
                  onStart: @Sendable (CellJob) async -> Void,
                  onOutcome: @Sendable (CellJob, CellOutcome) async -> Void) async {
-        for job in work.jobs {
-            if await state.stopping || Task.isCancelled { return }
+        // The path instance open now (one path of one round, with its agent server), reused by
+        // the consecutive cells that share its key and closed before another one opens.
+        var active: (key: String, path: ActivePath)?
+        let jobs = work.jobs
+        for (i, job) in jobs.enumerated() {
+            if await state.stopping || Task.isCancelled { break }
             let lost = await state.lostHosts
             if let gone = [work.server.label, work.client.label].first(where: { lost[$0] != nil }) {
+                active = nil
                 await onOutcome(job, CellOutcome(record: runner.lostHostRecord(job, host: gone), skipped: nil, lostHost: nil))
                 continue
             }
             await onStart(job)
-            let outcome = await runner.run(job, server: work.server, client: work.client)
-            if let h = outcome.lostHost, !(await state.stopping) {
-                let host = h == work.server.label ? work.server : work.client
-                if !(await reconnect(host)) { await state.hostLost(h, reason: outcome.record?.error ?? "lost") }
+            var outcome: CellOutcome
+            if let a = active, a.key != job.pathInstanceKey {
+                await runner.close(a.path, server: work.server, client: work.client)
+                active = nil
             }
-            // A cell cut short by an interrupt is not a measurement: keep no record of it.
-            if await state.stopping, outcome.record?.status != .ok { return }
-            await onOutcome(job, outcome)
+            if active == nil {
+                let group = Array(jobs[i...].prefix { $0.pathInstanceKey == job.pathInstanceKey })
+                switch await runner.open(group, server: work.server, client: work.client) {
+                case .ready(let path): active = (job.pathInstanceKey, path)
+                case .failed(let o): outcome = o
+                    active = nil
+                    if await handle(outcome, job, work, state: state, onOutcome: onOutcome) { return }
+                    continue
+                }
+            }
+            outcome = await runner.measure(job, on: active!.path, server: work.server, client: work.client)
+            if outcome.lostHost != nil { active = nil }
+            if await handle(outcome, job, work, state: state, onOutcome: onOutcome) {
+                if let a = active { await runner.close(a.path, server: work.server, client: work.client) }
+                return
+            }
         }
+        if let a = active { await runner.close(a.path, server: work.server, client: work.client) }
+    }
+
+    /// Reports a cell's outcome; true when the run is stopping and the pair must end now.
+    private func handle(_ outcome: CellOutcome, _ job: CellJob, _ work: PairWork, state: RunState,
+                        onOutcome: @Sendable (CellJob, CellOutcome) async -> Void) async -> Bool {
+        if let h = outcome.lostHost, !(await state.stopping) {
+            let host = h == work.server.label ? work.server : work.client
+            if !(await reconnect(host)) { await state.hostLost(h, reason: outcome.record?.error ?? "lost") }
+        }
+        // A cell cut short by an interrupt is not a measurement: keep no record of it.
+        if await state.stopping, outcome.record?.status != .ok { return true }
+        await onOutcome(job, outcome)
+        return false
     }
 }

@@ -74,7 +74,7 @@ struct CompareCommand: AsyncParsableCommand {
     }
 
     func validate() throws {
-        guard parallel >= 1 else { throw ValidationError("--parallel must be at least 1") }
+        guard parallel >= 1 else { throw ValidationError("--parallel must be at least 1 (it is how many pairs run at once)") }
         guard (inventory == nil) != (fleet == nil) else { throw ValidationError("give an inventory or --fleet FLEET, not both") }
         if fleet == nil, provisionOptions.isChanged {
             throw ValidationError("--yes, --max-cost, --ssh-from, --lab, --ssh-wait, --runs-dir and --inventories-dir go with --fleet")
@@ -83,6 +83,7 @@ struct CompareCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        let started = Date()
         if let fleet {
             let status = try ErrorDoor.run {
                 try CompareFleet.run(fleet: fleet, options: provisionOptions, catalogOptions: catalogOptions,
@@ -124,6 +125,13 @@ struct CompareCommand: AsyncParsableCommand {
                 print("report: \(reportPath)")
             }
             print(CompareStatus.render(summary, plan: plan), terminator: "")
+            let figures = RunSummary(idealSeconds: summary.measuringSeconds / Double(summary.lanes),
+                                     wallSeconds: Date().timeIntervalSince(started),
+                                     cells: summary.records.count, lanes: summary.lanes)
+            print(figures.line)
+            let summaryPath = "\(resultsDirectory)/\(summary.runID).summary.json"
+            do { try figures.json().write(toFile: summaryPath, atomically: true, encoding: .utf8) }
+            catch { printError("warning: cannot write \(summaryPath): \(error)") }
             return summary.exitStatus(allowSkipped: allowSkipped)
         }
         if status != .ok { throw ExitCode(status) }
