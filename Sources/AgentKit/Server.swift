@@ -9,6 +9,9 @@ public final class Server: @unchecked Sendable {
     public let options: ServeOptions
     /// How long a new control connection may take to send its request line.
     public static let requestTimeout = 5.0
+    /// At most this many connections wait for their request line at once; a newer one drops
+    /// the oldest.
+    public static let pendingCapacity = 16
 
     public init(_ options: ServeOptions) { self.options = options }
 
@@ -38,31 +41,23 @@ public final class Server: @unchecked Sendable {
             _exit(0)
         }
         Server.log("\(AgentVersion.version) listening on \(options.listen) for \(formatSeconds(options.deadline)) s")
+        // Every connection waiting for its request line is read at once: idle or slow peers
+        // cost a slot for `requestTimeout` seconds, never a real client's time.
+        let pending = PendingConnections(listener: listener, capacity: Server.pendingCapacity,
+                                         budget: Server.requestTimeout, maxLine: 4096, log: { Server.log($0) })
         while true {
-            guard let (conn, peer) = try listener.accept(timeout: 1) else { continue }
-            handle(conn, peer: peer, listener: listener)
+            guard let (conn, peer, line) = try pending.nextLine(until: Clock.now() + 1) else { continue }
+            let started = Clock.now()
+            handle(conn, peer: peer, line: line, listener: listener)
             conn.close()
+            // Nobody read the others while the test ran: that time is not theirs.
+            pending.extendDeadlines(by: Clock.now() - started)
         }
     }
 
-    /// Reads and checks one control request, then runs its test; never throws, so that no
-    /// client can end the server.
-    func handle(_ conn: Socket, peer: SocketAddress, listener: Socket) {
-        let result: Socket.LineResult
-        do { result = try conn.readLineResult(timeout: Server.requestTimeout) } catch { result = .closed }
-        let line: String
-        switch result {
-        case .line(let l): line = l
-        case .timedOut:
-            Server.log("dropped a connection from \(peer.host): no request line within \(formatSeconds(Server.requestTimeout)) s")
-            return
-        case .closed:
-            Server.log("dropped a connection from \(peer.host): closed before sending a request")
-            return
-        case .invalid:
-            Server.log("dropped a connection from \(peer.host): not a cloudbench-agent request (binary or overlong)")
-            return
-        }
+    /// Checks one control request, then runs its test; never throws, so that no client can
+    /// end the server.
+    func handle(_ conn: Socket, peer: SocketAddress, line: String, listener: Socket) {
         let words = line.split(separator: " ", omittingEmptySubsequences: true)
         guard words.count >= 2, words[0] == TestRequest.protocolTag else {
             if words.first == "DATA" {
