@@ -16,7 +16,7 @@ struct BurstLabTests {
             .split(separator: " ").first { $0.contains("/24") }.map { String($0.split(separator: "/")[0]) }
         let serverAddress = try #require(address)
         let listener = Process()
-        listener.executableURL = URL(fileURLWithPath: try Command.resolve("ip"))
+        listener.executableURL = URL(fileURLWithPath: try ProcessRunner.resolve("ip"))
         listener.arguments = ["netns", "exec", server, "iperf3", "-s", "-1", "-B", serverAddress, "-p", "5291"]
         listener.standardOutput = FileHandle.nullDevice
         listener.standardError = FileHandle.nullDevice
