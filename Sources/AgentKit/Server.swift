@@ -13,6 +13,9 @@ public final class Server: @unchecked Sendable {
     /// the oldest.
     public static let pendingCapacity = 16
 
+    /// Test ids already served: each single-use key works once (only the accepting thread uses it).
+    private var spent = SpentKeys()
+
     public init(_ options: ServeOptions) { self.options = options }
 
     static func log(_ message: String) { printError("cloudbench-agent serve: \(message)") }
@@ -68,8 +71,18 @@ public final class Server: @unchecked Sendable {
             }
             return
         }
-        guard Server.tokensMatch(String(words[1]), options.token) else {
+        switch spent.spend(TestKey(wire: words[1]), runKey: options.token) {
+        case .accepted: break
+        case .wrong:
             Server.log("refused a control connection from \(peer.host): wrong token")
+            try? conn.writeAll("ERR token\n")
+            return
+        case .spent:
+            Server.log("refused a control connection from \(peer.host): a key already used (replayed)")
+            try? conn.writeAll("ERR token\n")
+            return
+        case .full:
+            Server.log("refused a control connection from \(peer.host): \(SpentKeys.capacity) tests served; restart the server")
             try? conn.writeAll("ERR token\n")
             return
         }
@@ -110,16 +123,5 @@ public final class Server: @unchecked Sendable {
             Server.log("\(request.test.rawValue) for \(peer.host) ended early: \(error)")
             try? conn.writeAll("ERR \(error)\n")
         }
-    }
-
-    /// Compares in time that depends only on the lengths, so that timing reveals nothing
-    /// about how much of a guessed token was right.
-    public static func tokensMatch(_ given: String, _ expected: String) -> Bool {
-        let a = Array(given.utf8), b = Array(expected.utf8)
-        var diff = a.count ^ b.count
-        for i in 0..<max(a.count, b.count) {
-            diff |= Int((i < a.count ? a[i] : 0) ^ (i < b.count ? b[i] : 0))
-        }
-        return diff == 0
     }
 }

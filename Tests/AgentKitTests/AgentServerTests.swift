@@ -1,6 +1,7 @@
 import Foundation
 import NetNS
 import Testing
+import AgentKit
 
 /// What keeps a server on a cloud host safe and alive: the token, the deadline, bad clients.
 @Suite("Agent server", .serialized, .enabled(if: getuid() == 0, "needs root for network namespaces"))
@@ -27,6 +28,41 @@ struct AgentServerTests {
         #expect(human.status == 0)
         #expect(human.stdout.hasPrefix("latency "), "\(human.stdout)")
         #expect(human.stdout.contains("round trips of 1 bytes"))
+    }
+
+    @Test("a single-use key is refused the second time; the run key alone is refused; a fresh key works")
+    func replay() throws {
+        let pair = try AgentPair(subnet: "10.231.29")
+        defer { pair.close() }
+        try pair.startServer()
+        let host = pair.serverEnd.address
+        func ask(_ line: String) throws -> String {
+            let fd = try pair.clientNS.connectTCP(host: host, port: pair.port)
+            defer { close(fd) }
+            var bytes = Array(line.utf8)
+            _ = write(fd, &bytes, bytes.count)
+            var reply = [UInt8](repeating: 0, count: 256)
+            var got = 0
+            var tv = timeval(tv_sec: 5, tv_usec: 0)
+            setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+            while got < reply.count, !reply[0..<got].contains(10) {
+                let n = read(fd, &reply[got], reply.count - got)
+                if n <= 0 { break }
+                got += n
+            }
+            return String(decoding: reply[0..<got], as: UTF8.self)
+        }
+        let key = TestKey.fresh(runKey: pair.token)
+        // First use: the key is good (the request itself is not, so no test starts).
+        #expect(try ask("cloudbench-agent/1 \(key.wire) test=nope\n").hasPrefix("ERR bad request"))
+        // The same key again, now with a good request: refused.
+        let request = TestRequest(test: .tcpLatency).encodedFields()
+        #expect(try ask("cloudbench-agent/1 \(key.wire) \(request)\n") == "ERR token\n")
+        #expect(pair.serverLog.contains("a key already used (replayed)"))
+        // The run key itself is not a key.
+        #expect(try ask("cloudbench-agent/1 \(pair.token) \(request)\n") == "ERR token\n")
+        let ok = try pair.client(Self.quickTest)
+        #expect(ok.status == 0, "\(ok.stderr)")
     }
 
     @Test("the server exits at its deadline when nobody ever connects")

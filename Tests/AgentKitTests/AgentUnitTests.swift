@@ -67,13 +67,71 @@ struct AgentUnitTests {
         #expect(try TestRequest(fields: ControlLine.fields(words)) == r)
     }
 
-    @Test("tokens match only when equal")
+    @Test("MACs match only when equal, in time that depends only on the lengths")
     func tokens() {
-        #expect(Server.tokensMatch("abc", "abc"))
-        #expect(!Server.tokensMatch("abd", "abc"))
-        #expect(!Server.tokensMatch("ab", "abc"))
-        #expect(!Server.tokensMatch("abcd", "abc"))
-        #expect(!Server.tokensMatch("", "abc"))
+        let abc = Array("abc".utf8)
+        #expect(HMAC.equal(abc, abc))
+        #expect(!HMAC.equal(Array("abd".utf8), abc))
+        #expect(!HMAC.equal(Array("ab".utf8), abc))
+        #expect(!HMAC.equal(Array("abcd".utf8), abc))
+        #expect(!HMAC.equal([], abc))
+    }
+
+    @Test("SHA-256 of the FIPS 180-4 examples")
+    func sha256() {
+        #expect(HMAC.hex(SHA256.hash(Array("".utf8))) == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+        #expect(HMAC.hex(SHA256.hash(Array("abc".utf8))) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        let two = "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq"
+        #expect(HMAC.hex(SHA256.hash(Array(two.utf8))) == "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1")
+        // Fed in pieces that straddle blocks: the same digest.
+        var pieces = SHA256()
+        for _ in 0..<1000 { pieces.update(Array(repeating: UInt8(ascii: "a"), count: 1000)) }
+        #expect(HMAC.hex(pieces.finish()) == "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0")
+    }
+
+    @Test("HMAC-SHA256 of the RFC 4231 test cases 1, 2, 3, 6 and 7")
+    func hmac() {
+        func hex(_ s: String) -> [UInt8] {
+            var out: [UInt8] = []
+            var i = s.startIndex
+            while i < s.endIndex { let j = s.index(i, offsetBy: 2); out.append(UInt8(s[i..<j], radix: 16)!); i = j }
+            return out
+        }
+        let cases: [([UInt8], [UInt8], String)] = [
+            (Array(repeating: 0x0b, count: 20), Array("Hi There".utf8),
+             "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7"),
+            (Array("Jefe".utf8), Array("what do ya want for nothing?".utf8),
+             "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"),
+            (Array(repeating: 0xaa, count: 20), Array(repeating: 0xdd, count: 50),
+             "773ea91e36800e46854db8ebd09181a72959098b3ef8c122d9635514ced565fe"),
+            (Array(repeating: 0xaa, count: 131), Array("Test Using Larger Than Block-Size Key - Hash Key First".utf8),
+             "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54"),
+            (Array(repeating: 0xaa, count: 131),
+             Array("This is a test using a larger than block-size key and a larger than block-size data. The key needs to be hashed before being used by the HMAC algorithm.".utf8),
+             "9b09ffa71b942fcb27635fbcd5b0e944bfdc63644f0713938a7f51535c3a35e2"),
+        ]
+        for (key, message, expected) in cases {
+            #expect(HMAC.sha256(key: key, message: message) == hex(expected))
+        }
+    }
+
+    @Test("a test key: made from the run key, checked against it, good for one test")
+    func testKeys() throws {
+        let key = TestKey.fresh(runKey: "run-key")
+        #expect(key.testID.count == 32)
+        #expect(!key.wire.contains("run-key"))
+        let parsed = try #require(TestKey(wire: Substring(key.wire)))
+        #expect(parsed == key && parsed.isValid(for: "run-key") && !parsed.isValid(for: "other"))
+        #expect(TestKey.fresh(runKey: "run-key") != key)
+        for bad in ["run-key", "abc:def", "\(key.testID):\(key.mac.uppercased())", "\(key.wire):x", ":\(key.mac)"] {
+            #expect(TestKey(wire: Substring(bad)) == nil, "\(bad)")
+        }
+        var spent = SpentKeys()
+        #expect(spent.spend(parsed, runKey: "other") == .wrong)
+        #expect(spent.spend(nil, runKey: "run-key") == .wrong)
+        #expect(spent.spend(parsed, runKey: "run-key") == .accepted)
+        #expect(spent.spend(parsed, runKey: "run-key") == .spent)
+        #expect(spent.spend(TestKey.fresh(runKey: "run-key"), runKey: "run-key") == .accepted)
     }
 
     @Test("the window puts each byte in the interval of its arrival")
