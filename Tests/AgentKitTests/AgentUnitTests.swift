@@ -115,6 +115,23 @@ struct AgentUnitTests {
         }
     }
 
+    @Test("--token-stdin takes the token from standard input, and only from there")
+    func tokenStdin() throws {
+        guard case .serve(let s) = try Invocation.parse(["serve", "--listen", "10.0.0.1:7000", "--deadline", "5", "--token-stdin"],
+                                                        environment: "from-env", standardInput: { "from-stdin" }) else {
+            Issue.record("not serve"); return
+        }
+        #expect(s.token == "from-stdin")
+        #expect(throws: AgentError.self) {
+            try Invocation.parse(["serve", "--listen", "10.0.0.1:7000", "--deadline", "5", "--token-stdin"],
+                                 environment: "from-env", standardInput: { nil })
+        }
+        #expect(throws: AgentError.self) {
+            try Invocation.parse(["serve", "--listen", "10.0.0.1:7000", "--deadline", "5", "--token-stdin", "--token", "x"],
+                                 environment: nil, standardInput: { "y" })
+        }
+    }
+
     @Test("a test key: made from the run key, checked against it, good for one test")
     func testKeys() throws {
         let key = TestKey.fresh(runKey: "run-key")

@@ -25,7 +25,7 @@ struct CompareLabTests {
         let log = r.stderr.split(separator: "\n")
         #expect(log.filter { $0.contains("echo arch=$(uname -m)") }.count == 6, "\(r.stderr.prefix(2000))")
         for n in 1...24 {
-            #expect(log.filter { $0.contains("/client-") && $0.contains("-\(n).pid && CLOUDBENCH_AGENT_TOKEN=") }.count == 1)
+            #expect(log.filter { $0.contains("/client-") && $0.contains("-\(n).pid && exec ") }.count == 1)
         }
         #expect(log.filter { $0.contains(" run --server ") }.allSatisfy { $0.contains("host=") && $0.contains("ms=") && $0.contains("result=exit 0") })
         #expect(records.allSatisfy { $0["status"] as? String == "ok" })
@@ -55,8 +55,9 @@ struct CompareLabTests {
         // The token never reaches a record or the output.
         let text = try String(contentsOfFile: "\(lab.results)/\(try FileManager.default.contentsOfDirectory(atPath: lab.results)[0])", encoding: .utf8)
         #expect(!text.contains("CLOUDBENCH_AGENT_TOKEN") && !r.stdout.contains("TOKEN"))
-        // In the verbose log the token is redacted: no 64-hex-digit secret, and no private key.
-        #expect(r.stderr.contains("CLOUDBENCH_AGENT_TOKEN=<redacted>"))
+        // The token travels on standard input: the verbose log has no 64-hex-digit secret (and no
+        // token variable), and no private key.
+        #expect(!r.stderr.contains("CLOUDBENCH_AGENT_TOKEN") && r.stderr.contains("--token-stdin"))
         #expect(r.stderr.range(of: "[0-9a-f]{64}", options: .regularExpression) == nil)
         #expect(!r.stderr.contains("PRIVATE KEY"))
     }
