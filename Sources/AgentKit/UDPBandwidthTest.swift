@@ -32,6 +32,7 @@ public enum UDPBandwidthTest {
             // Learn the client's address from its hello, then send to it.
             let deadline = Clock.now() + 10
             var peer: SocketAddress?
+            var strangers = 0
             var word = [UInt64](repeating: 0, count: 2)
             while peer == nil {
                 let left = deadline - Clock.now()
@@ -45,7 +46,13 @@ public enum UDPBandwidthTest {
                         word.withUnsafeMutableBytes { (try? Posix.recvfrom(udp.fd, $0.baseAddress!, 16, sp, &len))?.value ?? -1 }
                     }
                 }
-                if n >= 8 && word[0] == tag { peer = SocketAddress(storage: storage, length: len) }
+                guard n >= 8 && word[0] == tag else { continue }
+                let from = SocketAddress(storage: storage, length: len)
+                // The flood goes only to the address of the authenticated control connection.
+                if from.host == s.peer.host { peer = from } else { strangers += 1 }
+            }
+            if strangers > 0 {
+                s.log("ignored \(strangers) UDP hello(s) with this test's tag from addresses other than the client's \(s.peer.host)")
             }
             try udp.connect(peer!)
             try s.send("GO\n")
