@@ -16,7 +16,20 @@ struct CompareLabTests {
     func fullRun() throws {
         let lab = try LabRun(tag: "a", third: 150)
         defer { lab.down() }
-        let r = try lab.compare(["--parallel", "3", "--verbose"])
+        // Every 50 ms, every process on both sides of every pair: no token at any moment (the run
+        // key is 64 hex digits), while the agents are seen running.
+        let sampler = ProcessListSampler(namespaces: Namespace.existing(prefix: "cbl-\(lab.name)-").map(\.name),
+            suspicious: { $0.contains("CLOUDBENCH_AGENT_TOKEN") || $0.contains("--token ") || $0.contains("--token=")
+                || $0.range(of: "[0-9a-f]{64}", options: .regularExpression) != nil },
+            expected: { $0.contains("cloudbench-agent-") && $0.contains(" serve ") && $0.contains("--token-stdin") })
+        let r: (status: Int32, stdout: String, stderr: String)
+        do {
+            defer { _ = sampler.stop() }
+            r = try lab.compare(["--parallel", "3", "--verbose"])
+        }
+        let sampled = sampler.stop()
+        #expect(sampled.suspicious.isEmpty, "a token in a process list: \(sampled.suspicious.prefix(3))")
+        #expect(sampled.expected > 10 && sampled.rounds > 50, "\(sampled.expected) agent servers seen in \(sampled.rounds) samples")
         #expect(r.status == 0, "\(r.stdout)\n\(r.stderr)")
         let records = try lab.records()
         #expect(records.count == 3 * 4 * 2)
