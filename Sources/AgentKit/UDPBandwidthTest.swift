@@ -106,6 +106,8 @@ public enum UDPBandwidthTest {
             ("sender_bytes_per_second", .double(Double(try num("sent_window_bytes")) / r.duration)),
             ("sent_datagrams", .int(sentCount)),
             ("received_datagrams", .int(received)),
+            ("duplicates", .int(try num("duplicates"))),
+            ("reordered", .int(try num("reordered"))),
             ("receiver_bytes", .int(windowBytes)),
             ("message_size", .int(r.effectiveMessageSize)),
             ("duration_s", .double(r.duration)),
@@ -155,7 +157,7 @@ public enum UDPBandwidthTest {
         let buffer = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 64)
         defer { buffer.deallocate() }
         let window = Window(start: start, warmup: r.warmup, duration: r.duration, interval: r.duration)
-        var received = 0, windowBytes = 0
+        var sequences = SequenceTracker(), windowBytes = 0
         var sentInfo: [String: String]?
         var drainUntil = Double.infinity
         let giveUp = window.measureEnd + 15
@@ -173,7 +175,8 @@ public enum UDPBandwidthTest {
                     if got < 16 { continue }
                     guard buffer.load(fromByteOffset: 0, as: UInt64.self) == tag else { continue }
                     let t = Clock.now()
-                    received += 1
+                    // Each sequence number once: a duplicate adds neither a datagram nor bytes.
+                    guard sequences.note(buffer.load(fromByteOffset: 8, as: UInt64.self)) == .new else { continue }
                     if window.bucket(t) != nil { windowBytes += got }
                 }
             }
@@ -193,6 +196,7 @@ public enum UDPBandwidthTest {
         guard let sentInfo else { throw AgentError.failed("the sender never reported the end of udp_bw") }
         return [("sent_datagrams", sentInfo["sent_datagrams"] ?? "0"),
                 ("sent_window_bytes", sentInfo["sent_window_bytes"] ?? "0"),
-                ("received_datagrams", String(received)), ("window_bytes", String(windowBytes))]
+                ("received_datagrams", String(sequences.unique)), ("window_bytes", String(windowBytes)),
+                ("duplicates", String(sequences.duplicates)), ("reordered", String(sequences.reordered))]
     }
 }

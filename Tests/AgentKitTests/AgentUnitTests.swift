@@ -1,4 +1,6 @@
 import Testing
+import Glibc
+import Syscall
 @testable import AgentKit
 
 @Suite("Agent values")
@@ -113,6 +115,44 @@ struct AgentUnitTests {
         for (key, message, expected) in cases {
             #expect(HMAC.sha256(key: key, message: message) == hex(expected))
         }
+    }
+
+    @Test("each sequence number counts once; late ones are reordered, repeats are duplicates")
+    func sequences() {
+        var t = SequenceTracker()
+        for seq: UInt64 in [1, 2, 4, 3, 3, 5, 1, 70, 65] { t.note(seq) }
+        #expect(t.note(0) == .invalid)
+        #expect(t.unique == 7 && t.duplicates == 2 && t.reordered == 2)
+    }
+
+    @Test("udp_bw: loss is still counted when every datagram arrives twice, and reordering is reported apart")
+    func injectedDuplicates() throws {
+        var bound: Socket?
+        for _ in 0..<20 where bound == nil {
+            bound = try? Socket.bindUDP(try SocketAddress(parsing: "127.0.0.1:\(Int.random(in: 40000...60000))"))
+        }
+        let udp = try #require(bound)
+        let port = try #require(udp.localAddress())
+        var pair: [Int32] = [0, 0]
+        #expect(socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &pair) == 0)
+        let control = Socket(fd: pair[0]), peer = Socket(fd: pair[1])
+        let sender = try Socket.make(for: port, type: Int32(SOCK_DGRAM.rawValue))
+        try sender.connect(port)
+        let tag = UDPBandwidthTest.tag("0123456789abcdef")
+        // 1…60 without every tenth (6 lost), 12 before 11, each datagram sent twice.
+        var order = (1...60).filter { $0 % 10 != 0 }.map(UInt64.init)
+        order.swapAt(10, 9)
+        for seq in order {
+            let datagram: [UInt64] = [tag, seq, 0, 0]
+            for _ in 0..<2 { _ = datagram.withUnsafeBytes { send(sender.fd, $0.baseAddress!, $0.count, 0) } }
+        }
+        try peer.writeAll("SENT sent_datagrams=60 sent_window_bytes=0\n")
+        var request = TestRequest(test: .udpBandwidth)
+        request.warmup = 0; request.duration = 0.1
+        let fields = Dictionary(uniqueKeysWithValues: try UDPBandwidthTest.receive(udp, control: control, request: request,
+                                                                                    tag: tag, start: Clock.now()))
+        #expect(fields["received_datagrams"] == "54", "\(fields)")
+        #expect(fields["duplicates"] == "54" && fields["reordered"] == "1", "\(fields)")
     }
 
     @Test("--token-stdin takes the token from standard input, and only from there")
