@@ -8,7 +8,9 @@ public enum Client {
         signal(SIGPIPE, SIG_IGN)
         let control = try Socket.connect(to: o.server, timeout: o.connectTimeout)
         try control.setTimeouts(receive: nil, send: 10)
-        try control.writeAll("\(TestRequest.protocolTag) \(o.token) \(o.request.encodedFields())\n")
+        // A key for this test only, derived from the run key, which never leaves this host.
+        let key = TestKey.fresh(runKey: o.token)
+        try control.writeAll("\(TestRequest.protocolTag) \(key.wire) \(o.request.encodedFields())\n")
         guard let reply = try control.readLine(timeout: 10) else {
             throw AgentError.failed("server at \(o.server) did not answer within 10 s (busy with another client, or not a cloudbench agent?)")
         }

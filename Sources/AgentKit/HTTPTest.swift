@@ -16,6 +16,11 @@ public enum HTTPTest {
         return (0..<size).map { _ in x ^= x << 13; x ^= x >> 7; x ^= x << 17; return UInt8(truncatingIfNeeded: x) }
     }
 
+    /// Connections the server keeps open at once (the client uses one at a time).
+    static let maxConnections = 8
+    /// Seconds a connection may stay silent before the server closes it.
+    static let idleTimeout = 5.0
+
     static func serve(_ s: ServerSession) throws {
         let r = s.request
         let body = HTTPTest.body(r.size)
@@ -24,9 +29,17 @@ public enum HTTPTest {
         let wanted = "GET \(path(s.sessionID, r.size)) "
         try s.send("GO\n")
         // Connections are served one request at a time, all from this thread: the client is sequential.
-        var conns: [(socket: Socket, pending: [UInt8])] = []
+        // At most `maxConnections` stay open, and one silent for `idleTimeout` is closed: strays
+        // that connect to the port cannot pile up or hold it.
+        var conns: [(socket: Socket, pending: [UInt8], lastActive: Double)] = []
         let giveUp = Clock.now() + 600
         while Clock.now() < giveUp {
+            let now = Clock.now()
+            conns.removeAll { c in
+                guard now - c.lastActive > idleTimeout else { return false }
+                c.socket.close()
+                return true
+            }
             var fds = [pollfd(fd: s.control.fd, events: Int16(POLLIN), revents: 0),
                        pollfd(fd: s.listener.fd, events: Int16(POLLIN), revents: 0)]
             fds += conns.map { pollfd(fd: $0.socket.fd, events: Int16(POLLIN), revents: 0) }
@@ -35,7 +48,12 @@ public enum HTTPTest {
             let polled = conns.count
             if fds[1].revents != 0, let (conn, _) = try s.listener.accept(timeout: 0) {
                 try? conn.setTimeouts(receive: 5, send: 10)
-                conns.append((conn, []))
+                if conns.count >= maxConnections, let quiet = conns.indices.min(by: { conns[$0].lastActive < conns[$1].lastActive }),
+                   quiet < polled {
+                    conns[quiet].socket.close()
+                    conns[quiet].lastActive = -.infinity  // closed below, with the ones that ended
+                }
+                conns.append((conn, [], Clock.now()))
             }
             var closed: [Int] = []
             for i in 0..<polled where fds[i + 2].revents != 0 {
@@ -45,6 +63,7 @@ public enum HTTPTest {
                     (try? Posix.recv(conns[i].socket.fd, $0.baseAddress!, $0.count, flags: Int32(MSG_DONTWAIT)))?.value ?? 0
                 }
                 if got <= 0 { closed.append(i); continue }
+                conns[i].lastActive = Clock.now()
                 conns[i].pending += chunk[0..<got]
                 guard conns[i].pending.count <= 16384 else { closed.append(i); continue }
                 // Serve every complete request header in the buffer.
@@ -66,6 +85,7 @@ public enum HTTPTest {
                     }
                 }
             }
+            closed += conns.indices.filter { conns[$0].lastActive == -.infinity }
             for i in Set(closed).sorted(by: >) { conns[i].socket.close(); conns.remove(at: i) }
         }
         for c in conns { c.socket.close() }

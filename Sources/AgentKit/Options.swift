@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import AgentContract
+import Syscall
 
 /// How `serve` was asked to run.
 public struct ServeOptions: Sendable {
@@ -34,11 +35,13 @@ public enum Invocation: Sendable {
                             [--interval S] [--rate BYTES_PER_S] [--size BYTES] [--count N] [--json]
            cloudbench-agent conf [--json]
            cloudbench-agent --version
-    The token may come from CLOUDBENCH_AGENT_TOKEN instead of --token.
+    The token may come from CLOUDBENCH_AGENT_TOKEN, or with --token-stdin from the first line of
+    standard input, instead of --token.
     """
 
     /// Parses `arguments` (without the program name); throws `.usage` naming the bad flag.
-    public static func parse(_ arguments: [String], environment token: String? = envToken()) throws -> Invocation {
+    public static func parse(_ arguments: [String], environment token: String? = envToken(),
+                             standardInput: () -> String? = tokenFromStandardInput) throws -> Invocation {
         guard let verb = arguments.first else { throw AgentError.usage("missing command: serve, run, conf or --version") }
         var rest = Array(arguments.dropFirst())
         var flags: [String: String] = [:]
@@ -49,11 +52,11 @@ public enum Invocation: Sendable {
         case "--version", "version": return .version
         case "--help", "-h", "help": return .help
         case "serve":
-            valueFlags = ["--listen", "--token", "--deadline"]; switchFlags = []
+            valueFlags = ["--listen", "--token", "--deadline"]; switchFlags = ["--token-stdin"]
         case "run":
             valueFlags = ["--server", "--token", "--test", "--duration", "--warmup", "--streams", "--message-size",
                           "--interval", "--rate", "--size", "--count", "--connect-timeout"]
-            switchFlags = ["--reverse", "--bidir", "--json"]
+            switchFlags = ["--reverse", "--bidir", "--json", "--token-stdin"]
         case "conf":
             valueFlags = []; switchFlags = ["--json"]
         default:
@@ -92,7 +95,12 @@ public enum Invocation: Sendable {
             return i
         }
         func theToken() throws -> String {
-            guard let t = flags["--token"] ?? token, !t.isEmpty else {
+            if switches.contains("--token-stdin") && flags["--token"] != nil {
+                throw AgentError.usage("--token and --token-stdin exclude each other")
+            }
+            let given = switches.contains("--token-stdin") ? standardInput() : flags["--token"] ?? token
+            guard let t = given, !t.isEmpty else {
+                if switches.contains("--token-stdin") { throw AgentError.usage("--token-stdin: no token on standard input") }
                 throw AgentError.usage("missing --token (or CLOUDBENCH_AGENT_TOKEN)")
             }
             guard t.utf8.count <= 512, !t.utf8.contains(where: { $0 <= 0x20 || $0 == 0x7f }) else {
@@ -138,6 +146,20 @@ public enum Invocation: Sendable {
         }
     }
 
+    /// The first line of standard input (at most 600 bytes, read byte by byte so that nothing
+    /// after it is taken): how cloudbench hands over the run key, out of every process list.
+    public static func tokenFromStandardInput() -> String? {
+        var line: [UInt8] = []
+        var byte: UInt8 = 0
+        while line.count < 600 {
+            guard let n = try? Posix.read(0, &byte, 1).value, n == 1 else { break }
+            if byte == UInt8(ascii: "\n") { break }
+            line.append(byte)
+        }
+        if line.last == UInt8(ascii: "\r") { line.removeLast() }
+        return line.isEmpty ? nil : String(decoding: line, as: UTF8.self)
+    }
+
     public static func envToken() -> String? {
         guard let p = getenv("CLOUDBENCH_AGENT_TOKEN") else { return nil }
         return String(cString: p)
@@ -146,18 +168,20 @@ public enum Invocation: Sendable {
 
 /// The agent's command line as the orchestrator writes it: built from the same `TestRequest`
 /// that `Invocation.parse` reads back, so neither side formats or parses the other's flags by hand.
-/// The token is never an argument (it travels in `CLOUDBENCH_AGENT_TOKEN`).
+/// The token is never an argument: `--token-stdin` reads it from standard input.
 public enum AgentCommandLine {
-    /// `serve --listen ADDR:PORT --deadline S`.
-    public static func serve(listen: String, deadline: Double) -> [String] {
-        ["serve", "--listen", listen, "--deadline", number(deadline)]
+    /// `serve --listen ADDR:PORT --deadline S [--token-stdin]`; without `--token-stdin`, the
+    /// token comes from `CLOUDBENCH_AGENT_TOKEN`.
+    public static func serve(listen: String, deadline: Double, tokenOnStandardInput: Bool = false) -> [String] {
+        ["serve", "--listen", listen, "--deadline", number(deadline)] + (tokenOnStandardInput ? ["--token-stdin"] : [])
     }
 
     /// `run --server ADDR:PORT --test T …`: a flag for each field of `request` that differs from
     /// the test's defaults, so `Invocation.parse` gives back `request`.
-    public static func run(server: String, request: TestRequest, json: Bool = true) -> [String] {
+    public static func run(server: String, request: TestRequest, json: Bool = true,
+                           tokenOnStandardInput: Bool = false) -> [String] {
         let d = TestRequest(test: request.test)
-        var args = ["run", "--server", server, "--test", request.test.rawValue]
+        var args = ["run", "--server", server] + (tokenOnStandardInput ? ["--token-stdin"] : []) + ["--test", request.test.rawValue]
         if request.duration != d.duration { args += ["--duration", number(request.duration)] }
         if request.warmup != d.warmup { args += ["--warmup", number(request.warmup)] }
         if request.streams != d.streams { args += ["--streams", "\(request.streams)"] }

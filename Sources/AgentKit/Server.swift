@@ -9,6 +9,12 @@ public final class Server: @unchecked Sendable {
     public let options: ServeOptions
     /// How long a new control connection may take to send its request line.
     public static let requestTimeout = 5.0
+    /// At most this many connections wait for their request line at once; a newer one drops
+    /// the oldest.
+    public static let pendingCapacity = 16
+
+    /// Test ids already served: each single-use key works once (only the accepting thread uses it).
+    private var spent = SpentKeys()
 
     public init(_ options: ServeOptions) { self.options = options }
 
@@ -38,31 +44,23 @@ public final class Server: @unchecked Sendable {
             _exit(0)
         }
         Server.log("\(AgentVersion.version) listening on \(options.listen) for \(formatSeconds(options.deadline)) s")
+        // Every connection waiting for its request line is read at once: idle or slow peers
+        // cost a slot for `requestTimeout` seconds, never a real client's time.
+        let pending = PendingConnections(listener: listener, capacity: Server.pendingCapacity,
+                                         budget: Server.requestTimeout, maxLine: 4096, log: { Server.log($0) })
         while true {
-            guard let (conn, peer) = try listener.accept(timeout: 1) else { continue }
-            handle(conn, peer: peer, listener: listener)
+            guard let (conn, peer, line) = try pending.nextLine(until: Clock.now() + 1) else { continue }
+            let started = Clock.now()
+            handle(conn, peer: peer, line: line, listener: listener)
             conn.close()
+            // Nobody read the others while the test ran: that time is not theirs.
+            pending.extendDeadlines(by: Clock.now() - started)
         }
     }
 
-    /// Reads and checks one control request, then runs its test; never throws, so that no
-    /// client can end the server.
-    func handle(_ conn: Socket, peer: SocketAddress, listener: Socket) {
-        let result: Socket.LineResult
-        do { result = try conn.readLineResult(timeout: Server.requestTimeout) } catch { result = .closed }
-        let line: String
-        switch result {
-        case .line(let l): line = l
-        case .timedOut:
-            Server.log("dropped a connection from \(peer.host): no request line within \(formatSeconds(Server.requestTimeout)) s")
-            return
-        case .closed:
-            Server.log("dropped a connection from \(peer.host): closed before sending a request")
-            return
-        case .invalid:
-            Server.log("dropped a connection from \(peer.host): not a cloudbench-agent request (binary or overlong)")
-            return
-        }
+    /// Checks one control request, then runs its test; never throws, so that no client can
+    /// end the server.
+    func handle(_ conn: Socket, peer: SocketAddress, line: String, listener: Socket) {
         let words = line.split(separator: " ", omittingEmptySubsequences: true)
         guard words.count >= 2, words[0] == TestRequest.protocolTag else {
             if words.first == "DATA" {
@@ -73,8 +71,18 @@ public final class Server: @unchecked Sendable {
             }
             return
         }
-        guard Server.tokensMatch(String(words[1]), options.token) else {
+        switch spent.spend(TestKey(wire: words[1]), runKey: options.token) {
+        case .accepted: break
+        case .wrong:
             Server.log("refused a control connection from \(peer.host): wrong token")
+            try? conn.writeAll("ERR token\n")
+            return
+        case .spent:
+            Server.log("refused a control connection from \(peer.host): a key already used (replayed)")
+            try? conn.writeAll("ERR token\n")
+            return
+        case .full:
+            Server.log("refused a control connection from \(peer.host): \(SpentKeys.capacity) tests served; restart the server")
             try? conn.writeAll("ERR token\n")
             return
         }
@@ -115,16 +123,5 @@ public final class Server: @unchecked Sendable {
             Server.log("\(request.test.rawValue) for \(peer.host) ended early: \(error)")
             try? conn.writeAll("ERR \(error)\n")
         }
-    }
-
-    /// Compares in time that depends only on the lengths, so that timing reveals nothing
-    /// about how much of a guessed token was right.
-    public static func tokensMatch(_ given: String, _ expected: String) -> Bool {
-        let a = Array(given.utf8), b = Array(expected.utf8)
-        var diff = a.count ^ b.count
-        for i in 0..<max(a.count, b.count) {
-            diff |= Int((i < a.count ? a[i] : 0) ^ (i < b.count ? b[i] : 0))
-        }
-        return diff == 0
     }
 }

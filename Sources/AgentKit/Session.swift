@@ -20,18 +20,20 @@ public struct ServerSession: Sendable {
         var sockets: [Socket] = []
         var order: [Int] = []
         let deadline = Clock.now() + timeout
+        // Strays that connect now are read beside the data connections, never one after another.
+        let pending = PendingConnections(listener: listener, capacity: Server.pendingCapacity, budget: 2,
+                                         maxLine: 256, log: log)
+        defer { pending.closeAll() }
         while sockets.count < count {
-            let left = deadline - Clock.now()
-            guard left > 0, let (conn, from) = try listener.accept(timeout: left) else {
+            guard let (conn, from, line) = try pending.nextLine(until: deadline) else {
                 throw AgentError.failed("only \(sockets.count) of \(count) data connections arrived within \(formatSeconds(timeout)) s")
             }
-            let line = try conn.readLine(maxBytes: 256, timeout: 2)
-            let words = line?.split(separator: " ") ?? []
+            let words = line.split(separator: " ")
             if words.count == 3, words[0] == "DATA", words[1] == sessionID, let index = Int(words[2]),
                (0..<count).contains(index), !order.contains(index) {
                 sockets.append(conn)
                 order.append(index)
-            } else if let line, line.hasPrefix(TestRequest.protocolTag) {
+            } else if line.hasPrefix(TestRequest.protocolTag) {
                 try? conn.writeAll("ERR busy: another test is running\n")
                 log("refused a control connection from \(from.host): another test is running")
             } else {

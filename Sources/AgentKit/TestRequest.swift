@@ -3,7 +3,7 @@ import AgentContract
 /// What the client asks the server to run: the parameters both sides must agree on.
 ///
 /// Travels on the control connection as one line:
-/// `cloudbench-agent/1 TOKEN test=tcp_bw duration=10 warmup=2 streams=1 ...`.
+/// `cloudbench-agent/1 TESTID:MAC test=tcp_bw duration=10 warmup=2 streams=1 ...`.
 public struct TestRequest: Sendable, Equatable {
     public var test: TestKind
     public var duration: Double = 10

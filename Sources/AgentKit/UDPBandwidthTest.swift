@@ -32,6 +32,7 @@ public enum UDPBandwidthTest {
             // Learn the client's address from its hello, then send to it.
             let deadline = Clock.now() + 10
             var peer: SocketAddress?
+            var strangers = 0
             var word = [UInt64](repeating: 0, count: 2)
             while peer == nil {
                 let left = deadline - Clock.now()
@@ -45,7 +46,13 @@ public enum UDPBandwidthTest {
                         word.withUnsafeMutableBytes { (try? Posix.recvfrom(udp.fd, $0.baseAddress!, 16, sp, &len))?.value ?? -1 }
                     }
                 }
-                if n >= 8 && word[0] == tag { peer = SocketAddress(storage: storage, length: len) }
+                guard n >= 8 && word[0] == tag else { continue }
+                let from = SocketAddress(storage: storage, length: len)
+                // The flood goes only to the address of the authenticated control connection.
+                if from.host == s.peer.host { peer = from } else { strangers += 1 }
+            }
+            if strangers > 0 {
+                s.log("ignored \(strangers) UDP hello(s) with this test's tag from addresses other than the client's \(s.peer.host)")
             }
             try udp.connect(peer!)
             try s.send("GO\n")
@@ -99,6 +106,8 @@ public enum UDPBandwidthTest {
             ("sender_bytes_per_second", .double(Double(try num("sent_window_bytes")) / r.duration)),
             ("sent_datagrams", .int(sentCount)),
             ("received_datagrams", .int(received)),
+            ("duplicates", .int(try num("duplicates"))),
+            ("reordered", .int(try num("reordered"))),
             ("receiver_bytes", .int(windowBytes)),
             ("message_size", .int(r.effectiveMessageSize)),
             ("duration_s", .double(r.duration)),
@@ -148,7 +157,7 @@ public enum UDPBandwidthTest {
         let buffer = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 64)
         defer { buffer.deallocate() }
         let window = Window(start: start, warmup: r.warmup, duration: r.duration, interval: r.duration)
-        var received = 0, windowBytes = 0
+        var sequences = SequenceTracker(), windowBytes = 0
         var sentInfo: [String: String]?
         var drainUntil = Double.infinity
         let giveUp = window.measureEnd + 15
@@ -166,7 +175,8 @@ public enum UDPBandwidthTest {
                     if got < 16 { continue }
                     guard buffer.load(fromByteOffset: 0, as: UInt64.self) == tag else { continue }
                     let t = Clock.now()
-                    received += 1
+                    // Each sequence number once: a duplicate adds neither a datagram nor bytes.
+                    guard sequences.note(buffer.load(fromByteOffset: 8, as: UInt64.self)) == .new else { continue }
                     if window.bucket(t) != nil { windowBytes += got }
                 }
             }
@@ -186,6 +196,7 @@ public enum UDPBandwidthTest {
         guard let sentInfo else { throw AgentError.failed("the sender never reported the end of udp_bw") }
         return [("sent_datagrams", sentInfo["sent_datagrams"] ?? "0"),
                 ("sent_window_bytes", sentInfo["sent_window_bytes"] ?? "0"),
-                ("received_datagrams", String(received)), ("window_bytes", String(windowBytes))]
+                ("received_datagrams", String(sequences.unique)), ("window_bytes", String(windowBytes)),
+                ("duplicates", String(sequences.duplicates)), ("reordered", String(sequences.reordered))]
     }
 }

@@ -15,9 +15,12 @@ extension SSHSession {
     /// (`RemoteText.sanitised`): what a host prints can be printed here without harm.
     /// With `asRoot` and the host's `sudo: true`, the command runs under `sudo -n`, and a
     /// sudo that asks for a password becomes `SSHError.sudoNeedsPassword`.
-    public func exec(_ command: String, deadline: Double, asRoot: Bool = false, limit: Int = RemoteText.limit) throws -> CommandOutput {
+    /// `input`, when given, is written to the command's standard input, which then ends: how a
+    /// secret reaches a remote process without showing in its command line.
+    public func exec(_ command: String, deadline: Double, asRoot: Bool = false, limit: Int = RemoteText.limit,
+                     input: [UInt8]? = nil) throws -> CommandOutput {
         var out = RemoteText.Tail(limit: limit), err = RemoteText.Tail(limit: limit)
-        let (status, signal) = try run(command, deadline: deadline, asRoot: asRoot) { stream, bytes in
+        let (status, signal) = try run(command, deadline: deadline, asRoot: asRoot, input: input) { stream, bytes in
             switch stream {
             case .stdout: out.append(bytes)
             case .stderr: err.append(bytes)
@@ -39,14 +42,14 @@ extension SSHSession {
         return Sudo.wrap(command)
     }
 
-    private func run(_ command: String, deadline seconds: Double, asRoot: Bool,
+    private func run(_ command: String, deadline seconds: Double, asRoot: Bool, input: [UInt8]? = nil,
                      onOutput: (ExecStream, Data) -> Void) throws -> (status: Int32, signal: String?) {
         let deadline = Deadline(seconds: seconds)
         let timeout = { SSHError.commandTimedOut(host: self.host.description, command: command, seconds: seconds) }
         let line = remoteCommand(command, asRoot: asRoot)
         let channel = try SSHChannel.openSession(self, deadline: deadline, during: "`\(command)`", onTimeout: timeout)
         do {
-            return try run(on: channel, command: command, line: line, asRoot: asRoot, deadline: deadline,
+            return try run(on: channel, command: command, line: line, asRoot: asRoot, input: input, deadline: deadline,
                            timeout: timeout, onOutput: onOutput)
         } catch {
             // The caller hears of the failure now, not after a close handshake with a dead host.
@@ -55,12 +58,26 @@ extension SSHSession {
         }
     }
 
-    private func run(on channel: SSHChannel, command: String, line: String, asRoot: Bool, deadline: Deadline,
+    private func run(on channel: SSHChannel, command: String, line: String, asRoot: Bool, input: [UInt8]?, deadline: Deadline,
                      timeout: () -> SSHError, onOutput: (ExecStream, Data) -> Void) throws -> (status: Int32, signal: String?) {
         let started = try retry(deadline, onTimeout: timeout) {
             libssh2_channel_process_startup(channel.raw, "exec", 4, line, UInt32(line.utf8.count))
         }
         guard started == 0 else { throw failure(started, during: "starting `\(command)`") }
+        if let input {
+            var sent = 0
+            while sent < input.count {
+                let n = try input[sent...].withUnsafeBytes { b in
+                    try retry(deadline, onTimeout: timeout) {
+                        Int32(clamping: libssh2_channel_write_ex(channel.raw, 0, b.baseAddress!.assumingMemoryBound(to: CChar.self), b.count))
+                    }
+                }
+                guard n > 0 else { throw failure(n, during: "writing the standard input of `\(command)`") }
+                sent += Int(n)
+            }
+            let eof = try retry(deadline, onTimeout: timeout) { libssh2_channel_send_eof(channel.raw) }
+            guard eof == 0 else { throw failure(eof, during: "ending the standard input of `\(command)`") }
+        }
 
         // Keep the last bit of stderr even when streaming, to recognise sudo's complaints.
         var stderrTail = Data()

@@ -1,6 +1,7 @@
 import Foundation
 import NetNS
 import Testing
+import AgentKit
 
 /// What keeps a server on a cloud host safe and alive: the token, the deadline, bad clients.
 @Suite("Agent server", .serialized, .enabled(if: getuid() == 0, "needs root for network namespaces"))
@@ -27,6 +28,41 @@ struct AgentServerTests {
         #expect(human.status == 0)
         #expect(human.stdout.hasPrefix("latency "), "\(human.stdout)")
         #expect(human.stdout.contains("round trips of 1 bytes"))
+    }
+
+    @Test("a single-use key is refused the second time; the run key alone is refused; a fresh key works")
+    func replay() throws {
+        let pair = try AgentPair(subnet: "10.231.29")
+        defer { pair.close() }
+        try pair.startServer()
+        let host = pair.serverEnd.address
+        func ask(_ line: String) throws -> String {
+            let fd = try pair.clientNS.connectTCP(host: host, port: pair.port)
+            defer { close(fd) }
+            var bytes = Array(line.utf8)
+            _ = write(fd, &bytes, bytes.count)
+            var reply = [UInt8](repeating: 0, count: 256)
+            var got = 0
+            var tv = timeval(tv_sec: 5, tv_usec: 0)
+            setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+            while got < reply.count, !reply[0..<got].contains(10) {
+                let n = read(fd, &reply[got], reply.count - got)
+                if n <= 0 { break }
+                got += n
+            }
+            return String(decoding: reply[0..<got], as: UTF8.self)
+        }
+        let key = TestKey.fresh(runKey: pair.token)
+        // First use: the key is good (the request itself is not, so no test starts).
+        #expect(try ask("cloudbench-agent/1 \(key.wire) test=nope\n").hasPrefix("ERR bad request"))
+        // The same key again, now with a good request: refused.
+        let request = TestRequest(test: .tcpLatency).encodedFields()
+        #expect(try ask("cloudbench-agent/1 \(key.wire) \(request)\n") == "ERR token\n")
+        #expect(pair.serverLog.contains("a key already used (replayed)"))
+        // The run key itself is not a key.
+        #expect(try ask("cloudbench-agent/1 \(pair.token) \(request)\n") == "ERR token\n")
+        let ok = try pair.client(Self.quickTest)
+        #expect(ok.status == 0, "\(ok.stderr)")
     }
 
     @Test("the server exits at its deadline when nobody ever connects")
@@ -75,11 +111,46 @@ struct AgentServerTests {
         let started = Date()
         let out = try pair.client(Self.quickTest)
         #expect(out.status == 0, "\(out.stderr)")
-        // The silent connection costs at most the 5 s request timeout.
-        #expect(Date().timeIntervalSince(started) < 9)
+        // The silent connection costs the client nothing: waiting connections are read together.
+        #expect(Date().timeIntervalSince(started) < 3)
+        // ... and the server drops it after the 5 s request budget.
+        let until = Date().addingTimeInterval(8)
+        while !pair.serverLog.contains("no request line within 5 s") && Date() < until { usleep(100_000) }
         #expect(pair.serverLog.contains("not a cloudbench-agent request"))
         #expect(pair.serverLog.contains("no request line within 5 s"))
         #expect(pair.serverLog.contains("binary or overlong"))
+    }
+
+    @Test("three idle connections and a slowloris peer do not delay a real client")
+    func strayPeers() throws {
+        let pair = try AgentPair(subnet: "10.231.28")
+        defer { pair.close() }
+        try pair.startServer()
+        let host = pair.serverEnd.address
+        var started = Date()
+        let alone = try pair.client(Self.quickTest)
+        let normal = Date().timeIntervalSince(started)
+        #expect(alone.status == 0, "\(alone.stderr)")
+        let idle = try (0..<3).map { _ in try pair.clientNS.connectTCP(host: host, port: pair.port) }
+        let slow = try pair.clientNS.connectTCP(host: host, port: pair.port)
+        defer { for fd in idle + [slow] { close(fd) } }
+        // One byte a second of something that looks like a request, for longer than the client runs.
+        let stop = StopFlag()
+        let dripper = Thread {
+            var bytes = Array("cloudbench-agent/1 tok".utf8)
+            for i in 0..<12 where !stop.isSet {
+                _ = write(slow, &bytes[i % bytes.count], 1)
+                sleep(1)
+            }
+        }
+        dripper.start()
+        defer { stop.set() }
+        usleep(300_000)
+        started = Date()
+        let out = try pair.client(Self.quickTest)
+        let took = Date().timeIntervalSince(started)
+        #expect(out.status == 0, "\(out.stderr)")
+        #expect(took < normal + 1, "alone \(normal) s, with strays \(took) s")
     }
 
     @Test("a client killed mid-test does not wedge the server")
@@ -203,4 +274,11 @@ struct AgentBinaryTests {
         let newest = try #require(versions.max { $0.lexicographicallyPrecedes($1) })
         #expect(!([2, 34].lexicographicallyPrecedes(newest)), "needs GLIBC_\(newest.map(String.init).joined(separator: "."))")
     }
+}
+
+final class StopFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = false
+    var isSet: Bool { lock.lock(); defer { lock.unlock() }; return value }
+    func set() { lock.lock(); value = true; lock.unlock() }
 }

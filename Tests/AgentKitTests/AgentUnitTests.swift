@@ -1,4 +1,6 @@
 import Testing
+import Glibc
+import Syscall
 @testable import AgentKit
 
 @Suite("Agent values")
@@ -67,13 +69,126 @@ struct AgentUnitTests {
         #expect(try TestRequest(fields: ControlLine.fields(words)) == r)
     }
 
-    @Test("tokens match only when equal")
+    @Test("MACs match only when equal, in time that depends only on the lengths")
     func tokens() {
-        #expect(Server.tokensMatch("abc", "abc"))
-        #expect(!Server.tokensMatch("abd", "abc"))
-        #expect(!Server.tokensMatch("ab", "abc"))
-        #expect(!Server.tokensMatch("abcd", "abc"))
-        #expect(!Server.tokensMatch("", "abc"))
+        let abc = Array("abc".utf8)
+        #expect(HMAC.equal(abc, abc))
+        #expect(!HMAC.equal(Array("abd".utf8), abc))
+        #expect(!HMAC.equal(Array("ab".utf8), abc))
+        #expect(!HMAC.equal(Array("abcd".utf8), abc))
+        #expect(!HMAC.equal([], abc))
+    }
+
+    @Test("SHA-256 of the FIPS 180-4 examples")
+    func sha256() {
+        #expect(HMAC.hex(SHA256.hash(Array("".utf8))) == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+        #expect(HMAC.hex(SHA256.hash(Array("abc".utf8))) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        let two = "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq"
+        #expect(HMAC.hex(SHA256.hash(Array(two.utf8))) == "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1")
+        // Fed in pieces that straddle blocks: the same digest.
+        var pieces = SHA256()
+        for _ in 0..<1000 { pieces.update(Array(repeating: UInt8(ascii: "a"), count: 1000)) }
+        #expect(HMAC.hex(pieces.finish()) == "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0")
+    }
+
+    @Test("HMAC-SHA256 of the RFC 4231 test cases 1, 2, 3, 6 and 7")
+    func hmac() {
+        func hex(_ s: String) -> [UInt8] {
+            var out: [UInt8] = []
+            var i = s.startIndex
+            while i < s.endIndex { let j = s.index(i, offsetBy: 2); out.append(UInt8(s[i..<j], radix: 16)!); i = j }
+            return out
+        }
+        let cases: [([UInt8], [UInt8], String)] = [
+            (Array(repeating: 0x0b, count: 20), Array("Hi There".utf8),
+             "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7"),
+            (Array("Jefe".utf8), Array("what do ya want for nothing?".utf8),
+             "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"),
+            (Array(repeating: 0xaa, count: 20), Array(repeating: 0xdd, count: 50),
+             "773ea91e36800e46854db8ebd09181a72959098b3ef8c122d9635514ced565fe"),
+            (Array(repeating: 0xaa, count: 131), Array("Test Using Larger Than Block-Size Key - Hash Key First".utf8),
+             "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54"),
+            (Array(repeating: 0xaa, count: 131),
+             Array("This is a test using a larger than block-size key and a larger than block-size data. The key needs to be hashed before being used by the HMAC algorithm.".utf8),
+             "9b09ffa71b942fcb27635fbcd5b0e944bfdc63644f0713938a7f51535c3a35e2"),
+        ]
+        for (key, message, expected) in cases {
+            #expect(HMAC.sha256(key: key, message: message) == hex(expected))
+        }
+    }
+
+    @Test("each sequence number counts once; late ones are reordered, repeats are duplicates")
+    func sequences() {
+        var t = SequenceTracker()
+        for seq: UInt64 in [1, 2, 4, 3, 3, 5, 1, 70, 65] { t.note(seq) }
+        #expect(t.note(0) == .invalid)
+        #expect(t.unique == 7 && t.duplicates == 2 && t.reordered == 2)
+    }
+
+    @Test("udp_bw: loss is still counted when every datagram arrives twice, and reordering is reported apart")
+    func injectedDuplicates() throws {
+        var bound: Socket?
+        for _ in 0..<20 where bound == nil {
+            bound = try? Socket.bindUDP(try SocketAddress(parsing: "127.0.0.1:\(Int.random(in: 40000...60000))"))
+        }
+        let udp = try #require(bound)
+        let port = try #require(udp.localAddress())
+        var pair: [Int32] = [0, 0]
+        #expect(socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &pair) == 0)
+        let control = Socket(fd: pair[0]), peer = Socket(fd: pair[1])
+        let sender = try Socket.make(for: port, type: Int32(SOCK_DGRAM.rawValue))
+        try sender.connect(port)
+        let tag = UDPBandwidthTest.tag("0123456789abcdef")
+        // 1…60 without every tenth (6 lost), 12 before 11, each datagram sent twice.
+        var order = (1...60).filter { $0 % 10 != 0 }.map(UInt64.init)
+        order.swapAt(10, 9)
+        for seq in order {
+            let datagram: [UInt64] = [tag, seq, 0, 0]
+            for _ in 0..<2 { _ = datagram.withUnsafeBytes { send(sender.fd, $0.baseAddress!, $0.count, 0) } }
+        }
+        try peer.writeAll("SENT sent_datagrams=60 sent_window_bytes=0\n")
+        var request = TestRequest(test: .udpBandwidth)
+        request.warmup = 0; request.duration = 0.1
+        let fields = Dictionary(uniqueKeysWithValues: try UDPBandwidthTest.receive(udp, control: control, request: request,
+                                                                                    tag: tag, start: Clock.now()))
+        #expect(fields["received_datagrams"] == "54", "\(fields)")
+        #expect(fields["duplicates"] == "54" && fields["reordered"] == "1", "\(fields)")
+    }
+
+    @Test("--token-stdin takes the token from standard input, and only from there")
+    func tokenStdin() throws {
+        guard case .serve(let s) = try Invocation.parse(["serve", "--listen", "10.0.0.1:7000", "--deadline", "5", "--token-stdin"],
+                                                        environment: "from-env", standardInput: { "from-stdin" }) else {
+            Issue.record("not serve"); return
+        }
+        #expect(s.token == "from-stdin")
+        #expect(throws: AgentError.self) {
+            try Invocation.parse(["serve", "--listen", "10.0.0.1:7000", "--deadline", "5", "--token-stdin"],
+                                 environment: "from-env", standardInput: { nil })
+        }
+        #expect(throws: AgentError.self) {
+            try Invocation.parse(["serve", "--listen", "10.0.0.1:7000", "--deadline", "5", "--token-stdin", "--token", "x"],
+                                 environment: nil, standardInput: { "y" })
+        }
+    }
+
+    @Test("a test key: made from the run key, checked against it, good for one test")
+    func testKeys() throws {
+        let key = TestKey.fresh(runKey: "run-key")
+        #expect(key.testID.count == 32)
+        #expect(!key.wire.contains("run-key"))
+        let parsed = try #require(TestKey(wire: Substring(key.wire)))
+        #expect(parsed == key && parsed.isValid(for: "run-key") && !parsed.isValid(for: "other"))
+        #expect(TestKey.fresh(runKey: "run-key") != key)
+        for bad in ["run-key", "abc:def", "\(key.testID):\(key.mac.uppercased())", "\(key.wire):x", ":\(key.mac)"] {
+            #expect(TestKey(wire: Substring(bad)) == nil, "\(bad)")
+        }
+        var spent = SpentKeys()
+        #expect(spent.spend(parsed, runKey: "other") == .wrong)
+        #expect(spent.spend(nil, runKey: "run-key") == .wrong)
+        #expect(spent.spend(parsed, runKey: "run-key") == .accepted)
+        #expect(spent.spend(parsed, runKey: "run-key") == .spent)
+        #expect(spent.spend(TestKey.fresh(runKey: "run-key"), runKey: "run-key") == .accepted)
     }
 
     @Test("the window puts each byte in the interval of its arrival")

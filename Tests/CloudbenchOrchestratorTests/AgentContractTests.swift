@@ -25,8 +25,9 @@ struct AgentContractTests {
         let run = Self.settings(duration: times.0, warmup: times.1)
         let invocation = AgentInvocation(agent: "/a", runDirectory: "/r", token: "secret-token", cellTag: "1")
         let args = invocation.clientArguments(address: "fd00::1", port: 7000, test: test, run: run)
-        #expect(!args.contains("secret-token") && !args.contains("--token"))
-        guard case .run(let parsed) = try Invocation.parse(args, environment: "secret-token") else {
+        #expect(!args.contains("secret-token") && !args.contains("--token") && args.contains("--token-stdin"))
+        #expect(!invocation.runClient(address: "fd00::1", port: 7000, test: test, run: run).contains("secret-token"))
+        guard case .run(let parsed) = try Invocation.parse(args, environment: nil, standardInput: { "secret-token" }) else {
             Issue.record("not a run: \(args)")
             return
         }
@@ -42,9 +43,10 @@ struct AgentContractTests {
     func serve() throws {
         let invocation = AgentInvocation(agent: "/a", runDirectory: "/r", token: "secret-token", cellTag: "1")
         let line = invocation.startServer(address: "10.0.0.4", port: 7000, deadlineSeconds: 90)
-        #expect(line.contains("CLOUDBENCH_AGENT_TOKEN=secret-token nohup /a serve --listen 10.0.0.4:7000 --deadline 90 >"))
-        guard case .serve(let s) = try Invocation.parse(AgentCommandLine.serve(listen: "10.0.0.4:7000", deadline: 90),
-                                                        environment: "t") else { Issue.record("not serve"); return }
-        #expect(s.deadline == 90 && s.listen.description == "10.0.0.4:7000")
+        #expect(line.contains("nohup /a serve --listen 10.0.0.4:7000 --deadline 90 --token-stdin >"))
+        #expect(!line.contains("secret-token") && invocation.tokenInput == "secret-token\n")
+        guard case .serve(let s) = try Invocation.parse(AgentCommandLine.serve(listen: "10.0.0.4:7000", deadline: 90, tokenOnStandardInput: true),
+                                                        environment: nil, standardInput: { "t" }) else { Issue.record("not serve"); return }
+        #expect(s.deadline == 90 && s.listen.description == "10.0.0.4:7000" && s.token == "t")
     }
 }

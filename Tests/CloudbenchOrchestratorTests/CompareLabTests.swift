@@ -16,7 +16,20 @@ struct CompareLabTests {
     func fullRun() throws {
         let lab = try LabRun(tag: "a", third: 150)
         defer { lab.down() }
-        let r = try lab.compare(["--parallel", "3", "--verbose"])
+        // Every 50 ms, every process on both sides of every pair: no token at any moment (the run
+        // key is 64 hex digits), while the agents are seen running.
+        let sampler = ProcessListSampler(namespaces: Namespace.existing(prefix: "cbl-\(lab.name)-").map(\.name),
+            suspicious: { $0.contains("CLOUDBENCH_AGENT_TOKEN") || $0.contains("--token ") || $0.contains("--token=")
+                || $0.range(of: "[0-9a-f]{64}", options: .regularExpression) != nil },
+            expected: { $0.contains("cloudbench-agent-") && $0.contains(" serve ") && $0.contains("--token-stdin") })
+        let r: (status: Int32, stdout: String, stderr: String)
+        do {
+            defer { _ = sampler.stop() }
+            r = try lab.compare(["--parallel", "3", "--verbose"])
+        }
+        let sampled = sampler.stop()
+        #expect(sampled.suspicious.isEmpty, "a token in a process list: \(sampled.suspicious.prefix(3))")
+        #expect(sampled.expected > 10 && sampled.rounds > 50, "\(sampled.expected) agent servers seen in \(sampled.rounds) samples")
         #expect(r.status == 0, "\(r.stdout)\n\(r.stderr)")
         let records = try lab.records()
         #expect(records.count == 3 * 4 * 2)
@@ -25,7 +38,7 @@ struct CompareLabTests {
         let log = r.stderr.split(separator: "\n")
         #expect(log.filter { $0.contains("echo arch=$(uname -m)") }.count == 6, "\(r.stderr.prefix(2000))")
         for n in 1...24 {
-            #expect(log.filter { $0.contains("/client-") && $0.contains("-\(n).pid && CLOUDBENCH_AGENT_TOKEN=") }.count == 1)
+            #expect(log.filter { $0.contains("/client-") && $0.contains("-\(n).pid && exec ") }.count == 1)
         }
         #expect(log.filter { $0.contains(" run --server ") }.allSatisfy { $0.contains("host=") && $0.contains("ms=") && $0.contains("result=exit 0") })
         #expect(records.allSatisfy { $0["status"] as? String == "ok" })
@@ -55,8 +68,9 @@ struct CompareLabTests {
         // The token never reaches a record or the output.
         let text = try String(contentsOfFile: "\(lab.results)/\(try FileManager.default.contentsOfDirectory(atPath: lab.results)[0])", encoding: .utf8)
         #expect(!text.contains("CLOUDBENCH_AGENT_TOKEN") && !r.stdout.contains("TOKEN"))
-        // In the verbose log the token is redacted: no 64-hex-digit secret, and no private key.
-        #expect(r.stderr.contains("CLOUDBENCH_AGENT_TOKEN=<redacted>"))
+        // The token travels on standard input: the verbose log has no 64-hex-digit secret (and no
+        // token variable), and no private key.
+        #expect(!r.stderr.contains("CLOUDBENCH_AGENT_TOKEN") && r.stderr.contains("--token-stdin"))
         #expect(r.stderr.range(of: "[0-9a-f]{64}", options: .regularExpression) == nil)
         #expect(!r.stderr.contains("PRIVATE KEY"))
     }

@@ -17,9 +17,13 @@ final class FakeShell: RemoteShell, @unchecked Sendable {
 
     /// Every command this connection ran, in order.
     var ran: [String] { commands.value }
+    /// What those commands got on standard input.
+    private let inputs = Locked<[String]>([])
+    var fedInput: [String] { inputs.value }
 
-    func run(_ command: String, timeout: Double) async throws -> CommandOutput {
+    func run(_ command: String, input: String?, timeout: Double) async throws -> CommandOutput {
         commands.withLock { $0.append(command) }
+        if let input { inputs.withLock { $0.append(input) } }
         return try await respond(command)
     }
 

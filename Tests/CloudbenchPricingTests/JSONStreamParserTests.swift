@@ -30,6 +30,21 @@ func events(_ text: String, chunk: Int) throws -> [String] {
 }
 
 @Suite struct JSONStreamParserTests {
+    @Test("a string, a run of escapes or a number over 1 MiB is refused, in any chunk size; 1 MiB itself is fine")
+    func tokensAreCapped() throws {
+        let cap = JSONStreamParser<EventLog>.maxToken
+        for chunk in [1000, 65_536] {
+            #expect(try events("[\"" + String(repeating: "a", count: cap) + "\"]", chunk: chunk).count == 3)
+            for text in ["[\"" + String(repeating: "a", count: cap + 1) + "\"]",
+                         "[\"" + String(repeating: "\\n", count: cap + 1) + "\"]",
+                         "[1" + String(repeating: "0", count: cap) + "]"] {
+                #expect {
+                    _ = try events(text, chunk: chunk)
+                } throws: { "\($0)".contains("longer than \(cap) bytes") }
+            }
+        }
+    }
+
     @Test(arguments: [
         (#"{"a": [1, -2.5e3, true, false, null], "b": {}}"#, "{ k:a [ n:1 n:-2.5e3 true false null ] k:b { } }"),
         (#"{"price": "0.0104000000", "retailPrice": 0.096}"#, "{ k:price s:0.0104000000 k:retailPrice n:0.096 }"),

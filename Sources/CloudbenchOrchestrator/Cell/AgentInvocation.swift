@@ -5,8 +5,9 @@ import CloudbenchSSH
 /// The agent's command lines for one cell (the contract in docs/agent.md), built from the
 /// agent's own request type (`TestRequest`, `AgentCommandLine`) so both sides read one definition.
 ///
-/// The token travels in the environment (`CLOUDBENCH_AGENT_TOKEN`), never on the command line,
-/// so it does not show in `ps` on a shared host, nor in cloudbench's logs.
+/// The token is never in a command: the agent reads it from standard input (`--token-stdin`),
+/// and the caller sends `tokenInput` there (`RemoteHost.run(_:input:)`), so it shows neither in
+/// a process list on either host nor in cloudbench's logs.
 public struct AgentInvocation: Sendable {
     public var agent: String
     public var runDirectory: String
@@ -20,6 +21,9 @@ public struct AgentInvocation: Sendable {
         self.cellTag = cellTag
     }
 
+    /// What to send on the standard input of `startServer` and `runClient`.
+    public var tokenInput: String { token + "\n" }
+
     var pidFile: String { "\(runDirectory)/serve-\(cellTag).pid" }
     var logFile: String { "\(runDirectory)/serve-\(cellTag).log" }
 
@@ -28,9 +32,11 @@ public struct AgentInvocation: Sendable {
     public func startServer(address: String, port: Int, deadlineSeconds: Int) -> String {
         // `mkdir … || exit` stands alone: chained with `&&` it would put the shell itself in the
         // background, holding the session's output open until the server ends.
-        "mkdir -p \(runDirectory) || exit 1; CLOUDBENCH_AGENT_TOKEN=\(token) nohup \(agent) "
-            + AgentCommandLine.serve(listen: hostPort(address, port), deadline: Double(deadlineSeconds)).map(shellQuote).joined(separator: " ")
-            + " > \(logFile) 2>&1 < /dev/null & echo $! > \(pidFile); "
+        // A background job's standard input is /dev/null unless handed on explicitly (fd 3).
+        "mkdir -p \(runDirectory) || exit 1; exec 3<&0; nohup \(agent) "
+            + AgentCommandLine.serve(listen: hostPort(address, port), deadline: Double(deadlineSeconds), tokenOnStandardInput: true)
+                .map(shellQuote).joined(separator: " ")
+            + " > \(logFile) 2>&1 <&3 3<&- & exec 3<&-; echo $! > \(pidFile); "
             + "for i in $(seq 1 100); do "
             + "if command -v ss >/dev/null; then ss -Hltn 'sport = :\(port)' | grep -q . && exit 0; else sleep 0.3; exit 0; fi; "
             + "kill -0 $(cat \(pidFile)) 2>/dev/null || break; sleep 0.05; done; cat \(logFile) >&2; exit 1"
@@ -62,14 +68,15 @@ public struct AgentInvocation: Sendable {
 
     /// The client's arguments (after the program name) for `test` against the server.
     public func clientArguments(address: String, port: Int, test: TestKind, run: RunSettings) -> [String] {
-        AgentCommandLine.run(server: hostPort(address, port), request: Self.request(test: test, run: run), json: true)
+        AgentCommandLine.run(server: hostPort(address, port), request: Self.request(test: test, run: run), json: true,
+                             tokenOnStandardInput: true)
     }
 
     /// Runs the client in the foreground; its JSON is the cell's measurement. Its pid file lets
     /// an interrupt (or the next run's cleanup) stop it from another connection.
     public func runClient(address: String, port: Int, test: TestKind, run: RunSettings) -> String {
         "mkdir -p \(runDirectory) && echo $$ > \(runDirectory)/client-\(cellTag).pid && "
-            + "CLOUDBENCH_AGENT_TOKEN=\(token) exec \(agent) "
+            + "exec \(agent) "
             + clientArguments(address: address, port: port, test: test, run: run).map(shellQuote).joined(separator: " ")
     }
 

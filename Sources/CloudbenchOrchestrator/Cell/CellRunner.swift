@@ -106,7 +106,7 @@ public struct CellRunner: Sendable {
             let started: Result<Void, Error>
             do {
                 try await server.check(serverInv.startServer(address: setup.serverAddress, port: job.run.agentPort, deadlineSeconds: deadline),
-                                       what: "start the agent server", timeout: 20)
+                                       input: serverInv.tokenInput, what: "start the agent server", timeout: 20)
                 started = .success(())
             } catch { started = .failure(error) }
             let routeResult: Result<CommandOutput, Error>
@@ -143,7 +143,7 @@ public struct CellRunner: Sendable {
             if let hook = job.beforeCell { try await hook.run(job.cell) }
             let out = try await client.run(clientInv.runClient(address: setup.serverAddress, port: job.run.agentPort,
                                                                test: job.cell.test, run: job.run),
-                                           timeout: job.clientTimeout, privileged: false)
+                                           input: clientInv.tokenInput, timeout: job.clientTimeout, privileged: false)
             _ = try? await client.run(clientInv.clientDone(), timeout: 10)
             guard out.status == 0 else {
                 let said = out.stderr.trimmingCharacters(in: .whitespacesAndNewlines)

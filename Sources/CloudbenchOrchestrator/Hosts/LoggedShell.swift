@@ -46,10 +46,11 @@ final class LoggedShell: RemoteShell, @unchecked Sendable {
     var label: String { base.label }
     var connection: ConnectionInfo? { base.connection }
 
-    func run(_ command: String, timeout: Double) async throws -> CommandOutput {
+    /// `input` is never logged: it carries secrets.
+    func run(_ command: String, input: String?, timeout: Double) async throws -> CommandOutput {
         let started = ContinuousClock.now
         do {
-            let out = try await base.run(command, timeout: timeout)
+            let out = try await base.run(command, input: input, timeout: timeout)
             log(command, started, outcome: "exit \(out.status)")
             return out
         } catch {

@@ -35,13 +35,13 @@ public final class RemoteHost: @unchecked Sendable {
     public var hasRoot: Bool { isRoot || canSudo }
     public var layout: RemoteLayout { RemoteLayout(home: facts.home) }
 
-    public func run(_ command: String, timeout: Double, privileged: Bool = false) async throws -> CommandOutput {
-        guard privileged && !isRoot else { return try await shell.run(command, timeout: timeout) }
+    public func run(_ command: String, input: String? = nil, timeout: Double, privileged: Bool = false) async throws -> CommandOutput {
+        guard privileged && !isRoot else { return try await shell.run(command, input: input, timeout: timeout) }
         guard canSudo else {
             throw RemoteError.failed(host: label, what: "a privileged step", output: CommandOutput(
                 status: 1, stdout: "", stderr: "needs root: log in as root or set 'sudo: true' (with passwordless sudo)"))
         }
-        let out = try await shell.run(Sudo.wrap(command), timeout: timeout)
+        let out = try await shell.run(Sudo.wrap(command), input: input, timeout: timeout)
         if let refusal = Sudo.refusal(status: out.status, stderr: out.stderr) {
             throw RemoteError.failed(host: label, what: "a privileged step", output: CommandOutput(
                 status: out.status, stdout: "", stderr: Sudo.message(refusal, host: label, user: "the login user")))
@@ -51,8 +51,9 @@ public final class RemoteHost: @unchecked Sendable {
 
     /// Runs a command that must succeed, throwing `RemoteError.failed` naming `what` otherwise.
     @discardableResult
-    public func check(_ command: String, what: String, timeout: Double = 30, privileged: Bool = false) async throws -> CommandOutput {
-        let out = try await run(command, timeout: timeout, privileged: privileged)
+    public func check(_ command: String, input: String? = nil, what: String, timeout: Double = 30,
+                      privileged: Bool = false) async throws -> CommandOutput {
+        let out = try await run(command, input: input, timeout: timeout, privileged: privileged)
         guard out.status == 0 else { throw RemoteError.failed(host: label, what: what, output: out) }
         return out
     }

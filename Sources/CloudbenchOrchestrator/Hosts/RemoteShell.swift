@@ -7,9 +7,10 @@ import CloudbenchSSH
 public protocol RemoteShell: AnyObject, Sendable {
     /// How the host is named in messages: the inventory's address and role.
     var label: String { get }
-    /// Runs a shell command. Throws `RemoteError.timedOut` after `timeout` seconds and
-    /// `.unreachable` when the host is lost.
-    func run(_ command: String, timeout: Double) async throws -> CommandOutput
+    /// Runs a shell command, with `input` (when given) on its standard input. Throws
+    /// `RemoteError.timedOut` after `timeout` seconds and `.unreachable` when the host is lost.
+    /// Secrets travel in `input`, never in `command` (which shows in the host's process list).
+    func run(_ command: String, input: String?, timeout: Double) async throws -> CommandOutput
     /// Copies a local file to the host with `mode`, verified by SHA-256; false when the host
     /// already had the same file.
     func upload(localPath: String, remotePath: String, mode: Int32) async throws -> Bool
@@ -33,6 +34,10 @@ public struct ConnectionInfo: Sendable, Equatable {
 }
 
 extension RemoteShell {
+    public func run(_ command: String, timeout: Double) async throws -> CommandOutput {
+        try await run(command, input: nil, timeout: timeout)
+    }
+
     /// Shells that are not SSH sessions (test fakes) say nothing about keys.
     public var connection: ConnectionInfo? { nil }
 }

@@ -46,13 +46,13 @@ final class SSHShell: RemoteShell, @unchecked Sendable {
                                     hostKey: session.session.hostKeyStatus)
     }
 
-    func run(_ command: String, timeout: Double) async throws -> CommandOutput {
+    func run(_ command: String, input: String?, timeout: Double) async throws -> CommandOutput {
         let box = self.box, lock = self.lock, label = self.label
         do {
             return try await onSSHThread {
                 lock.lock()
                 defer { lock.unlock() }
-                var r = try box.session.exec(command, deadline: timeout)
+                var r = try box.session.exec(command, deadline: timeout, input: input.map { Array($0.utf8) })
                 if r.signal != nil { r.status = 128 }
                 return r
             }

@@ -22,6 +22,9 @@ public struct JSONStreamParser<Handler: JSONEventHandler> {
     private var literalBytes: [UInt8] = []
     private var literalValue: Bool?
     private let maxDepth = 512
+    /// The longest string, key or number: the offer files' longest strings are a few hundred
+    /// bytes; a body that never closes its quote must not grow the buffer without bound.
+    public static var maxToken: Int { 1 << 20 }
 
     public init(handler: Handler) {
         self.handler = handler
@@ -49,6 +52,7 @@ public struct JSONStreamParser<Handler: JSONEventHandler> {
                         scratch.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[i..<j]))
                         offset += j - i
                         i = j
+                        if scratch.count > Self.maxToken { throw syntax("a string longer than \(Self.maxToken) bytes") }
                         continue
                     }
                     let b = bytes[i]
@@ -66,11 +70,13 @@ public struct JSONStreamParser<Handler: JSONEventHandler> {
                     try stringEscape(bytes[i])
                 }
                 i += 1; offset += 1
+                if scratch.count > Self.maxToken { throw syntax("a string longer than \(Self.maxToken) bytes") }
             case .number:
                 let b = bytes[i]
                 if (b >= 0x30 && b <= 0x39) || b == 0x2E || b == 0x2D || b == 0x2B || b == 0x65 || b == 0x45 {
                     scratch.append(b)
                     i += 1; offset += 1
+                    if scratch.count > Self.maxToken { throw syntax("a number longer than \(Self.maxToken) bytes") }
                 } else {
                     try finishNumber()
                     // The byte that ended the number is structural: handle it below on the next turn.
