@@ -86,7 +86,7 @@ struct LabProfileTests {
         do {
             _ = try LabProfileLocator.locate("nope", in: [dir])
         } catch let error as LabError {
-            #expect(error.message == "no lab profile named 'nope'; known profiles: reference-2015, small")
+            #expect(error.message == "no lab profile named 'nope'; known profiles: bench-compare, bench-scale, reference-2015, small")
         }
     }
 }
