@@ -40,6 +40,8 @@ public final class ProvisionJournal: @unchecked Sendable {
         /// EC2 action → calls, while provisioning and while destroying.
         public var provision_api_calls: [String: Int] = [:]
         public var destroy_api_calls: [String: Int] = [:]
+        /// Azure: VM name → whether its NIC has accelerated networking (the size supports it in the region).
+        public var accelerated_networking: [String: Bool]?
     }
 
     public let path: String

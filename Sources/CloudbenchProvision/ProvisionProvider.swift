@@ -1,14 +1,14 @@
 import CloudbenchCore
 import Foundation
 
-/// One cloud (or the lab) as the provisioning engine drives it. AWS is the first; DigitalOcean and
-/// Azure (issue 22) implement the same calls.
+/// One cloud (or the lab) as the provisioning engine drives it: AWS, DigitalOcean and Azure
+/// (`CloudProviders.make`) and the lab implement the same calls.
 ///
 /// Every resource a provider creates carries the run's tags (`cloudbench-run` = RUNID,
 /// `cloudbench-managed` = true, `cloudbench-created` = its time), and is written to the run's
 /// journal the moment it exists, so `destroy` finds it whatever happened after.
 public protocol ProvisionProvider: AnyObject {
-    /// `aws`, as fleets and run records name it.
+    /// `aws`, `digitalocean`, `azure`, as fleets and run records name it.
     var name: String { get }
     /// Creates key, firewall rules, placement and instances for every pair and waits until they run.
     func create(_ request: ProvisionRequest, journal: ProvisionJournal) throws -> [ProvisionedPair]

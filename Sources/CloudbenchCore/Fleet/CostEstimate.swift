@@ -44,7 +44,12 @@ public struct CostEstimate: Sendable {
         runSeconds += TimeEstimate.runSetup + Double(prices.overheadSeconds)
         let unit = max(1, prices.billingUnit)
         let units = Int((runSeconds / Double(unit)).rounded(.up))
-        let billed = max(prices.billingMinimum, units * unit)
+        var billed = max(prices.billingMinimum, units * unit)
+        // DigitalOcean bills hourly up to its monthly price: a month's run costs no more than that.
+        if let cap = prices.billingMonthlyCap, billed > cap {
+            let months = Int((runSeconds / (730 * 3600)).rounded(.up))
+            billed = min(billed, max(1, months) * cap)
+        }
         billedSeconds = billed
         let hours = Decimal(billed) / 3600
         var lines: [Line] = []

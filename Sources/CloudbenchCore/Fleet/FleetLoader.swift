@@ -119,14 +119,18 @@ public struct FleetLoader {
         var group = false
         if let (g, loc) = r.string("placement_group") {
             if g == "cluster" { group = true } else if g != "none" {
-                sink.add(loc, "'placement_group' is 'cluster' (AWS cluster placement) or 'none', not '\(g)'")
+                sink.add(loc, "'placement_group' is 'cluster' (AWS cluster placement, Azure proximity placement) or 'none', not '\(g)'")
             }
         }
         if group, zones.count == 2, zones[0] != zones[1] {
             sink.add(r.keyLocation("placement_group"), "a cluster placement group sits in one zone; list one zone or drop 'placement_group'")
         }
-        if group, provider != "aws", !provider.isEmpty {
-            sink.add(r.keyLocation("placement_group"), "'placement_group' is an AWS feature; \(provider) has none")
+        // AWS: a cluster placement group; Azure: a proximity placement group.
+        if group, provider != "aws", provider != "azure", !provider.isEmpty {
+            sink.add(r.keyLocation("placement_group"), "'placement_group' is an AWS and Azure feature; \(provider) has none")
+        }
+        if provider == "digitalocean", !zones.isEmpty {
+            sink.add(r.keyLocation("zones"), "DigitalOcean has no zones within a region; drop 'zones'")
         }
         var image: String?
         if let (i, loc) = r.string("image") {

@@ -10,6 +10,8 @@ public struct ProvisionPrices: Sendable {
     /// Seconds per billed unit and the least billed per instance.
     public var billingUnit: Int
     public var billingMinimum: Int
+    /// The most billed per instance and month, in seconds (DigitalOcean: 672 h, its monthly price); nil for no cap.
+    public var billingMonthlyCap: Int?
     /// Seconds added to the run for creating, booting and tearing down.
     public var overheadSeconds: Int
     public var rootDiskGB: Int
@@ -28,7 +30,7 @@ public struct ProvisionPrices: Sendable {
         }
         let doc = try YAMLDocument.load(path: path)
         let sink = DiagnosticSink()
-        var out = ProvisionPrices(provider: provider, billingUnit: 1, billingMinimum: 60, overheadSeconds: 300, rootDiskGB: 8,
+        var out = ProvisionPrices(provider: provider, billingUnit: 1, billingMinimum: 60, billingMonthlyCap: nil, overheadSeconds: 300, rootDiskGB: 8,
                                   fallbackGbit: 1, publicIPv4Hour: [], diskGBMonth: [], crossZoneGB: [])
         if let root = doc.root, let top = MappingReader(root, in: doc, context: "a provisioning prices file", sink: sink) {
             if let (p, loc) = top.string("provider", required: true), p != provider {
@@ -37,6 +39,9 @@ public struct ProvisionPrices: Sendable {
             if let node = top.value("billing"), let r = MappingReader(node, in: doc, context: "'billing'", sink: sink) {
                 out.billingUnit = seconds(r, "unit", 1...3600, sink) ?? 1
                 out.billingMinimum = seconds(r, "minimum", 0...86_400, sink) ?? 0
+                if r.value("monthly_cap") != nil {
+                    out.billingMonthlyCap = seconds(r, "monthly_cap", 3600...(744 * 3600), sink)
+                }
                 r.finish()
             }
             out.overheadSeconds = seconds(top, "overhead", 0...86_400, sink) ?? 300

@@ -191,7 +191,11 @@ public final class HTTPClient {
             }
         }
         try set(CURLOPT_HTTPHEADER, pointer: UnsafeMutableRawPointer(headerList))
-        if request.method == .post {
+        // PUT and DELETE (the provisioning APIs): libcurl's custom method, with the body as for POST.
+        if request.method == .put || request.method == .delete {
+            try set(CURLOPT_CUSTOMREQUEST, request.method.rawValue)
+        }
+        if request.method == .post || request.method == .put || (request.method == .delete && request.body != nil) {
             let body = request.body ?? []
             try check(cb_curl_setopt_off_t(handle, CURLOPT_POSTFIELDSIZE_LARGE, Int64(body.count)), CURLOPT_POSTFIELDSIZE_LARGE)
             try body.withUnsafeBufferPointer { buf in

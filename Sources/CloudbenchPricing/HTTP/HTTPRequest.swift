@@ -14,7 +14,7 @@ public struct HTTPRequest: Sendable, CustomStringConvertible {
     /// `RequestLimitExceeded`), and the caller decides. Transport failures are still retried.
     public var returnsErrorBodies = false
 
-    public enum Method: String, Sendable { case get = "GET", post = "POST" }
+    public enum Method: String, Sendable { case get = "GET", post = "POST", put = "PUT", delete = "DELETE" }
 
     public init(url: String, method: Method = .get, headers: [(String, String)] = [], body: [UInt8]? = nil,
                 awsSigning: AWSSigning? = nil) {

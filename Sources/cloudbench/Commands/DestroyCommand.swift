@@ -19,25 +19,30 @@ struct DestroyCommand: AsyncParsableCommand {
     @Option(name: .customLong("runs-dir"), help: "Where runs keep their records.")
     var runsDirectory = "runs"
 
+    @Option(name: .customLong("provider"), help: "Provider of a run whose record is lost: aws, digitalocean or azure (default: the record's, else aws).")
+    var providerName: String?
+
     func validate() throws {
+        if let p = providerName, !CloudProviders.names.contains(p) {
+            throw ValidationError("--provider is one of \(CloudProviders.names.joined(separator: ", ")), not '\(p)'")
+        }
         guard Provisioner.isRunID(runID) else { throw ValidationError("'\(runID)' is not a run id (letters, digits and '-')") }
     }
 
     func run() async throws {
         try await ErrorDoor.run {
-            let recorded = (try? ProvisionJournal.load(path: "\(runsDirectory)/\(runID)/provision.json"))?.record.provider ?? "aws"
+            let recorded = (try? ProvisionJournal.load(path: "\(runsDirectory)/\(runID)/provision.json"))?.record.provider ?? providerName ?? "aws"
             let provider: ProvisionProvider
             if recorded.hasPrefix("lab:") {
                 provider = LabProvider(labName: String(recorded.dropFirst(4)), catalog: nil)
             } else {
-                guard let credentials = AWSCredentials.standard() else {
-                    throw ProvisionError("no AWS credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or a profile in ~/.aws/credentials", status: ExitStatus.badInput.rawValue)
-                }
-                provider = AWSProvider(credentials: credentials)
+                provider = try CloudProviders.make(recorded)
             }
             let provisioner = Provisioner(provider: provider, runsDirectory: runsDirectory, log: { printError($0) })
             do {
-                let removed = try provisioner.destroy(runID: runID, regions: regions)
+                // DigitalOcean and Azure find a run account-wide; a region is only AWS's to need.
+                let where_ = regions.isEmpty && CloudProviders.isGlobal(recorded) ? ["all"] : regions
+                let removed = try provisioner.destroy(runID: runID, regions: where_)
                 removed.forEach { print("removed \($0)") }
                 print(removed.isEmpty ? "run \(runID): nothing left to remove" : "run \(runID): \(removed.count) resources removed")
             }
@@ -64,7 +69,9 @@ struct SweepCommand: AsyncParsableCommand {
     var runsDirectory = "runs"
 
     func validate() throws {
-        guard provider == "aws" else { throw ValidationError("sweeping \(provider) is not supported yet (issue 22); --provider aws") }
+        guard CloudProviders.names.contains(provider) else {
+            throw ValidationError("--provider is one of \(CloudProviders.names.joined(separator: ", ")), not '\(provider)'")
+        }
         if let o = olderThan {
             guard let d = DurationValue.parse(o), d.seconds >= 0, d.seconds <= 366 * 86_400 else {
                 throw ValidationError("--older-than must be a duration such as 6h or 30m, not '\(o)'")
@@ -74,11 +81,11 @@ struct SweepCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await ErrorDoor.run {
-            guard let credentials = AWSCredentials.standard() else {
-                throw ProvisionError("no AWS credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or a profile in ~/.aws/credentials", status: ExitStatus.badInput.rawValue)
-            }
+            let cloud = try CloudProviders.make(provider)
             var where_ = regions
-            if where_.isEmpty {
+            if where_.isEmpty && CloudProviders.isGlobal(provider) {
+                where_ = ["all"]
+            } else if where_.isEmpty {
                 let runs = (try? FileManager.default.contentsOfDirectory(atPath: runsDirectory)) ?? []
                 for r in runs.sorted().prefix(10_000) {
                     if let j = try? ProvisionJournal.load(path: "\(runsDirectory)/\(r)/provision.json") { where_ += j.record.regions }
@@ -88,10 +95,9 @@ struct SweepCommand: AsyncParsableCommand {
             guard !where_.isEmpty else {
                 throw ProvisionError("no run records in \(runsDirectory)/ to take regions from; give --region (repeatable)", status: ExitStatus.badInput.rawValue)
             }
-            let aws = AWSProvider(credentials: credentials)
-            let provisioner = Provisioner(provider: aws, runsDirectory: runsDirectory, log: { printError($0) })
+            let provisioner = Provisioner(provider: cloud, runsDirectory: runsDirectory, log: { printError($0) })
             do {
-                let runs = try aws.managedRuns(regions: where_)
+                let runs = try cloud.managedRuns(regions: where_)
                 let cutoff = Date().addingTimeInterval(-(olderThan.flatMap(DurationValue.parse)?.seconds ?? 0))
                 let due = runs.filter { $0.value <= cutoff }.keys.sorted()
                 if due.isEmpty { print("nothing to sweep in \(where_.joined(separator: ", "))") }

@@ -98,9 +98,6 @@ struct ProvisionOptions: ParsableArguments {
                                           inventoriesDirectory: inventoriesDirectory, log: { printError($0) })
             return try run(provisioner, fleet: fleet, estimate: nil, sshFrom: sshFrom ?? "", stop: given)
         }
-        guard fleet.provider == "aws" else {
-            throw ProvisionError("provisioning \(fleet.provider) is not supported yet (issue 22: DigitalOcean and Azure on the same engine); \(fleetPath) validates, and an inventory written by hand runs with compare", status: ExitStatus.badInput.rawValue)
-        }
         let directory = catalogOptions.directory ?? Catalog.defaultDirectory()
         let prices = try ProvisionPrices.load(directory: directory, provider: fleet.provider, currencies: catalog.exchangeRates.currencies)
         let estimate: CostEstimate
@@ -119,10 +116,7 @@ struct ProvisionOptions: ParsableArguments {
         guard let sshFrom else {
             throw ProvisionError("--ssh-from is required: the public address this machine connects from, as a CIDR (e.g. 203.0.113.7/32); cloudbench does not look it up on the internet", status: ExitStatus.badInput.rawValue)
         }
-        guard let credentials = AWSCredentials.standard() else {
-            throw ProvisionError("no AWS credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN), or a profile in ~/.aws/credentials (AWS_PROFILE)", status: ExitStatus.badInput.rawValue)
-        }
-        let provisioner = Provisioner(provider: AWSProvider(credentials: credentials), runsDirectory: runsDirectory,
+        let provisioner = Provisioner(provider: try CloudProviders.make(fleet.provider), runsDirectory: runsDirectory,
                                       inventoriesDirectory: inventoriesDirectory, log: { printError($0) })
         return try run(provisioner, fleet: fleet, estimate: estimate, sshFrom: sshFrom, stop: given)
     }
