@@ -51,7 +51,7 @@ public final class AzureProvider: ProvisionProvider {
         return after.split(separator: "_").first?.contains("p") ?? false
     }
 
-    func tags(_ request: ProvisionRequest) -> [String: String] {
+    func runTags(_ request: ProvisionRequest) -> [String: String] {
         Dictionary(request.tags.map { ($0.0, $0.1) }, uniquingKeysWith: { a, _ in a })
     }
 
@@ -60,7 +60,7 @@ public final class AzureProvider: ProvisionProvider {
     public func create(_ request: ProvisionRequest, journal: ProvisionJournal) throws -> [ProvisionedPair] {
         let runID = request.runID
         func check() throws { if request.cancelled() { throw ProvisionError("stopped by a signal", status: 130) } }
-        let tags = tags(request)
+        let tags = runTags(request)
         let entries = request.fleet.entries
         guard let first = entries.first else { return [] }
         group = Self.groupName(runID)

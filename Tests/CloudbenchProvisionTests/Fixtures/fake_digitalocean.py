@@ -76,8 +76,8 @@ class Handler(BaseHTTPRequestHandler):
             return self.route(method, path, query, body)
 
     def route(self, method, path, query, body):
-        parts = path.strip("/").split("/")
-        if parts[:2] != ["v2"]:
+        parts = path.rstrip("/").split("/")  # ["", "v2", what, …]
+        if parts[:2] != ["", "v2"]:
             return self.reply(404, {"id": "not_found", "message": "The resource you requested could not be found."})
         what = parts[2] if len(parts) > 2 else ""
         if what == "tags":
