@@ -135,6 +135,7 @@ final class AzureProvisionTests: XCTestCase {
             $0["method"] as? String == "GET" && ($0["path"] as? String ?? "").hasSuffix("/resourceGroups/cloudbench-\(run)")
         }
         XCTAssertGreaterThanOrEqual(gets.count, 5, "the group answered Deleting for three polls before 404")
+        XCTAssertEqual(after["faults_hit"] as? [String], ["nic429", "rgdel500"], "the 429 and the 500 on the delete were met and retried")
         let again = try f.cloudbench(["destroy", run, "--runs-dir", "\(f.dir)/runs"], environment: env)
         XCTAssertEqual(again.status, 0, again.stderr)
         XCTAssertTrue(again.stdout.contains("nothing left to remove"), again.stdout)

@@ -38,6 +38,8 @@ public final class AzureARM {
     public var defaultPoll: Double = 5
     public var maxPoll: Double = 30
     public var maxPages = 100
+    /// Checked between polls: a signal stops a long wait (the engine then deletes the group).
+    public var cancelled: @Sendable () -> Bool = { false }
 
     public static let resourcesAPI = "2021-04-01"
     public static let networkAPI = "2023-09-01"
@@ -114,6 +116,7 @@ public final class AzureARM {
         // No operation header: poll the resource itself until its provisioningState settles.
         let end = Date().addingTimeInterval(deadline)
         while true {
+            try checkCancelled()
             Thread.sleep(forTimeInterval: pause(reply.headers))
             let now = try call(action.replacingOccurrences(of: "Create", with: "Get"), .get, path, api: api).object
             let s = (now["properties"] as? [String: Any])?["provisioningState"] as? String ?? "?"
@@ -129,6 +132,7 @@ public final class AzureARM {
         let end = Date().addingTimeInterval(deadline)
         var headers = first.headers
         while true {
+            try checkCancelled()
             Thread.sleep(forTimeInterval: pause(headers))
             let r = try rest.call(action + "Status", .get, u)
             headers = r.headers
@@ -145,6 +149,10 @@ public final class AzureARM {
             }
             guard Date() < end else { throw ProvisionError("Azure \(action) had not finished after \(Int(deadline)) s") }
         }
+    }
+
+    func checkCancelled() throws {
+        if cancelled() { throw ProvisionError("stopped by a signal", status: 130) }
     }
 
     func pause(_ headers: [String: String]) -> Double {

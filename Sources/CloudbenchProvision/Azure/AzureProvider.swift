@@ -64,6 +64,9 @@ public final class AzureProvider: ProvisionProvider {
         let entries = request.fleet.entries
         guard let first = entries.first else { return [] }
         group = Self.groupName(runID)
+        arm.cancelled = request.cancelled
+        // Destroy (after a signal too) must run to its end: it does not look at the signal.
+        defer { arm.cancelled = { false } }
         try arm.call("CreateResourceGroup", .put, arm.groupPath(group), api: AzureARM.resourcesAPI,
                      body: ["location": first.region, "tags": tags])
         journal.add(kind: "resource-group", id: arm.groupPath(group), region: first.region)

@@ -15,7 +15,7 @@ import json, sys, threading, time, urllib.parse, urllib.request, uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 lock = threading.Lock()
-state = {"groups": {}, "resources": {}, "requests": [], "bad_auth": 0, "tokens": 0, "secret_elsewhere": 0}
+state = {"groups": {}, "resources": {}, "requests": [], "bad_auth": 0, "tokens": 0, "secret_elsewhere": 0, "faults_hit": []}
 ops = {}
 faults = {"nic429": True, "rgdel500": True}
 config = {}
@@ -137,6 +137,7 @@ class Handler(BaseHTTPRequestHandler):
                 if method == "DELETE":
                     if faults["rgdel500"]:
                         faults["rgdel500"] = False
+                        state["faults_hit"].append("rgdel500")
                         return self.reply(500, {"error": {"code": "InternalServerError", "message": "Encountered internal server error."}})
                     if g["_delete_polls"] is None:
                         g["_delete_polls"] = 0
@@ -167,6 +168,7 @@ class Handler(BaseHTTPRequestHandler):
         kind = p[6].lower()
         if kind == "networkinterfaces" and faults["nic429"]:
             faults["nic429"] = False
+            state["faults_hit"].append("nic429")
             return self.reply(429, {"error": {"code": "TooManyRequests", "message": "Too many requests."}}, {"Retry-After": "1"})
         if kind == "virtualmachines" and config.get("fail_vm") == name:
             return self.reply(409, {"error": {"code": "SkuNotAvailable", "message": "The requested VM size is not available in the current region."}})

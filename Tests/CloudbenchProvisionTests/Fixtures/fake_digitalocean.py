@@ -14,7 +14,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 PAGE = 2
 lock = threading.Lock()
-state = {"droplets": {}, "firewalls": {}, "keys": {}, "tags": [], "requests": [], "bad_auth": 0}
+state = {"droplets": {}, "firewalls": {}, "keys": {}, "tags": [], "requests": [], "bad_auth": 0, "faults_hit": []}
 faults = {"list429": True, "fw500": True, "fwdel503": True}
 counter = {"id": 1000, "droplet_creates": 0}
 config = {"token": "", "fail_droplet": 0, "port": 0}
@@ -107,6 +107,7 @@ class Handler(BaseHTTPRequestHandler):
             if method == "POST":
                 if faults["fw500"]:
                     faults["fw500"] = False
+                    state["faults_hit"].append("fw500")
                     return self.reply(500, {"id": "server_error", "message": "Server was unable to give you a response."})
                 fw = dict(body, id=f"fw-{next_id()}", status="succeeded", created_at=now(), droplet_ids=[])
                 state["firewalls"][fw["id"]] = fw
@@ -116,6 +117,7 @@ class Handler(BaseHTTPRequestHandler):
             if method == "DELETE" and len(parts) == 4:
                 if faults["fwdel503"]:
                     faults["fwdel503"] = False
+                    state["faults_hit"].append("fwdel503")
                     return self.reply(503, {"id": "service_unavailable", "message": "try again"})
                 if state["firewalls"].pop(parts[3], None) is None:
                     return self.reply(404, {"id": "not_found", "message": "firewall not found"})
@@ -144,6 +146,7 @@ class Handler(BaseHTTPRequestHandler):
             if method == "GET" and len(parts) == 3:
                 if faults["list429"]:
                     faults["list429"] = False
+                    state["faults_hit"].append("list429")
                     return self.reply(429, {"id": "too_many_requests", "message": "API Rate limit exceeded."},
                                       {"RateLimit-Limit": "5000", "RateLimit-Remaining": "0",
                                        "RateLimit-Reset": str(int(time.time()) + 1)})
