@@ -159,6 +159,30 @@ final class AzureProvisionTests: XCTestCase {
         XCTAssertFalse(r.stderr.contains(Self.secret) || r.stderr.contains(Self.token))
     }
 
+    func testCtrlCWhileAVMIsCreatingRemovesTheGroup() throws {
+        let f = try start()
+        let (p, errPath) = try f.startCloudbench(f.provisionArgs(try f.writeFleet(Self.twoPairs), ["--no-ssh-wait-test-only"]), environment: env)
+        defer { if p.isRunning { kill(p.processIdentifier, SIGKILL); p.waitUntilExit() } }
+        // Wait (30 s at most) until the first VM's PUT has been sent: its operation is then being polled.
+        let end = Date().addingTimeInterval(30)
+        var seen = false
+        while !seen && Date() < end && p.isRunning {
+            let requests = try f.state()["requests"] as? [[String: Any]] ?? []
+            seen = requests.contains { $0["method"] as? String == "PUT" && ($0["path"] as? String ?? "").contains("/virtualMachines/") }
+            if !seen { Thread.sleep(forTimeInterval: 0.2) }
+        }
+        XCTAssertTrue(seen, "no VM was created within 30 s")
+        kill(p.processIdentifier, SIGINT)
+        let stop = Date().addingTimeInterval(60)
+        while p.isRunning && Date() < stop { Thread.sleep(forTimeInterval: 0.2) }
+        XCTAssertFalse(p.isRunning, "provision did not end within 60 s of SIGINT")
+        p.waitUntilExit()
+        let stderr = (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? ""
+        XCTAssertEqual(p.terminationStatus, 130, stderr)
+        XCTAssertTrue(stderr.contains("stopped by a signal"), stderr)
+        XCTAssertEqual((try f.state()["groups"] as? [String: Any])?.count, 0, stderr)
+    }
+
     func testWrongSecretIsRefusedWithoutPrintingIt() throws {
         let f = try start()
         var e = env

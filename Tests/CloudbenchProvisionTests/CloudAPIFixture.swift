@@ -73,6 +73,17 @@ final class CloudAPIFixture {
         return out
     }
 
+    /// `cloudbench ARGS` started inside the namespace (the caller signals it and waits); output to files in the folder.
+    func startCloudbench(_ args: [String], environment: [String: String]) throws -> (Process, String) {
+        var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("AWS_") && !$0.key.hasPrefix("AZURE_") && $0.key != "DIGITALOCEAN_TOKEN" }
+        env.merge(environment) { _, b in b }
+        let errPath = "\(dir)/cloudbench.err"
+        FileManager.default.createFile(atPath: errPath, contents: nil)
+        let p = try ns.spawn(["sh", "-c", "cd \"$0\" && exec \"$@\"", Repo.root, "\(Self.binDir)/cloudbench"] + args,
+                             stdout: FileHandle(forWritingAtPath: "/dev/null"), stderr: FileHandle(forWritingAtPath: errPath), environment: env)
+        return (p, errPath)
+    }
+
     func writeFleet(_ text: String) throws -> String {
         let path = "\(dir)/fleet.yaml"
         try text.write(toFile: path, atomically: true, encoding: .utf8)
