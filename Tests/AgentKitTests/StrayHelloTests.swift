@@ -22,7 +22,7 @@ struct StrayHelloTests {
         defer { close(sniffer) }
 
         let outPath = NSTemporaryDirectory() + "cbt-stray-\(getpid()).json"
-        FileManager.default.createFile(atPath: outPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: outPath, contents: nil)
         defer { try? FileManager.default.removeItem(atPath: outPath) }
         let out = FileHandle(forWritingAtPath: outPath)!
         let p = try pair.clientNS.spawn([AgentBinary.path, "run", "--server", pair.address, "--token", pair.token,
@@ -33,14 +33,15 @@ struct StrayHelloTests {
 
         let sid = try Self.sessionID(sniffer, timeout: 10)
         let tag = UDPBandwidthTest.tag(sid)
+        let serverAddress = pair.serverEnd.address, port = pair.port
         try pair.clientNS.onThreadInside {
             let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
             defer { close(fd) }
             var from = sockaddr_in(), to = sockaddr_in()
             from.sin_family = sa_family_t(AF_INET); to.sin_family = sa_family_t(AF_INET)
             inet_pton(AF_INET, stray, &from.sin_addr)
-            inet_pton(AF_INET, pair.serverEnd.address, &to.sin_addr)
-            to.sin_port = pair.port.bigEndian
+            inet_pton(AF_INET, serverAddress, &to.sin_addr)
+            to.sin_port = port.bigEndian
             let bound = withUnsafePointer(to: &from) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
             guard bound == 0 else { throw HarnessError(message: "bind(\(stray)): errno \(errno)") }
             let hello: [UInt64] = [tag, 0]

@@ -44,17 +44,18 @@ struct VXLANPathTests {
         var frame: [UInt8] = [0x08, 0, 0, 0, UInt8(vni >> 16 & 0xff), UInt8(vni >> 8 & 0xff), UInt8(vni & 0xff), 0]
         frame += [0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02, 0xde, 0xad, 0xbe, 0xef, 0x01, 0x08, 0x06]
         frame += [UInt8](repeating: 0, count: 46)
+        let injected = frame, target = serverSide.address
         try stranger.onThreadInside {
             let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
             defer { close(fd) }
             var to = sockaddr_in()
             to.sin_family = sa_family_t(AF_INET)
             to.sin_port = UInt16(RemoteLayout.vxlanPort).bigEndian
-            inet_pton(AF_INET, serverSide.address, &to.sin_addr)
+            inet_pton(AF_INET, target, &to.sin_addr)
             for _ in 0..<3 {
                 let n = withUnsafePointer(to: &to) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                    sendto(fd, frame, frame.count, 0, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
-                guard n == frame.count else { throw NamespaceError.cannotOpen("sendto", errno) }
+                    sendto(fd, injected, injected.count, 0, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+                guard n == injected.count else { throw NamespaceError.cannotOpen("sendto", errno) }
                 usleep(20_000)
             }
         }

@@ -32,21 +32,27 @@ import Testing
         ])
         defer { server2.stop() }
         let client = try testClient(attempts: 1)
-        var request = HTTPRequest(url: server2.base + "/start",
-                                  headers: [("Authorization", "Bearer dop_v1_secret"), ("X-Api-Key", "k"), ("Accept", "application/json")])
-        request.awsSigning = AWSSigning(provider: "aws:amz:us-east-1:pricing", credentials: Self.credentials)
-        let response = try client.send(request)
+        // AWS: signed by libcurl, with the session token.
+        var signed = HTTPRequest(url: server2.base + "/start", headers: [("X-Api-Key", "k"), ("Accept", "application/json")])
+        signed.awsSigning = AWSSigning(provider: "aws:amz:us-east-1:pricing", credentials: Self.credentials)
+        let response = try client.send(signed)
         #expect(String(decoding: response.body, as: UTF8.self) == #"{"ok": true}"#)
         let first = server2.requests()
         #expect(first.count == 2)
         // The same origin keeps them.
         #expect(first.allSatisfy { $0.headers["x-amz-security-token"] == "session-token-do-not-forward" && $0.headers["x-api-key"] == "k" })
-        #expect(first.allSatisfy { ($0.headers["authorization"] ?? "").hasPrefix("AWS4-HMAC-SHA256") })
+        #expect(first.allSatisfy { ($0.headers["authorization"] ?? "").hasPrefix("AWS4-HMAC-SHA256") }, "\(first.map(\.headers))")
         let last = try #require(server.requests().last)
         #expect(last.path == "/elsewhere")
         #expect(last.headers["authorization"] == nil && last.headers["x-amz-security-token"] == nil && last.headers["x-api-key"] == nil,
                 "\(last.headers)")
         #expect(last.headers["accept"] == "application/json")
+
+        // DigitalOcean: a bearer token in Authorization.
+        _ = try client.send(HTTPRequest(url: server2.base + "/start", headers: [("Authorization", "Bearer dop_v1_secret")]))
+        #expect(server2.requests().suffix(2).allSatisfy { $0.headers["authorization"] == "Bearer dop_v1_secret" })
+        let moved = try #require(server.requests().last)
+        #expect(server.requests().count == 2 && moved.headers["authorization"] == nil, "\(moved.headers)")
     }
 
     @Test func aRedirectToPlainHTTPElsewhereIsRefused() throws {
