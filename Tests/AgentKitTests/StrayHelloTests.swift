@@ -15,7 +15,12 @@ struct StrayHelloTests {
         // The real client's hellos are held back until the stray's have arrived (the rule goes
         // with the namespace).
         try pair.clientNS.run(["nft", "-f", "-"], input: """
-            table inet cbhold { chain out { type filter hook output priority 0; ip saddr \(client.address) udp dport \(pair.port) drop; } }
+            table inet cbhold {
+                chain out {
+                    type filter hook output priority 0;
+                    ip saddr \(client.address) udp dport \(pair.port) drop
+                }
+            }
             """)
         // The session id travels in the clear ("OK <id>"), as a stray on the path would see it.
         let sniffer = try pair.clientNS.onThreadInside { try RawSocket.open(protocol: Int32(IPPROTO_TCP)) }
