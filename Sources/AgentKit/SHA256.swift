@@ -1,6 +1,6 @@
 /// SHA-256 (FIPS 180-4), for the agent's keys: the agent links glibc only, so it carries its own.
 public struct SHA256 {
-    private static let k: [UInt32] = [
+    static let k: [UInt32] = [
         0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
         0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
         0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
@@ -11,8 +11,10 @@ public struct SHA256 {
         0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
     ]
 
-    private var h: [UInt32] = [0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
-                               0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19]
+    static let initial: [UInt32] = [0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
+                                    0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19]
+
+    private var h: [UInt32] = SHA256.initial
     private var buffer: [UInt8] = []
     private var length: UInt64 = 0
 
@@ -21,12 +23,16 @@ public struct SHA256 {
     public mutating func update<C: Collection>(_ bytes: C) where C.Element == UInt8 {
         length &+= UInt64(bytes.count)
         buffer.append(contentsOf: bytes)
-        var start = 0
-        while buffer.count - start >= 64 {
-            compress(buffer[start..<(start + 64)])
-            start += 64
+        let blocks = buffer.count / 64
+        guard blocks > 0 else { return }
+        SHA256.withScratch { w, k in
+            h.withUnsafeMutableBufferPointer { state in
+                buffer.withUnsafeBytes { b in
+                    for i in 0..<blocks { SHA256.compress(state.baseAddress!, b.baseAddress! + i * 64, w, k) }
+                }
+            }
         }
-        buffer.removeFirst(start)
+        buffer.removeFirst(blocks * 64)
     }
 
     public mutating func finish() -> [UInt8] {
@@ -34,9 +40,14 @@ public struct SHA256 {
         var tail: [UInt8] = [0x80]
         while (buffer.count + tail.count) % 64 != 56 { tail.append(0) }
         for i in (0..<8).reversed() { tail.append(UInt8(truncatingIfNeeded: bits >> (UInt64(i) * 8))) }
-        buffer += tail
-        var start = 0
-        while start < buffer.count { compress(buffer[start..<(start + 64)]); start += 64 }
+        let last = buffer + tail
+        SHA256.withScratch { w, k in
+            h.withUnsafeMutableBufferPointer { state in
+                last.withUnsafeBytes { b in
+                    for i in 0..<(last.count / 64) { SHA256.compress(state.baseAddress!, b.baseAddress! + i * 64, w, k) }
+                }
+            }
+        }
         buffer = []
         return h.flatMap { w in (0..<4).reversed().map { UInt8(truncatingIfNeeded: w >> (UInt32($0) * 8)) } }
     }
@@ -47,31 +58,38 @@ public struct SHA256 {
         return s.finish()
     }
 
-    private mutating func compress(_ block: ArraySlice<UInt8>) {
-        var w = [UInt32](repeating: 0, count: 64)
-        let b = Array(block)
-        for i in 0..<16 {
-            w[i] = UInt32(b[i * 4]) << 24 | UInt32(b[i * 4 + 1]) << 16 | UInt32(b[i * 4 + 2]) << 8 | UInt32(b[i * 4 + 3])
+    /// Runs `body` with a 64-word message schedule and the round constants, for `compress`.
+    static func withScratch<T>(_ body: (UnsafeMutablePointer<UInt32>, UnsafePointer<UInt32>) -> T) -> T {
+        withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 64) { w in
+            k.withUnsafeBufferPointer { body(w.baseAddress!, $0.baseAddress!) }
         }
+    }
+
+    /// One 64-byte block into `state` (8 words), with `w` as the 64-word schedule and `k` the
+    /// round constants: no allocation, so a tunnel can authenticate every packet with it.
+    @inline(__always)
+    static func compress(_ state: UnsafeMutablePointer<UInt32>, _ block: UnsafeRawPointer,
+                         _ w: UnsafeMutablePointer<UInt32>, _ k: UnsafePointer<UInt32>) {
+        @inline(__always) func rotr(_ x: UInt32, _ n: UInt32) -> UInt32 { (x >> n) | (x << (32 - n)) }
+        for i in 0..<16 { w[i] = UInt32(bigEndian: block.loadUnaligned(fromByteOffset: i * 4, as: UInt32.self)) }
         for i in 16..<64 {
             let s0 = rotr(w[i - 15], 7) ^ rotr(w[i - 15], 18) ^ (w[i - 15] >> 3)
             let s1 = rotr(w[i - 2], 17) ^ rotr(w[i - 2], 19) ^ (w[i - 2] >> 10)
             w[i] = w[i - 16] &+ s0 &+ w[i - 7] &+ s1
         }
-        var (a, bb, c, d, e, f, g, hh) = (h[0], h[1], h[2], h[3], h[4], h[5], h[6], h[7])
+        var (a, b, c, d, e, f, g, h) = (state[0], state[1], state[2], state[3], state[4], state[5], state[6], state[7])
         for i in 0..<64 {
             let s1 = rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)
             let ch = (e & f) ^ (~e & g)
-            let t1 = hh &+ s1 &+ ch &+ SHA256.k[i] &+ w[i]
+            let t1 = h &+ s1 &+ ch &+ k[i] &+ w[i]
             let s0 = rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)
-            let maj = (a & bb) ^ (a & c) ^ (bb & c)
+            let maj = (a & b) ^ (a & c) ^ (b & c)
             let t2 = s0 &+ maj
-            (hh, g, f, e, d, c, bb, a) = (g, f, e, d &+ t1, c, bb, a, t1 &+ t2)
+            (h, g, f, e, d, c, b, a) = (g, f, e, d &+ t1, c, b, a, t1 &+ t2)
         }
-        h[0] &+= a; h[1] &+= bb; h[2] &+= c; h[3] &+= d; h[4] &+= e; h[5] &+= f; h[6] &+= g; h[7] &+= hh
+        state[0] &+= a; state[1] &+= b; state[2] &+= c; state[3] &+= d
+        state[4] &+= e; state[5] &+= f; state[6] &+= g; state[7] &+= h
     }
-
-    private func rotr(_ x: UInt32, _ n: UInt32) -> UInt32 { (x >> n) | (x << (32 - n)) }
 }
 
 /// HMAC-SHA256 (RFC 2104).

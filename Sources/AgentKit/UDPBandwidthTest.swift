@@ -57,7 +57,8 @@ public enum UDPBandwidthTest {
             try udp.connect(peer!)
             try s.send("GO\n")
             let stats = try sendPaced(udp, request: r, tag: tag, start: Clock.now())
-            try s.send(ControlLine.encode("SENT", stats))
+            // Stray hellos go in the result, so the user sees that someone else sent them.
+            try s.send(ControlLine.encode("SENT", stats + [("stray_hellos", String(strangers))]))
         } else {
             try s.send("GO\n")
             let stats = try receive(udp, control: s.control, request: r, tag: tag, start: Clock.now())
@@ -108,6 +109,8 @@ public enum UDPBandwidthTest {
             ("received_datagrams", .int(received)),
             ("duplicates", .int(try num("duplicates"))),
             ("reordered", .int(try num("reordered"))),
+            // --reverse: hellos with this test's tag from addresses other than the client's, ignored.
+            ("stray_hellos", .int(try num("stray_hellos"))),
             ("receiver_bytes", .int(windowBytes)),
             ("message_size", .int(r.effectiveMessageSize)),
             ("duration_s", .double(r.duration)),
@@ -197,6 +200,7 @@ public enum UDPBandwidthTest {
         return [("sent_datagrams", sentInfo["sent_datagrams"] ?? "0"),
                 ("sent_window_bytes", sentInfo["sent_window_bytes"] ?? "0"),
                 ("received_datagrams", String(sequences.unique)), ("window_bytes", String(windowBytes)),
-                ("duplicates", String(sequences.duplicates)), ("reordered", String(sequences.reordered))]
+                ("duplicates", String(sequences.duplicates)), ("reordered", String(sequences.reordered)),
+                ("stray_hellos", sentInfo["stray_hellos"] ?? "0")]
     }
 }

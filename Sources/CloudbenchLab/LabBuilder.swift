@@ -120,21 +120,35 @@ final class LabBuilder {
     // MARK: external overlay
 
     /// A VXLAN mesh over the instances' own links, the way Flannel or Weave fastdp build one:
-    /// one device per host, head-end replication to every peer, its own /24.
+    /// one device per host, head-end replication to every peer, its own /24. As Flannel does,
+    /// no address learning: each peer's MAC has a static forwarding entry and a permanent
+    /// neighbour entry, so a frame sent to the VXLAN port from elsewhere adds nothing.
     private func buildOverlay(_ overlay: LabProfile.Overlay) throws {
-        log("building overlay '\(overlay.name)' (VXLAN \(overlay.vni), UDP \(overlay.port), MTU 1450)")
+        log("building overlay '\(overlay.name)' (VXLAN \(overlay.vni), UDP \(overlay.port), MTU 1450, no learning)")
+        /// A fixed, locally administered MAC from the overlay address's last byte.
+        func mac(_ address: String) -> String {
+            "02:cb:ee:00:00:" + String(format: "%02x", Int(address.split(separator: ".").last ?? "") ?? 0)
+        }
         for instance in layout.instances {
             guard let overlayAddress = instance.overlayAddress else { continue }
             let ns = instance.namespace
-            try ProcessRunner.check(["ip", "-n", ns, "link", "add", overlay.name, "type", "vxlan", "id", "\(overlay.vni)",
-                             "dstport", "\(overlay.port)", "dev", "eth0", "local", instance.address])
+            try ProcessRunner.check(["ip", "-n", ns, "link", "add", overlay.name, "address", mac(overlayAddress), "type", "vxlan",
+                                     "id", "\(overlay.vni)", "dstport", "\(overlay.port)", "dev", "eth0", "local", instance.address,
+                                     "nolearning"])
             try ProcessRunner.check(["ip", "-n", ns, "link", "set", overlay.name, "mtu", "1450"])
             try ProcessRunner.check(["ip", "-n", ns, "addr", "add", "\(overlayAddress)/24", "dev", overlay.name])
             let peers = layout.instances.filter { $0 != instance }
-            let batch = peers.map { "fdb append 00:00:00:00:00:00 dev \(overlay.name) dst \($0.address)" }
-                .joined(separator: "\n") + "\n"
+            let batch = peers.flatMap { peer -> [String] in
+                var lines = ["fdb append 00:00:00:00:00:00 dev \(overlay.name) dst \(peer.address)"]
+                if let a = peer.overlayAddress { lines.append("fdb replace \(mac(a)) dev \(overlay.name) dst \(peer.address) permanent") }
+                return lines
+            }.joined(separator: "\n") + "\n"
             if !peers.isEmpty { try ProcessRunner.check(["bridge", "-n", ns, "-batch", "-"], input: Data(batch.utf8)) }
             try ProcessRunner.check(["ip", "-n", ns, "link", "set", overlay.name, "up"])
+            for peer in peers {
+                guard let a = peer.overlayAddress else { continue }
+                try ProcessRunner.check(["ip", "-n", ns, "neigh", "replace", a, "lladdr", mac(a), "dev", overlay.name, "nud", "permanent"])
+            }
         }
         try step()
     }

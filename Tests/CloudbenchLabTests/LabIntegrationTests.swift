@@ -73,6 +73,12 @@ struct LabIntegrationTests {
         // The external overlay carries traffic between instances on its own addresses.
         let (server, client) = try #require(try lab.currentLayout().instances(of: "fast"))
         try Namespace(existing: client.namespace).run(["ping", "-c", "1", "-W", "2", try #require(server.overlayAddress)])
+        // Without address learning, the peer's MAC by a static entry (as Flannel builds it).
+        let overlayName = try #require(profile.overlay?.name)
+        let clientNS = Namespace(existing: client.namespace)
+        #expect(try clientNS.run(["ip", "-d", "link", "show", overlayName]).contains(" nolearning "))
+        let fdb = try clientNS.run(["bridge", "fdb", "show", "dev", overlayName]).split(separator: "\n")
+        #expect(fdb.contains { $0.hasPrefix("02:cb:ee:") && $0.contains("dst \(server.address) self permanent") }, "\(fdb)")
 
         // Idempotent: the same lab again changes nothing; another profile under the same name is refused.
         guard case .alreadyUp = try lab.up(profile: profile, profileText: text) else {

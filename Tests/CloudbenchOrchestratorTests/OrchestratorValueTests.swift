@@ -16,27 +16,30 @@ struct OrchestratorValueTests {
 
     @Test("each path's addresses and the interface its traffic must take")
     func paths() {
-        let host = PathSetup.make(path: .host, pair: Self.pair(), server: side, client: side, deadline: 100)
+        let host = PathSetup.make(path: .host, pair: Self.pair(), server: side, client: side, deadline: 100, pathKey: "k")
         #expect(host.serverAddress == "10.0.0.4" && host.setup.isEmpty && host.expectedDevice == nil)
-        let vx = PathSetup.make(path: .vxlan, pair: Self.pair(), server: side, client: side, deadline: 100)
+        let vx = PathSetup.make(path: .vxlan, pair: Self.pair(), server: side, client: side, deadline: 100, pathKey: "k")
         #expect(vx.serverAddress == "10.254.254.1" && vx.clientAddress == "10.254.254.2" && vx.expectedDevice == "cbvx0")
         #expect(vx.setup.count == 2 && vx.setup.allSatisfy(\.privileged))
         #expect(vx.setup[0].command.contains("local 10.0.0.4 remote 10.0.0.5 dstport 8472"))
-        #expect(vx.setup[0].command.contains("mtu $((m - 50))"))
-        let udp = PathSetup.make(path: .udp, pair: Self.pair(), server: side, client: side, deadline: 100)
+        #expect(vx.setup[0].command.contains("mtu $((m - 50))") && vx.setup[0].command.contains(" nolearning "))
+        #expect(vx.setup[0].command.contains("bridge fdb replace 02:cb:00:00:00:02 dev cbvx0 dst 10.0.0.5 permanent"))
+        let udp = PathSetup.make(path: .udp, pair: Self.pair(), server: side, client: side, deadline: 100, pathKey: "k")
         #expect(udp.expectedDevice == "cbtun0" && udp.setup[1].command.contains("--local 10.0.0.5:8285 --peer 10.0.0.4:8285"))
-        #expect(udp.setup[0].command.contains("mtu $((m - 28))"))
-        let weave = PathSetup.make(path: .external("weave"), pair: Self.pair(), server: side, client: side, deadline: 100)
+        // IPv4 and UDP headers (28 bytes) and the datagram authenticator (24).
+        #expect(udp.setup[0].command.contains("mtu $((m - 52))"))
+        #expect(udp.setup.allSatisfy { $0.input == "k\n" && !$0.command.contains(" k ") })
+        let weave = PathSetup.make(path: .external("weave"), pair: Self.pair(), server: side, client: side, deadline: 100, pathKey: "k")
         #expect(weave.serverAddress == "10.32.0.1" && weave.clientAddress == "10.32.0.2" && weave.setup.isEmpty)
     }
 
     @Test("the route check refuses traffic that does not take its path")
     func routeCheck() {
-        let vx = PathSetup.make(path: .vxlan, pair: Self.pair(), server: side, client: side, deadline: 100)
+        let vx = PathSetup.make(path: .vxlan, pair: Self.pair(), server: side, client: side, deadline: 100, pathKey: "k")
         #expect(RouteCheck.parse("cbvx0 1450 eth0\n")!.problem(for: vx) == nil)
         #expect(RouteCheck.parse("eth0 1500 eth0\n")!.problem(for: vx)
                 == "traffic to 10.254.254.1 leaves through eth0, not cbvx0; the vxlan path is not in use")
-        let weave = PathSetup.make(path: .external("weave"), pair: Self.pair(), server: side, client: side, deadline: 100)
+        let weave = PathSetup.make(path: .external("weave"), pair: Self.pair(), server: side, client: side, deadline: 100, pathKey: "k")
         #expect(RouteCheck.parse("weave 1376 eth0")!.problem(for: weave) == nil)
         #expect(RouteCheck.parse("eth0 1500 eth0")!.problem(for: weave)
                 == "traffic to 10.32.0.1 leaves through eth0, the hosts' own network, not overlay 'weave'")

@@ -7,6 +7,8 @@ func testClient(attempts: Int = 3, baseDelay: Double = 0.01, totalTimeout: Doubl
     c.retry = RetryPolicy(maxAttempts: attempts, baseDelay: baseDelay, maxDelay: 0.1, maxRetryAfter: 5)
     c.connectTimeout = 5
     c.totalTimeout = totalTimeout
+    // The fixture server is plain http on 127.0.0.1.
+    c.plainHTTPToLoopback = true
     return try HTTPClient(configuration: c)
 }
 

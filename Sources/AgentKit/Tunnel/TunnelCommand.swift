@@ -7,15 +7,23 @@ import Syscall
 /// `cloudbench-agent tunnel`: runs the user-space UDP overlay of the `udp` path until its deadline.
 ///
 ///     cloudbench-agent tunnel --device cbtun0 --local IP:PORT --peer IP:PORT
-///                             --address IP/PREFIX --mtu BYTES --deadline SECONDS
+///                             --address IP/PREFIX --mtu BYTES --deadline SECONDS  < path-key
 ///
-/// Needs CAP_NET_ADMIN (root). SIGTERM stops it; the TUN device disappears with the process.
+/// The path instance's key comes on the first line of standard input (never an argument): the
+/// datagrams of both ends are authenticated with keys derived from it (`TunnelAuthenticator`).
+/// Needs CAP_NET_ADMIN (root). SIGTERM stops it; the TUN device disappears with the process,
+/// and the tunnel's counts (packets, datagrams dropped and why) go to standard error.
 public enum TunnelCommand {
     public static let usage = """
         usage: cloudbench-agent tunnel --device NAME --local IP:PORT --peer IP:PORT --address IP/PREFIX --mtu BYTES --deadline SECONDS
+        The path key is read from the first line of standard input.
         """
 
-    public static func parse(_ arguments: [String]) throws(AgentError) -> (UDPTunnel.Config, Double) {
+    /// The shortest path key accepted: cloudbench's are 64 hex digits.
+    static let minimumKeyLength = 16
+
+    public static func parse(_ arguments: [String], standardInput: () -> String? = Invocation.tokenFromStandardInput)
+        throws(AgentError) -> (UDPTunnel.Config, Double) {
         var flags: [String: String] = [:]
         var rest = arguments[...]
         while let flag = rest.popFirst() {
@@ -44,8 +52,11 @@ public enum TunnelCommand {
         guard let deadline = Double(try need("--deadline")), AgentLimits.deadline.contains(deadline) else {
             throw AgentError.usage("--deadline must be from \(AgentLimits.describe(AgentLimits.deadline)) seconds")
         }
+        guard let key = standardInput(), key.utf8.count >= minimumKeyLength else {
+            throw AgentError.usage("tunnel: no path key (at least \(minimumKeyLength) characters) on the first line of standard input")
+        }
         let config = UDPTunnel.Config(device: try need("--device"), localIP: lip, localPort: lport, peerIP: pip, peerPort: pport,
-                                      tunnelIP: String(addr[0]), prefixLength: prefix, mtu: mtu)
+                                      tunnelIP: String(addr[0]), prefixLength: prefix, mtu: mtu, pathKey: key)
         return (config, deadline)
     }
 
@@ -58,6 +69,7 @@ public enum TunnelCommand {
         for sig in [SIGTERM, SIGINT] {
             signal(sig) { _ in TunnelCommand.current?.stop() }
         }
+        defer { printError("tunnel \(config.device): \(tunnel.summary)") }
         do { try tunnel.run(deadline: Clock.now() + seconds) } catch { throw AgentError.failed("the tunnel stopped: \(error)") }
     }
 

@@ -8,8 +8,10 @@ import Syscall
 /// datagrams, and datagrams from that peer are written back to the device.
 ///
 /// This is what Flannel's UDP backend and Weave's sleeve do, and costs what they cost: every
-/// packet crosses into user space twice. Datagrams from any address but the configured peer are
-/// dropped, so the tunnel cannot be used to inject packets from elsewhere.
+/// packet crosses into user space twice. Every datagram carries a counter and a tag
+/// (`TunnelAuthenticator`) under the path instance's key: datagrams from any address but the
+/// configured peer, with a wrong tag, or replayed, are dropped and counted, so the tunnel cannot
+/// be used to inject packets, even with a spoofed source address.
 public final class UDPTunnel: @unchecked Sendable {
     public struct Config: Sendable {
         /// TUN device name, at most 15 bytes.
@@ -23,11 +25,13 @@ public final class UDPTunnel: @unchecked Sendable {
         /// This end's address inside the tunnel and the prefix length, e.g. 10.254.253.1/30.
         public var tunnelIP: String
         public var prefixLength: Int
-        /// Device MTU: the underlay's MTU less 28 bytes (IPv4 and UDP headers).
+        /// Device MTU: the underlay's MTU less `UDPTunnel.overhead`.
         public var mtu: Int
+        /// The path instance's key, from which each direction's datagram key is derived.
+        public var pathKey: String
 
         public init(device: String, localIP: String, localPort: UInt16, peerIP: String, peerPort: UInt16,
-                    tunnelIP: String, prefixLength: Int, mtu: Int) {
+                    tunnelIP: String, prefixLength: Int, mtu: Int, pathKey: String) {
             self.device = device
             self.localIP = localIP
             self.localPort = localPort
@@ -36,8 +40,12 @@ public final class UDPTunnel: @unchecked Sendable {
             self.tunnelIP = tunnelIP
             self.prefixLength = prefixLength
             self.mtu = mtu
+            self.pathKey = pathKey
         }
     }
+
+    /// What a datagram costs of the underlay's MTU: IPv4 and UDP headers, and the authenticator.
+    public static let overhead = 20 + 8 + TunnelAuthenticator.overhead
 
     public let config: Config
     private let tunFD: Int32
@@ -45,12 +53,28 @@ public final class UDPTunnel: @unchecked Sendable {
     private var peer = sockaddr_in()
     /// Atomic, so that a signal handler may set it.
     private let stopped = Atomic<Bool>(false)
-    /// Packets and bytes each way, for the tunnel's own report.
-    public private(set) var packetsOut = 0, packetsIn = 0, droppedForeign = 0
+    private let sealer: TunnelAuthenticator, opener: TunnelAuthenticator
+    /// Packets each way, and datagrams dropped: from another address, failing their tag
+    /// (forged, altered or too short), or replayed. Atomic, so they can be read while it runs.
+    private let outCount = Atomic<Int>(0), inCount = Atomic<Int>(0), foreignCount = Atomic<Int>(0),
+                unauthenticatedCount = Atomic<Int>(0), replayedCount = Atomic<Int>(0)
+    public var packetsOut: Int { outCount.load(ordering: .relaxed) }
+    public var packetsIn: Int { inCount.load(ordering: .relaxed) }
+    public var droppedForeign: Int { foreignCount.load(ordering: .relaxed) }
+    public var droppedUnauthenticated: Int { unauthenticatedCount.load(ordering: .relaxed) }
+    public var droppedReplayed: Int { replayedCount.load(ordering: .relaxed) }
+
+    /// One line for the tunnel's log.
+    public var summary: String {
+        "\(packetsOut) packets out, \(packetsIn) in; dropped \(droppedForeign) datagrams from other addresses, "
+            + "\(droppedUnauthenticated) failing authentication, \(droppedReplayed) replayed"
+    }
 
     /// Creates and configures the TUN device and binds the UDP socket. Needs CAP_NET_ADMIN.
     public init(_ config: Config) throws(SystemError) {
         self.config = config
+        sealer = TunnelAuthenticator(pathKey: config.pathKey, from: "\(config.localIP):\(config.localPort)")
+        opener = TunnelAuthenticator(pathKey: config.pathKey, from: "\(config.peerIP):\(config.peerPort)")
         tunFD = try TunDevice.create(name: config.device)
         do {
             try TunDevice.configure(name: config.device, ip: config.tunnelIP, prefixLength: config.prefixLength, mtu: config.mtu)
@@ -82,28 +106,33 @@ public final class UDPTunnel: @unchecked Sendable {
     /// on a wire; the loop goes on until the deadline or `stop()`.
     private func forwardOutbound(deadline: Double) {
         let size = 65_536
-        let buf = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 16)
+        let buf = UnsafeMutableRawPointer.allocate(byteCount: size + TunnelAuthenticator.overhead, alignment: 16)
         defer { buf.deallocate() }
         var to = peer
+        var counter: UInt64 = 0
         while !isStopped && Clock.now() < deadline {
             guard UDPTunnel.waitReadable(tunFD) else { continue }
-            guard let n = (try? Posix.read(tunFD, buf, size))?.value, n > 0 else { continue }
+            guard let n = (try? Posix.read(tunFD, buf + TunnelAuthenticator.counterBytes, size))?.value, n > 0 else { continue }
+            counter += 1
+            let length = sealer.seal(buf, packetLength: n, counter: counter)
             _ = withUnsafePointer(to: &to) { p in
                 p.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                    try? Posix.sendto(udpFD, buf, n, flags: Int32(MSG_DONTWAIT), $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+                    try? Posix.sendto(udpFD, buf, length, flags: Int32(MSG_DONTWAIT), $0, socklen_t(MemoryLayout<sockaddr_in>.size))
                 }
             }
-            packetsOut += 1
+            outCount.add(1, ordering: .relaxed)
         }
         stop()
     }
 
-    /// UDP → TUN, from the peer only.
+    /// UDP → TUN: from the peer's address, with a right tag and a counter not seen before.
     private func forwardInbound(deadline: Double) {
         let size = 65_536
         let buf = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 16)
-        defer { buf.deallocate() }
+        let expected = UnsafeMutableRawPointer.allocate(byteCount: TunnelAuthenticator.tagBytes, alignment: 16)
+        defer { buf.deallocate(); expected.deallocate() }
         var from = sockaddr_in()
+        var window = ReplayWindow()
         while !isStopped && Clock.now() < deadline {
             guard UDPTunnel.waitReadable(udpFD) else { continue }
             var len = socklen_t(MemoryLayout<sockaddr_in>.size)
@@ -112,11 +141,19 @@ public final class UDPTunnel: @unchecked Sendable {
             }
             guard n > 0 else { continue }
             guard from.sin_addr.s_addr == peer.sin_addr.s_addr, from.sin_port == peer.sin_port else {
-                droppedForeign += 1
+                foreignCount.add(1, ordering: .relaxed)
                 continue
             }
-            _ = try? Posix.write(tunFD, buf, n)
-            packetsIn += 1
+            guard let counter = opener.open(buf, length: n, scratch: expected) else {
+                unauthenticatedCount.add(1, ordering: .relaxed)
+                continue
+            }
+            guard window.accept(counter) else {
+                replayedCount.add(1, ordering: .relaxed)
+                continue
+            }
+            _ = try? Posix.write(tunFD, buf + TunnelAuthenticator.counterBytes, n - TunnelAuthenticator.overhead)
+            inCount.add(1, ordering: .relaxed)
         }
         stop()
     }

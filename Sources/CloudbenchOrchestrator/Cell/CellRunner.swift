@@ -87,18 +87,18 @@ public struct CellRunner: Sendable {
             }
         }
         let deadline = Int(jobs.reduce(0.0) { $0 + $1.clientTimeout } + 60)
+        let token = Self.token()
         let setup = PathSetup.make(path: path, pair: job.pair,
                                    server: .init(agent: job.serverAgent, runDirectory: job.serverLayout.runDirectory),
                                    client: .init(agent: job.clientAgent, runDirectory: job.clientLayout.runDirectory),
-                                   deadline: deadline + 30)
-        let token = Self.token()
+                                   deadline: deadline + 30, pathKey: token)
         let serverInv = AgentInvocation(agent: job.serverAgent, runDirectory: job.serverLayout.runDirectory, token: token, cellTag: job.tag)
         var active = ActivePath(setup: setup, route: RouteCheck(device: "", mtu: nil, underlayDevice: nil),
                                 serverInvocation: serverInv, token: token, serverStarted: false)
         do {
             // Both ends' set-up at once: each host's steps in order, the two hosts side by side.
             try await Self.onBoth(setup.setup, server: server, client: client) { host, step in
-                try await host.check(step.command, what: step.what, timeout: 30, privileged: step.privileged)
+                try await host.check(step.command, input: step.input, what: step.what, timeout: 30, privileged: step.privileged)
             }
             // The route check (client) and the server's start (server) side by side.
             async let routeOut = client.check(RouteCheck.command(to: setup.serverAddress, underlay: job.pair.server.testIP),

@@ -2,8 +2,10 @@ import CCurl
 import CCurlShim
 import Foundation
 
-/// A small blocking HTTP client on libcurl: deadlines, TLS verification, proxies from the environment,
-/// gzip, and retries with backoff on 429 and 5xx (honouring `Retry-After`).
+/// A small blocking HTTP client on libcurl: https only, deadlines, TLS verification, proxies from
+/// the environment, gzip, retries with backoff on 429 and 5xx (honouring `Retry-After`), and
+/// redirects followed by the client itself (`HTTPRedirect`): https only at every hop, and no
+/// credentials sent on to another origin.
 ///
 /// One easy handle per client, so paging reuses the connection. A client is used by one thread at a time.
 public final class HTTPClient {
@@ -23,6 +25,10 @@ public final class HTTPClient {
         public var userAgent: String
         /// Largest in-memory body (one page of a pricing API).
         public var maxBodyBytes: Int = 64 << 20
+        /// Plain http to a loopback address (127.0.0.0/8, ::1, localhost) is allowed, for the
+        /// tests' fixture servers and a mirror given in the environment (`CLOUDBENCH_*_URL`). Off
+        /// by default; only code sets it, never a catalog or inventory file. Other http is always refused.
+        public var plainHTTPToLoopback = false
 
         public init(userAgent: String) { self.userAgent = userAgent }
     }
@@ -69,11 +75,13 @@ public final class HTTPClient {
 
     /// Sends `request` and hands a 2xx body to a fresh consumer from `makeConsumer` as it arrives.
     @discardableResult
-    public func stream(_ request: HTTPRequest, streaming: Bool = true,
+    public func stream(_ first: HTTPRequest, streaming: Bool = true,
                        makeConsumer: @escaping () -> HTTPBodyConsumer) throws -> HTTPResponseHead {
-        let shown = RedactedURL.describe(request.url)
+        if let why = HTTPRedirect.refusal(first.url, plainHTTPToLoopback: configuration.plainHTTPToLoopback) { throw PricingError(why) }
+        var request = first
+        var shown = RedactedURL.describe(request.url)
         let policy = configuration.retry
-        var attempt = 1
+        var attempt = 1, redirects = 0
         while true {
             let transfer = Transfer(makeConsumer: makeConsumer)
             let code = try perform(request, transfer: transfer, streaming: streaming)
@@ -95,6 +103,16 @@ public final class HTTPClient {
                     + Self.hint(for: code))
             }
             let status = transfer.status
+            if [301, 302, 303, 307, 308].contains(status), let location = transfer.headers["location"] {
+                redirects += 1
+                guard redirects <= HTTPRedirect.maxRedirects else {
+                    throw PricingError("\(RedactedURL.describe(first.url)) redirected more than \(HTTPRedirect.maxRedirects) times")
+                }
+                request = try HTTPRedirect.follow(request, status: status, location: location,
+                                                  plainHTTPToLoopback: configuration.plainHTTPToLoopback)
+                shown = RedactedURL.describe(request.url)
+                continue
+            }
             let head = HTTPResponseHead(status: status, headers: transfer.headers, url: shown)
             if (200..<300).contains(status) {
                 try transfer.consumer?.finish()
@@ -163,10 +181,12 @@ public final class HTTPClient {
         try set(CURLOPT_URL, request.url)
         try set(CURLOPT_ERRORBUFFER, pointer: UnsafeMutableRawPointer(errorBuffer))
         try set(CURLOPT_NOSIGNAL, 1)
-        try set(CURLOPT_PROTOCOLS_STR, "http,https")
-        try set(CURLOPT_REDIR_PROTOCOLS_STR, "http,https")
-        try set(CURLOPT_FOLLOWLOCATION, 1)
-        try set(CURLOPT_MAXREDIRS, 5)
+        // https only (plain http to loopback when allowed, checked by `HTTPRedirect.refusal`);
+        // redirects are followed by `stream`, which checks every hop and drops credentials.
+        try set(CURLOPT_PROTOCOLS_STR, c.plainHTTPToLoopback ? "http,https" : "https")
+        try set(CURLOPT_REDIR_PROTOCOLS_STR, "https")
+        try set(CURLOPT_FOLLOWLOCATION, 0)
+        try set(CURLOPT_UNRESTRICTED_AUTH, 0)
         // Verification is libcurl's default; say it so no later edit turns it off by accident.
         try set(CURLOPT_SSL_VERIFYPEER, 1)
         try set(CURLOPT_SSL_VERIFYHOST, 2)

@@ -26,13 +26,17 @@ public struct PriceEndpoints: Sendable {
     }
 
     /// `CLOUDBENCH_AZURE_PRICES_URL`, `CLOUDBENCH_AWS_PRICES_URL` (both AWS APIs) and
-    /// `CLOUDBENCH_DIGITALOCEAN_API_URL`, e.g. `http://127.0.0.1:8080`.
+    /// `CLOUDBENCH_DIGITALOCEAN_API_URL`, e.g. `http://127.0.0.1:8080`: https, or plain http to
+    /// a loopback address only (a local mirror or a test's fixture server).
     public static func fromEnvironment(_ env: [String: String] = ProcessInfo.processInfo.environment) throws -> PriceEndpoints {
         var e = PriceEndpoints()
         func origin(_ name: String) throws -> String? {
             guard let v = env[name], !v.isEmpty else { return nil }
             guard let o = RedactedURL.origin(v), o.hasPrefix("http://") || o.hasPrefix("https://") else {
                 throw PricingError("\(name)='\(RedactedURL.describe(v))' is not an http(s) address such as http://127.0.0.1:8080", input: true)
+            }
+            if let why = HTTPRedirect.refusal(o, plainHTTPToLoopback: true) {
+                throw PricingError("\(name): \(why) (plain http only to a loopback address)", input: true)
             }
             return o
         }
@@ -41,6 +45,9 @@ public struct PriceEndpoints: Sendable {
         if let o = try origin("CLOUDBENCH_DIGITALOCEAN_API_URL") { e.digitalOcean = o; e.overridden.insert("digitalocean") }
         return e
     }
+
+    /// Whether the client may use plain http to loopback: only for origins from the environment.
+    public var plainHTTPToLoopback: Bool { !overridden.isEmpty }
 
     /// A paging link from `api` rebased onto `base`, so that a mirror's or the real API's absolute
     /// `next` links never lead anywhere but the origin in use (and a bearer token never leaves it).

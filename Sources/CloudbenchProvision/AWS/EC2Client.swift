@@ -24,6 +24,8 @@ public final class EC2Client {
         var config = HTTPClient.Configuration(userAgent: "cloudbench (+provision; libcurl/\(HTTPClient.curlVersion))")
         config.totalTimeout = 60
         config.maxBodyBytes = 32 << 20
+        // A local endpoint (moto, in the tests) may be plain http on loopback; the real one is https.
+        config.plainHTTPToLoopback = environment["CLOUDBENCH_AWS_EC2_URL"].map { !$0.isEmpty } ?? false
         http = try HTTPClient(configuration: config)
         signing = AWSSigning(provider: "aws:amz:\(region):ec2", credentials: credentials)
     }

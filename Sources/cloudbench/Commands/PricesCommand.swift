@@ -46,6 +46,7 @@ struct PricesCommand: ParsableCommand {
                 var config = HTTPClient.Configuration(
                     userAgent: "cloudbench/\(CloudbenchVersion.string) (+prices refresh) libcurl/\(HTTPClient.curlVersion)")
                 config.retry = RetryPolicy()
+                config.plainHTTPToLoopback = endpoints.plainHTTPToLoopback
                 let client = try HTTPClient(configuration: config)
                 client.onRetry = { url, status, wait in
                     let why = status == 0 ? "connection failed" : "HTTP \(status)"
