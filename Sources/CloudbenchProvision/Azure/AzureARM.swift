@@ -57,8 +57,11 @@ public final class AzureARM {
         subscription = credentials.subscriptionID
         self.credentials = credentials
         let agent = "cloudbench (+provision; libcurl/\(HTTPClient.curlVersion))"
-        tokenClient = try RESTClient(service: "Azure login", userAgent: agent, authorization: { nil })
-        rest = try RESTClient(service: "Azure", userAgent: agent, authorization: { nil })
+        func overridden(_ k: String) -> Bool { !(environment[k] ?? "").isEmpty }
+        tokenClient = try RESTClient(service: "Azure login", userAgent: agent,
+                                     plainHTTPToLoopback: overridden("CLOUDBENCH_AZURE_LOGIN_URL"), authorization: { nil })
+        rest = try RESTClient(service: "Azure", userAgent: agent,
+                              plainHTTPToLoopback: overridden("CLOUDBENCH_AZURE_ARM_URL"), authorization: { nil })
         rest.authorization = { [unowned self] in "Bearer \(try self.accessToken())" }
     }
 

@@ -13,11 +13,12 @@ public final class DigitalOceanAPI {
     public var maxPages = 100
 
     public init(token: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws {
-        var b = environment["CLOUDBENCH_DIGITALOCEAN_API_URL"].flatMap { $0.isEmpty ? nil : $0 } ?? "https://api.digitalocean.com"
+        let override = environment["CLOUDBENCH_DIGITALOCEAN_API_URL"].flatMap { $0.isEmpty ? nil : $0 }
+        var b = override ?? "https://api.digitalocean.com"
         while b.hasSuffix("/") { b.removeLast() }
         base = b
         rest = try RESTClient(service: "DigitalOcean", userAgent: "cloudbench (+provision; libcurl/\(HTTPClient.curlVersion))",
-                              authorization: { "Bearer \(token)" })
+                              plainHTTPToLoopback: override != nil, authorization: { "Bearer \(token)" })
     }
 
     public var calls: [String: Int] { rest.calls }

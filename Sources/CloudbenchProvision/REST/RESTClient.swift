@@ -36,9 +36,13 @@ public final class RESTClient {
         public var object: [String: Any] { json as? [String: Any] ?? [:] }
     }
 
-    public init(service: String, userAgent: String, authorization: @escaping () throws -> String?) throws {
+    /// `plainHTTPToLoopback`: set only when the base URL comes from a `CLOUDBENCH_*_URL` override
+    /// (the tests' loopback fakes); the client still refuses http to any other host.
+    public init(service: String, userAgent: String, plainHTTPToLoopback: Bool = false,
+                authorization: @escaping () throws -> String?) throws {
         self.service = service
         var config = HTTPClient.Configuration(userAgent: userAgent)
+        config.plainHTTPToLoopback = plainHTTPToLoopback
         config.totalTimeout = 60
         config.maxBodyBytes = 16 << 20
         // Transport failures only (refused, reset): answers with a status are this client's to retry.
