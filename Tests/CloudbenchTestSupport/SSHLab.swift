@@ -16,7 +16,7 @@ public final class SSHLab: @unchecked Sendable {
         public let address: String
         public let hostKeyPublic: String
         public let ecdsaKeyPublic: String
-        public let sshd: Process
+        public let sshd: ChildProcess
         /// The host's end of its link, to take the link down in tests.
         public let endpoint: Endpoint
     }
@@ -24,7 +24,7 @@ public final class SSHLab: @unchecked Sendable {
     public let dir: String
     public let client: Namespace
     public private(set) var namespaces: [Namespace] = []
-    public private(set) var processes: [Process] = []
+    public private(set) var processes: [ChildProcess] = []
     public private(set) var hosts: [Host] = []
     public let userKey: String
     public let knownHosts: String
@@ -145,7 +145,7 @@ public final class SSHLab: @unchecked Sendable {
     /// which no other Process in this test run is ever seen to finish. A `sh` parent that keeps
     /// its descriptors (and does not exec the last command, thanks to `; exit`) avoids it.
     public func spawnDaemon(in ns: Namespace, _ argv: [String], log: String,
-                     environment: [String: String]? = nil) throws -> Process {
+                     environment: [String: String]? = nil) throws -> ChildProcess {
         _ = FileManager.default.createFile(atPath: log, contents: nil)
         let handle = FileHandle(forWritingAtPath: log)
         let line = argv.map(shellQuote).joined(separator: " ") + "; exit $?"
