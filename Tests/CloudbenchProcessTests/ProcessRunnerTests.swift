@@ -13,6 +13,14 @@ struct ProcessRunnerTests {
         return stat[stat.index(close, offsetBy: 2)] != "Z"
     }
 
+    /// A temporary file for a pid a script writes; removed by the caller.
+    static func pidFile() -> String { NSTemporaryDirectory() + "cb-runner-\(getpid())-\(UUID().uuidString)" }
+
+    /// The pid written in `file`, if any.
+    static func pid(in file: String) -> Int32? {
+        Int32((try? String(contentsOfFile: file, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "")
+    }
+
     @Test("stdout, stderr, stdin, environment, directory and the exit status come back as they were")
     func basics() throws {
         let out = try ProcessRunner.run(["sh", "-c", "cat; echo \"$GREETING\" >&2; pwd; exit 3"],
@@ -48,12 +56,12 @@ struct ProcessRunnerTests {
 
     @Test("a grandchild holding stdout and stderr open does not hold up the run")
     func grandchildHoldsPipes() throws {
-        let pidFile = NSTemporaryDirectory() + "cb-runner-\(getpid())-\(UUID().uuidString)"
+        let pidFile = Self.pidFile()
         defer { try? FileManager.default.removeItem(atPath: pidFile) }
         let started = Date()
         let out = try ProcessRunner.run(["sh", "-c", "sleep 5 & echo $! > \(pidFile); echo said; echo warned >&2; exit 0"], deadline: 20)
         let took = Date().timeIntervalSince(started)
-        let grandchild = Int32((try? String(contentsOfFile: pidFile, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "")
+        let grandchild = Self.pid(in: pidFile)
         // A normal exit leaves what the program started alone; the test ends its grandchild by pid.
         #expect(grandchild.map(Self.alive) == true)
         if let grandchild { kill(grandchild, SIGKILL) }
@@ -63,7 +71,7 @@ struct ProcessRunnerTests {
 
     @Test("at the deadline the whole process group is stopped, grandchildren included")
     func deadlineKillsGroup() throws {
-        let pidFile = NSTemporaryDirectory() + "cb-runner-\(getpid())-\(UUID().uuidString)"
+        let pidFile = Self.pidFile()
         defer { try? FileManager.default.removeItem(atPath: pidFile) }
         let started = Date()
         let out = try ProcessRunner.run(["sh", "-c", "sleep 30 & echo $! > \(pidFile); echo started; wait"], deadline: 0.5)
@@ -72,7 +80,7 @@ struct ProcessRunnerTests {
         #expect(out.signal == "TERM" && out.status == 128 + SIGTERM)
         #expect(out.stdout == "started\n")
         #expect(took >= 0.5 && took < 2, "stopped after \(took) s")
-        let grandchild = try #require(Int32(try String(contentsOfFile: pidFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)))
+        let grandchild = try #require(Self.pid(in: pidFile))
         let until = Date().addingTimeInterval(2)
         while Self.alive(grandchild), Date() < until { usleep(10_000) }
         #expect(!Self.alive(grandchild), "the grandchild \(grandchild) outlived the deadline")
@@ -109,7 +117,7 @@ struct ProcessRunnerTests {
         var grandchild: Int32?
         let until = Date().addingTimeInterval(5)
         while grandchild == nil, Date() < until {
-            grandchild = Int32((try? String(contentsOfFile: log, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "")
+            grandchild = Self.pid(in: log)
             usleep(10_000)
         }
         let started = Date()

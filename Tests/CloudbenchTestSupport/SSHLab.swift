@@ -140,10 +140,9 @@ public final class SSHLab: @unchecked Sendable {
 
     /// Starts a long-running program in `ns`, owned by the lab (killed on teardown).
     ///
-    /// Daemons like sshd and ssh-agent close every inherited descriptor at startup. Foundation's
-    /// Process takes that for the child's exit and blocks its monitor thread in waitpid, after
-    /// which no other Process in this test run is ever seen to finish. A `sh` parent that keeps
-    /// its descriptors (and does not exec the last command, thanks to `; exit`) avoids it.
+    /// The daemon runs under a `sh` parent (which does not exec it, thanks to `; exit`): that
+    /// was needed while Foundation's Process took a daemon closing its inherited descriptors for
+    /// its exit; with `ProcessRunner.start` (posix_spawn, waitpid) it only keeps one pid to kill.
     public func spawnDaemon(in ns: Namespace, _ argv: [String], log: String,
                      environment: [String: String]? = nil) throws -> ChildProcess {
         _ = FileManager.default.createFile(atPath: log, contents: nil)
