@@ -78,20 +78,8 @@ public struct FleetLoader {
         if !name.isEmpty, !InventoryLoader.isSafeName(name) {
             sink.add(r.keyLocation("name"), "entry name '\(name)' may use letters, digits, '.', '_' and '-' only")
         }
-        var provider = ""
-        if let (p, loc) = r.string("provider", required: true) {
-            if catalog.types[p] == nil {
-                sink.add(loc, "unknown provider '\(p)'" + Suggestion.hint(for: p, in: catalog.providers))
-            } else { provider = p }
-        }
-        var type = ""
-        if let (t, loc) = r.string("type", required: true) {
-            type = t
-            if !provider.isEmpty, catalog.type(provider, t) == nil {
-                sink.add(loc, "unknown instance type '\(t)' for \(provider)" + Suggestion.hint(
-                    for: t, in: (catalog.types[provider] ?? [:]).keys, otherwise: "add it to providers/\(provider).yaml"))
-            }
-        }
+        let instanceType = InstanceTypeReference.read(r, catalog: catalog, sink: sink)
+        let (provider, type) = (instanceType.provider, instanceType.type)
         var region = ""
         if let (g, loc) = r.string("region", required: true) {
             if InventoryLoader.isSafeName(g) { region = g } else { sink.add(loc, "bad region '\(g)'") }

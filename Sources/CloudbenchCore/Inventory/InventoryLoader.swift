@@ -237,21 +237,8 @@ public struct InventoryLoader {
         if let (n, loc) = name, !Self.isSafeName(n) {
             sink.add(loc, "pair name '\(n)' may use letters, digits, '.', '_' and '-' only")
         }
-        var provider = ""
-        if let (p, loc) = r.string("provider", required: true) {
-            if catalog.types[p] == nil {
-                sink.add(loc, "unknown provider '\(p)'" + Suggestion.hint(for: p, in: catalog.providers,
-                    otherwise: "providers are \(catalog.providers.joined(separator: ", "))"))
-            } else { provider = p }
-        }
-        var type = ""
-        if let (t, loc) = r.string("type", required: true) {
-            type = t
-            if !provider.isEmpty, catalog.type(provider, t) == nil {
-                sink.add(loc, "unknown instance type '\(t)' for \(provider)" + Suggestion.hint(
-                    for: t, in: (catalog.types[provider] ?? [:]).keys, otherwise: "add it to providers/\(provider).yaml"))
-            }
-        }
+        let instanceType = InstanceTypeReference.read(r, catalog: catalog, sink: sink)
+        let (provider, type) = (instanceType.provider, instanceType.type)
         let region = r.string("region")?.0 ?? ""
         var written: (Placement, SourceLocation)?
         if let (p, loc) = r.string("placement") {
