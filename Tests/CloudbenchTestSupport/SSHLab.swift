@@ -16,7 +16,7 @@ public final class SSHLab: @unchecked Sendable {
         public let address: String
         public let hostKeyPublic: String
         public let ecdsaKeyPublic: String
-        public let sshd: Process
+        public let sshd: ChildProcess
         /// The host's end of its link, to take the link down in tests.
         public let endpoint: Endpoint
     }
@@ -24,7 +24,7 @@ public final class SSHLab: @unchecked Sendable {
     public let dir: String
     public let client: Namespace
     public private(set) var namespaces: [Namespace] = []
-    public private(set) var processes: [Process] = []
+    public private(set) var processes: [ChildProcess] = []
     public private(set) var hosts: [Host] = []
     public let userKey: String
     public let knownHosts: String
@@ -140,12 +140,11 @@ public final class SSHLab: @unchecked Sendable {
 
     /// Starts a long-running program in `ns`, owned by the lab (killed on teardown).
     ///
-    /// Daemons like sshd and ssh-agent close every inherited descriptor at startup. Foundation's
-    /// Process takes that for the child's exit and blocks its monitor thread in waitpid, after
-    /// which no other Process in this test run is ever seen to finish. A `sh` parent that keeps
-    /// its descriptors (and does not exec the last command, thanks to `; exit`) avoids it.
+    /// The daemon runs under a `sh` parent (which does not exec it, thanks to `; exit`): that
+    /// was needed while Foundation's Process took a daemon closing its inherited descriptors for
+    /// its exit; with `ProcessRunner.start` (posix_spawn, waitpid) it only keeps one pid to kill.
     public func spawnDaemon(in ns: Namespace, _ argv: [String], log: String,
-                     environment: [String: String]? = nil) throws -> Process {
+                     environment: [String: String]? = nil) throws -> ChildProcess {
         _ = FileManager.default.createFile(atPath: log, contents: nil)
         let handle = FileHandle(forWritingAtPath: log)
         let line = argv.map(shellQuote).joined(separator: " ") + "; exit $?"

@@ -43,20 +43,8 @@ public struct InventoryLoader {
         guard let top = MappingReader(root, in: doc, context: "the inventory", sink: sink) else { return nil }
         defer { top.finish(elsewhere: Self.runKeys.reduce(into: Self.sshKeysElsewhere) { $0[$1] = "under 'run:'" }) }
 
-        if let (v, loc) = top.string("version", required: true), v != "1" {
-            sink.add(loc, "unsupported inventory version '\(v)'; this cloudbench reads version 1")
-        }
-        let name = top.string("name", required: true)?.0 ?? ""
-        if !name.isEmpty, !Self.isSafeName(name) {
-            sink.add(top.keyLocation("name"), "'name' may use letters, digits, '.', '_' and '-' only (it names result files)")
-        }
-        var currency = "USD"
-        if let (c, loc) = top.string("currency") {
-            if catalog.exchangeRates.currencies.contains(c) { currency = c } else {
-                sink.add(loc, "unknown currency '\(c)'" + Suggestion.hint(for: c, in: catalog.exchangeRates.currencies,
-                    otherwise: "known: \(catalog.exchangeRates.currencies.sorted().joined(separator: ", ")); add others to providers/fx.yaml"))
-            }
-        }
+        let header = SchemaHeader.read(top, document: "inventory", nameUse: "it names result files",
+                                       currencies: catalog.exchangeRates.currencies, sink: sink)
         let baseDir = (doc.file as NSString).deletingLastPathComponent
         var ssh = SSHSettings.defaults
         if let node = top.value("ssh"), let r = MappingReader(node, in: doc, context: "'ssh'", sink: sink) {
@@ -105,7 +93,7 @@ public struct InventoryLoader {
         } else {
             sink.add(doc.location(root), "the inventory has no 'pairs'; list at least one pair of instances")
         }
-        return Inventory(file: doc.file, name: name, currency: currency, ssh: ssh, run: run, pairs: pairs, agentBinaries: agents)
+        return Inventory(file: doc.file, name: header.name, currency: header.currency, ssh: ssh, run: run, pairs: pairs, agentBinaries: agents)
     }
 
     // MARK: - ssh
@@ -249,21 +237,8 @@ public struct InventoryLoader {
         if let (n, loc) = name, !Self.isSafeName(n) {
             sink.add(loc, "pair name '\(n)' may use letters, digits, '.', '_' and '-' only")
         }
-        var provider = ""
-        if let (p, loc) = r.string("provider", required: true) {
-            if catalog.types[p] == nil {
-                sink.add(loc, "unknown provider '\(p)'" + Suggestion.hint(for: p, in: catalog.providers,
-                    otherwise: "providers are \(catalog.providers.joined(separator: ", "))"))
-            } else { provider = p }
-        }
-        var type = ""
-        if let (t, loc) = r.string("type", required: true) {
-            type = t
-            if !provider.isEmpty, catalog.type(provider, t) == nil {
-                sink.add(loc, "unknown instance type '\(t)' for \(provider)" + Suggestion.hint(
-                    for: t, in: (catalog.types[provider] ?? [:]).keys, otherwise: "add it to providers/\(provider).yaml"))
-            }
-        }
+        let instanceType = InstanceTypeReference.read(r, catalog: catalog, sink: sink)
+        let (provider, type) = (instanceType.provider, instanceType.type)
         let region = r.string("region")?.0 ?? ""
         var written: (Placement, SourceLocation)?
         if let (p, loc) = r.string("placement") {
