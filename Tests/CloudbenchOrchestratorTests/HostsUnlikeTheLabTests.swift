@@ -62,3 +62,31 @@ struct HostsUnlikeTheLabTests {
         #expect(!FileManager.default.fileExists(atPath: noexecHome + "/.cache/cloudbench/" + "cloudbench-agent-\(sha.prefix(16))"))
     }
 }
+
+@Suite("the gzipped agent")
+struct GzippedAgentTests {
+    @Test("hosts deploying at once share one gzip, made once and kept; it decompresses to the binary")
+    func madeOnce() async throws {
+        let dir = NSTemporaryDirectory() + "cb-gz-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let binary = dir + "/agent"
+        try ProcessRunner.check(["sh", "-c", "head -c 2000000 /dev/urandom > '\(binary)'; head -c 2000000 /dev/zero >> '\(binary)'"])
+        let sha = String(try ProcessRunner.check(["sha256sum", binary]).prefix(64))
+        let agents = GzippedAgents(directory: dir + "/cache")
+        let paths = await withTaskGroup(of: String?.self) { group in
+            for _ in 0..<8 { group.addTask { await agents.gzipped(binary, sha256: sha) } }
+            return await group.reduce(into: [String?]()) { $0.append($1) }
+        }
+        let path = try #require(paths.first ?? nil)
+        #expect(paths.allSatisfy { $0 == path })
+        #expect(GzippedAgents.decompressedSHA256(path) == sha)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir + "/cache") == [(path as NSString).lastPathComponent])
+        let size = try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int ?? 0
+        #expect(size > 0 && size < 3_000_000)
+        // A kept gzip that no longer matches is made again.
+        try Data("not a gzip".utf8).write(to: URL(fileURLWithPath: path))
+        #expect(GzippedAgents.make(binary, sha256: sha, in: dir + "/cache") == path)
+        #expect(GzippedAgents.decompressedSHA256(path) == sha)
+    }
+}

@@ -8,7 +8,9 @@ import Foundation
 /// nil (send the binary as it is) when this machine cannot make one. The host checks the
 /// decompressed agent against the same SHA-256, so a bad gzip cannot reach a run.
 actor GzippedAgents {
-    private var made: [String: String?] = [:]
+    /// One task per binary: callers that come while it runs (the actor is re-entered at the
+    /// await) wait for the same gzip instead of starting their own.
+    private var made: [String: Task<String?, Never>] = [:]
     private let directory: String
 
     init(directory: String = GzippedAgents.defaultDirectory) { self.directory = directory }
@@ -21,12 +23,12 @@ actor GzippedAgents {
 
     /// The gzip of `binary` (whose SHA-256 is `sha256`), made on first use.
     func gzipped(_ binary: String, sha256: String) async -> String? {
-        if let known = made[sha256] { return known }
+        if let task = made[sha256] { return await task.value }
         let directory = self.directory
         // gzip takes a few seconds: on the SSH pool's threads, not the cooperative pool.
-        let path = await onSSHThread { GzippedAgents.make(binary, sha256: sha256, in: directory) }
-        made[sha256] = path
-        return path
+        let task = Task { await onSSHThread { GzippedAgents.make(binary, sha256: sha256, in: directory) } }
+        made[sha256] = task
+        return await task.value
     }
 
     /// Checks a kept gzip, or makes a new one beside it and renames it into place.
@@ -38,7 +40,7 @@ actor GzippedAgents {
         } catch { return nil }
         let temporary = path + ".\(getpid()).tmp"
         defer { try? FileManager.default.removeItem(atPath: temporary) }
-        guard let out = try? ProcessRunner.run(["sh", "-c", "gzip -6 -c -- \"$1\" > \"$2\"", "sh", binary, temporary], deadline: 120),
+        guard let out = try? ProcessRunner.run(["sh", "-c", "gzip -6 -c -- \"$1\" > \"$2\"", "sh", binary, temporary], deadline: 300),
               out.succeeded, decompressedSHA256(temporary) == sha256 else { return nil }
         guard rename(temporary, path) == 0 else { return nil }
         return path
