@@ -48,8 +48,9 @@ struct ResultWriterTests {
         let w = try ResultWriter(path: path)
         var written = 0
         var refusal: Error?
-        for rep in 1...2000 {
-            do { try w.append(ResultStoreTests.record("run-a", rep)); written += 1 } catch { refusal = error; break }
+        for n in 0..<2000 {
+            // The helper's time has the repetition as its day: keep it within 1...9.
+            do { try w.append(ResultStoreTests.record("run-\(n)", n % 9 + 1)); written += 1 } catch { refusal = error; break }
         }
         let said = "\(try #require(refusal))"
         #expect(said.contains(path) && said.contains("No space left on device"))
@@ -57,6 +58,6 @@ struct ResultWriterTests {
         let text = try String(contentsOfFile: path, encoding: .utf8)
         #expect(text.hasSuffix("\n"))
         let loaded = try ResultStore.load(paths: [path])
-        #expect(loaded.records.count == written && loaded.warnings.isEmpty)
+        #expect(loaded.records.count == written && loaded.warnings.isEmpty, "\(loaded.records.count) of \(written), \(loaded.warnings.prefix(2)), \(text.utf8.count) bytes")
     }
 }
