@@ -21,9 +21,9 @@ struct FaultSuiteTests {
         return (records, broken)
     }
 
-    /// The `cloudbench compare` process under `lab exec` (the runner's descendant).
+    /// The `cloudbench compare` process: the runner itself once `lab exec` has exec'd it, or its descendant.
     func comparePid(under runner: Process) -> Int32? {
-        descendants(of: runner.processIdentifier).first { pid in
+        ([runner.processIdentifier] + descendants(of: runner.processIdentifier)).first { pid in
             let cmd = (try? String(contentsOfFile: "/proc/\(pid)/cmdline", encoding: .utf8)) ?? ""
             return cmd.split(separator: "\0").dropFirst().first == "compare"
         }
@@ -92,8 +92,8 @@ struct FaultSuiteTests {
         let lab = try LabRun(tag: "f", third: 164, profile: "fault-lab")
         defer { lab.down() }
         try FileManager.default.createDirectory(atPath: lab.results, withIntermediateDirectories: true)
-        // Two pages: a few records fit, not six.
-        try ProcessRunner.check(["mount", "-t", "tmpfs", "-o", "size=8k", "cbfault", lab.results])
+        // One page: a few records fit, not six.
+        try ProcessRunner.check(["mount", "-t", "tmpfs", "-o", "size=4k", "cbfault", lab.results])
         defer { _ = try? ProcessRunner.check(["umount", lab.results]) }
         let r = try lab.compare(["--parallel", "1"])
         #expect(r.status != 0)
