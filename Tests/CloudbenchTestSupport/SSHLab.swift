@@ -19,6 +19,8 @@ public final class SSHLab: @unchecked Sendable {
         public let sshd: ChildProcess
         /// The host's end of its link, to take the link down in tests.
         public let endpoint: Endpoint
+        /// The other end (the client's or the jump host's), to shape what is sent to the host.
+        public let peerEndpoint: Endpoint
     }
 
     public let dir: String
@@ -61,12 +63,15 @@ public final class SSHLab: @unchecked Sendable {
         try (old + line).write(toFile: path, atomically: true, encoding: .utf8)
     }
 
-    /// A new namespace joined to `from` by a veth on a fresh /24, running sshd on ports 22 and 2222.
+    /// A new namespace joined to `from` by a veth on a fresh /24, running sshd on ports 22 and 2222;
+    /// with `sftp: false` its sshd has no SFTP subsystem (as hardened images and minimal containers);
+    /// with `home`, sessions get that `HOME` (a folder of the test's, e.g. on a noexec mount).
     @discardableResult
-    public func addHost(linkedTo from: Namespace? = nil, environmentPath: String? = nil) throws -> Host {
+    public func addHost(linkedTo from: Namespace? = nil, environmentPath: String? = nil, sftp: Bool = true,
+                        home: String? = nil) throws -> Host {
         let ns = try Namespace.create(prefix: "cbssh")
         namespaces.append(ns)
-        let (_, far) = try Link.veth(from ?? client, ns, subnet: "10.231.\(SSHLab.nextSubnet())")
+        let (near, far) = try Link.veth(from ?? client, ns, subnet: "10.231.\(SSHLab.nextSubnet())")
         let name = "host\(hosts.count)"
         let hostKey = "\(dir)/\(name)_ed25519"
         try ProcessRunner.check(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", hostKey])
@@ -85,18 +90,20 @@ public final class SSHLab: @unchecked Sendable {
         PasswordAuthentication no
         KbdInteractiveAuthentication no
         PidFile \(dir)/\(name).pid
-        Subsystem sftp /usr/lib/openssh/sftp-server
         LogLevel VERBOSE
 
         """
-        if let environmentPath { config += "SetEnv PATH=\(environmentPath)\n" }
+        if sftp { config += "Subsystem sftp /usr/lib/openssh/sftp-server\n" }
+        // One SetEnv line: sshd keeps only the first.
+        let environment = [environmentPath.map { "PATH=\($0)" }, home.map { "HOME=\($0)" }].compactMap { $0 }
+        if !environment.isEmpty { config += "SetEnv \(environment.joined(separator: " "))\n" }
         let configPath = "\(dir)/\(name)_sshd_config"
         try config.write(toFile: configPath, atomically: true, encoding: .utf8)
         let sshd = try spawnDaemon(in: ns, ["/usr/sbin/sshd", "-D", "-e", "-f", configPath], log: "\(dir)/\(name).log")
         let host = Host(namespace: ns, address: far.address,
                         hostKeyPublic: try String(contentsOfFile: hostKey + ".pub", encoding: .utf8),
                         ecdsaKeyPublic: try String(contentsOfFile: ecdsaKey + ".pub", encoding: .utf8), sshd: sshd,
-                        endpoint: far)
+                        endpoint: far, peerEndpoint: near)
         hosts.append(host)
         try waitUntilListening(ns: ns, address: far.address)
         return host

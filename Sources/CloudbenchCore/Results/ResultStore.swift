@@ -185,7 +185,9 @@ public enum ResultStore {
 }
 
 /// Appends records to one results file, each flushed to disk before `append` returns, so a
-/// crash loses at most the record being written.
+/// crash loses at most the record being written. A file whose last line was cut (a crash, a
+/// full disk) gets a line break first, so the cut line stays as it was and the new record is
+/// whole; a record that cannot be written whole is taken back off the file.
 public final class ResultWriter {
     public let path: String
     private let fd: Int32
@@ -193,7 +195,7 @@ public final class ResultWriter {
     public init(path: String) throws {
         let dir = (path as NSString).deletingLastPathComponent
         if !dir.isEmpty { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
-        fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+        fd = open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw FileError(path, "cannot open for appending: \(String(cString: strerror(errno)))") }
         self.path = path
     }
@@ -201,13 +203,21 @@ public final class ResultWriter {
     deinit { close(fd) }
 
     public func append(_ record: ResultRecord) throws {
-        let bytes = Array((try record.jsonLine() + "\n").utf8)
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { throw FileError(path, "cannot read its size: \(String(cString: strerror(errno)))") }
+        let size = st.st_size
+        var last: UInt8 = 0
+        let cut = size > 0 && pread(fd, &last, 1, size - 1) == 1 && last != UInt8(ascii: "\n")
+        let bytes = Array(((cut ? "\n" : "") + (try record.jsonLine()) + "\n").utf8)
         var off = 0
         while off < bytes.count {
             let n = bytes[off...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
             if n < 0 {
                 if errno == EINTR { continue }
-                throw FileError(path, "cannot write: \(String(cString: strerror(errno)))")
+                let why = String(cString: strerror(errno))
+                // Half a record would be glued to the next one: take it back off.
+                _ = ftruncate(fd, size)
+                throw FileError(path, "cannot write: \(why)")
             }
             off += n
         }

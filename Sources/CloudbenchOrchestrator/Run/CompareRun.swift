@@ -72,7 +72,7 @@ public struct CompareRun: Sendable {
     static let deploysAtOnce = 32
 
     public func run(state: RunState, progress: ProgressSink) async throws -> CompareSummary {
-        let runID = options.resumeRunID ?? makeRunID(name: inventory.name)
+        let runID = try options.resumeRunID ?? claimRunID(name: inventory.name, directory: options.resultsDirectory)
         let resultsPath = "\(options.resultsDirectory)/\(runID).jsonl"
         var resume = ResumeState()
         if options.resumeRunID != nil {
@@ -103,6 +103,7 @@ public struct CompareRun: Sendable {
             var running = 0
             for (host, c) in zip(hosts, checked) {
                 guard let shell = c.shell, let facts = c.facts else { continue }
+                if await state.stopping { break }
                 let endpoint = host.endpoint, name = label(host), sudo = host.ssh.sudo
                 if running == Self.deploysAtOnce { await group.next(); running -= 1 }
                 running += 1
@@ -112,7 +113,8 @@ public struct CompareRun: Sendable {
                 }
             }
         }
-        let connected = await deployed.hosts
+        let (connected, sameMachine) = SameMachine.merge(await deployed.hosts)
+        for note in sameMachine { await progress.message("note: \(note)") }
         var problems = await deployed.problems
         problems.sort { $0.0 < $1.0 }
         for (h, why) in problems { await progress.message("host \(h): \(why)") }

@@ -50,6 +50,27 @@ public struct ResumeState: Sendable {
     }
 }
 
+/// A run id no other run in `directory` has: `makeRunID`, or with `-2`, `-3`… when another run
+/// started in the same second. Claimed by creating its results file exclusively (`O_EXCL`), so
+/// two processes starting at once cannot both take it.
+public func claimRunID(name: String, directory: String, at date: Date = Date()) throws -> String {
+    do { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
+    catch { throw FileError(directory, "cannot create the results folder: \(error.localizedDescription)") }
+    let base = makeRunID(name: name, at: date)
+    for n in 1...1000 {
+        let id = n == 1 ? base : "\(base)-\(n)"
+        let fd = open("\(directory)/\(id).jsonl", O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        if fd >= 0 {
+            close(fd)
+            return id
+        }
+        guard errno == EEXIST else {
+            throw FileError("\(directory)/\(id).jsonl", "cannot create: \(String(cString: strerror(errno)))")
+        }
+    }
+    throw FileError(directory, "a thousand runs named \(base) already; wait a second and start again")
+}
+
 /// `NAME-YYYYMMDD-HHMMSS` in UTC.
 public func makeRunID(name: String, at date: Date = Date()) -> String {
     var cal = Calendar(identifier: .gregorian)
