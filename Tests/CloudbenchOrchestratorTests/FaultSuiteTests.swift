@@ -1,3 +1,4 @@
+import CloudbenchProcess
 import CloudbenchTestSupport
 import Foundation
 import NetNS
@@ -22,19 +23,19 @@ struct FaultSuiteTests {
     }
 
     /// The `cloudbench compare` process: the runner itself once `lab exec` has exec'd it, or its descendant.
-    func comparePid(under runner: Process) -> Int32? {
+    func comparePid(under runner: ChildProcess) -> Int32? {
         ([runner.processIdentifier] + descendants(of: runner.processIdentifier)).first { pid in
             let cmd = (try? String(contentsOfFile: "/proc/\(pid)/cmdline", encoding: .utf8)) ?? ""
             return cmd.split(separator: "\0").dropFirst().first == "compare"
         }
     }
 
-    func waitFor(_ p: Process, seconds: Double, _ done: () -> Bool) {
+    func waitFor(_ p: ChildProcess, seconds: Double, _ done: () -> Bool) {
         let until = Date().addingTimeInterval(seconds)
         while !done() && Date() < until && p.isRunning { usleep(50_000) }
     }
 
-    func finish(_ p: Process, within seconds: Double) -> Double {
+    func finish(_ p: ChildProcess, within seconds: Double) -> Double {
         let started = Date()
         while p.isRunning && Date().timeIntervalSince(started) < seconds { usleep(20_000) }
         let took = Date().timeIntervalSince(started)
