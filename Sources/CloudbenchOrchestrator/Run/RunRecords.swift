@@ -31,7 +31,8 @@ public struct ResumeState: Sendable {
     public init(records: [ResultRecord]) {
         self.records = records
         for r in records {
-            let key = Self.key(pair: r.pair, path: r.path, test: r.test, repetition: r.repetition)
+            let key = Self.key(pair: r.pair, path: r.path,
+                               test: r.test + CellVariant.of(test: r.test, detail: r.detail).idSuffix, repetition: r.repetition)
             attempts[key, default: 0] += 1
             if r.status == .ok { done.insert(key) }
         }
@@ -42,11 +43,11 @@ public struct ResumeState: Sendable {
     }
 
     public func isDone(_ cell: Cell) -> Bool {
-        done.contains(Self.key(pair: cell.pair, path: cell.path.name, test: cell.test.rawValue, repetition: cell.repetition))
+        done.contains(Self.key(pair: cell.pair, path: cell.path.name, test: cell.testKey, repetition: cell.repetition))
     }
 
     public func nextAttempt(_ cell: Cell) -> Int {
-        (attempts[Self.key(pair: cell.pair, path: cell.path.name, test: cell.test.rawValue, repetition: cell.repetition)] ?? 0) + 1
+        (attempts[Self.key(pair: cell.pair, path: cell.path.name, test: cell.testKey, repetition: cell.repetition)] ?? 0) + 1
     }
 }
 
