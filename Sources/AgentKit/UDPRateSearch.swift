@@ -25,8 +25,12 @@ public struct RateBracket: Sendable, Equatable {
         if lossPercent < Self.lossLimitPercent {
             floor = max(floor ?? 0, offered)
         } else {
-            ceiling = min(ceiling ?? .infinity, offered)
+            // An overloaded link delivers about what it can carry: no offer much above that passes.
+            var c = min(ceiling ?? .infinity, offered)
+            if received > (floor ?? 0) { c = min(c, received * 1.05) }
+            ceiling = c
         }
+        if let f = floor, let c = ceiling, c <= f { ceiling = f * (1 + Self.tightness) }
         switch (floor, ceiling) {
         case (let f?, nil):
             guard f < limits.upperBound else { return nil }
@@ -35,7 +39,7 @@ public struct RateBracket: Sendable, Equatable {
             guard c > limits.lowerBound else { return nil }
             // Just under the goodput seen, and always well below the failed offer.
             let guess = received > 0 ? received * 0.97 : c / 4
-            return max(limits.lowerBound, min(guess, c * 0.9))
+            return max(limits.lowerBound, min(guess, c * 0.95))
         case (let f?, let c?):
             if (c - f) / c <= Self.tightness { return nil }
             return (f + c) / 2
