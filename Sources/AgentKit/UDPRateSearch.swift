@@ -19,14 +19,19 @@ public struct RateBracket: Sendable, Equatable {
 
     public init() {}
 
-    /// Notes one probe; returns the next rate to offer, or nil when done.
-    public mutating func note(offered: Double, received: Double, lossPercent: Double) -> Double? {
+    /// Notes one probe; returns the next rate to offer, or nil when done. `sent` is what the
+    /// sender managed: a loaded host may fall short of the offer, and then what passed is `sent`,
+    /// not the offer, and nothing above it can be tried.
+    public mutating func note(offered: Double, sent: Double, received: Double, lossPercent: Double) -> Double? {
         let limits = AgentLimits.rate
+        let senderBound = sent < offered * 0.97
+        let actual = senderBound ? max(sent, limits.lowerBound) : offered
         if lossPercent < Self.lossLimitPercent {
-            floor = max(floor ?? 0, offered)
+            floor = max(floor ?? 0, actual)
+            if senderBound { ceiling = min(ceiling ?? .infinity, actual * (1 + Self.tightness / 2)) }
         } else {
             // An overloaded link delivers about what it can carry: no offer much above that passes.
-            var c = min(ceiling ?? .infinity, offered)
+            var c = min(ceiling ?? .infinity, actual)
             if received > (floor ?? 0) { c = min(c, received * 1.05) }
             ceiling = c
         }
@@ -80,11 +85,15 @@ public enum UDPRateSearch {
             let result = try Client.run(probe)
             last = result
             let received = number(result, "receiver_bytes_per_second") ?? 0
+            let sent = number(result, "sender_bytes_per_second") ?? 0
             let loss = number(result, "loss_percent") ?? 100
-            probes.append(.object([("offered_bytes_per_second", .double(rate)), ("received_bytes_per_second", .double(received)),
+            probes.append(.object([("offered_bytes_per_second", .double(rate)), ("sent_bytes_per_second", .double(sent)),
+                                   ("received_bytes_per_second", .double(received)),
                                    ("loss_percent", .double(loss)), ("duration_s", .double(duration))]))
-            if loss < RateBracket.lossLimitPercent, rate >= best?.offered ?? 0 { best = (rate, result) }
-            guard let next = bracket.note(offered: rate, received: received, lossPercent: loss) else { break }
+            // What was really offered: the sender may fall short of the target on a loaded host.
+            let offered = min(rate, max(sent, AgentLimits.rate.lowerBound))
+            if loss < RateBracket.lossLimitPercent, offered >= best?.offered ?? 0 { best = (offered, result) }
+            guard let next = bracket.note(offered: rate, sent: sent, received: received, lossPercent: loss) else { break }
             rate = next
         }
         // No offer passed: the lowest probe's figures stand, and the record says none was found.

@@ -106,7 +106,7 @@ struct HostCountersTests {
             probes += 1
             let received = min(rate, capacity)
             let loss = rate <= capacity ? 0 : (rate - capacity) / rate * 100
-            guard let next = bracket.note(offered: rate, received: received, lossPercent: loss) else { break }
+            guard let next = bracket.note(offered: rate, sent: rate, received: received, lossPercent: loss) else { break }
             rate = next
         }
         let floor = bracket.floor ?? 0
@@ -114,6 +114,10 @@ struct HostCountersTests {
         #expect(floor <= capacity && floor >= 0.9 * capacity, "found \(floor)")
         // A link with room to spare: the offer grows until it stops passing or hits the agent's limit.
         var open = RateBracket()
-        #expect(open.note(offered: 1e6, received: 1e6, lossPercent: 0) == 4e6)
+        #expect(open.note(offered: 1e6, sent: 1e6, received: 1e6, lossPercent: 0) == 4e6)
+        // A sender that cannot reach the offer: what it sent without loss is the answer, and the search ends.
+        var bound = RateBracket()
+        #expect(bound.note(offered: 100e6, sent: 35e6, received: 35e6, lossPercent: 0) == nil)
+        #expect(bound.floor == 35e6)
     }
 }

@@ -48,7 +48,8 @@ struct DirectionsLabTests {
             for side in ["client", "server"] {
                 let s = cpu?[side] as? [String: Any]
                 #expect((s?["cpu_seconds_per_gigabyte"] as? Double ?? 0) > 0, "\(rec["id"] ?? "") \(side): \(s ?? [:])")
-                #expect(s?["steal_percent"] as? Double == 0, "the lab has no hypervisor stealing")
+                // No hypervisor takes from the lab's instances; only this machine's own (if it is a guest) shows.
+                #expect((s?["steal_percent"] as? Double).map { $0 >= 0 && $0 < 5 } == true, "steal: \(s ?? [:])")
                 #expect(s?["softirq_percent"] is Double)
             }
         }
