@@ -111,7 +111,8 @@ struct HostCountersTests {
         }
         let floor = bracket.floor ?? 0
         #expect(probes <= UDPRateSearch.maxProbes, "\(probes) probes")
-        #expect(floor <= capacity && floor >= 0.9 * capacity, "found \(floor)")
+        // The highest offer under 1 % loss is a little above capacity: capacity / 0.99 loses just under 1 %.
+        #expect(floor <= capacity / 0.99 && floor >= 0.9 * capacity, "found \(floor)")
         // A link with room to spare: the offer grows until it stops passing or hits the agent's limit.
         var open = RateBracket()
         #expect(open.note(offered: 1e6, sent: 1e6, received: 1e6, lossPercent: 0) == 4e6)

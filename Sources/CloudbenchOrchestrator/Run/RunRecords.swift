@@ -31,8 +31,7 @@ public struct ResumeState: Sendable {
     public init(records: [ResultRecord]) {
         self.records = records
         for r in records {
-            let key = Self.key(pair: r.pair, path: r.path,
-                               test: r.test + CellVariant.of(test: r.test, detail: r.detail).idSuffix, repetition: r.repetition)
+            let key = Self.key(of: r)
             attempts[key, default: 0] += 1
             if r.status == .ok { done.insert(key) }
         }
@@ -40,6 +39,11 @@ public struct ResumeState: Sendable {
 
     public static func key(pair: String, path: String, test: String, repetition: Int) -> String {
         "\(pair)/\(path)/\(test)/\(repetition)"
+    }
+
+    /// The key of the cell `r` belongs to, its variant (direction, streams, rate search) read from its `detail`.
+    public static func key(of r: ResultRecord) -> String {
+        key(pair: r.pair, path: r.path, test: r.test + CellVariant.of(test: r.test, detail: r.detail).idSuffix, repetition: r.repetition)
     }
 
     public func isDone(_ cell: Cell) -> Bool {
