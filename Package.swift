@@ -74,7 +74,7 @@ let package = Package(
         .target(name: "CloudbenchTestSupport", dependencies: ["CloudbenchSSH", "NetNS"], path: "Tests/CloudbenchTestSupport"),
         .testTarget(name: "CloudbenchSSHTests", dependencies: ["CloudbenchSSH", "NetNS", "CloudbenchTestSupport"]),
         .testTarget(name: "CloudbenchPricingTests", dependencies: ["CloudbenchPricing", "CloudbenchCore", "CloudbenchProcess"], exclude: ["Fixtures"]),
-        .testTarget(name: "AgentKitTests", dependencies: ["AgentKit", "Syscall", "NetNS"]),
+        .testTarget(name: "AgentKitTests", dependencies: ["AgentKit", "Syscall", "NetNS"], exclude: ["Fixtures"]),
         .testTarget(name: "NetNSTests", dependencies: ["NetNS"]),
         .testTarget(name: "CloudbenchLabTests", dependencies: ["CloudbenchLab", "NetNS", .product(name: "Yams", package: "Yams")]),
         .testTarget(name: "CloudbenchOrchestratorTests",

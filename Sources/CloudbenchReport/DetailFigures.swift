@@ -14,6 +14,8 @@ public enum DetailFigures {
         case udpLoss = "loss_pct", udpJitter = "jitter_us", udpSent = "sent_mb_s"
         case httpReusedP50 = "reused_p50_ms", httpReusedP95 = "reused_p95_ms"
         case httpNewP50 = "new_p50_ms", httpNewP95 = "new_p95_ms"
+        /// `udp_rate: search`: the highest offered rate with loss under 1 %, MB/s.
+        case udpSearchedRate = "searched_mb_s"
 
         public static func < (a: Figure, b: Figure) -> Bool { a.order < b.order }
         /// Position in `allCases` (declaration order).
@@ -34,6 +36,7 @@ public enum DetailFigures {
             case .httpReusedP95: return 12
             case .httpNewP50: return 13
             case .httpNewP95: return 14
+            case .udpSearchedRate: return 15
             }
         }
 
@@ -55,7 +58,7 @@ public enum DetailFigures {
             switch test {
             case "tcp_bw": return [.retransmits, .cpuClientPerGB, .cpuServerPerGB, .stealClient, .stealServer]
             case "tcp_lat": return [.rttP50, .rttP99, .rttP999, .cpuClientPerGB, .cpuServerPerGB, .stealClient, .stealServer]
-            case "udp_bw": return [.udpLoss, .udpJitter, .udpSent, .cpuClientPerGB, .cpuServerPerGB, .stealClient, .stealServer]
+            case "udp_bw": return [.udpLoss, .udpJitter, .udpSent, .udpSearchedRate, .cpuClientPerGB, .cpuServerPerGB, .stealClient, .stealServer]
             case "http": return [.httpReusedP50, .httpReusedP95, .httpNewP50, .httpNewP95]
             default: return []
             }
@@ -77,6 +80,7 @@ public enum DetailFigures {
             case .udpLoss: v = d["loss_percent"]?.double
             case .udpJitter: v = d["jitter_us"]?.double
             case .udpSent: v = d["sender_bytes_per_second"]?.double.map { $0 / 1e6 }
+            case .udpSearchedRate: v = d["searched_rate_bytes_per_second"]?.double.map { $0 / 1e6 }
             case .httpReusedP50: v = Self.httpTotal(d, ["reuse", "reused", "keepalive"], "p50")
             case .httpReusedP95: v = Self.httpTotal(d, ["reuse", "reused", "keepalive"], "p95")
             case .httpNewP50: v = Self.httpTotal(d, ["new_connection", "new"], "p50")

@@ -31,7 +31,7 @@ public struct InventoryLoader {
     }
 
     private static let runKeys = ["tests", "duration", "warmup", "repetitions", "paths", "streams", "message_size",
-                                  "udp_rate", "http_size", "http_count", "agent_port", "sustained_after"]
+                                  "udp_rate", "directions", "http_size", "http_count", "agent_port", "sustained_after"]
     private static let sshKeysElsewhere = ["user", "port", "identity", "identity_passphrase_env", "known_hosts", "sudo",
                                            "jump", "connect_timeout", "keepalive"].reduce(into: [String: String]()) { $0[$1] = "under 'ssh:'" }
 
@@ -52,8 +52,10 @@ public struct InventoryLoader {
             r.finish()
         }
         var run = RunSettings()
+        var runSearchAt: SourceLocation?
         if let node = top.value("run"), let r = MappingReader(node, in: doc, context: "'run'", sink: sink) {
             run = readRun(r, sink: sink)
+            if run.udpRateSearch { runSearchAt = r.keyLocation("udp_rate") }
             r.finish()
         }
         var agents: [String: String] = [:]
@@ -92,6 +94,9 @@ public struct InventoryLoader {
             }
         } else {
             sink.add(doc.location(root), "the inventory has no 'pairs'; list at least one pair of instances")
+        }
+        if let loc = runSearchAt, !pairs.isEmpty, !pairs.contains(where: { $0.udpRateSearch && $0.tests.contains(.udpBandwidth) }) {
+            sink.add(loc, "'udp_rate: search' searches the rate of udp_bw, and no pair runs udp_bw; add udp_bw to 'tests' or give a rate")
         }
         return Inventory(file: doc.file, name: header.name, currency: header.currency, ssh: ssh, run: run, pairs: pairs, agentBinaries: agents)
     }
@@ -188,9 +193,14 @@ public struct InventoryLoader {
             if paths.isEmpty { sink.add(r.keyLocation("paths"), "'paths' is empty; list at least 'host'") }
             run.paths = pathKinds(paths, sink: sink)
         }
-        if let n = r.int("streams", range: Limits.streams) { run.streams = n }
+        if let list = streamCounts(r, sink: sink) { run.streams = list }
+        if let list = directions(r, sink: sink) { run.directions = list }
         if let n = r.int("message_size", range: Limits.messageSize) { run.messageSize = n }
-        if let n = r.int("udp_rate", range: Limits.udpRate) { run.udpRate = n }
+        switch udpRate(r, sink: sink) {
+        case .search?: run.udpRateSearch = true
+        case .fixed(let n)?: run.udpRate = n
+        case nil: break
+        }
         if let n = r.int("http_size", range: Limits.httpSize) { run.httpSize = n }
         if let n = r.int("http_count", range: Limits.httpCount) { run.httpCount = n }
         if let n = r.int("agent_port", range: 1...65535) { run.agentPort = n }
@@ -200,6 +210,54 @@ public struct InventoryLoader {
             }
         }
         return run
+    }
+
+    /// `streams: 4` or `streams: [1, 4, 8]`: each count from 1 to 128, none twice; nil when absent or wrong.
+    private func streamCounts(_ r: MappingReader, sink: DiagnosticSink) -> [Int]? {
+        guard let items = r.stringList("streams") else { return nil }
+        if items.isEmpty { sink.add(r.keyLocation("streams"), "'streams' is empty; give a number of TCP streams or a list like [1, 4, 8]"); return nil }
+        let before = sink.diagnostics.count
+        var out: [Int] = []
+        for (text, loc) in items {
+            guard let n = Int(text), Limits.streams.contains(n) else {
+                sink.add(loc, "'streams' must be a whole number from \(Limits.streams.lowerBound) to \(Limits.streams.upperBound), not '\(text)'")
+                continue
+            }
+            if out.contains(n) { sink.add(loc, "stream count \(n) is listed twice") } else { out.append(n) }
+        }
+        return sink.diagnostics.count == before ? out : nil
+    }
+
+    /// `directions: [client_to_server, server_to_client, bidirectional]`; nil when absent or wrong.
+    private func directions(_ r: MappingReader, sink: DiagnosticSink) -> [Direction]? {
+        guard let items = r.stringList("directions") else { return nil }
+        let names = Direction.allCases.map(\.rawValue)
+        if items.isEmpty { sink.add(r.keyLocation("directions"), "'directions' is empty; list at least one of \(names.joined(separator: ", "))"); return nil }
+        let before = sink.diagnostics.count
+        var out: [Direction] = []
+        for (text, loc) in items {
+            guard let d = Direction(rawValue: text) else {
+                sink.add(loc, "unknown direction '\(text)'" + Suggestion.hint(for: text, in: names,
+                    otherwise: "directions are \(names.joined(separator: ", "))"))
+                continue
+            }
+            if out.contains(d) { sink.add(loc, "direction '\(text)' is listed twice") } else { out.append(d) }
+        }
+        return sink.diagnostics.count == before ? out : nil
+    }
+
+    enum UDPRate { case fixed(Int), search }
+
+    /// `udp_rate: 50000000` (bytes per second) or `udp_rate: search`.
+    private func udpRate(_ r: MappingReader, sink: DiagnosticSink) -> UDPRate? {
+        guard let (text, loc) = r.string("udp_rate") else { return nil }
+        if text == "search" { return .search }
+        guard let n = Int(text), Limits.udpRate.contains(n) else {
+            sink.add(loc, "'udp_rate' must be a whole number from \(Limits.udpRate.lowerBound) to \(Limits.udpRate.upperBound) "
+                     + "(bytes per second) or 'search', not '\(text)'")
+            return nil
+        }
+        return .fixed(n)
     }
 
     private func testKinds(_ items: [(String, SourceLocation)], sink: DiagnosticSink) -> [TestKind] {
@@ -272,6 +330,19 @@ public struct InventoryLoader {
             tests = testKinds(list, sink: sink)
         }
         let repetitions = r.int("repetitions", range: Limits.repetitions) ?? run.repetitions
+        let directions = self.directions(r, sink: sink) ?? run.directions
+        let streams = streamCounts(r, sink: sink) ?? run.streams
+        var udpRateSearch = run.udpRateSearch
+        switch udpRate(r, sink: sink) {
+        case .search?:
+            udpRateSearch = true
+            if !tests.contains(.udpBandwidth) {
+                sink.add(r.keyLocation("udp_rate"), "'udp_rate: search' searches the rate of udp_bw, and this pair does not run udp_bw; add it to the pair's 'tests'")
+            }
+        case .fixed?:
+            sink.add(r.keyLocation("udp_rate"), "a pair may only say 'udp_rate: search'; a fixed rate is set for all pairs under 'run:'")
+        case nil: break
+        }
 
         var hosts: [Instance.Role: Instance] = [:]
         var hostNodes: [Instance.Role: MappingReader] = [:]
@@ -320,7 +391,8 @@ public struct InventoryLoader {
         }
         guard sink.diagnostics.count == before, let name, let s = hosts[.server], let c = hosts[.client] else { return nil }
         return Pair(name: name.0, provider: provider, type: type, region: region, placement: placement?.rawValue, price: price, priceAsOf: priceAsOf,
-                    server: s, client: c, paths: paths, tests: tests, repetitions: repetitions)
+                    server: s, client: c, paths: paths, tests: tests, repetitions: repetitions,
+                    directions: directions, streams: streams, udpRateSearch: udpRateSearch)
     }
 
     private func readHost(_ r: MappingReader, role: Instance.Role, ssh: SSHSettings, baseDir: String, sink: DiagnosticSink) -> Instance? {

@@ -42,14 +42,20 @@ public struct AgentInvocation: Sendable {
             + "kill -0 $(cat \(pidFile)) 2>/dev/null || break; sleep 0.05; done; cat \(logFile) >&2; exit 1"
     }
 
-    /// What the client is asked to measure, from the inventory's run settings.
-    public static func request(test: TestKind, run: RunSettings) -> TestRequest {
+    /// What the client is asked to measure, from the inventory's run settings and the cell's
+    /// variant (direction, stream count).
+    public static func request(test: TestKind, run: RunSettings, variant: CellVariant = .plain) -> TestRequest {
         var r = TestRequest(test: test)
+        switch variant.direction {
+        case .clientToServer: break
+        case .serverToClient: r.reverse = true
+        case .bidirectional: r.bidirectional = test == .tcpBandwidth
+        }
         switch test {
         case .tcpBandwidth:
             r.duration = run.duration.seconds
             r.warmup = run.warmup.seconds
-            r.streams = run.streams
+            r.streams = variant.streams
             r.messageSize = run.messageSize
         case .tcpLatency:
             r.duration = run.duration.seconds
@@ -67,17 +73,17 @@ public struct AgentInvocation: Sendable {
     }
 
     /// The client's arguments (after the program name) for `test` against the server.
-    public func clientArguments(address: String, port: Int, test: TestKind, run: RunSettings) -> [String] {
-        AgentCommandLine.run(server: hostPort(address, port), request: Self.request(test: test, run: run), json: true,
-                             tokenOnStandardInput: true)
+    public func clientArguments(address: String, port: Int, test: TestKind, run: RunSettings, variant: CellVariant = .plain) -> [String] {
+        AgentCommandLine.run(server: hostPort(address, port), request: Self.request(test: test, run: run, variant: variant), json: true,
+                             tokenOnStandardInput: true, rateSearch: test == .udpBandwidth && variant.udpRateSearch)
     }
 
     /// Runs the client in the foreground; its JSON is the cell's measurement. Its pid file lets
     /// an interrupt (or the next run's cleanup) stop it from another connection.
-    public func runClient(address: String, port: Int, test: TestKind, run: RunSettings) -> String {
+    public func runClient(address: String, port: Int, test: TestKind, run: RunSettings, variant: CellVariant = .plain) -> String {
         "mkdir -p \(runDirectory) && echo $$ > \(runDirectory)/client-\(cellTag).pid && "
             + "exec \(agent) "
-            + clientArguments(address: address, port: port, test: test, run: run).map(shellQuote).joined(separator: " ")
+            + clientArguments(address: address, port: port, test: test, run: run, variant: variant).map(shellQuote).joined(separator: " ")
     }
 
     /// Removes the client's pid file once it has ended.

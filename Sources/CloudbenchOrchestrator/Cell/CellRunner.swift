@@ -142,7 +142,7 @@ public struct CellRunner: Sendable {
         do {
             if let hook = job.beforeCell { try await hook.run(job.cell) }
             let out = try await client.run(clientInv.runClient(address: setup.serverAddress, port: job.run.agentPort,
-                                                               test: job.cell.test, run: job.run),
+                                                               test: job.cell.test, run: job.run, variant: job.cell.variant),
                                            input: clientInv.tokenInput, timeout: job.clientTimeout, privileged: false)
             _ = try? await client.run(clientInv.clientDone(), timeout: 10)
             guard out.status == 0 else {
@@ -153,8 +153,8 @@ public struct CellRunner: Sendable {
             record.status = .ok
             record.value = headline.value
             record.unit = headline.unit
-            var detail: [String: JSONValue] = [:]
-            if case .object(let o) = json { detail = o } else { detail["agent"] = json }
+            var detail: [String: JSONValue] = job.cell.variant.statedDetail(test: job.cell.test)
+            if case .object(let o) = json { detail.merge(o) { _, measured in measured } } else { detail["agent"] = json }
             detail["route"] = active.route.json
             record.detail = .object(detail)
             if job.cell.test == .tcpBandwidth { record.recordBurst() }
@@ -208,16 +208,23 @@ public struct CellRunner: Sendable {
 
     func baseRecord(_ job: CellJob, now: Date) -> ResultRecord {
         ResultRecord(id: ResultRecord.makeID(runID: job.runID, pair: job.pair.name, path: job.cell.path.name,
-                                             test: job.cell.test.rawValue, repetition: job.cell.repetition, attempt: job.attempt),
+                                             test: job.cell.testKey, repetition: job.cell.repetition, attempt: job.attempt),
                      runID: job.runID, time: Self.iso8601(now), pair: job.pair.name, provider: job.pair.provider,
                      type: job.pair.type, region: job.pair.region, placement: job.pair.placement, path: job.cell.path.name,
-                     test: job.cell.test.rawValue, repetition: job.cell.repetition, status: .failed, price: job.price)
+                     test: job.cell.test.rawValue, repetition: job.cell.repetition, status: .failed, price: job.price,
+                     detail: Self.statedDetail(job.cell))
+    }
+
+    /// A variant cell's knobs, so that even its failed record says which cell it was (nil when plain).
+    static func statedDetail(_ cell: Cell) -> JSONValue? {
+        let stated = cell.variant.statedDetail(test: cell.test)
+        return stated.isEmpty ? nil : .object(stated)
     }
 
     func finish(_ record: inout ResultRecord, _ job: CellJob, now: @Sendable () -> Date) {
         record.time = Self.iso8601(now())
         record.id = ResultRecord.makeID(runID: job.runID, pair: job.pair.name, path: job.cell.path.name,
-                                        test: job.cell.test.rawValue, repetition: job.cell.repetition, attempt: job.attempt)
+                                        test: job.cell.testKey, repetition: job.cell.repetition, attempt: job.attempt)
     }
 
     /// 32 random bytes as hex, from the system's generator.

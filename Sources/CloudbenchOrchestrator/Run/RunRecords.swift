@@ -31,7 +31,7 @@ public struct ResumeState: Sendable {
     public init(records: [ResultRecord]) {
         self.records = records
         for r in records {
-            let key = Self.key(pair: r.pair, path: r.path, test: r.test, repetition: r.repetition)
+            let key = Self.key(of: r)
             attempts[key, default: 0] += 1
             if r.status == .ok { done.insert(key) }
         }
@@ -41,12 +41,17 @@ public struct ResumeState: Sendable {
         "\(pair)/\(path)/\(test)/\(repetition)"
     }
 
+    /// The key of the cell `r` belongs to, its variant (direction, streams, rate search) read from its `detail`.
+    public static func key(of r: ResultRecord) -> String {
+        key(pair: r.pair, path: r.path, test: r.test + CellVariant.of(test: r.test, detail: r.detail).idSuffix, repetition: r.repetition)
+    }
+
     public func isDone(_ cell: Cell) -> Bool {
-        done.contains(Self.key(pair: cell.pair, path: cell.path.name, test: cell.test.rawValue, repetition: cell.repetition))
+        done.contains(Self.key(pair: cell.pair, path: cell.path.name, test: cell.testKey, repetition: cell.repetition))
     }
 
     public func nextAttempt(_ cell: Cell) -> Int {
-        (attempts[Self.key(pair: cell.pair, path: cell.path.name, test: cell.test.rawValue, repetition: cell.repetition)] ?? 0) + 1
+        (attempts[Self.key(pair: cell.pair, path: cell.path.name, test: cell.testKey, repetition: cell.repetition)] ?? 0) + 1
     }
 }
 
