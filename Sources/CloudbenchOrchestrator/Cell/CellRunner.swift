@@ -206,6 +206,14 @@ public struct CellRunner: Sendable {
         return r
     }
 
+    /// A failed record for a cell not run because its pair failed a check before its first cell.
+    public func notRunRecord(_ job: CellJob, reason: String, now: Date = Date()) -> ResultRecord {
+        var r = baseRecord(job, now: now)
+        r.status = .failed
+        r.error = reason
+        return r
+    }
+
     func baseRecord(_ job: CellJob, now: Date) -> ResultRecord {
         ResultRecord(id: ResultRecord.makeID(runID: job.runID, pair: job.pair.name, path: job.cell.path.name,
                                              test: job.cell.test.rawValue, repetition: job.cell.repetition, attempt: job.attempt),
