@@ -48,6 +48,8 @@ public struct ActivePath: Sendable {
     var serverInvocation: AgentInvocation
     var token: String
     var serverStarted: Bool
+    /// What carries the path's packets off the client (`DatapathProbe`), read once per instance.
+    var datapath: Datapath? = nil
 }
 
 /// Runs cells: sets up a path and starts the agent server with a fresh token and a deadline
@@ -119,6 +121,8 @@ public struct CellRunner: Sendable {
             }
             if let problem = route.problem(for: setup) { throw CellFailure(problem) }
             active.route = route
+            let seen = try? await client.run(DatapathProbe.command(to: setup.serverAddress), timeout: 15)
+            active.datapath = seen.map { $0.status == 0 ? DatapathProbe.detect($0.stdout) : Datapath(kind: .unknown) }
             return .ready(active)
         } catch {
             var record = baseRecord(job, now: now())
@@ -156,6 +160,7 @@ public struct CellRunner: Sendable {
             var detail: [String: JSONValue] = [:]
             if case .object(let o) = json { detail = o } else { detail["agent"] = json }
             detail["route"] = active.route.json
+            if let d = active.datapath { detail["datapath"] = d.json }
             record.detail = .object(detail)
             if job.cell.test == .tcpBandwidth { record.recordBurst() }
             record.source = json["agent_version"]?.string.map { "cloudbench-agent \($0)" } ?? "cloudbench-agent"
