@@ -50,6 +50,8 @@ public struct ActivePath: Sendable {
     var serverStarted: Bool
     /// What carries the path's packets off the client (`DatapathProbe`), read once per instance.
     var datapath: Datapath? = nil
+    /// The namespace the client's agent runs in (a pod's, a container's); nil: the host's own.
+    var clientNetns: String? = nil
 }
 
 /// Runs cells: sets up a path and starts the agent server with a fresh token and a deadline
@@ -83,7 +85,7 @@ public struct CellRunner: Sendable {
     public func open(_ jobs: [CellJob], server: RemoteHost, client: RemoteHost, now: @Sendable () -> Date = Date.init) async -> Opened {
         let job = jobs[0]
         let path = job.cell.path
-        if path.needsRoot {
+        if path.needsRoot || Self.namespaces(job).server != nil || Self.namespaces(job).client != nil {
             for h in [server, client] where !h.hasRoot {
                 return .failed(CellOutcome(record: nil, skipped: "path \(path.name) needs root; \(h.label) has no sudo (set 'sudo: true' or log in as root)", lostHost: nil))
             }
@@ -98,6 +100,15 @@ public struct CellRunner: Sendable {
         var active = ActivePath(setup: setup, route: RouteCheck(device: "", mtu: nil, underlayDevice: nil),
                                 serverInvocation: serverInv, token: token, serverStarted: false)
         do {
+            // An overlay address in a pod or container: find its namespace on each host, and the address in it.
+            let spaces = Self.namespaces(job)
+            if let ns = spaces.server {
+                active.serverInvocation.netns = try await NamespaceResolver().resolve(ns, address: setup.serverAddress, on: server)
+            }
+            if let ns = spaces.client {
+                active.clientNetns = try await NamespaceResolver().resolve(ns, address: setup.clientAddress, on: client)
+            }
+            let serverInv = active.serverInvocation
             // Both ends' set-up at once: each host's steps in order, the two hosts side by side.
             try await Self.onBoth(setup.setup, server: server, client: client) { host, step in
                 try await host.check(step.command, what: step.what, timeout: 30, privileged: step.privileged)
@@ -108,7 +119,8 @@ public struct CellRunner: Sendable {
             let started: Result<Void, Error>
             do {
                 try await server.check(serverInv.startServer(address: setup.serverAddress, port: job.run.agentPort, deadlineSeconds: deadline),
-                                       input: serverInv.tokenInput, what: "start the agent server", timeout: 20)
+                                       input: serverInv.tokenInput, what: "start the agent server", timeout: 20,
+                                       privileged: serverInv.netns != nil)
                 started = .success(())
             } catch { started = .failure(error) }
             let routeResult: Result<CommandOutput, Error>
@@ -140,15 +152,16 @@ public struct CellRunner: Sendable {
     public func measure(_ job: CellJob, on active: ActivePath, server: RemoteHost, client: RemoteHost,
                         now: @Sendable () -> Date = Date.init) async -> CellOutcome {
         let setup = active.setup
-        let clientInv = AgentInvocation(agent: job.clientAgent, runDirectory: job.clientLayout.runDirectory, token: active.token, cellTag: job.tag)
+        var clientInv = AgentInvocation(agent: job.clientAgent, runDirectory: job.clientLayout.runDirectory, token: active.token, cellTag: job.tag)
+        clientInv.netns = active.clientNetns
         var lost: String?
         var record = baseRecord(job, now: now())
         do {
             if let hook = job.beforeCell { try await hook.run(job.cell) }
             let out = try await client.run(clientInv.runClient(address: setup.serverAddress, port: job.run.agentPort,
                                                                test: job.cell.test, run: job.run),
-                                           input: clientInv.tokenInput, timeout: job.clientTimeout, privileged: false)
-            _ = try? await client.run(clientInv.clientDone(), timeout: 10)
+                                           input: clientInv.tokenInput, timeout: job.clientTimeout, privileged: clientInv.netns != nil)
+            _ = try? await client.run(clientInv.clientDone(), timeout: 10, privileged: clientInv.netns != nil)
             guard out.status == 0 else {
                 let said = out.stderr.trimmingCharacters(in: .whitespacesAndNewlines)
                 throw CellFailure("the agent client failed (exit \(out.status))" + (said.isEmpty ? "" : ": \(said.split(separator: "\n").last ?? "")"))
@@ -187,9 +200,17 @@ public struct CellRunner: Sendable {
         async let clientSide: Void = {
             for step in steps where step.role == .client { _ = try? await client.run(step.command, timeout: 15, privileged: step.privileged) }
         }()
-        if active.serverStarted { _ = try? await server.run(active.serverInvocation.stopServer(), timeout: 10, privileged: false) }
+        if active.serverStarted {
+            _ = try? await server.run(active.serverInvocation.stopServer(), timeout: 10, privileged: active.serverInvocation.netns != nil)
+        }
         for step in steps where step.role == .server { _ = try? await server.run(step.command, timeout: 15, privileged: step.privileged) }
         await clientSide
+    }
+
+    /// The namespaces of the job's overlay addresses, when its path is an external overlay that has them.
+    static func namespaces(_ job: CellJob) -> (server: OverlayNamespace?, client: OverlayNamespace?) {
+        guard case .external(let name) = job.cell.path else { return (nil, nil) }
+        return (job.pair.server.overlayNamespaces[name], job.pair.client.overlayNamespaces[name])
     }
 
     /// Runs `steps` on their hosts: each host's steps in order, the server's and the client's side by side.
