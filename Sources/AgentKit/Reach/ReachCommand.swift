@@ -148,12 +148,11 @@ public enum ReachCommand {
     /// Probes every port in turn, each within the timeout; prints one line per port.
     public static func probe(_ arguments: [String], emit: (String) -> Void) throws(AgentError) {
         let a = try parse(arguments, addressFlag: "--server", secondsFlag: "--timeout", range: 0.1...60)
-        for p in a.tcp {
-            emit("tcp \(p) \(probeTCP(try SocketAddress(host: a.address, port: p), timeout: a.seconds).rawValue)")
+        func at(_ port: UInt16) throws(AgentError) -> SocketAddress {
+            do { return try SocketAddress(host: a.address, port: port) } catch { throw AgentError.usage("bad address '\(a.address)'") }
         }
-        for p in a.udp {
-            emit("udp \(p) \(probeUDP(try SocketAddress(host: a.address, port: p), timeout: a.seconds).rawValue)")
-        }
+        for p in a.tcp { emit("tcp \(p) \(probeTCP(try at(p), timeout: a.seconds).rawValue)") }
+        for p in a.udp { emit("udp \(p) \(probeUDP(try at(p), timeout: a.seconds).rawValue)") }
     }
 
     static func verdict(_ errno: Int32) -> Verdict {
