@@ -47,3 +47,11 @@ struct DatapathTests {
         #expect(c.contains("*[!A-Za-z0-9._@-]*) echo '[]';;"))
     }
 }
+
+extension DatapathTests {
+    @Test("the host path's native route names no CNI, even on a Calico node")
+    func hostPath() throws {
+        let text = try String(contentsOfFile: "\(Self.fixtures)/calico-native.txt", encoding: .utf8)
+        #expect(DatapathProbe.detect(text, hostPath: true) == Datapath(kind: .native, device: "eth0", encapOverheadBytes: 0))
+    }
+}

@@ -134,7 +134,7 @@ public struct CellRunner: Sendable {
             if let problem = route.problem(for: setup) { throw CellFailure(problem) }
             active.route = route
             let seen = try? await client.run(DatapathProbe.command(to: setup.serverAddress), timeout: 15)
-            active.datapath = seen.map { $0.status == 0 ? DatapathProbe.detect($0.stdout) : Datapath(kind: .unknown) }
+            active.datapath = seen.map { $0.status == 0 ? DatapathProbe.detect($0.stdout, hostPath: path == .host) : Datapath(kind: .unknown) }
             return .ready(active)
         } catch {
             var record = baseRecord(job, now: now())

@@ -21,13 +21,17 @@ public enum DatapathProbe {
     }
 
     /// The datapath `output` shows; `.unknown` when it cannot be read.
-    public static func detect(_ output: String) -> Datapath {
+    /// - Parameter hostPath: the peer is the other host itself, not a pod or container: a native
+    ///   route then belongs to no CNI, whatever interfaces the host has.
+    public static func detect(_ output: String, hostPath: Bool = false) -> Datapath {
         let parts = output.components(separatedBy: "\n---\n")
         guard parts.count >= 2, let route = (try? JSONValue.parse(parts[0]))?.firstElement,
               let device = route["dev"]?.string else { return Datapath(kind: .unknown) }
         let link = (try? JSONValue.parse(parts[1]))?.firstElement
         let names = Set(parts.count > 2 ? parts[2].split(separator: "\n").prefix(maxNames).map(String.init) : [])
-        return detect(device: device, gateway: route["gateway"]?.string, link: link, names: names)
+        var found = detect(device: device, gateway: route["gateway"]?.string, link: link, names: names)
+        if hostPath && found.kind == .native { found.product = nil }
+        return found
     }
 
     static func int(_ v: JSONValue?) -> Int? { v?.double.flatMap { $0 >= 0 && $0 <= 16_777_215 ? Int($0) : nil } }
