@@ -18,6 +18,12 @@ struct ReachLabTests {
             + "add rule inet cbreach input udp dport 8472 drop\n"
         let nft = try ProcessRunner.run(["ip", "netns", "exec", server, "nft", "-f", "-"], input: Data(rules.utf8), deadline: 20)
         try #require(nft.status == 0, "nft: \(nft.stderr)")
+        // `preflight --ports` says the same before any run.
+        let pre = try ProcessRunner.run(["\(LabRun.bin)/cloudbench", "lab", "exec", "--name", lab.name, "--", "\(LabRun.bin)/cloudbench",
+                                         "preflight", lab.inventory, "--providers", "\(LabRun.root)/providers", "--ports"], deadline: 300)
+        #expect(pre.status == 1, "\(pre.stdout)\n\(pre.stderr)")
+        #expect(pre.stdout.contains("pair open: open: TCP 5201 to the server, UDP 8472 to the server, UDP 8472 to the client\n"), "\(pre.stdout)")
+        #expect(pre.stdout.contains("pair walled: reachability preflight: TCP 5201 (the agent port) from client "))
         let started = Date()
         let r = try lab.compare()
         let took = Date().timeIntervalSince(started)

@@ -135,10 +135,9 @@ public struct PairReachability: Sendable {
 
 extension PairReachability {
     /// Checks every pair whose two hosts are connected; pairs that share no host run side by
-    /// side, and a host is in one check at a time (its answerer binds the pair's ports). Returns
-    /// the failure of each pair with a closed port, by pair name.
-    public static func checkAll(_ inventory: Inventory, hosts: [String: RemoteHost], timeout: Double,
-                                progress: ProgressSink) async -> [String: String] {
+    /// side, and a host is in one check at a time (its answerer binds the pair's ports). Reports
+    /// come back by pair name.
+    public static func checkAll(_ inventory: Inventory, hosts: [String: RemoteHost], timeout: Double) async -> [ReachReport] {
         var waiting = inventory.pairs.filter { hosts[$0.server.endpoint] != nil && hosts[$0.client.endpoint] != nil }
         let found = ReachFailures()
         var round = 0
@@ -162,8 +161,15 @@ extension PairReachability {
                 }
             }
         }
+        return await found.reports.sorted { $0.pair < $1.pair }
+    }
+
+    /// `checkAll` for `compare`: what it could not check and what is closed said on `progress`;
+    /// the failure of each pair with a closed port, by pair name.
+    public static func failures(_ inventory: Inventory, hosts: [String: RemoteHost], timeout: Double,
+                                progress: ProgressSink) async -> [String: String] {
         var out: [String: String] = [:]
-        for report in await found.reports.sorted(by: { $0.pair < $1.pair }) {
+        for report in await checkAll(inventory, hosts: hosts, timeout: timeout) {
             for n in report.notChecked { await progress.message("pair \(report.pair): \(n)") }
             if let why = report.failure {
                 await progress.message("pair \(report.pair): not run: \(why)")

@@ -121,7 +121,7 @@ public struct CompareRun: Sendable {
 
         // 2b. Before a pair's first cell: can its client open the ports its paths need on the
         //     server (and back)? A closed port fails that pair alone, at once (Reach/).
-        let unreachable = await PairReachability.checkAll(inventory, hosts: connected, timeout: options.reachTimeout, progress: progress)
+        let unreachable = await PairReachability.failures(inventory, hosts: connected, timeout: options.reachTimeout, progress: progress)
 
         // 3. The plan, less what a resumed run already has.
         let plan = Plan(inventory: inventory, seed: options.seed)
