@@ -40,7 +40,7 @@ public struct AgentInvocation: Sendable {
                 .map(shellQuote).joined(separator: " ")
             + " > \(logFile) 2>&1 <&3 3<&- & exec 3<&-; echo $! > \(pidFile); "
             + "for i in $(seq 1 100); do "
-            + "if command -v ss >/dev/null; then ss -Hltn 'sport = :\(port)' | grep -q . && exit 0; else sleep 0.3; exit 0; fi; "
+            + "if command -v ss >/dev/null; then \(NamespaceLocator.enter(netns, "ss")) -Hltn 'sport = :\(port)' | grep -q . && exit 0; else sleep 0.3; exit 0; fi; "
             + "kill -0 $(cat \(pidFile)) 2>/dev/null || break; sleep 0.05; done; cat \(logFile) >&2; exit 1"
     }
 
