@@ -67,3 +67,24 @@ struct ReachabilityTests {
         #expect(check.stopAnswer(runDirectory: "/h/run").contains("rm -f /h/run/reach-9-1-0.pid /h/run/reach-9-1-0.log"))
     }
 }
+
+extension ReachabilityTests {
+    @Test("a pair whose port is closed fails alone, each of its cells with the rule; the other pair runs")
+    func pairFailsAlone() async throws {
+        let connector = FakeConnector([:])
+        var closed = FakeHostScript()
+        closed.reachVerdict = "timeout"
+        connector.set("192.0.2.11", closed)
+        try await SchedulerTests.withRun(fakeInventory(pairs: 2, repetitions: 2), connector) { summary in
+            let failed = summary.records.filter { $0.pair == "p0" }
+            #expect(failed.count == 2 && failed.allSatisfy { $0.status == .failed })
+            #expect(failed.first?.error == "reachability preflight: TCP 5201 (the agent port) from client 10.0.0.5 to server 10.0.0.4: "
+                    + "no answer within 5 s; open inbound TCP 5201 on the server — Azure: add an inbound security rule to its NSG: "
+                    + "Allow TCP, destination port 5201, source 10.0.0.5/32")
+            #expect(summary.records.filter { $0.pair == "p1" }.map(\.status) == [.ok, .ok])
+        }
+        // No agent server was started for the closed pair.
+        #expect(!connector.commands(to: "192.0.2.10").contains { $0.contains(" serve ") })
+        #expect(connector.commands(to: "192.0.2.10").contains { $0.contains(" reach-answer --listen 10.0.0.4 --tcp 5201 ") })
+    }
+}
