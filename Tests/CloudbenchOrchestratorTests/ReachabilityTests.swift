@@ -75,7 +75,9 @@ extension ReachabilityTests {
         var closed = FakeHostScript()
         closed.reachVerdict = "timeout"
         connector.set("192.0.2.11", closed)
-        try await SchedulerTests.withRun(fakeInventory(pairs: 2, repetitions: 2), connector) { summary in
+        let inventory = fakeInventory(pairs: 2, repetitions: 2)
+        let server = SSHTargets.label(inventory.pairs[0].server)
+        try await SchedulerTests.withRun(inventory, connector) { summary in
             let failed = summary.records.filter { $0.pair == "p0" }
             #expect(failed.count == 2 && failed.allSatisfy { $0.status == .failed })
             #expect(failed.first?.error == "reachability preflight: TCP 5201 (the agent port) from client 10.0.0.5 to server 10.0.0.4: "
@@ -84,7 +86,7 @@ extension ReachabilityTests {
             #expect(summary.records.filter { $0.pair == "p1" }.map(\.status) == [.ok, .ok])
         }
         // No agent server was started for the closed pair.
-        #expect(!connector.commands(to: "192.0.2.10").contains { $0.contains(" serve ") })
-        #expect(connector.commands(to: "192.0.2.10").contains { $0.contains(" reach-answer --listen 10.0.0.4 --tcp 5201 ") })
+        #expect(!connector.commands(to: server).contains { $0.contains(" serve ") })
+        #expect(connector.commands(to: server).contains { $0.contains(" reach-answer --listen 10.0.0.4 --tcp 5201 ") })
     }
 }
