@@ -63,9 +63,11 @@ struct ReachCommandTests {
         addr.sin_addr.s_addr = inet_addr("127.0.0.1")
         var tv = timeval(tv_sec: 0, tv_usec: 400_000)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+        let payload = Array("hello, anyone there?".utf8)
         let sent = withUnsafePointer(to: &addr) { p in
-            p.withMemoryRebound(to: sockaddr.self, capacity: 1) { Array("hello, anyone there?".utf8).withUnsafeBytes { b in
-                sendto(fd, b.baseAddress, b.count, 0, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+            p.withMemoryRebound(to: sockaddr.self, capacity: 1) { sa in
+                payload.withUnsafeBytes { b in sendto(fd, b.baseAddress, b.count, 0, sa, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
         }
         #expect(sent > 0)
         var reply = [UInt8](repeating: 0, count: 64)

@@ -46,18 +46,18 @@ struct OverlayNamespaceTests {
 
     @Test("bad namespaces are refused at their position, with what to write", arguments: [
         ("{ address: 10.244.1.7, netns: \"container:a;rm -rf /\" }",
-         "7:63: bad container name 'a;rm -rf /': letters, digits, '_', '.' and '-' only, starting with a letter or digit (overlay 'calico')"),
+         "7:86: bad container name 'a;rm -rf /': letters, digits, '_', '.' and '-' only, starting with a letter or digit (overlay 'calico')"),
         ("{ address: 10.244.1.7, netns: \"pod:Default/$(id)\" }",
-         "7:63: bad pod 'Default/$(id)': give NAMESPACE/NAME, Kubernetes names (lowercase letters, digits, '-', '.') (overlay 'calico')"),
-        ("{ address: 10.244.1.7, netns: \"netns:../etc\" }", "7:63: bad netns name '../etc': letters, digits, '_', '.' and '-' only (overlay 'calico')"),
+         "7:86: bad pod 'Default/$(id)': give NAMESPACE/NAME, Kubernetes names (lowercase letters, digits, '-', '.') (overlay 'calico')"),
+        ("{ address: 10.244.1.7, netns: \"netns:../etc\" }", "7:86: bad netns name '../etc': letters, digits, '_', '.' and '-' only (overlay 'calico')"),
         ("{ address: 10.244.1.7, netns: \"path:/etc/passwd\" }",
-         "7:63: bad namespace path '/etc/passwd': give /proc/PID/ns/net or /var/run/netns/NAME (overlay 'calico')"),
-        ("{ address: 10.244.1.7, netns: \"vm:x\" }", "7:63: unknown netns kind 'vm'; use container, pod, netns or path (overlay 'calico')"),
+         "7:86: bad namespace path '/etc/passwd': give /proc/PID/ns/net or /var/run/netns/NAME (overlay 'calico')"),
+        ("{ address: 10.244.1.7, netns: \"vm:x\" }", "7:86: unknown netns kind 'vm'; use container, pod, netns or path (overlay 'calico')"),
         ("{ address: 10.244.1.7, netns: bench }",
-         "7:63: netns 'bench' needs a kind: container:NAME, pod:NAMESPACE/NAME, netns:NAME or path:/proc/PID/ns/net (overlay 'calico')"),
-        ("{ netns: \"netns:blue\" }", "7:41: overlay 'calico' is missing 'address'"),
-        ("{ address: 10.244.1.7, nets: \"netns:blue\" }", "7:63: unknown key 'nets' in overlay 'calico'; did you mean 'netns'?"),
-        ("{ address: 10.244.1.999, netns: \"netns:blue\" }", "7:52: bad address '10.244.1.999' on overlay 'calico'; give this host's IP address on that overlay"),
+         "7:86: netns 'bench' needs a kind: container:NAME, pod:NAMESPACE/NAME, netns:NAME or path:/proc/PID/ns/net (overlay 'calico')"),
+        ("{ netns: \"netns:blue\" }", "7:56: overlay 'calico' is missing 'address'"),
+        ("{ address: 10.244.1.7, nets: \"netns:blue\" }", "7:79: unknown key 'nets' in overlay 'calico'; did you mean 'netns'?"),
+        ("{ address: 10.244.1.999, netns: \"netns:blue\" }", "7:67: bad address '10.244.1.999' on overlay 'calico'; give this host's IP address on that overlay"),
     ])
     func bad(server: String, expected: String) throws {
         let (_, problems) = try load(inventory(server))
