@@ -40,23 +40,32 @@ struct LabNode {
                       "dstport", "8472", "dev", "eth0"])
         try Self.run(["ip", "-n", host, "link", "set", "flannel.1", "mtu", "1450", "up"])
         try Self.run(["ip", "-n", host, "addr", "add", "10.245.0.\(index)/24", "dev", "flannel.1"])
-        // Flannel's UDP backend: flannel0, a TUN device read by a user-space process on UDP 8285.
-        try Self.run(["ip", "netns", "exec", host, "sh", "-c",
-                      "nohup \(agent) tunnel --device flannel0 --local \(address):8285 --peer \(peer):8285 "
-                      + "--address 10.246.0.\(index)/30 --mtu 1472 --deadline 600 > /dev/null 2>&1 < /dev/null & "
-                      + "for i in $(seq 1 50); do ip -o addr show dev flannel0 2>/dev/null | grep -q ' 10.246.0.\(index)/' && exit 0; sleep 0.1; done; exit 1"])
     }
 
-    /// Stops the flannel0 tunnel this node's `build` started (found by its namespace and device).
-    func stopTunnel() {
-        let pids = ((try? ProcessRunner.check(["ip", "netns", "pids", host])) ?? "").split(separator: "\n").compactMap { Int32($0) }
-        for pid in pids {
-            let cmd = ((try? String(contentsOfFile: "/proc/\(pid)/cmdline", encoding: .utf8)) ?? "").replacingOccurrences(of: "\0", with: " ")
-            if cmd.contains("cloudbench-agent tunnel --device flannel0") { kill(pid, SIGTERM) }
-        }
-        for _ in 0..<30 where ((try? ProcessRunner.check(["ip", "-n", host, "link", "show", "flannel0"])) ?? "").contains("flannel0") {
+    /// Flannel's UDP backend: flannel0, a TUN device read by a user-space process on UDP 8285 (the
+    /// agent's tunnel, started here as a child of the test and stopped by `stopTunnel`).
+    func startTunnel(agent: String) throws -> Process {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = ["ip", "netns", "exec", host, agent, "tunnel", "--device", "flannel0", "--local", "\(address):8285",
+                       "--peer", "\(peer):8285", "--address", "10.246.0.\(index)/30", "--mtu", "1472", "--deadline", "600"]
+        p.standardInput = FileHandle.nullDevice
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        for _ in 0..<50 {
+            let out = (try? ProcessRunner.check(["ip", "-n", host, "-o", "addr", "show", "dev", "flannel0"])) ?? ""
+            if out.contains(" 10.246.0.\(index)/") { return p }
             usleep(100_000)
         }
+        p.terminate()
+        p.waitUntilExit()
+        throw CommandError(argv: p.arguments ?? [], status: 1, stderr: "the flannel0 tunnel did not come up in \(host)")
+    }
+
+    static func stopTunnel(_ p: Process) {
+        if p.isRunning { p.terminate() }
+        p.waitUntilExit()
     }
 }
 
@@ -77,7 +86,12 @@ struct PodLabTests {
         try #require(nodes.count == 2)
         nodes = [LabNode(host: "cbl-\(lab.name)-pods-s", address: nodes[0].address, peer: nodes[0].peer, index: 1),
                  LabNode(host: "cbl-\(lab.name)-pods-c", address: nodes[1].address, peer: nodes[1].peer, index: 2)]
-        for n in nodes { try n.build(agent: "\(LabRun.bin)/cloudbench-agent") }
+        var tunnels: [Process] = []
+        defer { tunnels.forEach(LabNode.stopTunnel) }
+        for n in nodes {
+            try n.build(agent: "\(LabRun.bin)/cloudbench-agent")
+            tunnels.append(try n.startTunnel(agent: "\(LabRun.bin)/cloudbench-agent"))
+        }
         // The server's pod by its name in /var/run/netns, the client's by path.
         let overlays = [
             "calico: { address: 10.244.1.2, netns: \"netns:\(nodes[0].pod)\" }, flannel: 10.245.0.1, flanneludp: 10.246.0.1",
@@ -113,7 +127,7 @@ struct PodLabTests {
         let report = try String(contentsOfFile: lab.report, encoding: .utf8)
         #expect(report.contains("## Datapaths") && report.contains("| vxlan (Flannel) on flannel.1, VNI 1, UDP 8472 |"), "\(report)")
         // No agent left in the instances or the pods (once the test's own tunnels are stopped).
-        for n in nodes { n.stopTunnel() }
+        tunnels.forEach(LabNode.stopTunnel)
         #expect(lab.leftovers() == [])
         #expect(((try? ProcessRunner.check(["ip", "netns", "pids", nodes[0].pod])) ?? "x").isEmpty)
     }
