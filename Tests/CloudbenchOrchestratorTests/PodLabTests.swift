@@ -63,8 +63,22 @@ struct LabNode {
         throw CommandError(argv: p.arguments ?? [], status: 1, stderr: "the flannel0 tunnel did not come up in \(host)")
     }
 
+    /// A process started by the test in the pod's namespace, so the pod has a `/proc/PID/ns/net`
+    /// that every mount namespace sees (the lab's sshd does not see later `/var/run/netns` mounts).
+    func holdPod() throws -> Process {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = ["ip", "netns", "exec", pod, "sleep", "900"]
+        p.standardInput = FileHandle.nullDevice
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        return p
+    }
+
+    /// SIGKILL: a child started by the test may have SIGTERM blocked.
     static func stopTunnel(_ p: Process) {
-        if p.isRunning { p.terminate() }
+        if p.isRunning { kill(p.processIdentifier, SIGKILL) }
         p.waitUntilExit()
     }
 }
@@ -91,11 +105,15 @@ struct PodLabTests {
         for n in nodes {
             try n.build(agent: "\(LabRun.bin)/cloudbench-agent")
             tunnels.append(try n.startTunnel(agent: "\(LabRun.bin)/cloudbench-agent"))
+            tunnels.append(try n.holdPod())
         }
-        // The server's pod by its name in /var/run/netns, the client's by path.
+        usleep(300_000)
+        let podPid = { (i: Int) in tunnels[2 * i + 1].processIdentifier }
+        // Each pod by the namespace of a process in it (`netns:` and `/var/run/netns` paths are
+        // not seen by the lab's sshd, whose mount namespace predates the pods).
         let overlays = [
-            "calico: { address: 10.244.1.2, netns: \"netns:\(nodes[0].pod)\" }, flannel: 10.245.0.1, flanneludp: 10.246.0.1",
-            "calico: { address: 10.244.2.2, netns: \"path:/var/run/netns/\(nodes[1].pod)\" }, flannel: 10.245.0.2, flanneludp: 10.246.0.2",
+            "calico: { address: 10.244.1.2, netns: \"path:/proc/\(podPid(0))/ns/net\" }, flannel: 10.245.0.1, flanneludp: 10.246.0.1",
+            "calico: { address: 10.244.2.2, netns: \"path:/proc/\(podPid(1))/ns/net\" }, flannel: 10.245.0.2, flanneludp: 10.246.0.2",
         ]
         var text = try String(contentsOfFile: lab.inventory, encoding: .utf8)
         var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
@@ -129,6 +147,7 @@ struct PodLabTests {
         // No agent left in the instances or the pods (once the test's own tunnels are stopped).
         tunnels.forEach(LabNode.stopTunnel)
         #expect(lab.leftovers() == [])
-        #expect(((try? ProcessRunner.check(["ip", "netns", "pids", nodes[0].pod])) ?? "x").isEmpty)
+        let inPod = ((try? ProcessRunner.check(["ip", "netns", "pids", nodes[0].pod])) ?? "").split(separator: "\n")
+        #expect(inPod.allSatisfy { !(((try? String(contentsOfFile: "/proc/\($0)/cmdline", encoding: .utf8)) ?? "").contains("cloudbench-agent")) })
     }
 }

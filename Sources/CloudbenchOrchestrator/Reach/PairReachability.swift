@@ -56,7 +56,9 @@ public struct PairReachability: Sendable {
 
     func stopAnswer(runDirectory: String) -> String {
         let log = "\(runDirectory)/reach-\(tag).log", pid = "\(runDirectory)/reach-\(tag).pid"
-        return "p=$(cat \(pid) 2>/dev/null); if [ -n \"$p\" ] && grep -q cloudbench-agent /proc/$p/cmdline 2>/dev/null; then kill $p; fi; "
+        // Waits for it to end: the agent server binds the same port right after.
+        return "p=$(cat \(pid) 2>/dev/null); if [ -n \"$p\" ] && grep -q cloudbench-agent /proc/$p/cmdline 2>/dev/null; then kill $p; "
+            + "for i in $(seq 1 60); do kill -0 $p 2>/dev/null || break; sleep 0.05; done; fi; "
             + "rm -f \(pid) \(log); true"
     }
 
