@@ -56,6 +56,7 @@ public enum ReportService {
         var model = ReportBuilder.build(records: loaded.records, catalog: catalog, options: options,
                                         inputWarnings: warnings, duplicates: loaded.duplicates)
         model.bursts = BurstReport.cells(records: loaded.records, catalog: catalog)
+        model.datapaths = DatapathReport.rows(records: loaded.records, catalog: catalog)
         return Output(model: model, warnings: warnings)
     }
 }

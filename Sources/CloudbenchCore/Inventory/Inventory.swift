@@ -66,6 +66,9 @@ public struct Instance: Hashable, Sendable {
     public var testIP: String
     /// External overlay name → this host's address on it.
     public var overlays: [String: String]
+    /// External overlay name → the network namespace its address lives in, when not the host's
+    /// own (`overlays: { calico: { address: IP, netns: "pod:default/bench-a" } }`).
+    public var overlayNamespaces: [String: OverlayNamespace] = [:]
     /// The provider's zone the instance runs in (`zone:`), e.g. `westeurope-1`; nil when not given.
     public var zone: String? = nil
     /// The effective SSH settings (defaults with this host's overrides applied).

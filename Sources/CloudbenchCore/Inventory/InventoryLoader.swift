@@ -405,14 +405,23 @@ public struct InventoryLoader {
             if Self.isSafeName(z) { zone = z } else { sink.add(loc, "bad zone '\(z)'; give the provider's zone name, e.g. westeurope-1 or us-east-1a") }
         }
         var overlays: [String: String] = [:]
+        var overlayNamespaces: [String: OverlayNamespace] = [:]
         if let node = r.value("overlays") {
             if let mapping = node.mapping {
                 for (k, v) in mapping {
-                    guard let overlay = k.string, let ip = v.string else { continue }
+                    guard let overlay = k.string else { continue }
+                    var value = v
+                    if v.mapping != nil {
+                        // `{ address: IP, netns: "KIND:NAME" }`: the address lives in a namespace of the host.
+                        guard let (addressNode, netns) = OverlayNamespaceReader.read(v, doc: r.doc, overlay: overlay, sink: sink) else { continue }
+                        value = addressNode
+                        if let netns { overlayNamespaces[overlay] = netns }
+                    }
+                    guard let ip = value.string else { continue }
                     if ["host", "vxlan", "udp"].contains(overlay) {
                         sink.add(r.doc.location(k), "'\(overlay)' is a built-in path, not an external overlay; cloudbench sets it up itself")
                     } else if !NetworkAddress.isIP(ip) {
-                        sink.add(r.doc.location(v), "bad address '\(ip)' on overlay '\(overlay)'; give this host's IP address on that overlay")
+                        sink.add(r.doc.location(value), "bad address '\(ip)' on overlay '\(overlay)'; give this host's IP address on that overlay")
                     } else { overlays[overlay] = ip }
                 }
             } else {
@@ -440,7 +449,9 @@ public struct InventoryLoader {
         }
         // A host with a problem is not built, so checks that need it (overlay paths) stay quiet.
         guard sink.diagnostics.count == before else { return nil }
-        return Instance(role: role, address: host, testIP: testIP, overlays: overlays, zone: zone, ssh: settings)
+        var instance = Instance(role: role, address: host, testIP: testIP, overlays: overlays, zone: zone, ssh: settings)
+        instance.overlayNamespaces = overlayNamespaces
+        return instance
     }
 
     /// Parses `0.1207 EUR/h` (also `/hour`).

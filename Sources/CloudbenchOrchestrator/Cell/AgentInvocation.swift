@@ -13,6 +13,8 @@ public struct AgentInvocation: Sendable {
     public var runDirectory: String
     public var token: String
     public var cellTag: String
+    /// The network namespace the agent runs in (`nsenter --net=…`, as root); nil: the host's own.
+    public var netns: String? = nil
 
     public init(agent: String, runDirectory: String, token: String, cellTag: String) {
         self.agent = agent
@@ -33,12 +35,12 @@ public struct AgentInvocation: Sendable {
         // `mkdir … || exit` stands alone: chained with `&&` it would put the shell itself in the
         // background, holding the session's output open until the server ends.
         // A background job's standard input is /dev/null unless handed on explicitly (fd 3).
-        "mkdir -p \(runDirectory) || exit 1; exec 3<&0; nohup \(agent) "
+        "mkdir -p \(runDirectory) || exit 1; exec 3<&0; nohup \(NamespaceLocator.enter(netns, agent)) "
             + AgentCommandLine.serve(listen: hostPort(address, port), deadline: Double(deadlineSeconds), tokenOnStandardInput: true)
                 .map(shellQuote).joined(separator: " ")
             + " > \(logFile) 2>&1 <&3 3<&- & exec 3<&-; echo $! > \(pidFile); "
             + "for i in $(seq 1 100); do "
-            + "if command -v ss >/dev/null; then ss -Hltn 'sport = :\(port)' | grep -q . && exit 0; else sleep 0.3; exit 0; fi; "
+            + "if command -v ss >/dev/null; then \(NamespaceLocator.enter(netns, "ss")) -Hltn 'sport = :\(port)' | grep -q . && exit 0; else sleep 0.3; exit 0; fi; "
             + "kill -0 $(cat \(pidFile)) 2>/dev/null || break; sleep 0.05; done; cat \(logFile) >&2; exit 1"
     }
 
@@ -82,7 +84,7 @@ public struct AgentInvocation: Sendable {
     /// an interrupt (or the next run's cleanup) stop it from another connection.
     public func runClient(address: String, port: Int, test: TestKind, run: RunSettings, variant: CellVariant = .plain) -> String {
         "mkdir -p \(runDirectory) && echo $$ > \(runDirectory)/client-\(cellTag).pid && "
-            + "exec \(agent) "
+            + "exec \(NamespaceLocator.enter(netns, agent)) "
             + clientArguments(address: address, port: port, test: test, run: run, variant: variant).map(shellQuote).joined(separator: " ")
     }
 

@@ -18,6 +18,8 @@ public struct PreflightDocument: Encodable, Sendable {
     public var hosts: [Host]
     public var ready: Int
     public var total: Int
+    /// With `--ports`: each pair's reachability preflight; absent otherwise.
+    public var pairs: [PreflightPortsDocument]?
 
     public init(_ rows: [PreflightRow]) {
         // The table's "-" and "n/a" stand for nothing known.
