@@ -118,8 +118,11 @@ public enum DetailFigures {
         public var lowestShare: Double
     }
 
-    /// At most this many intervals are read from one record.
-    static let intervalLimit = 100_000
+    /// Scratch space for `timeline`, reused across records.
+    struct IntervalBuffer {
+        var rates: [Double] = []
+        var starts: [Double] = []
+    }
 
     /// What one stretch of the records holds (`partial`); stretches are merged by `merge`, in any
     /// order, to the same result (values are summarised in sorted order, timelines chosen by share and id).
@@ -137,7 +140,7 @@ public enum DetailFigures {
         let count = Figure.allCases.count
         var out = Partial()
         var slots: [CellIdentity: Int] = [:]
-        var rates: [Double] = []
+        var buffer = IntervalBuffer()
         records.withUnsafeBufferPointer { rs in
             for i in range where rs[i].status == .ok && rs[i].value != nil {
                 guard let d = rs[i].detail else { continue }
@@ -155,7 +158,7 @@ public enum DetailFigures {
                 for f in figures {
                     if let v = f.read(d, cpu: cpu) { out.values[slot][f.order].append(v) }
                 }
-                if rs[i].test == "tcp_bw", let t = timeline(d, key: key, record: rs[i], buffer: &rates) {
+                if rs[i].test == "tcp_bw", let t = timeline(d, key: key, record: rs[i], buffer: &buffer) {
                     keep(t, in: &out.timelines)
                 }
             }
@@ -195,23 +198,26 @@ public enum DetailFigures {
     }
 
     /// The record's intervals (`[{start_s, bytes_per_second}]` as the agent writes them, or plain
-    /// MB/s numbers one second apart), when the series has a drop or a stall.
-    static func timeline(_ d: JSONValue, key: CellIdentity, record r: ResultRecord, buffer rates: inout [Double]) -> Timeline? {
-        guard case .array(let items)? = d["intervals"], items.count >= 3 else { return nil }
-        // Rates first, into a buffer reused across records; starts only for a series worth keeping.
-        rates.removeAll(keepingCapacity: true)
-        for item in items.prefix(intervalLimit) {
-            if let n = item.double {
-                rates.append(n)
-            } else if let bps = item["bytes_per_second"]?.double {
-                rates.append(bps / 1e6)
+    /// MB/s numbers one second apart; read by `ThroughputTimeline.readIntervals`), when the series
+    /// has a drop or a stall.
+    static func timeline(_ d: JSONValue, key: CellIdentity, record r: ResultRecord, buffer: inout IntervalBuffer) -> Timeline? {
+        // Into buffers reused across records; copied out only for a series worth keeping.
+        buffer.rates.removeAll(keepingCapacity: true)
+        buffer.starts.removeAll(keepingCapacity: true)
+        let read = ThroughputTimeline.readIntervals(d) { item in
+            if item.isPlainNumber {
+                buffer.rates.append(item.rate)
+                buffer.starts.append(Double(buffer.starts.count))
             } else {
-                return nil
+                buffer.rates.append(item.rate / 1e6)
+                buffer.starts.append(item.start ?? Double(buffer.starts.count))
             }
+            return true
         }
+        guard read, buffer.rates.count >= 3 else { return nil }
+        let rates = buffer.rates
         var lowest = Double.infinity, highest = 0.0
-        for r in rates {
-            guard r.isFinite, r >= 0 else { return nil }
+        for r in rates {  // finite and at least zero: the reader refused any other
             lowest = min(lowest, r)
             highest = max(highest, r)
         }
@@ -223,8 +229,7 @@ public enum DetailFigures {
         let share = lowest / median
         let event: Timeline.Event
         if lowest <= median * 0.02 { event = .stall } else if share < 0.5 { event = .drop } else { return nil }
-        let starts = items.prefix(intervalLimit).enumerated().map { i, item in item.double == nil ? item["start_s"]?.double ?? Double(i) : Double(i) }
-        return Timeline(cell: key, recordID: r.id, pair: r.pair, repetition: r.repetition, starts: starts, rates: rates,
+        return Timeline(cell: key, recordID: r.id, pair: r.pair, repetition: r.repetition, starts: buffer.starts, rates: rates,
                         event: event, lowestShare: share)
     }
 }
