@@ -127,38 +127,30 @@ public enum DetailFigures {
     /// What one stretch of the records holds (`partial`); stretches are merged by `merge`, in any
     /// order, to the same result (values are summarised in sorted order, timelines chosen by share and id).
     public struct Partial: Sendable {
-        var keys: [CellIdentity] = []
+        /// Per cell slot of the grouping, one value list per figure (empty until a record has one).
         var values: [[[Double]]] = []
         var timelines: [CellIdentity: Timeline] = [:]
     }
 
     /// The figures of the records in `range`, and per `tcp_bw` cell the one record whose series
-    /// shows the deepest drop.
-    public static func partial(_ records: [ResultRecord], _ range: Range<Int>) -> Partial {
-        // Accumulators in an array, one value list per figure, found through a dictionary of slots
-        // (as `ResultStatistics.cells` does): each record's key is hashed once.
+    /// shows the deepest drop. Each record's cell is its slot in `grouping` (hashed once, there).
+    public static func partial(_ records: [ResultRecord], _ range: Range<Int>, grouping: ResultStatistics.Grouping) -> Partial {
         let count = Figure.allCases.count
         var out = Partial()
-        var slots: [CellIdentity: Int] = [:]
+        out.values = Array(repeating: [], count: grouping.keys.count)
         var buffer = IntervalBuffer()
         records.withUnsafeBufferPointer { rs in
             for i in range where rs[i].status == .ok && rs[i].value != nil {
                 guard let d = rs[i].detail else { continue }
                 let figures = Figure.of(test: rs[i].test)
                 guard !figures.isEmpty else { continue }
-                let key = CellIdentity(rs[i])
-                let slot: Int
-                if let s = slots[key] { slot = s } else {
-                    slot = out.keys.count
-                    slots[key] = slot
-                    out.keys.append(key)
-                    out.values.append(Array(repeating: [], count: count))
-                }
+                let slot = Int(grouping.slots[i])
+                if out.values[slot].isEmpty { out.values[slot] = Array(repeating: [], count: count) }
                 let cpu = d["cpu"]
                 for f in figures {
                     if let v = f.read(d, cpu: cpu) { out.values[slot][f.order].append(v) }
                 }
-                if rs[i].test == "tcp_bw", let t = timeline(d, key: key, record: rs[i], buffer: &buffer) {
+                if rs[i].test == "tcp_bw", let t = timeline(d, key: grouping.keys[slot], record: rs[i], buffer: &buffer) {
                     keep(t, in: &out.timelines)
                 }
             }
@@ -173,25 +165,21 @@ public enum DetailFigures {
     }
 
     /// Figures per cell, summarised over every part, and the timelines sorted by cell.
-    public static func merge(_ parts: [Partial]) -> (figures: [CellIdentity: Figures], timelines: [Timeline]) {
-        var values: [CellIdentity: [[Double]]] = [:]
+    public static func merge(_ parts: [Partial], grouping: ResultStatistics.Grouping) -> (figures: [CellIdentity: Figures], timelines: [Timeline]) {
         var timelines: [CellIdentity: Timeline] = [:]
         for part in parts {
-            for (slot, key) in part.keys.enumerated() {
-                if var v = values.removeValue(forKey: key) {
-                    for f in v.indices { v[f] += part.values[slot][f] }
-                    values[key] = v
-                } else {
-                    values[key] = part.values[slot]
-                }
-            }
             for t in part.timelines.values { keep(t, in: &timelines) }
         }
         var figures: [CellIdentity: Figures] = [:]
-        figures.reserveCapacity(values.count)
-        for (key, v) in values {
+        figures.reserveCapacity(grouping.keys.count)
+        for (slot, key) in grouping.keys.enumerated() {
+            let lists = parts.map { $0.values[slot] }.filter { !$0.isEmpty }
+            guard !lists.isEmpty else { continue }
             var out: Figures = [:]
-            for f in Figure.allCases where !v[f.order].isEmpty { out[f] = Summary(v[f.order], floor: 0) }
+            for f in Figure.allCases {
+                let v = lists.flatMap { $0[f.order] }
+                if !v.isEmpty { out[f] = Summary(v, floor: 0) }
+            }
             figures[key] = out
         }
         return (figures, timelines.values.sorted { ($0.cell, $0.recordID) < ($1.cell, $1.recordID) })

@@ -183,9 +183,10 @@ struct JSONScanner {
     var elements: [JSONValue] = []
     /// Strings longer than fit inline in a `String` (keys such as `bytes_per_second`, run ids,
     /// pair names, sources) repeat from record to record: each is allocated once per scanner and
-    /// shared. At most `internLimit` distinct strings are kept.
-    var interned: [UInt64: String] = [:]
-    static let internLimit = 4096
+    /// shared. A table of `internSlots` strings, one per slot of their hash (a later string with
+    /// the same slot takes it over), so its size is fixed whatever the input.
+    var interned: [String?] = []
+    static let internSlots = 4096
 
     init(_ bytes: UnsafeBufferPointer<UInt8>) { b = bytes }
 
@@ -338,13 +339,14 @@ struct JSONScanner {
     mutating func interning(_ raw: UnsafeBufferPointer<UInt8>) -> String {
         var hash: UInt64 = 0xCBF2_9CE4_8422_2325  // FNV-1a
         for c in raw { hash = (hash ^ UInt64(c)) &* 0x0100_0000_01B3 }
-        if var known = interned[hash] {
+        if interned.isEmpty { interned = Array(repeating: nil, count: Self.internSlots) }
+        let slot = Int(truncatingIfNeeded: (hash ^ (hash >> 32)) & UInt64(Self.internSlots - 1))
+        if var known = interned[slot] {
             let same = known.withUTF8 { k in k.count == raw.count && memcmp(k.baseAddress!, raw.baseAddress!, raw.count) == 0 }
             if same { return known }
-            return String(decoding: raw, as: UTF8.self)  // another string with the same hash: not shared
         }
         let s = String(decoding: raw, as: UTF8.self)
-        if interned.count < Self.internLimit { interned[hash] = s }
+        interned[slot] = s
         return s
     }
 
