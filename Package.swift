@@ -61,7 +61,7 @@ let package = Package(
         .executableTarget(
             name: "cloudbench",
             dependencies: [
-                "CloudbenchCore", "CloudbenchReport", "CloudbenchSSH", "CloudbenchPricing",
+                "CloudbenchCore", "CloudbenchReport", "CloudbenchSSH", "CloudbenchPricing", "CloudbenchProcess",
                 "CloudbenchLab", "CloudbenchOrchestrator", "CloudbenchProvision",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),

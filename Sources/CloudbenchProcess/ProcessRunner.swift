@@ -176,6 +176,8 @@ public enum ProcessRunner {
     public enum Input {
         case null
         case pipe(Pipe)
+        /// This process's own standard input (a child that talks to the user's terminal).
+        case inherit
     }
 
     /// Starts `argv` without waiting; the caller owns the process (a server, a test peer) and
@@ -197,6 +199,7 @@ public enum ProcessRunner {
         switch stdin {
         case .null: input = .null
         case .pipe(let p): input = .descriptor(p.fileHandleForReading.fileDescriptor)
+        case .inherit: input = .descriptor(STDIN_FILENO)
         }
         let pid = try Spawn.start(path: try resolve(program), argv: argv, stdin: input, stdout: source(stdout),
                                   stderr: source(stderr), environment: environment, directory: directory)

@@ -1,5 +1,6 @@
 import ArgumentParser
 import CloudbenchCore
+import CloudbenchProcess
 import CloudbenchProvision
 import Foundation
 
@@ -11,7 +12,7 @@ import Foundation
 enum CompareFleet {
     static func run(fleet: String, options: ProvisionOptions, catalogOptions: CatalogOptions, compareArguments: [String],
                     reportPath: String?) throws -> Int32 {
-        let stop = StopSignals()
+        let stop = StopSignals.provisioning()
         defer { stop.cancel() }
         let (provisioner, result) = try options.provision(fleetPath: fleet, catalogOptions: catalogOptions, stop: stop)
         printError("run \(result.runID): comparing \(result.inventoryPath)")
@@ -46,29 +47,22 @@ enum CompareFleet {
         return status
     }
 
-    /// Runs `cloudbench compare INVENTORY ARGS` in its own process group, so a terminal's Ctrl-C
-    /// reaches only this process, which passes each signal on once (`StopSignals`): compare then
-    /// stops and cleans its hosts as it does on its own Ctrl-C, and never sees a second signal.
+    /// Runs `cloudbench compare INVENTORY ARGS` in its own process group (the one runner's
+    /// `start`), on this process's terminal, so a terminal's Ctrl-C reaches only this process,
+    /// which passes each signal on once (`StopSignals`): compare then stops and cleans its hosts
+    /// as it does on its own Ctrl-C, and never sees a second signal.
     static func compare(inventory: String, arguments: [String], stop: StopSignals) throws -> Int32 {
         let exe = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path
-        var attr = posix_spawnattr_t()
-        posix_spawnattr_init(&attr)
-        defer { posix_spawnattr_destroy(&attr) }
-        posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETPGROUP))
-        posix_spawnattr_setpgroup(&attr, 0)
-        let argv: [UnsafeMutablePointer<CChar>?] = ([exe, "compare", inventory] + arguments).map { strdup($0) } + [nil]
-        defer { for p in argv { free(p) } }
-        var pid: pid_t = 0
-        let spawned = posix_spawn(&pid, exe, nil, &attr, argv, environ)
-        guard spawned == 0 else { throw ProvisionError("cannot start compare: \(String(cString: strerror(spawned)))") }
-        stop.setChild(pid)
-        defer { stop.setChild(0) }
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 {
-            guard errno == EINTR else { return 1 }
+        let child: ChildProcess
+        do {
+            child = try ProcessRunner.start([exe, "compare", inventory] + arguments, stdin: .inherit,
+                                            stdout: FileHandle.standardOutput, stderr: FileHandle.standardError)
+        } catch {
+            throw ProvisionError("cannot start compare: \(error)")
         }
-        // WIFEXITED / WEXITSTATUS / WTERMSIG, which Swift does not import as macros.
-        let signal = status & 0x7f
-        return signal == 0 ? (status >> 8) & 0xff : 128 + signal
+        stop.setChild(child.processIdentifier)
+        defer { stop.setChild(0) }
+        child.waitUntilExit()
+        return child.terminationStatus
     }
 }

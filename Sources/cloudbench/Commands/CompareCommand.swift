@@ -117,7 +117,7 @@ struct CompareCommand: AsyncParsableCommand {
             let state = RunState()
             // Stop starting work, then end the SSH calls in flight (uploads, commands) within a
             // fraction of a second; the cleanup that follows makes calls of its own.
-            let signals = SignalWatcher {
+            let signals = StopSignals(later: .exit("second interrupt: exiting now; run `cloudbench compare --resume` later, the next run cleans the hosts")) {
                 Task {
                     await state.stop()
                     SSHAbort.request()

@@ -124,7 +124,7 @@ struct ProvisionOptions: ParsableArguments {
     private func run(_ provisioner: Provisioner, fleet: Fleet, estimate: CostEstimate?, sshFrom: String,
                      stop given: StopSignals?) throws -> (Provisioner, Provisioner.Result) {
         provisioner.sshDeadline = DurationValue.parse(sshWait)?.seconds ?? 600
-        let stop = given ?? StopSignals()
+        let stop = given ?? StopSignals.provisioning()
         provisioner.cancelled = { stop.received }
         defer { if given == nil { stop.cancel() } }
         // ProvisionError and EC2Error are UserFacingErrors: the one door prints them with their status.
@@ -133,52 +133,5 @@ struct ProvisionOptions: ParsableArguments {
             printError("warning: \(host) printed no host key on its console; its key will be trusted on first use (compare --accept-new-host-keys)")
         }
         return (provisioner, result)
-    }
-}
-
-/// SIGINT, SIGTERM and SIGHUP while provisioning: the first asks the engine to stop (it then removes
-/// what it created); later ones only say that cleanup is under way, so a second Ctrl-C never leaks.
-final class StopSignals: @unchecked Sendable {
-    private var sources: [DispatchSourceSignal] = []
-    private let lock = NSLock()
-    private var count = 0
-    /// A child (`compare` under `compare --fleet`, in its own process group) that gets the first signal passed on.
-    var child: pid_t = 0
-
-    init() {
-        for sig in [SIGINT, SIGTERM, SIGHUP] {
-            signal(sig, SIG_IGN)
-            let s = DispatchSource.makeSignalSource(signal: sig, queue: .global())
-            s.setEventHandler { [weak self] in
-                guard let self else { return }
-                self.lock.lock()
-                self.count += 1
-                let n = self.count
-                let child = self.child
-                self.lock.unlock()
-                // compare stops cleanly on SIGINT and SIGTERM; SIGHUP is passed on as SIGTERM.
-                if child > 0 && n == 1 { kill(child, sig == SIGHUP ? SIGTERM : sig) }
-                printError(n == 1 ? "stopping: removing everything this run created…" : "still removing what this run created; it ends by itself")
-            }
-            s.resume()
-            sources.append(s)
-        }
-    }
-
-    func setChild(_ pid: pid_t) {
-        lock.lock()
-        child = pid
-        lock.unlock()
-    }
-
-    var received: Bool {
-        lock.lock()
-        defer { lock.unlock() }
-        return count > 0
-    }
-
-    func cancel() {
-        sources.forEach { $0.cancel() }
-        for sig in [SIGINT, SIGTERM, SIGHUP] { signal(sig, SIG_DFL) }
     }
 }
