@@ -50,7 +50,7 @@ let package = Package(
         ),
 
         // Running a local program with a deadline, and a lock box for the threads that read its pipes.
-        .target(name: "CloudbenchProcess"),
+        .target(name: "CloudbenchProcess", dependencies: ["Syscall"]),
         // Network namespaces, veth, bridges and tc through iproute2 (lab and tests).
         .target(name: "NetNS", dependencies: ["CloudbenchProcess"]),
         .target(name: "CloudbenchLab", dependencies: ["NetNS", "CloudbenchCore", "AgentKit", .product(name: "Yams", package: "Yams")]),
@@ -74,7 +74,7 @@ let package = Package(
         .target(name: "CloudbenchTestSupport", dependencies: ["CloudbenchSSH", "NetNS"], path: "Tests/CloudbenchTestSupport"),
         .testTarget(name: "CloudbenchSSHTests", dependencies: ["CloudbenchSSH", "NetNS", "CloudbenchTestSupport"]),
         .testTarget(name: "CloudbenchPricingTests", dependencies: ["CloudbenchPricing", "CloudbenchCore", "CloudbenchProcess"], exclude: ["Fixtures"]),
-        .testTarget(name: "AgentKitTests", dependencies: ["AgentKit", "Syscall", "NetNS"]),
+        .testTarget(name: "AgentKitTests", dependencies: ["AgentKit", "Syscall", "NetNS"], exclude: ["Fixtures"]),
         .testTarget(name: "NetNSTests", dependencies: ["NetNS"]),
         .testTarget(name: "CloudbenchLabTests", dependencies: ["CloudbenchLab", "NetNS", .product(name: "Yams", package: "Yams")]),
         .testTarget(name: "CloudbenchOrchestratorTests",
@@ -82,6 +82,7 @@ let package = Package(
                                    "CloudbenchTestSupport", .product(name: "Logging", package: "swift-log")],
                     exclude: ["Fixtures"]),
         .testTarget(name: "CLITests", dependencies: ["CloudbenchProcess"]),
+        .testTarget(name: "CloudbenchProcessTests", dependencies: ["CloudbenchProcess"]),
         .testTarget(name: "CloudbenchProvisionTests", dependencies: ["CloudbenchProvision", "CloudbenchCore", "NetNS"], resources: [.copy("Fixtures")]),
         // Mutated inputs through every reader of outside input, in process (make test runs it).
         .testTarget(name: "FuzzTests", dependencies: ["CloudbenchCore", "CloudbenchReport", "CloudbenchLab", "AgentKit", "AgentContract"]),

@@ -7,18 +7,12 @@ BIN=${1:?usage: bench-compare.sh BIN_DIR [PROFILE] [PARALLEL]}
 PROFILE=${2:-bench-compare}
 PARALLEL=${3:-2}
 cd "$(dirname "$0")/.."
-if [ "$(id -u)" -ne 0 ]; then
-  echo "make bench-compare: the lab needs root (network namespaces); run it with sudo" >&2
-  exit 2
-fi
-LAB="bc$$"
-OUT=$(mktemp -d /tmp/cloudbench-bench-compare.XXXXXX)
-down() { "$BIN/cloudbench" lab down --name "$LAB" >/dev/null 2>&1 || true; rm -rf "$OUT"; }
-trap down EXIT
-"$BIN/cloudbench" lab up --name "$LAB" --profile "$PROFILE" >/dev/null
+. scripts/lib-lab.sh
+lab_begin bench-compare "bc$$"
+lab_scratch
+lab_up "$PROFILE" >/dev/null
 status=0
-"$BIN/cloudbench" lab exec --name "$LAB" -- "$BIN/cloudbench" compare "/run/cloudbench-lab/$LAB/inventory.yaml" \
-  --results-dir "$OUT/results" --report "$OUT/report.md" --parallel "$PARALLEL" --verbose \
+lab_compare --results-dir "$OUT/results" --report "$OUT/report.md" --parallel "$PARALLEL" --verbose \
   >"$OUT/stdout" 2>"$OUT/log" || status=$?
 grep -v '^report:' "$OUT/stdout" || true
 if [ -n "${BENCH_LOG:-}" ]; then cp "$OUT/log" "$BENCH_LOG"; fi

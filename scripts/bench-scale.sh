@@ -9,20 +9,14 @@ BIN=${1:?usage: bench-scale.sh BIN_DIR [PROFILE] [PARALLEL]}
 PROFILE=${2:-bench-scale}
 PARALLEL=${3:-120}
 cd "$(dirname "$0")/.."
-if [ "$(id -u)" -ne 0 ]; then
-  echo "make bench-scale: the lab needs root (network namespaces); run it with sudo" >&2
-  exit 2
-fi
-LAB="bs$$"
-OUT=$(mktemp -d /tmp/cloudbench-bench-scale.XXXXXX)
-down() { "$BIN/cloudbench" lab down --name "$LAB" >/dev/null 2>&1 || true; rm -rf "$OUT"; }
-trap down EXIT
+. scripts/lib-lab.sh
+lab_begin bench-scale "bs$$"
+lab_scratch
 up0=$(date +%s.%N)
-"$BIN/cloudbench" lab up --name "$LAB" --profile "$PROFILE" >/dev/null
+lab_up "$PROFILE" >/dev/null
 up1=$(date +%s.%N)
 start=$(date +%s.%N)
-"$BIN/cloudbench" lab exec --name "$LAB" -- "$BIN/cloudbench" compare "/run/cloudbench-lab/$LAB/inventory.yaml" \
-  --results-dir "$OUT/results" --report "$OUT/report.md" --parallel "$PARALLEL" ${BENCH_LOG:+--verbose} --quiet \
+lab_compare --results-dir "$OUT/results" --report "$OUT/report.md" --parallel "$PARALLEL" ${BENCH_LOG:+--verbose} --quiet \
   >"$OUT/stdout" 2>"$OUT/stderr" &
 runner=$!
 # The compare process: the descendant of the runner whose command line is `cloudbench compare`.

@@ -9,22 +9,16 @@
 set -euo pipefail
 BIN=${1:?usage: demo.sh BIN_DIR}
 cd "$(dirname "$0")/.."
-LAB=demo
-if [ "$(id -u)" -ne 0 ]; then
-  echo "make demo: the lab needs root (network namespaces); run it with sudo" >&2
-  exit 2
-fi
-down() { "$BIN/cloudbench" lab down --name "$LAB" >/dev/null 2>&1 || true; }
-trap down EXIT
+. scripts/lib-lab.sh
+lab_begin demo demo
 start=$(date +%s)
-"$BIN/cloudbench" lab up --name "$LAB" --profile reference-2015
+lab_up reference-2015
 up=$(date +%s)
 mkdir -p results reports
 status=0
-"$BIN/cloudbench" lab exec --name "$LAB" -- "$BIN/cloudbench" compare "/run/cloudbench-lab/$LAB/inventory.yaml" \
-  --results-dir results --report reports/demo.md --parallel 3 --sustained || status=$?
+lab_compare --results-dir results --report reports/demo.md --parallel 3 --sustained || status=$?
 measured=$(date +%s)
-down
+lab_down
 trap - EXIT
 end=$(date +%s)
 echo

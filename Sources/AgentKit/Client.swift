@@ -5,6 +5,7 @@ import Glibc
 /// `cloudbench-agent run`: connects, presents the token and runs one test against a server.
 public enum Client {
     public static func run(_ o: RunOptions) throws -> JSON {
+        if o.rateSearch && o.request.test == .udpBandwidth { return try UDPRateSearch.run(o) }
         signal(SIGPIPE, SIG_IGN)
         let control = try Socket.connect(to: o.server, timeout: o.connectTimeout)
         try control.setTimeouts(receive: nil, send: 10)
@@ -23,11 +24,27 @@ public enum Client {
         }
         let session = ClientSession(control: control, server: o.server, request: o.request,
                                     sessionID: String(words[1]), connectTimeout: o.connectTimeout)
+        let counters = HostCounters.applies(to: o.request.test) ? HostCounters.sample() : nil
+        let result: JSON
         switch o.request.test {
-        case .tcpBandwidth: return try TCPBandwidthTest.run(session)
+        case .tcpBandwidth: result = try TCPBandwidthTest.run(session)
         case .tcpLatency: return try TCPLatencyTest.run(session)
-        case .udpBandwidth: return try UDPBandwidthTest.run(session)
+        case .udpBandwidth: result = try UDPBandwidthTest.run(session)
         case .http: return try HTTPTest.run(session)
         }
+        guard let counters else { return result }
+        let mine = HostWindow(from: counters, to: .sample())
+        let rate = result.receivedBytesPerSecond
+        return result.addingCPU(side: "client", mine.cpuFields(payloadBytesPerSecond: rate))
+            .addingCPU(side: "server", serverWindow(control)?.cpuFields(payloadBytesPerSecond: rate)
+                       ?? [("host_cpu_absent", .string(ProcStat.Absent.notSent.sentence))])
+    }
+
+    /// The server's `HOST` line, sent right after its result; nil when none comes within 5 s.
+    static func serverWindow(_ control: Socket) -> HostWindow? {
+        guard let line = try? control.readLine(maxBytes: 4096, timeout: 5) else { return nil }
+        let words = line.split(separator: " ")
+        guard words.first == "HOST" else { return nil }
+        return HostWindow(fields: ControlLine.fields(words.dropFirst()))
     }
 }

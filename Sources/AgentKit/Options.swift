@@ -18,6 +18,9 @@ public struct RunOptions: Sendable {
     public var request: TestRequest
     public var json = false
     public var connectTimeout: Double = 5
+    /// udp_bw: search for the highest offered rate with loss under 1 % (`--rate-search`), starting
+    /// at `request.rate`, within the request's warm-up plus duration.
+    public var rateSearch = false
 }
 
 /// One invocation of the agent, parsed from the command line.
@@ -32,7 +35,7 @@ public enum Invocation: Sendable {
     usage: cloudbench-agent serve --listen ADDR:PORT --token TOKEN --deadline SECONDS
            cloudbench-agent run --server ADDR:PORT --token TOKEN --test tcp_bw|tcp_lat|udp_bw|http
                             [--duration S] [--warmup S] [--streams N] [--message-size BYTES] [--reverse | --bidir]
-                            [--interval S] [--rate BYTES_PER_S] [--size BYTES] [--count N] [--json]
+                            [--interval S] [--rate BYTES_PER_S] [--rate-search] [--size BYTES] [--count N] [--json]
            cloudbench-agent conf [--json]
            cloudbench-agent --version
     The token may come from CLOUDBENCH_AGENT_TOKEN, or with --token-stdin from the first line of
@@ -56,7 +59,7 @@ public enum Invocation: Sendable {
         case "run":
             valueFlags = ["--server", "--token", "--test", "--duration", "--warmup", "--streams", "--message-size",
                           "--interval", "--rate", "--size", "--count", "--connect-timeout"]
-            switchFlags = ["--reverse", "--bidir", "--json", "--token-stdin"]
+            switchFlags = ["--reverse", "--bidir", "--json", "--token-stdin", "--rate-search"]
         case "conf":
             valueFlags = []; switchFlags = ["--json"]
         default:
@@ -139,6 +142,8 @@ public enum Invocation: Sendable {
             try request.validate()
             var options = RunOptions(server: try SocketAddress(parsing: server), token: try theToken(), request: request)
             options.json = switches.contains("--json")
+            options.rateSearch = switches.contains("--rate-search")
+            if options.rateSearch && test != .udpBandwidth { throw AgentError.usage("--rate-search is for udp_bw only") }
             if let v = try seconds("--connect-timeout", in: AgentLimits.connectTimeout) { options.connectTimeout = v }
             return .run(options)
         default:
@@ -179,7 +184,7 @@ public enum AgentCommandLine {
     /// `run --server ADDR:PORT --test T …`: a flag for each field of `request` that differs from
     /// the test's defaults, so `Invocation.parse` gives back `request`.
     public static func run(server: String, request: TestRequest, json: Bool = true,
-                           tokenOnStandardInput: Bool = false) -> [String] {
+                           tokenOnStandardInput: Bool = false, rateSearch: Bool = false) -> [String] {
         let d = TestRequest(test: request.test)
         var args = ["run", "--server", server] + (tokenOnStandardInput ? ["--token-stdin"] : []) + ["--test", request.test.rawValue]
         if request.duration != d.duration { args += ["--duration", number(request.duration)] }
@@ -194,6 +199,7 @@ public enum AgentCommandLine {
         if request.count != d.count { args += ["--count", "\(request.count)"] }
         if request.reverse { args.append("--reverse") }
         if request.bidirectional { args.append("--bidir") }
+        if rateSearch { args.append("--rate-search") }
         if json { args.append("--json") }
         return args
     }

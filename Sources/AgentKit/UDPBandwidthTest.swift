@@ -111,6 +111,8 @@ public enum UDPBandwidthTest {
             ("reordered", .int(try num("reordered"))),
             // --reverse: hellos with this test's tag from addresses other than the client's, ignored.
             ("stray_hellos", .int(try num("stray_hellos"))),
+            // RFC 3550 interarrival jitter at the receiver, µs; absent when fewer than two datagrams carried a send time.
+            ("jitter_us", ControlLine.nonNegative(fields["jitter_us"]).flatMap { $0 < 1e9 ? JSON.double($0) : nil } ?? .null),
             ("receiver_bytes", .int(windowBytes)),
             ("message_size", .int(r.effectiveMessageSize)),
             ("duration_s", .double(r.duration)),
@@ -140,6 +142,8 @@ public enum UDPBandwidthTest {
             }
             seq += 1
             buffer.storeBytes(of: seq, toByteOffset: 8, as: UInt64.self)
+            // The send time, for the receiver's RFC 3550 jitter (datagrams of 24 bytes or more).
+            if size >= 24 { buffer.storeBytes(of: Clock.nanoseconds(), toByteOffset: 16, as: UInt64.self) }
             // A full queue (EAGAIN, ENOBUFS) or a refused port (ICMP) is loss, seen by the receiver.
             do {
                 _ = try Posix.send(udp.fd, buffer, size)
@@ -161,6 +165,7 @@ public enum UDPBandwidthTest {
         defer { buffer.deallocate() }
         let window = Window(start: start, warmup: r.warmup, duration: r.duration, interval: r.duration)
         var sequences = SequenceTracker(), windowBytes = 0
+        var jitter = InterarrivalJitter()
         var sentInfo: [String: String]?
         var drainUntil = Double.infinity
         let giveUp = window.measureEnd + 15
@@ -180,7 +185,10 @@ public enum UDPBandwidthTest {
                     let t = Clock.now()
                     // Each sequence number once: a duplicate adds neither a datagram nor bytes.
                     guard sequences.note(buffer.load(fromByteOffset: 8, as: UInt64.self)) == .new else { continue }
-                    if window.bucket(t) != nil { windowBytes += got }
+                    if window.bucket(t) != nil {
+                        windowBytes += got
+                        if got >= 24 { jitter.note(sent: buffer.load(fromByteOffset: 16, as: UInt64.self), received: Clock.nanoseconds()) }
+                    }
                 }
             }
             if fds[1].revents != 0 && sentInfo == nil {
@@ -202,5 +210,6 @@ public enum UDPBandwidthTest {
                 ("received_datagrams", String(sequences.unique)), ("window_bytes", String(windowBytes)),
                 ("duplicates", String(sequences.duplicates)), ("reordered", String(sequences.reordered)),
                 ("stray_hellos", sentInfo["stray_hellos"] ?? "0")]
+            + (jitter.microseconds.map { [("jitter_us", String($0))] } ?? [])
     }
 }

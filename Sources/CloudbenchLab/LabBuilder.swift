@@ -92,9 +92,9 @@ final class LabBuilder {
             try createNamespace(instance.namespace)
             try attach(instance.namespace, fabricDevice: instance.fabricDevice, address: instance.address)
             // Both directions: what the instance sends, and what the bridge delivers to it.
-            let tbf = instance.tokenBucket.tcArguments
-            try ProcessRunner.check(["tc", "-n", instance.namespace, "qdisc", "replace", "dev", "eth0", "root"] + tbf)
-            try ProcessRunner.check(["tc", "-n", fabric, "qdisc", "replace", "dev", instance.fabricDevice, "root"] + tbf)
+            try ProcessRunner.check(["tc", "-n", instance.namespace, "qdisc", "replace", "dev", "eth0", "root"] + instance.tokenBucket.tcArguments)
+            try ProcessRunner.check(["tc", "-n", fabric, "qdisc", "replace", "dev", instance.fabricDevice, "root"]
+                                    + instance.ingressTokenBucket.tcArguments)
             try step()
         }
     }

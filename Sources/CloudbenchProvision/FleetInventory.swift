@@ -24,9 +24,10 @@ public enum FleetInventory {
           warmup: \(r.warmup)
           repetitions: \(r.repetitions)
           paths: [\(r.paths.map(\.name).joined(separator: ", "))]
-          streams: \(r.streams)
+          streams: [\(r.streams.map(String.init).joined(separator: ", "))]
+          directions: [\(r.directions.map(\.rawValue).joined(separator: ", "))]
           message_size: \(r.messageSize)
-          udp_rate: \(r.udpRate)
+          udp_rate: \(r.udpRateSearch ? "search" : String(r.udpRate))
           http_size: \(r.httpSize)
           http_count: \(r.httpCount)
           agent_port: \(r.agentPort)

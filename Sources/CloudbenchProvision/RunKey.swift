@@ -1,4 +1,5 @@
 import CloudbenchCore
+import CloudbenchProcess
 import Foundation
 
 /// The run's own SSH key: ed25519, generated here with `ssh-keygen`, no passphrase, the private
@@ -11,17 +12,16 @@ public struct RunKey: Sendable {
         let path = "\(directory)/id_ed25519"
         try? FileManager.default.removeItem(atPath: path)
         try? FileManager.default.removeItem(atPath: path + ".pub")
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/ssh-keygen")
-        p.arguments = ["-q", "-t", "ed25519", "-N", "", "-C", "cloudbench-\(runID)", "-f", path]
-        p.standardOutput = FileHandle.nullDevice
-        p.standardError = FileHandle.nullDevice
-        do { try p.run() } catch {
-            throw ProvisionError("cannot run ssh-keygen (\(error.localizedDescription)); install openssh-client", status: 1)
+        let ran: CommandOutput
+        do {
+            ran = try ProcessRunner.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "cloudbench-\(runID)", "-f", path],
+                                        deadline: 30)
+        } catch {
+            throw ProvisionError("cannot run ssh-keygen (\(error)); install openssh-client", status: 1)
         }
-        p.waitUntilExit()
-        guard p.terminationStatus == 0, let pub = FileManager.default.contents(atPath: path + ".pub") else {
-            throw ProvisionError("ssh-keygen could not write \(path)", status: 1)
+        guard ran.succeeded, let pub = FileManager.default.contents(atPath: path + ".pub") else {
+            let said = ran.stderr.trimmingCharacters(in: .whitespacesAndNewlines)
+            throw ProvisionError("ssh-keygen could not write \(path)" + (said.isEmpty ? "" : ": \(said)"), status: 1)
         }
         chmod(path, 0o600)
         return RunKey(privateKeyPath: path, publicKey: String(decoding: pub, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))

@@ -30,10 +30,14 @@ public enum BurstReport {
     /// Every ok `tcp_bw` record with a burst, by provider, type, pair, path, repetition, id.
     public static func cells(records: [ResultRecord], catalog: Catalog) -> [BurstCell] {
         var out: [BurstCell] = []
-        for r in records where r.status == .ok && r.test == TestKind.tcpBandwidth.rawValue {
-            guard let burst = Burst(json: r.detail?["burst"]), let timeline = ThroughputTimeline(detail: r.detail) else { continue }
-            out.append(BurstCell(recordID: r.id, providerName: catalog.displayName(of: r.provider), type: r.type, pair: r.pair,
-                                 path: r.path, repetition: r.repetition, burst: burst, timeline: timeline))
+        // Fields read through the buffer: binding each record would copy (retain) all its fields.
+        records.withUnsafeBufferPointer { rs in
+            for i in rs.indices where rs[i].status == .ok && rs[i].test == TestKind.tcpBandwidth.rawValue {
+                guard let burst = Burst(json: rs[i].detail?["burst"]), let timeline = ThroughputTimeline(detail: rs[i].detail) else { continue }
+                let r = rs[i]
+                out.append(BurstCell(recordID: r.id, providerName: catalog.displayName(of: r.provider), type: r.type, pair: r.pair,
+                                     path: r.path, repetition: r.repetition, burst: burst, timeline: timeline))
+            }
         }
         return out.sorted {
             ($0.providerName, $0.type, $0.pair, $0.path, $0.repetition, $0.recordID)

@@ -14,6 +14,8 @@ public enum DetailFigures {
         case udpLoss = "loss_pct", udpJitter = "jitter_us", udpSent = "sent_mb_s"
         case httpReusedP50 = "reused_p50_ms", httpReusedP95 = "reused_p95_ms"
         case httpNewP50 = "new_p50_ms", httpNewP95 = "new_p95_ms"
+        /// `udp_rate: search`: the highest offered rate with loss under 1 %, MB/s.
+        case udpSearchedRate = "searched_mb_s"
 
         public static func < (a: Figure, b: Figure) -> Bool { a.order < b.order }
         /// Position in `allCases` (declaration order).
@@ -34,6 +36,7 @@ public enum DetailFigures {
             case .httpReusedP95: return 12
             case .httpNewP50: return 13
             case .httpNewP95: return 14
+            case .udpSearchedRate: return 15
             }
         }
 
@@ -55,7 +58,7 @@ public enum DetailFigures {
             switch test {
             case "tcp_bw": return [.retransmits, .cpuClientPerGB, .cpuServerPerGB, .stealClient, .stealServer]
             case "tcp_lat": return [.rttP50, .rttP99, .rttP999, .cpuClientPerGB, .cpuServerPerGB, .stealClient, .stealServer]
-            case "udp_bw": return [.udpLoss, .udpJitter, .udpSent, .cpuClientPerGB, .cpuServerPerGB, .stealClient, .stealServer]
+            case "udp_bw": return [.udpLoss, .udpJitter, .udpSent, .udpSearchedRate, .cpuClientPerGB, .cpuServerPerGB, .stealClient, .stealServer]
             case "http": return [.httpReusedP50, .httpReusedP95, .httpNewP50, .httpNewP95]
             default: return []
             }
@@ -77,6 +80,7 @@ public enum DetailFigures {
             case .udpLoss: v = d["loss_percent"]?.double
             case .udpJitter: v = d["jitter_us"]?.double
             case .udpSent: v = d["sender_bytes_per_second"]?.double.map { $0 / 1e6 }
+            case .udpSearchedRate: v = d["searched_rate_bytes_per_second"]?.double.map { $0 / 1e6 }
             case .httpReusedP50: v = Self.httpTotal(d, ["reuse", "reused", "keepalive"], "p50")
             case .httpReusedP95: v = Self.httpTotal(d, ["reuse", "reused", "keepalive"], "p95")
             case .httpNewP50: v = Self.httpTotal(d, ["new_connection", "new"], "p50")
@@ -118,44 +122,39 @@ public enum DetailFigures {
         public var lowestShare: Double
     }
 
-    /// At most this many intervals are read from one record.
-    static let intervalLimit = 100_000
+    /// Scratch space for `timeline`, reused across records.
+    struct IntervalBuffer {
+        var rates: [Double] = []
+        var starts: [Double] = []
+    }
 
     /// What one stretch of the records holds (`partial`); stretches are merged by `merge`, in any
     /// order, to the same result (values are summarised in sorted order, timelines chosen by share and id).
     public struct Partial: Sendable {
-        var keys: [CellIdentity] = []
+        /// Per cell slot of the grouping, one value list per figure (empty until a record has one).
         var values: [[[Double]]] = []
         var timelines: [CellIdentity: Timeline] = [:]
     }
 
     /// The figures of the records in `range`, and per `tcp_bw` cell the one record whose series
-    /// shows the deepest drop.
-    public static func partial(_ records: [ResultRecord], _ range: Range<Int>) -> Partial {
-        // Accumulators in an array, one value list per figure, found through a dictionary of slots
-        // (as `ResultStatistics.cells` does): each record's key is hashed once.
+    /// shows the deepest drop. Each record's cell is its slot in `grouping` (hashed once, there).
+    public static func partial(_ records: [ResultRecord], _ range: Range<Int>, grouping: ResultStatistics.Grouping) -> Partial {
         let count = Figure.allCases.count
         var out = Partial()
-        var slots: [CellIdentity: Int] = [:]
-        var rates: [Double] = []
+        out.values = Array(repeating: [], count: grouping.keys.count)
+        var buffer = IntervalBuffer()
         records.withUnsafeBufferPointer { rs in
             for i in range where rs[i].status == .ok && rs[i].value != nil {
                 guard let d = rs[i].detail else { continue }
                 let figures = Figure.of(test: rs[i].test)
                 guard !figures.isEmpty else { continue }
-                let key = CellIdentity(rs[i])
-                let slot: Int
-                if let s = slots[key] { slot = s } else {
-                    slot = out.keys.count
-                    slots[key] = slot
-                    out.keys.append(key)
-                    out.values.append(Array(repeating: [], count: count))
-                }
+                let slot = Int(grouping.slots[i])
+                if out.values[slot].isEmpty { out.values[slot] = Array(repeating: [], count: count) }
                 let cpu = d["cpu"]
                 for f in figures {
                     if let v = f.read(d, cpu: cpu) { out.values[slot][f.order].append(v) }
                 }
-                if rs[i].test == "tcp_bw", let t = timeline(d, key: key, record: rs[i], buffer: &rates) {
+                if rs[i].test == "tcp_bw", let t = timeline(d, key: grouping.keys[slot], record: rs[i], buffer: &buffer) {
                     keep(t, in: &out.timelines)
                 }
             }
@@ -170,48 +169,47 @@ public enum DetailFigures {
     }
 
     /// Figures per cell, summarised over every part, and the timelines sorted by cell.
-    public static func merge(_ parts: [Partial]) -> (figures: [CellIdentity: Figures], timelines: [Timeline]) {
-        var values: [CellIdentity: [[Double]]] = [:]
+    public static func merge(_ parts: [Partial], grouping: ResultStatistics.Grouping) -> (figures: [CellIdentity: Figures], timelines: [Timeline]) {
         var timelines: [CellIdentity: Timeline] = [:]
         for part in parts {
-            for (slot, key) in part.keys.enumerated() {
-                if var v = values.removeValue(forKey: key) {
-                    for f in v.indices { v[f] += part.values[slot][f] }
-                    values[key] = v
-                } else {
-                    values[key] = part.values[slot]
-                }
-            }
             for t in part.timelines.values { keep(t, in: &timelines) }
         }
         var figures: [CellIdentity: Figures] = [:]
-        figures.reserveCapacity(values.count)
-        for (key, v) in values {
+        figures.reserveCapacity(grouping.keys.count)
+        for (slot, key) in grouping.keys.enumerated() {
+            let lists = parts.map { $0.values[slot] }.filter { !$0.isEmpty }
+            guard !lists.isEmpty else { continue }
             var out: Figures = [:]
-            for f in Figure.allCases where !v[f.order].isEmpty { out[f] = Summary(v[f.order], floor: 0) }
+            for f in Figure.allCases {
+                let v = lists.flatMap { $0[f.order] }
+                if !v.isEmpty { out[f] = Summary(v, floor: 0) }
+            }
             figures[key] = out
         }
         return (figures, timelines.values.sorted { ($0.cell, $0.recordID) < ($1.cell, $1.recordID) })
     }
 
     /// The record's intervals (`[{start_s, bytes_per_second}]` as the agent writes them, or plain
-    /// MB/s numbers one second apart), when the series has a drop or a stall.
-    static func timeline(_ d: JSONValue, key: CellIdentity, record r: ResultRecord, buffer rates: inout [Double]) -> Timeline? {
-        guard case .array(let items)? = d["intervals"], items.count >= 3 else { return nil }
-        // Rates first, into a buffer reused across records; starts only for a series worth keeping.
-        rates.removeAll(keepingCapacity: true)
-        for item in items.prefix(intervalLimit) {
-            if let n = item.double {
-                rates.append(n)
-            } else if let bps = item["bytes_per_second"]?.double {
-                rates.append(bps / 1e6)
+    /// MB/s numbers one second apart; read by `ThroughputTimeline.readIntervals`), when the series
+    /// has a drop or a stall.
+    static func timeline(_ d: JSONValue, key: CellIdentity, record r: ResultRecord, buffer: inout IntervalBuffer) -> Timeline? {
+        // Into buffers reused across records; copied out only for a series worth keeping.
+        buffer.rates.removeAll(keepingCapacity: true)
+        buffer.starts.removeAll(keepingCapacity: true)
+        let read = ThroughputTimeline.readIntervals(d) { item in
+            if item.isPlainNumber {
+                buffer.rates.append(item.rate)
+                buffer.starts.append(Double(buffer.starts.count))
             } else {
-                return nil
+                buffer.rates.append(item.rate / 1e6)
+                buffer.starts.append(item.start ?? Double(buffer.starts.count))
             }
+            return true
         }
+        guard read, buffer.rates.count >= 3 else { return nil }
+        let rates = buffer.rates
         var lowest = Double.infinity, highest = 0.0
-        for r in rates {
-            guard r.isFinite, r >= 0 else { return nil }
+        for r in rates {  // finite and at least zero: the reader refused any other
             lowest = min(lowest, r)
             highest = max(highest, r)
         }
@@ -223,8 +221,7 @@ public enum DetailFigures {
         let share = lowest / median
         let event: Timeline.Event
         if lowest <= median * 0.02 { event = .stall } else if share < 0.5 { event = .drop } else { return nil }
-        let starts = items.prefix(intervalLimit).enumerated().map { i, item in item.double == nil ? item["start_s"]?.double ?? Double(i) : Double(i) }
-        return Timeline(cell: key, recordID: r.id, pair: r.pair, repetition: r.repetition, starts: starts, rates: rates,
+        return Timeline(cell: key, recordID: r.id, pair: r.pair, repetition: r.repetition, starts: buffer.starts, rates: rates,
                         event: event, lowestShare: share)
     }
 }

@@ -131,6 +131,8 @@ public enum MarkdownRenderer {
             out.append("")
         }
 
+        out += DatapathReport.markdown(m.datapaths)
+
         out.append(contentsOf: testSections(m, notes))
 
         if !m.others.isEmpty {

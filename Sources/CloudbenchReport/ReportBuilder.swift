@@ -15,7 +15,7 @@ public enum ReportBuilder {
     public static func build(records: [ResultRecord], catalog: Catalog, options: ReportOptions = ReportOptions(),
                              inputWarnings: [String] = [], duplicates: Int = 0) -> ReportModel {
         let (cells, details) = cellsAndDetails(records)
-        let newest = records.map(\.time).max()
+        let newest = newestTime(records)
         let (runs, failed) = runLines(records)
         let runLabel = Dictionary(uniqueKeysWithValues: runs.map { ($0.runID, $0.label) })
         func labels(_ cs: [CellStatistics?]) -> [String] {
@@ -252,17 +252,19 @@ public enum ReportBuilder {
     static func cellsAndDetails(_ records: [ResultRecord])
         -> ([CellIdentity: CellStatistics], (figures: [CellIdentity: DetailFigures.Figures], timelines: [DetailFigures.Timeline])) {
         final class Box<T>: @unchecked Sendable { var value: T? }
+        // Each record's cell is worked out once, for both passes.
+        let grouping = ResultStatistics.grouping(records)
         let cells = Box<[CellIdentity: CellStatistics]>()
         let parts = [Box<DetailFigures.Partial>(), Box<DetailFigures.Partial>()]
         let half = records.count / 2
         DispatchQueue.concurrentPerform(iterations: 3) { task in
             switch task {
-            case 0: cells.value = ResultStatistics.cells(records)
-            case 1: parts[0].value = DetailFigures.partial(records, 0..<half)
-            default: parts[1].value = DetailFigures.partial(records, half..<records.count)
+            case 0: cells.value = ResultStatistics.cells(records, grouping: grouping)
+            case 1: parts[0].value = DetailFigures.partial(records, 0..<half, grouping: grouping)
+            default: parts[1].value = DetailFigures.partial(records, half..<records.count, grouping: grouping)
             }
         }
-        return (cells.value!, DetailFigures.merge(parts.map { $0.value! }))
+        return (cells.value!, DetailFigures.merge(parts.map { $0.value! }, grouping: grouping))
     }
 
     /// The rows for a set of `tcp_bw` and `tcp_lat` cells: per instances and path, each
@@ -290,24 +292,35 @@ public enum ReportBuilder {
         return out.sorted()
     }
 
+    /// The latest record time (ISO 8601 UTC text compares as the time), read without copying the records.
+    static func newestTime(_ records: [ResultRecord]) -> String? {
+        records.withUnsafeBufferPointer { rs in
+            var newest: String?
+            for i in rs.indices where newest.map({ rs[i].time > $0 }) ?? true { newest = rs[i].time }
+            return newest
+        }
+    }
+
     /// Runs in order of their first record, labelled `r1`, `r2`, …; and the failed-record count.
     static func runLines(_ records: [ResultRecord]) -> ([ReportModel.RunLine], Int) {
         var slots: [String: Int] = [:]
         var list: [ReportModel.RunLine] = []
         var failed = 0
         records.withUnsafeBufferPointer { rs in
+            var last = (runID: "", slot: -1)
             for i in rs.indices {
                 let ri: Int
-                if let s = slots[rs[i].runID] { ri = s } else {
+                // Consecutive records mostly share a run: skip the lookup (the same text compares fast).
+                if last.slot >= 0, rs[i].runID == last.runID { ri = last.slot } else if let s = slots[rs[i].runID] { ri = s } else {
                     ri = list.count
                     slots[rs[i].runID] = ri
                     list.append(ReportModel.RunLine(label: "", runID: rs[i].runID, records: 0, failed: 0,
                                                     firstTime: rs[i].time, lastTime: rs[i].time))
                 }
+                last = (rs[i].runID, ri)
                 list[ri].records += 1
                 if rs[i].status == .failed { list[ri].failed += 1; failed += 1 }
-                if rs[i].time < list[ri].firstTime { list[ri].firstTime = rs[i].time }
-                if rs[i].time > list[ri].lastTime { list[ri].lastTime = rs[i].time }
+                if rs[i].time < list[ri].firstTime { list[ri].firstTime = rs[i].time } else if rs[i].time > list[ri].lastTime { list[ri].lastTime = rs[i].time }
             }
         }
         list.sort { ($0.firstTime, $0.runID) < ($1.firstTime, $1.runID) }

@@ -18,6 +18,8 @@ public struct ReportModel: Sendable {
     public var footer: Footer
     /// Cells that ran on burst credit (`BurstReport`), shown under the throughput tables.
     public var bursts: [BurstCell] = []
+    /// What carried each path's packets (`DatapathReport`), when the records say.
+    public var datapaths: [DatapathRow] = []
 
     /// Which columns tell rows apart. A knob every row shares is said once above the tables
     /// instead of in a column (`commonSetup`).

@@ -52,10 +52,17 @@ public enum ReportService {
             throw FileError(request.resultPaths.joined(separator: " "),
                             "no result records found; run `cloudbench compare` or `cloudbench import` first")
         }
+        return model(loaded, catalog: catalog, options: options)
+    }
+
+    /// The model of loaded records: statistics, the figures in `detail`, bursts. `bench-report`
+    /// times this same step.
+    public static func model(_ loaded: ResultStore.Loaded, catalog: Catalog, options: ReportOptions) -> Output {
         let warnings = loaded.warnings.map(\.description)
         var model = ReportBuilder.build(records: loaded.records, catalog: catalog, options: options,
                                         inputWarnings: warnings, duplicates: loaded.duplicates)
         model.bursts = BurstReport.cells(records: loaded.records, catalog: catalog)
+        model.datapaths = DatapathReport.rows(records: loaded.records, catalog: catalog)
         return Output(model: model, warnings: warnings)
     }
 }

@@ -10,6 +10,7 @@ enum SetupText {
             parts.append(test == "tcp_lat" || test == "udp_lat" ? "\(bytes(m)) ping-pong" : "\(bytes(m)) messages")
         }
         if let r = s.udpRate { parts.append("offered \(NumberFormat.sig3(r / 1e6)) MB/s") }
+        if s.udpRateSearch { parts.append("rate searched") }
         if let h = s.httpSize { parts.append("\(bytes(h)) objects") }
         return parts.isEmpty ? "as recorded" : parts.joined(separator: separator)
     }

@@ -11,6 +11,14 @@ public enum SyntheticRecords {
     public static let source = "synthetic (cloudbench bench-report; not a measurement)"
 
     public static func generate(count: Int, catalog: Catalog, seed: UInt64 = 1) -> [ResultRecord] {
+        var out: [ResultRecord] = []
+        out.reserveCapacity(count)
+        generate(count: count, catalog: catalog, seed: seed) { out.append($0) }
+        return out
+    }
+
+    /// The same records one at a time, none kept (`bench-report` writes a million of them to a file).
+    public static func generate(count: Int, catalog: Catalog, seed: UInt64 = 1, each: (ResultRecord) throws -> Void) rethrows {
         var rng = seed
         func next() -> Double {
             // SplitMix64: repeatable across platforms.
@@ -23,8 +31,6 @@ public enum SyntheticRecords {
         let types = catalog.providers.flatMap { p in catalog.types[p, default: [:]].keys.sorted().map { (p, $0) } }
         let placements = ["same-zone", "cross-zone"], paths = ["host", "vxlan", "udp"], tests = ["tcp_bw", "tcp_lat", "udp_bw", "http"]
         let cellsPerRound = max(1, types.count * placements.count * paths.count * tests.count)
-        var out: [ResultRecord] = []
-        out.reserveCapacity(count)
         var i = 0
         func rounded(_ x: Double) -> JSONValue { .number((x * 1000).rounded() / 1000) }
         /// Agent-like percentiles of a sample around `median`.
@@ -36,7 +42,7 @@ public enum SyntheticRecords {
             .object(["client": .object(["cpu_seconds_per_gigabyte": rounded(1 + next()), "steal_percent": rounded(next() * 2)]),
                      "server": .object(["cpu_seconds_per_gigabyte": rounded(1.5 + next()), "steal_percent": rounded(next() * 2)])])
         }
-        while out.count < count {
+        while i < count {
             let cell = i % cellsPerRound, round = i / cellsPerRound
             let (provider, type) = types.isEmpty ? ("synthetic", "t1") : types[cell / (placements.count * paths.count * tests.count)]
             let placement = placements[(cell / (paths.count * tests.count)) % placements.count]
@@ -84,7 +90,7 @@ public enum SyntheticRecords {
                 detail["reuse"] = .object(["total_us": percentiles(value * 1000)])
                 detail["new_connection"] = .object(["total_us": percentiles(value * 1000 * 1.6)])
             }
-            out.append(ResultRecord(
+            try each(ResultRecord(
                 id: ResultRecord.makeID(runID: runID, pair: pair, path: path, test: test, repetition: round + 1),
                 runID: runID, time: isoTime(seconds), pair: pair, provider: provider, type: type, region: "synthetic",
                 placement: placement, path: path, test: test, repetition: round + 1, status: failed ? .failed : .ok,
@@ -93,7 +99,6 @@ public enum SyntheticRecords {
                 detail: failed ? .object(["synthetic": .bool(true)]) : .object(detail)))
             i += 1
         }
-        return out
     }
 
     /// `YYYY-MM-DDTHH:MM:SSZ` by calendar arithmetic (a date formatter per record would dominate

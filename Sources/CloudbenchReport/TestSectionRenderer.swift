@@ -15,6 +15,7 @@ extension MarkdownRenderer {
             default: break
             }
             out += testSection(s, m, notes)
+            out += PerFlowCap.markdown(s, m)
         }
         if !m.timelines.isEmpty {
             out.append("## Per-second throughput: drops and stalls")
@@ -105,7 +106,7 @@ extension MarkdownRenderer {
                 if sizes { fields.append(c.setup.messageSize.map(SetupText.bytes) ?? "n/a") }
             case "udp_bw":
                 fields += [SetupText.direction(c.setup.direction ?? "client_to_server"),
-                           c.setup.udpRate.map { NumberFormat.sig3($0 / 1e6 * factor) } ?? "n/a"]
+                           c.setup.udpRate.map { NumberFormat.sig3($0 / 1e6 * factor) } ?? (c.setup.udpRateSearch ? "searched" : "n/a")]
             default:
                 fields.append(c.setup.httpSize.map(SetupText.bytes) ?? "n/a")
             }
@@ -119,7 +120,7 @@ extension MarkdownRenderer {
                            cv(r.cell.summary)]
             }
             for f in figures {
-                fields.append(summary(r.figures[f], factor: f == .udpSent ? factor : 1, notes))
+                fields.append(summary(r.figures[f], factor: f == .udpSent || f == .udpSearchedRate ? factor : 1, notes))
             }
             if s.rateSweep {
                 fields.append(r.highestRateUnder1PercentLoss.map { NumberFormat.sig3($0 / 1e6 * factor) } ?? "n/a (none under 1 %)")
@@ -138,6 +139,7 @@ extension MarkdownRenderer {
         case .retransmits: return "retransmits"
         case .cpuClientPerGB: return "client CPU (s/GB)"
         case .cpuServerPerGB: return "server CPU (s/GB)"
+        case .udpSearchedRate: return "searched rate, loss < 1 % (\(unit))"
         case .stealClient: return "client steal (%)"
         case .stealServer: return "server steal (%)"
         case .udpLoss: return "loss (%)"

@@ -2,6 +2,12 @@
 import CSSH2
 import Foundation
 
+/// What a command reads on its standard input: bytes in memory, or a local file streamed.
+enum ExecInput {
+    case bytes([UInt8])
+    case file(FileHandle)
+}
+
 /// Which of a command's outputs a piece of streamed data came from.
 public enum ExecStream: Sendable, Hashable {
     case stdout
@@ -19,6 +25,12 @@ extension SSHSession {
     /// secret reaches a remote process without showing in its command line.
     public func exec(_ command: String, deadline: Double, asRoot: Bool = false, limit: Int = RemoteText.limit,
                      input: [UInt8]? = nil) throws -> CommandOutput {
+        try exec(command, deadline: deadline, asRoot: asRoot, limit: limit, feeding: input.map(ExecInput.bytes))
+    }
+
+    /// `exec` with the standard input read from `input` (a local file streamed as it is read).
+    func exec(_ command: String, deadline: Double, asRoot: Bool = false, limit: Int = RemoteText.limit,
+              feeding input: ExecInput?) throws -> CommandOutput {
         var out = RemoteText.Tail(limit: limit), err = RemoteText.Tail(limit: limit)
         let (status, signal) = try run(command, deadline: deadline, asRoot: asRoot, input: input) { stream, bytes in
             switch stream {
@@ -42,8 +54,15 @@ extension SSHSession {
         return Sudo.wrap(command)
     }
 
-    private func run(_ command: String, deadline seconds: Double, asRoot: Bool, input: [UInt8]? = nil,
+    private func run(_ command: String, deadline seconds: Double, asRoot: Bool, input: ExecInput? = nil,
                      onOutput: (ExecStream, Data) -> Void) throws -> (status: Int32, signal: String?) {
+        try call("`\(command)`") {
+            try runCall(command, deadline: seconds, asRoot: asRoot, input: input, onOutput: onOutput)
+        }
+    }
+
+    private func runCall(_ command: String, deadline seconds: Double, asRoot: Bool, input: ExecInput?,
+                         onOutput: (ExecStream, Data) -> Void) throws -> (status: Int32, signal: String?) {
         let deadline = Deadline(seconds: seconds)
         let timeout = { SSHError.commandTimedOut(host: self.host.description, command: command, seconds: seconds) }
         let line = remoteCommand(command, asRoot: asRoot)
@@ -58,22 +77,33 @@ extension SSHSession {
         }
     }
 
-    private func run(on channel: SSHChannel, command: String, line: String, asRoot: Bool, input: [UInt8]?, deadline: Deadline,
+    private func run(on channel: SSHChannel, command: String, line: String, asRoot: Bool, input: ExecInput?, deadline: Deadline,
                      timeout: () -> SSHError, onOutput: (ExecStream, Data) -> Void) throws -> (status: Int32, signal: String?) {
         let started = try retry(deadline, onTimeout: timeout) {
             libssh2_channel_process_startup(channel.raw, "exec", 4, line, UInt32(line.utf8.count))
         }
         guard started == 0 else { throw failure(started, during: "starting `\(command)`") }
         if let input {
-            var sent = 0
-            while sent < input.count {
-                let n = try input[sent...].withUnsafeBytes { b in
-                    try retry(deadline, onTimeout: timeout) {
-                        Int32(clamping: libssh2_channel_write_ex(channel.raw, 0, b.baseAddress!.assumingMemoryBound(to: CChar.self), b.count))
+            func write(_ piece: ArraySlice<UInt8>) throws {
+                var sent = piece.startIndex
+                while sent < piece.endIndex {
+                    let n = try piece[sent...].withUnsafeBytes { b in
+                        try retry(deadline, onTimeout: timeout) {
+                            Int32(clamping: libssh2_channel_write_ex(channel.raw, 0, b.baseAddress!.assumingMemoryBound(to: CChar.self), b.count))
+                        }
                     }
+                    guard n > 0 else { throw failure(n, during: "writing the standard input of `\(command)`") }
+                    sent += Int(n)
                 }
-                guard n > 0 else { throw failure(n, during: "writing the standard input of `\(command)`") }
-                sent += Int(n)
+            }
+            switch input {
+            case .bytes(let bytes): try write(bytes[...])
+            case .file(let handle):
+                // A bounded read at a time: the file may be larger than memory should hold.
+                while let chunk = try handle.read(upToCount: 256 * 1024), !chunk.isEmpty {
+                    try checkInterrupted()
+                    try write(Array(chunk)[...])
+                }
             }
             let eof = try retry(deadline, onTimeout: timeout) { libssh2_channel_send_eof(channel.raw) }
             guard eof == 0 else { throw failure(eof, during: "ending the standard input of `\(command)`") }
@@ -107,6 +137,7 @@ extension SSHSession {
             }
             if progressed {
                 lastHeard = ContinuousClock.now
+                try checkInterrupted()
                 continue
             }
             if libssh2_channel_eof(channel.raw) != 0 { break }

@@ -25,6 +25,8 @@ public enum SSHError: Error, Sendable, CustomStringConvertible, Equatable {
     case sudoMissing(host: String)
     case uploadFailed(host: String, path: String, detail: String)
     case uploadCorrupted(host: String, path: String, expected: String, actual: String)
+    /// An interrupt (`SSHAbort.request`) ended the call during `during`.
+    case interrupted(host: String, during: String)
 
     public var description: String {
         switch self {
@@ -75,6 +77,8 @@ public enum SSHError: Error, Sendable, CustomStringConvertible, Equatable {
             return "\(h): upload to \(p) failed (\(d)); check free space and that the user may write there"
         case .uploadCorrupted(let h, let p, let e, let a):
             return "\(h): upload to \(p) arrived corrupted (SHA-256 \(a.isEmpty ? "unavailable" : a), expected \(e)); it was removed, retry the upload"
+        case .interrupted(let h, let during):
+            return "\(h): \(during) stopped by an interrupt"
         }
     }
 
@@ -88,7 +92,7 @@ public enum SSHError: Error, Sendable, CustomStringConvertible, Equatable {
              .authenticationFailed(let h, _, _), .agentUnavailable(let h, _), .jumpFailed(let h, _, _),
              .commandTimedOut(let h, _, _), .connectionLost(let h, _, _), .operationTimedOut(let h, _, _),
              .protocolError(let h, _, _), .sudoNeedsPassword(let h, _), .sudoMissing(let h),
-             .uploadFailed(let h, _, _), .uploadCorrupted(let h, _, _, _):
+             .uploadFailed(let h, _, _), .uploadCorrupted(let h, _, _, _), .interrupted(let h, _):
             return h
         }
     }

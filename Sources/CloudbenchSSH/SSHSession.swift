@@ -25,6 +25,18 @@ public final class SSHSession {
     /// Keeps the jump connection (and its pump thread) alive as long as this session.
     private var tunnel: JumpTunnel?
     private var keepaliveEnabled = false
+    /// How this session was made, for `sibling()`.
+    let policy: HostKeyPolicy
+    let socketFactory: SocketFactory
+    /// How uploads reach the host, once known (`uploadMethod`).
+    var knownUploadMethod: UploadMethod?
+    /// The `SSHAbort` generation when the outermost call in progress started, and how deep
+    /// calls are nested (an upload runs commands of its own).
+    private var callGeneration: Int
+    private var callDepth = 1
+    private var callDuring = "connecting"
+    /// Set when the session was given up (interrupted mid-transfer): every later call throws it.
+    public private(set) var givenUp: SSHError?
 
     /// Connects, verifies the host key against known_hosts and authenticates.
     ///
@@ -35,7 +47,7 @@ public final class SSHSession {
         if let jumpHost = host.jump {
             let jump = try SSHSession(host: jumpHost, policy: policy, socketFactory: socketFactory)
             let tunnel = try JumpTunnel.open(through: jump, to: host)
-            try self.init(host: host, policy: policy, fd: tunnel.sessionFD, tunnel: tunnel)
+            try self.init(host: host, policy: policy, socketFactory: socketFactory, fd: tunnel.sessionFD, tunnel: tunnel)
         } else {
             let fd: Int32
             do {
@@ -45,12 +57,16 @@ public final class SSHSession {
             } catch {
                 throw SSHError.connectFailed(host: host.description, detail: "\(error)")
             }
-            try self.init(host: host, policy: policy, fd: fd, tunnel: nil)
+            try self.init(host: host, policy: policy, socketFactory: socketFactory, fd: fd, tunnel: nil)
         }
     }
 
-    private init(host: SSHHost, policy: HostKeyPolicy, fd: Int32, tunnel: JumpTunnel?) throws {
+    private init(host: SSHHost, policy: HostKeyPolicy, socketFactory: @escaping SocketFactory, fd: Int32,
+                 tunnel: JumpTunnel?) throws {
         precondition(libssh2Initialised == 0, "libssh2_init failed")
+        callGeneration = SSHAbort.current
+        self.policy = policy
+        self.socketFactory = socketFactory
         self.host = host
         self.fd = fd
         self.tunnel = tunnel
@@ -71,6 +87,43 @@ public final class SSHSession {
             libssh2_keepalive_config(raw, 1, UInt32(host.effectiveKeepalive))
             keepaliveEnabled = true
         }
+        callDepth = 0
+    }
+
+    /// A new connection to the same host, made the same way (host key policy, socket factory):
+    /// what replaces a session that was given up.
+    public func sibling() throws -> SSHSession {
+        try SSHSession(host: host, policy: policy, socketFactory: socketFactory)
+    }
+
+    /// Runs one call (a command, an upload): an interrupt requested while it runs ends it.
+    func call<T>(_ during: @autoclosure () -> String, _ body: () throws -> T) throws -> T {
+        if let givenUp { throw givenUp }
+        if callDepth == 0 {
+            callGeneration = SSHAbort.current
+            callDuring = during()
+        }
+        callDepth += 1
+        defer { callDepth -= 1 }
+        return try body()
+    }
+
+    /// Throws `interrupted` (and gives the session up) when an interrupt came after the call began.
+    func checkInterrupted() throws {
+        guard SSHAbort.current != callGeneration else { return }
+        let error = SSHError.interrupted(host: host.description, during: callDuring)
+        giveUp(error)
+        throw error
+    }
+
+    /// Gives the session up: the socket is reset (what was queued for a thin link is dropped,
+    /// not sent), and every later call throws `error`.
+    func giveUp(_ error: SSHError) {
+        guard givenUp == nil else { return }
+        givenUp = error
+        var drop = linger(l_onoff: 1, l_linger: 0)
+        setsockopt(fd, SOL_SOCKET, SO_LINGER, &drop, socklen_t(MemoryLayout<linger>.size))
+        shutdown(fd, Int32(SHUT_RDWR))
     }
 
     deinit {
@@ -116,8 +169,11 @@ public final class SSHSession {
     /// sent something (the socket became readable).
     @discardableResult
     func waitSocket(_ deadline: Deadline, onTimeout: () -> SSHError) throws -> Bool {
+        try checkInterrupted()
         var waitMs = deadline.remainingMilliseconds
         if waitMs <= 0 { throw onTimeout() }
+        // Look again at least every slice whether the call was interrupted.
+        waitMs = min(waitMs, SSHAbort.slice)
         if keepaliveEnabled {
             var next: Int32 = 0
             _ = libssh2_keepalive_send(raw, &next)

@@ -45,7 +45,7 @@ public struct Namespace: Hashable, Sendable {
 
     /// Starts `argv` inside the namespace without waiting; the caller owns the process.
     public func spawn(_ argv: [String], stdout: FileHandle? = nil, stderr: FileHandle? = nil,
-                      environment: [String: String]? = nil) throws -> Process {
+                      environment: [String: String]? = nil) throws -> ChildProcess {
         try ProcessRunner.start(["ip", "netns", "exec", name] + argv, stdout: stdout, stderr: stderr, environment: environment)
     }
 

@@ -26,6 +26,15 @@ do {
         try TunnelCommand.run(Array(CommandLine.arguments.dropFirst(2)))
         exit(0)
     }
+    // The reachability preflight's two ends (Sources/AgentKit/Reach).
+    if CommandLine.arguments.dropFirst().first == "reach" {
+        try ReachCommand.probe(Array(CommandLine.arguments.dropFirst(2)), emit: emit)
+        exit(0)
+    }
+    if CommandLine.arguments.dropFirst().first == "reach-answer" {
+        try ReachCommand.answer(Array(CommandLine.arguments.dropFirst(2)), emit: emit)
+        exit(0)
+    }
     switch try Invocation.parse(Array(CommandLine.arguments.dropFirst())) {
     case .version:
         emit("cloudbench-agent \(AgentVersion.version) (build \(AgentVersion.buildID()))")

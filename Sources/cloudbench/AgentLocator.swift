@@ -26,14 +26,15 @@ enum AgentLocator {
     }
 }
 
-/// Calls `onSignal` on the first SIGINT or SIGTERM; a second one ends the process at once.
+/// Calls `onSignal` on the first SIGINT, SIGTERM or SIGHUP (a closed terminal); a second one
+/// ends the process at once.
 final class SignalWatcher: @unchecked Sendable {
     private var sources: [DispatchSourceSignal] = []
     private var count = 0
     private let lock = NSLock()
 
     init(onSignal: @escaping @Sendable () -> Void) {
-        for sig in [SIGINT, SIGTERM] {
+        for sig in Self.signals {
             signal(sig, SIG_IGN)
             let s = DispatchSource.makeSignalSource(signal: sig, queue: .global())
             s.setEventHandler { [weak self] in
@@ -54,6 +55,8 @@ final class SignalWatcher: @unchecked Sendable {
 
     func cancel() {
         sources.forEach { $0.cancel() }
-        for sig in [SIGINT, SIGTERM] { signal(sig, SIG_DFL) }
+        for sig in Self.signals { signal(sig, SIG_DFL) }
     }
+
+    static let signals = [SIGINT, SIGTERM, SIGHUP]
 }

@@ -28,7 +28,8 @@ enum AgentBinary {
     }
 }
 
-/// Runs a program to completion, capturing stdout, stderr and the exit status.
+/// What a program printed and how it ended (the one process runner's `CommandOutput`, with the
+/// agent's JSON at hand).
 struct Outcome {
     let status: Int32
     let stdout: String
@@ -38,42 +39,18 @@ struct Outcome {
         (try? JSONSerialization.jsonObject(with: Data(stdout.utf8))) as? [String: Any]
     }
 
-    static func run(_ argv: [String], environment: [String: String]? = nil) throws -> Outcome {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: try ProcessRunner.resolve(argv[0]))
-        p.arguments = Array(argv.dropFirst())
-        if let environment { p.environment = environment }
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        p.standardInput = FileHandle.nullDevice
-        try p.run()
-        // Drain stderr on another thread so neither pipe can fill and block the child.
-        let errBox = DataBox()
-        let reader = Thread { errBox.set(err.fileHandleForReading.readDataToEndOfFile()) }
-        reader.start()
-        let o = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        let e = errBox.wait()
-        return Outcome(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self),
-                       stderr: String(decoding: e, as: UTF8.self))
+    /// Runs `argv` to completion with the process runner; one that outlives `deadline` is
+    /// stopped (status 143, a test that waits for it fails rather than hangs).
+    static func run(_ argv: [String], environment: [String: String]? = nil, deadline: Double = 300) throws -> Outcome {
+        let out = try ProcessRunner.run(argv, environment: environment, deadline: deadline)
+        return Outcome(status: out.status, stdout: out.stdout,
+                       stderr: out.stderr + (out.timedOut ? "\n(stopped after \(deadline) s)" : ""))
     }
 }
 
 struct HarnessError: Error, CustomStringConvertible {
     let message: String
     var description: String { message }
-}
-
-final class DataBox: @unchecked Sendable {
-    private let cond = NSCondition()
-    private var data: Data?
-    func set(_ d: Data) { cond.lock(); data = d; cond.broadcast(); cond.unlock() }
-    func wait() -> Data {
-        cond.lock(); defer { cond.unlock() }
-        while data == nil { cond.wait() }
-        return data!
-    }
 }
 
 /// Two hosts joined by a veth: the server's namespace and the client's, neither with a
@@ -85,7 +62,7 @@ final class AgentPair {
     let clientEnd: Endpoint
     let port: UInt16 = 5201
     let token = "tok-\(UInt64.random(in: 0...UInt64.max))"
-    private var server: Process?
+    private var server: ChildProcess?
     private let logPath: String
 
     init(subnet: String) throws {
@@ -109,7 +86,7 @@ final class AgentPair {
 
     /// Starts `serve` in the server namespace and waits until it listens.
     @discardableResult
-    func startServer(deadline: Double = 120, token: String? = nil) throws -> Process {
+    func startServer(deadline: Double = 120, token: String? = nil) throws -> ChildProcess {
         _ = FileManager.default.createFile(atPath: logPath, contents: nil)
         let log = FileHandle(forWritingAtPath: logPath)!
         let p = try serverNS.spawn([AgentBinary.path, "serve", "--listen", address, "--deadline", String(deadline)],
@@ -134,15 +111,12 @@ final class AgentPair {
     }
 
     /// Starts a client without waiting (for the killed-client test); the caller ends it.
-    func spawnClient(_ arguments: [String]) throws -> Process {
+    func spawnClient(_ arguments: [String]) throws -> ChildProcess {
         try clientNS.spawn([AgentBinary.path, "run", "--server", address, "--token", token] + arguments)
     }
 
     func close() {
-        if let server, server.isRunning {
-            kill(server.processIdentifier, SIGKILL)
-            server.waitUntilExit()
-        }
+        server?.stop(grace: 0)
         // `ip netns exec` runs the agent as its child with exec, so the pid is the agent's;
         // deleting the namespaces then removes the links too.
         clientNS.delete()

@@ -179,7 +179,7 @@ struct AgentServerTests {
         let started = Date()
         while server.isRunning && Date().timeIntervalSince(started) < 5 { usleep(20_000) }
         #expect(!server.isRunning)
-        #expect(server.terminationReason == .exit && server.terminationStatus == 0)
+        #expect(server.terminationSignal == nil && server.terminationStatus == 0)
         #expect(pair.serverLog.contains("SIGTERM"))
     }
 

@@ -106,6 +106,31 @@ struct BurstDetectorTests {
         #expect(ThroughputTimeline(detail: try JSONValue.parse(#"{"latency_us":3}"#)) == nil)
     }
 
+    @Test("one reader of intervals: the agent's objects and plain MB/s numbers; anything else makes the series unusable")
+    func intervalReader() throws {
+        func read(_ text: String) throws -> [ThroughputTimeline.Interval]? {
+            var out: [ThroughputTimeline.Interval] = []
+            let ok = ThroughputTimeline.readIntervals(try JSONValue.parse(text)) { out.append($0); return true }
+            return ok ? out : nil
+        }
+        let agent = try #require(try read(#"{"intervals":[{"start_s":0,"end_s":1,"bytes_per_second":5e6},{"bytes_per_second":7}]}"#))
+        #expect(agent.map(\.rate) == [5e6, 7] && agent.map(\.start) == [0, nil] && agent.map(\.end) == [1, nil])
+        #expect(agent.allSatisfy { !$0.isPlainNumber })
+        let plain = try #require(try read(#"{"intervals":[99.5,100.5]}"#))
+        #expect(plain.map(\.rate) == [99.5, 100.5] && plain.allSatisfy(\.isPlainNumber))
+        #expect(try read(#"{"intervals":[1,"x"]}"#) == nil)
+        #expect(try read(#"{"intervals":[{"start_s":0}]}"#) == nil)
+        #expect(try read(#"{"intervals":[1,-2]}"#) == nil)
+        #expect(try read(#"{"intervals":{}}"#) == nil)
+        #expect(try read(#"{"latency_us":3}"#) == nil)
+        // Stopping early is the caller's choice; the timeline stops at the first short interval.
+        var seen = 0
+        ThroughputTimeline.readIntervals(try JSONValue.parse(#"{"intervals":[1,2,3,4]}"#)) { _ in seen += 1; return seen < 2 }
+        #expect(seen == 2)
+        // Plain numbers carry no interval length: not a timeline a burst can be read from.
+        #expect(ThroughputTimeline(detail: try JSONValue.parse(#"{"interval_s":1,"intervals":[5,6,7]}"#)) == nil)
+    }
+
     @Test("each rule is what rejects its case: without it the case would be flagged")
     func rulesMatter() {
         var noShape = BurstDetector()

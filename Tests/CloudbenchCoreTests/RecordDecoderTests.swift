@@ -33,6 +33,26 @@ struct RecordDecoderTests {
         }
     }
 
+    @Test("a scanner kept from line to line reads each line as a fresh one does; repeated long strings are shared")
+    func reusedScanner() throws {
+        var lines = try Self.samples.map { try $0.jsonLine() }
+        lines.append(#"{"a":[1,{"b":[2,3]}],"x":"#)  // malformed: the scratch space is left clean for the next line
+        lines += try Self.samples.map { try $0.jsonLine() }
+        var scanner = JSONScanner(UnsafeBufferPointer(start: nil, count: 0))
+        var decoded: [ResultRecord?] = []
+        for line in lines {
+            var bytes = Array(line.utf8)
+            decoded.append(bytes.withUnsafeMutableBufferPointer { RecordDecoder.decode(UnsafeBufferPointer($0), scanner: &scanner) })
+            #expect(scanner.members.isEmpty && scanner.elements.isEmpty)
+        }
+        #expect(decoded == lines.map { Self.fast($0) })
+        #expect(decoded.compactMap { $0 }.count == 2 * Self.samples.count)
+        // The long text value was interned; the record ids (unique) never are.
+        #expect(scanner.interned.contains("agent: timeout after 30 s"))
+        #expect(!scanner.interned.contains { $0?.hasPrefix("r/p/") == true })
+        #expect(scanner.interned.count == JSONScanner.internSlots)
+    }
+
     @Test("numbers are correctly rounded", arguments: ["0", "-0.5", "24.8", "0.59", "1e3", "2.5E-3", "123456789012345678901234",
                                                        "0.1234567890123456789", "1.7976931348623157e308", "5e-324", "4988600320"])
     func numbers(_ text: String) throws {

@@ -104,6 +104,31 @@ struct ResultStoreTests {
         #expect(one.warnings.last?.message.contains("truncated last line") == true)
     }
 
+    @Test("a file read block by block gives exactly what reading it whole gives", arguments: [64, 300, 1000, 1 << 20])
+    func blocks(_ blockSize: Int) throws {
+        var lines: [String] = []
+        for i in 1...40 {
+            lines.append(try Self.record("run-\(i % 3)", i % 9 + 1, value: Double(i)).jsonLine())
+            if i % 11 == 0 { lines.append("not json at \(i)") }
+            if i % 13 == 0 { lines.append("") }
+        }
+        lines.append(String(try Self.record("run-z", 1).jsonLine().prefix(40)))
+        let text = lines.joined(separator: "\n")
+        let dir = try TempDir()
+        let path = "\(dir.path)/run.jsonl"
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        let whole = ResultStore.load(data: Data(text.utf8), name: path, chunks: 1)
+        var seen: Set<String> = []
+        var streamed = ResultStore.Loaded(records: [], warnings: [], duplicates: 0)
+        // Blocks shorter than a line (64, 300 bytes) grow until a line fits.
+        try ResultStore.mergeFile(path, seen: &seen, into: &streamed, latest: RecordCheck.latest(now: Date()), blockSize: blockSize)
+        #expect(streamed.records == whole.records && streamed.warnings == whole.warnings && streamed.duplicates == whole.duplicates)
+        // Nine distinct ids (the repetition fixes the run), the rest duplicates; four skipped lines.
+        #expect(whole.records.count == 9 && whole.duplicates > 0 && whole.warnings.count == 4)
+        #expect(streamed.warnings.map(\.line) == whole.warnings.map(\.line))
+        #expect(streamed.warnings.last?.message.contains("truncated last line") == true)
+    }
+
     @Test("a missing path is one clear error")
     func missing() {
         #expect(throws: FileError.self) { try ResultStore.load(paths: ["/nonexistent/cloudbench/results.jsonl"]) }

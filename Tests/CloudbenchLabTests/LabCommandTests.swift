@@ -85,17 +85,12 @@ struct LabCommandTests {
         let opts = ["--name", config.name, "--state-dir", config.stateDirectory]
         let files = LabFiles(directory: config.stateDirectory)
         defer { _ = try? Lab(configuration: config).down() }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: bin)
         // The reference profile's 24 sshd take long enough to be caught half-way.
-        process.arguments = ["lab", "up", "--profile", TestSupport.profilePath("reference-2015"),
-                             "--subnet", "10.231.96", "--overlay-subnet", "10.231.97"] + opts
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
+        let process = try ProcessRunner.start([bin, "lab", "up", "--profile", TestSupport.profilePath("reference-2015"),
+                                               "--subnet", "10.231.96", "--overlay-subnet", "10.231.97"] + opts)
         let deadline = Date().addingTimeInterval(20)
         while files.allPidFiles().count < 3, process.isRunning, Date() < deadline { usleep(2_000) }
-        kill(process.processIdentifier, SIGKILL)
+        process.send(SIGKILL)
         process.waitUntilExit()
         let pids = files.allPidFiles().compactMap(ProcessTable.pid(inFile:))
         #expect(pids.count >= 3)
@@ -113,14 +108,9 @@ struct LabCommandTests {
         let opts = ["--name", config.name, "--state-dir", config.stateDirectory]
         let files = LabFiles(directory: config.stateDirectory)
         defer { _ = try? Lab(configuration: config).down() }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: bin)
-        process.arguments = ["lab", "up", "--profile", TestSupport.profilePath("reference-2015"),
-                             "--subnet", "10.231.102", "--overlay-subnet", "10.231.103"] + opts
         let err = Pipe()
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = err
-        try process.run()
+        let process = try ProcessRunner.start([bin, "lab", "up", "--profile", TestSupport.profilePath("reference-2015"),
+                                               "--subnet", "10.231.102", "--overlay-subnet", "10.231.103"] + opts, stderr: err)
         let deadline = Date().addingTimeInterval(20)
         while files.allPidFiles().count < 3, process.isRunning, Date() < deadline { usleep(2_000) }
         let pids = files.allPidFiles().compactMap(ProcessTable.pid(inFile:))

@@ -11,7 +11,7 @@ struct AgentContractTests {
         var run = RunSettings()
         run.duration = DurationValue(milliseconds: duration)
         run.warmup = DurationValue(milliseconds: warmup)
-        run.streams = 4
+        run.streams = [4]
         run.messageSize = 1 << 20
         run.udpRate = 12_500_000
         run.httpSize = 1_000_000
@@ -23,20 +23,40 @@ struct AgentContractTests {
           arguments: TestKind.allCases, [(10_000, 2_000), (500, 0), (2_500, 250)])
     func roundTrip(test: TestKind, times: (Int, Int)) throws {
         let run = Self.settings(duration: times.0, warmup: times.1)
+        let variant = CellVariant(streams: 4)
         let invocation = AgentInvocation(agent: "/a", runDirectory: "/r", token: "secret-token", cellTag: "1")
-        let args = invocation.clientArguments(address: "fd00::1", port: 7000, test: test, run: run)
+        let args = invocation.clientArguments(address: "fd00::1", port: 7000, test: test, run: run, variant: variant)
         #expect(!args.contains("secret-token") && !args.contains("--token") && args.contains("--token-stdin"))
         #expect(!invocation.runClient(address: "fd00::1", port: 7000, test: test, run: run).contains("secret-token"))
         guard case .run(let parsed) = try Invocation.parse(args, environment: nil, standardInput: { "secret-token" }) else {
             Issue.record("not a run: \(args)")
             return
         }
-        #expect(parsed.request == AgentInvocation.request(test: test, run: run), "\(args)")
+        #expect(parsed.request == AgentInvocation.request(test: test, run: run, variant: variant), "\(args)")
         #expect(parsed.server.description == "[fd00::1]:7000" && parsed.json && parsed.token == "secret-token")
         if test == .tcpBandwidth {
             #expect(parsed.request.streams == 4 && parsed.request.messageSize == 1 << 20
                     && parsed.request.duration == Double(times.0) / 1000)
         }
+    }
+
+    @Test("a cell's direction, stream count and rate search reach the agent's command line and parse back", arguments: [
+        (TestKind.tcpBandwidth, CellVariant(direction: .serverToClient, streams: 8), ["--reverse", "--streams", "8"]),
+        (.tcpBandwidth, CellVariant(direction: .bidirectional), ["--bidir"]),
+        (.udpBandwidth, CellVariant(direction: .serverToClient, udpRateSearch: true), ["--reverse", "--rate-search"]),
+        (.udpBandwidth, CellVariant.plain, []),
+    ])
+    func variants(test: TestKind, variant: CellVariant, flags: [String]) throws {
+        let invocation = AgentInvocation(agent: "/a", runDirectory: "/r", token: "t", cellTag: "1")
+        let args = invocation.clientArguments(address: "10.0.0.4", port: 7000, test: test, run: RunSettings(), variant: variant)
+        for f in ["--reverse", "--bidir", "--rate-search", "--streams"] { #expect(args.contains(f) == flags.contains(f), "\(args)") }
+        if let i = args.firstIndex(of: "--streams") { #expect(args[i + 1] == "8") }
+        guard case .run(let parsed) = try Invocation.parse(args, environment: nil, standardInput: { "t" }) else {
+            Issue.record("not a run: \(args)")
+            return
+        }
+        #expect(parsed.request == AgentInvocation.request(test: test, run: RunSettings(), variant: variant))
+        #expect(parsed.rateSearch == variant.udpRateSearch)
     }
 
     @Test("the server's command line names its address and deadline, never the token")

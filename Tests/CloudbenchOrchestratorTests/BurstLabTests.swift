@@ -15,13 +15,8 @@ struct BurstLabTests {
         let address = try Namespace(existing: server).run(["ip", "-4", "-o", "addr", "show", "dev", "eth0"])
             .split(separator: " ").first { $0.contains("/24") }.map { String($0.split(separator: "/")[0]) }
         let serverAddress = try #require(address)
-        let listener = Process()
-        listener.executableURL = URL(fileURLWithPath: try ProcessRunner.resolve("ip"))
-        listener.arguments = ["netns", "exec", server, "iperf3", "-s", "-1", "-B", serverAddress, "-p", "5291"]
-        listener.standardOutput = FileHandle.nullDevice
-        listener.standardError = FileHandle.nullDevice
-        try listener.run()
-        defer { if listener.isRunning { listener.terminate() }; listener.waitUntilExit() }
+        let listener = try ProcessRunner.start(["ip", "netns", "exec", server, "iperf3", "-s", "-1", "-B", serverAddress, "-p", "5291"])
+        defer { listener.stop() }
         usleep(300_000)
         try ProcessRunner.check(["env", "CLOUDBENCH_CELL_PAIR=\(pair)", "CLOUDBENCH_CELL_TEST=tcp_bw", "\(lab.state)/before-cell"])
         let json = try ProcessRunner.check(["ip", "netns", "exec", client, "iperf3", "-c", serverAddress, "-p", "5291", "-J",

@@ -44,6 +44,8 @@ struct FakeHostScript: Sendable {
     /// Called for the agent client run: lets a test lose the host, stall, fail or stop the run
     /// there; nil answers with `result`.
     var onClient: @Sendable (String) async throws -> CommandOutput? = { _ in nil }
+    /// What this host's reachability prober finds for every port it is asked about.
+    var reachVerdict = "open"
 
     func answer(_ command: String) async throws -> CommandOutput {
         if command == HostProbe.command { return CommandOutput(status: 0, stdout: probe, stderr: "") }
@@ -53,6 +55,13 @@ struct FakeHostScript: Sendable {
             let device = command.contains(RemoteLayout.vxlanNet) ? "\(RemoteLayout.vxlanDevice) 1450 eth0\n"
                 : command.contains(RemoteLayout.tunnelNet) ? "\(RemoteLayout.tunDevice) 1400 eth0\n" : route
             return CommandOutput(status: 0, stdout: device, stderr: "")
+        }
+        if command.contains(" reach --server ") {
+            // The reachability preflight's prober: one line per port asked about.
+            let words = command.split(separator: " ").map(String.init)
+            let lines = zip(words, words.dropFirst()).filter { $0.0 == "--tcp" || $0.0 == "--udp" }
+                .map { "\($0.0.dropFirst(2)) \($0.1) \(reachVerdict)\n" }
+            return CommandOutput(status: 0, stdout: lines.joined(), stderr: "")
         }
         if command.contains(" run --server ") {
             return try await onClient(command) ?? CommandOutput(status: 0, stdout: result, stderr: "")

@@ -49,7 +49,7 @@ struct LabRun {
     }
 
     /// Compare, started; the caller waits or interrupts.
-    func startCompare(_ extra: [String] = []) throws -> (Process, Pipe, Pipe) {
+    func startCompare(_ extra: [String] = []) throws -> (ChildProcess, Pipe, Pipe) {
         let out = Pipe(), err = Pipe()
         let p = try ProcessRunner.start(compareArguments(extra), stdout: out, stderr: err)
         return (p, out, err)

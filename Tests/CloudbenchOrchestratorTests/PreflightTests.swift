@@ -45,14 +45,14 @@ struct PreflightTests {
     func table() {
         let rows = [
             PreflightRow(host: "web-1", role: "server", pair: "a2", user: "ubuntu", auth: "agent", hostKey: .known,
-                         arch: "x86_64", kernel: "6.1.0", glibc: "2.36", sudo: "ok", agent: "yes", problems: []),
+                         arch: "x86_64", kernel: "6.1.0", glibc: "2.36", sudo: "ok", agent: "yes", problems: [], upload: "sftp+gzip"),
             PreflightRow(host: "db", role: "client", pair: "a2", user: "root", auth: "-", hostKey: .changed,
                          arch: "-", kernel: "-", glibc: "-", sudo: "n/a", agent: "-", problems: ["db (10.0.0.5:22): host key changed"]),
         ]
         #expect(PreflightTable.render(rows) == """
-        HOST   ROLE    PAIR  USER    AUTH   HOST KEY  ARCH    KERNEL  GLIBC  SUDO  AGENT  READY
-        web-1  server  a2    ubuntu  agent  known     x86_64  6.1.0   2.36   ok    yes    yes
-        db     client  a2    root    -      changed   -       -       -      n/a   -      NO
+        HOST   ROLE    PAIR  USER    AUTH   HOST KEY  ARCH    KERNEL  GLIBC  SUDO  AGENT  UPLOAD     READY
+        web-1  server  a2    ubuntu  agent  known     x86_64  6.1.0   2.36   ok    yes    sftp+gzip  yes
+        db     client  a2    root    -      changed   -       -       -      n/a   -      -          NO
 
         db (10.0.0.5:22): host key changed
 

@@ -1,3 +1,4 @@
+import CloudbenchProcess
 import Foundation
 
 /// A python3 `http.server` on 127.0.0.1 (ephemeral port) that serves recorded-shape API responses by
@@ -44,7 +45,7 @@ final class FixtureServer {
         var body: String
     }
 
-    let process = Process()
+    let process: ChildProcess
     let dir: String
     let port: Int
     var base: String { "http://127.0.0.1:\(port)" }
@@ -55,10 +56,8 @@ final class FixtureServer {
         let scenario = try JSONEncoder().encode(["routes": routes])
         try scenario.write(to: URL(fileURLWithPath: "\(dir)/scenario.json"))
         _ = FileManager.default.createFile(atPath: "\(dir)/log.jsonl", contents: Data())
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "\(TestPaths.fixtures)/fixture_server.py", "\(dir)/scenario.json", "\(dir)/log.jsonl", "\(dir)/port"]
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
+        process = try ProcessRunner.start(["python3", "\(TestPaths.fixtures)/fixture_server.py", "\(dir)/scenario.json",
+                                           "\(dir)/log.jsonl", "\(dir)/port"], stderr: FileHandle.standardError)
         let deadline = Date().addingTimeInterval(15)
         var found: Int?
         while Date() < deadline, process.isRunning {
@@ -66,8 +65,8 @@ final class FixtureServer {
             usleep(20_000)
         }
         guard let found else {
-            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-            process.waitUntilExit()
+            process.stop(grace: 0)
+            try? FileManager.default.removeItem(atPath: dir)
             throw TestFailure("the fixture server did not start within 15 s (is python3 installed?)")
         }
         port = found
@@ -80,14 +79,7 @@ final class FixtureServer {
     }
 
     func stop() {
-        if process.isRunning {
-            let pid = process.processIdentifier
-            kill(pid, SIGTERM)
-            let deadline = Date().addingTimeInterval(3)
-            while process.isRunning, Date() < deadline { usleep(10_000) }
-            if process.isRunning { kill(pid, SIGKILL) }
-            process.waitUntilExit()
-        }
+        process.stop(grace: 3)
         try? FileManager.default.removeItem(atPath: dir)
     }
 

@@ -12,7 +12,7 @@ final class CloudAPIFixture {
     let dir: String
     let port: Int
     let script: String
-    private var server: Process?
+    private var server: ChildProcess?
 
     static var binDir: String {
         if let b = ProcessInfo.processInfo.environment["CLOUDBENCH_BIN"], !b.isEmpty { return b }
@@ -42,10 +42,7 @@ final class CloudAPIFixture {
     }
 
     func close() {
-        if let server, server.isRunning {
-            kill(server.processIdentifier, SIGTERM)
-            server.waitUntilExit()
-        }
+        server?.stop(grace: 3)
         ns.delete()
         try? FileManager.default.removeItem(atPath: dir)
     }
@@ -74,7 +71,7 @@ final class CloudAPIFixture {
     }
 
     /// `cloudbench ARGS` started inside the namespace (the caller signals it and waits); output to files in the folder.
-    func startCloudbench(_ args: [String], environment: [String: String]) throws -> (Process, String) {
+    func startCloudbench(_ args: [String], environment: [String: String]) throws -> (ChildProcess, String) {
         var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("AWS_") && !$0.key.hasPrefix("AZURE_") && $0.key != "DIGITALOCEAN_TOKEN" }
         env.merge(environment) { _, b in b }
         let errPath = "\(dir)/cloudbench.err"

@@ -10,7 +10,7 @@ import XCTest
 /// route at all: a connection to any made-up address fails at once with "network unreachable".
 final class MotoProvisionTests: XCTestCase {
     var ns: Namespace?
-    var moto: Process?
+    var moto: ChildProcess?
     var dir = ""
     let port = 5000 + Int(getpid() % 1000)
     static let sshFrom = "198.51.100.7/32"

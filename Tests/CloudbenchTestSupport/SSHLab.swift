@@ -16,15 +16,17 @@ public final class SSHLab: @unchecked Sendable {
         public let address: String
         public let hostKeyPublic: String
         public let ecdsaKeyPublic: String
-        public let sshd: Process
+        public let sshd: ChildProcess
         /// The host's end of its link, to take the link down in tests.
         public let endpoint: Endpoint
+        /// The other end (the client's or the jump host's), to shape what is sent to the host.
+        public let peerEndpoint: Endpoint
     }
 
     public let dir: String
     public let client: Namespace
     public private(set) var namespaces: [Namespace] = []
-    public private(set) var processes: [Process] = []
+    public private(set) var processes: [ChildProcess] = []
     public private(set) var hosts: [Host] = []
     public let userKey: String
     public let knownHosts: String
@@ -61,12 +63,15 @@ public final class SSHLab: @unchecked Sendable {
         try (old + line).write(toFile: path, atomically: true, encoding: .utf8)
     }
 
-    /// A new namespace joined to `from` by a veth on a fresh /24, running sshd on ports 22 and 2222.
+    /// A new namespace joined to `from` by a veth on a fresh /24, running sshd on ports 22 and 2222;
+    /// with `sftp: false` its sshd has no SFTP subsystem (as hardened images and minimal containers);
+    /// with `home`, sessions get that `HOME` (a folder of the test's, e.g. on a noexec mount).
     @discardableResult
-    public func addHost(linkedTo from: Namespace? = nil, environmentPath: String? = nil) throws -> Host {
+    public func addHost(linkedTo from: Namespace? = nil, environmentPath: String? = nil, sftp: Bool = true,
+                        home: String? = nil) throws -> Host {
         let ns = try Namespace.create(prefix: "cbssh")
         namespaces.append(ns)
-        let (_, far) = try Link.veth(from ?? client, ns, subnet: "10.231.\(SSHLab.nextSubnet())")
+        let (near, far) = try Link.veth(from ?? client, ns, subnet: "10.231.\(SSHLab.nextSubnet())")
         let name = "host\(hosts.count)"
         let hostKey = "\(dir)/\(name)_ed25519"
         try ProcessRunner.check(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", hostKey])
@@ -85,18 +90,20 @@ public final class SSHLab: @unchecked Sendable {
         PasswordAuthentication no
         KbdInteractiveAuthentication no
         PidFile \(dir)/\(name).pid
-        Subsystem sftp /usr/lib/openssh/sftp-server
         LogLevel VERBOSE
 
         """
-        if let environmentPath { config += "SetEnv PATH=\(environmentPath)\n" }
+        if sftp { config += "Subsystem sftp /usr/lib/openssh/sftp-server\n" }
+        // One SetEnv line: sshd keeps only the first.
+        let environment = [environmentPath.map { "PATH=\($0)" }, home.map { "HOME=\($0)" }].compactMap { $0 }
+        if !environment.isEmpty { config += "SetEnv \(environment.joined(separator: " "))\n" }
         let configPath = "\(dir)/\(name)_sshd_config"
         try config.write(toFile: configPath, atomically: true, encoding: .utf8)
         let sshd = try spawnDaemon(in: ns, ["/usr/sbin/sshd", "-D", "-e", "-f", configPath], log: "\(dir)/\(name).log")
         let host = Host(namespace: ns, address: far.address,
                         hostKeyPublic: try String(contentsOfFile: hostKey + ".pub", encoding: .utf8),
                         ecdsaKeyPublic: try String(contentsOfFile: ecdsaKey + ".pub", encoding: .utf8), sshd: sshd,
-                        endpoint: far)
+                        endpoint: far, peerEndpoint: near)
         hosts.append(host)
         try waitUntilListening(ns: ns, address: far.address)
         return host
@@ -140,12 +147,11 @@ public final class SSHLab: @unchecked Sendable {
 
     /// Starts a long-running program in `ns`, owned by the lab (killed on teardown).
     ///
-    /// Daemons like sshd and ssh-agent close every inherited descriptor at startup. Foundation's
-    /// Process takes that for the child's exit and blocks its monitor thread in waitpid, after
-    /// which no other Process in this test run is ever seen to finish. A `sh` parent that keeps
-    /// its descriptors (and does not exec the last command, thanks to `; exit`) avoids it.
+    /// The daemon runs under a `sh` parent (which does not exec it, thanks to `; exit`): that
+    /// was needed while Foundation's Process took a daemon closing its inherited descriptors for
+    /// its exit; with `ProcessRunner.start` (posix_spawn, waitpid) it only keeps one pid to kill.
     public func spawnDaemon(in ns: Namespace, _ argv: [String], log: String,
-                     environment: [String: String]? = nil) throws -> Process {
+                     environment: [String: String]? = nil) throws -> ChildProcess {
         _ = FileManager.default.createFile(atPath: log, contents: nil)
         let handle = FileHandle(forWritingAtPath: log)
         let line = argv.map(shellQuote).joined(separator: " ") + "; exit $?"

@@ -111,7 +111,7 @@ struct FuzzTests {
                 _ = TimeEstimate(plan: plan, run: inventory.run, parallel: 2)
                 for pair in inventory.pairs {
                     if !InventoryLoader.Limits.duration.contains(inventory.run.duration.seconds)
-                        || !AgentLimits.streams.contains(inventory.run.streams) || pair.repetitions < 1 {
+                        || !(inventory.run.streams + pair.streams).allSatisfy(AgentLimits.streams.contains) || pair.repetitions < 1 {
                         w.fail("inventory", "validated a run the agent refuses", text)
                     }
                 }

@@ -28,19 +28,8 @@ public struct FleetLoader {
         }
         guard let top = MappingReader(root, in: doc, context: "the fleet", sink: sink) else { return nil }
         defer { top.finish() }
-        if let (v, loc) = top.string("version", required: true), v != "1" {
-            sink.add(loc, "unsupported fleet version '\(v)'; this cloudbench reads version 1")
-        }
-        let name = top.string("name", required: true)?.0 ?? ""
-        if !name.isEmpty, !InventoryLoader.isSafeName(name) {
-            sink.add(top.keyLocation("name"), "'name' may use letters, digits, '.', '_' and '-' only (it names the inventory written)")
-        }
-        var currency = "USD"
-        if let (c, loc) = top.string("currency") {
-            if catalog.exchangeRates.currencies.contains(c) { currency = c } else {
-                sink.add(loc, "unknown currency '\(c)'" + Suggestion.hint(for: c, in: catalog.exchangeRates.currencies))
-            }
-        }
+        let header = SchemaHeader.read(top, document: "fleet", nameUse: "it names the inventory written",
+                                       currencies: catalog.exchangeRates.currencies, sink: sink)
         var run = RunSettings()
         if let node = top.value("run"), let r = MappingReader(node, in: doc, context: "'run'", sink: sink) {
             run = InventoryLoader(catalog: catalog).readRun(r, sink: sink)
@@ -76,7 +65,7 @@ public struct FleetLoader {
         if pairs > Self.maxPairs {
             sink.add(doc.location(node), "the fleet asks for \(pairs) pairs; at most \(Self.maxPairs) at once")
         }
-        return Fleet(file: doc.file, name: name, currency: currency, run: run, entries: entries)
+        return Fleet(file: doc.file, name: header.name, currency: header.currency, run: run, entries: entries)
     }
 
     public static let maxEntries = 64
@@ -89,20 +78,8 @@ public struct FleetLoader {
         if !name.isEmpty, !InventoryLoader.isSafeName(name) {
             sink.add(r.keyLocation("name"), "entry name '\(name)' may use letters, digits, '.', '_' and '-' only")
         }
-        var provider = ""
-        if let (p, loc) = r.string("provider", required: true) {
-            if catalog.types[p] == nil {
-                sink.add(loc, "unknown provider '\(p)'" + Suggestion.hint(for: p, in: catalog.providers))
-            } else { provider = p }
-        }
-        var type = ""
-        if let (t, loc) = r.string("type", required: true) {
-            type = t
-            if !provider.isEmpty, catalog.type(provider, t) == nil {
-                sink.add(loc, "unknown instance type '\(t)' for \(provider)" + Suggestion.hint(
-                    for: t, in: (catalog.types[provider] ?? [:]).keys, otherwise: "add it to providers/\(provider).yaml"))
-            }
-        }
+        let instanceType = InstanceTypeReference.read(r, catalog: catalog, sink: sink)
+        let (provider, type) = (instanceType.provider, instanceType.type)
         var region = ""
         if let (g, loc) = r.string("region", required: true) {
             if InventoryLoader.isSafeName(g) { region = g } else { sink.add(loc, "bad region '\(g)'") }

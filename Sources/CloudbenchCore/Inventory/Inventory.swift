@@ -66,6 +66,9 @@ public struct Instance: Hashable, Sendable {
     public var testIP: String
     /// External overlay name → this host's address on it.
     public var overlays: [String: String]
+    /// External overlay name → the network namespace its address lives in, when not the host's
+    /// own (`overlays: { calico: { address: IP, netns: "pod:default/bench-a" } }`).
+    public var overlayNamespaces: [String: OverlayNamespace] = [:]
     /// The provider's zone the instance runs in (`zone:`), e.g. `westeurope-1`; nil when not given.
     public var zone: String? = nil
     /// The effective SSH settings (defaults with this host's overrides applied).
@@ -97,6 +100,12 @@ public struct Pair: Hashable, Sendable {
     public var paths: [PathKind]
     public var tests: [TestKind]
     public var repetitions: Int
+    /// `directions:` (run's, or the pair's own): each its own cell of `tcp_bw` and `udp_bw`.
+    public var directions: [Direction] = [.clientToServer]
+    /// `streams:` (a number or a list): each count its own `tcp_bw` cell.
+    public var streams: [Int] = [1]
+    /// `udp_rate: search`: `udp_bw` searches for the highest offered rate with loss under 1 %.
+    public var udpRateSearch = false
 }
 
 /// How each cell runs.
@@ -106,8 +115,13 @@ public struct RunSettings: Hashable, Sendable {
     public var warmup = DurationValue(milliseconds: 2_000)
     public var repetitions = 3
     public var paths: [PathKind] = [.host]
-    /// Parallel TCP streams for `tcp_bw`.
-    public var streams = 1
+    /// Parallel TCP streams for `tcp_bw`: each count its own cell (a sweep when more than one).
+    public var streams: [Int] = [1]
+    /// `directions:`: each its own cell of `tcp_bw` and `udp_bw`.
+    public var directions: [Direction] = [.clientToServer]
+    /// `udp_rate: search`: `udp_bw` finds the highest offered rate with loss under 1 % instead
+    /// of offering `udpRate` (which is then where the search starts).
+    public var udpRateSearch = false
     /// Bytes per write for `tcp_bw` (qperf's default message size is 64 KiB).
     public var messageSize = 65_536
     /// Target send rate for `udp_bw`, in bytes per second.

@@ -31,7 +31,7 @@ public struct InventoryLoader {
     }
 
     private static let runKeys = ["tests", "duration", "warmup", "repetitions", "paths", "streams", "message_size",
-                                  "udp_rate", "http_size", "http_count", "agent_port", "sustained_after"]
+                                  "udp_rate", "directions", "http_size", "http_count", "agent_port", "sustained_after"]
     private static let sshKeysElsewhere = ["user", "port", "identity", "identity_passphrase_env", "known_hosts", "sudo",
                                            "jump", "connect_timeout", "keepalive"].reduce(into: [String: String]()) { $0[$1] = "under 'ssh:'" }
 
@@ -43,20 +43,8 @@ public struct InventoryLoader {
         guard let top = MappingReader(root, in: doc, context: "the inventory", sink: sink) else { return nil }
         defer { top.finish(elsewhere: Self.runKeys.reduce(into: Self.sshKeysElsewhere) { $0[$1] = "under 'run:'" }) }
 
-        if let (v, loc) = top.string("version", required: true), v != "1" {
-            sink.add(loc, "unsupported inventory version '\(v)'; this cloudbench reads version 1")
-        }
-        let name = top.string("name", required: true)?.0 ?? ""
-        if !name.isEmpty, !Self.isSafeName(name) {
-            sink.add(top.keyLocation("name"), "'name' may use letters, digits, '.', '_' and '-' only (it names result files)")
-        }
-        var currency = "USD"
-        if let (c, loc) = top.string("currency") {
-            if catalog.exchangeRates.currencies.contains(c) { currency = c } else {
-                sink.add(loc, "unknown currency '\(c)'" + Suggestion.hint(for: c, in: catalog.exchangeRates.currencies,
-                    otherwise: "known: \(catalog.exchangeRates.currencies.sorted().joined(separator: ", ")); add others to providers/fx.yaml"))
-            }
-        }
+        let header = SchemaHeader.read(top, document: "inventory", nameUse: "it names result files",
+                                       currencies: catalog.exchangeRates.currencies, sink: sink)
         let baseDir = (doc.file as NSString).deletingLastPathComponent
         var ssh = SSHSettings.defaults
         if let node = top.value("ssh"), let r = MappingReader(node, in: doc, context: "'ssh'", sink: sink) {
@@ -64,8 +52,10 @@ public struct InventoryLoader {
             r.finish()
         }
         var run = RunSettings()
+        var runSearchAt: SourceLocation?
         if let node = top.value("run"), let r = MappingReader(node, in: doc, context: "'run'", sink: sink) {
             run = readRun(r, sink: sink)
+            if run.udpRateSearch { runSearchAt = r.keyLocation("udp_rate") }
             r.finish()
         }
         var agents: [String: String] = [:]
@@ -105,7 +95,10 @@ public struct InventoryLoader {
         } else {
             sink.add(doc.location(root), "the inventory has no 'pairs'; list at least one pair of instances")
         }
-        return Inventory(file: doc.file, name: name, currency: currency, ssh: ssh, run: run, pairs: pairs, agentBinaries: agents)
+        if let loc = runSearchAt, !pairs.isEmpty, !pairs.contains(where: { $0.udpRateSearch && $0.tests.contains(.udpBandwidth) }) {
+            sink.add(loc, "'udp_rate: search' searches the rate of udp_bw, and no pair runs udp_bw; add udp_bw to 'tests' or give a rate")
+        }
+        return Inventory(file: doc.file, name: header.name, currency: header.currency, ssh: ssh, run: run, pairs: pairs, agentBinaries: agents)
     }
 
     // MARK: - ssh
@@ -200,9 +193,14 @@ public struct InventoryLoader {
             if paths.isEmpty { sink.add(r.keyLocation("paths"), "'paths' is empty; list at least 'host'") }
             run.paths = pathKinds(paths, sink: sink)
         }
-        if let n = r.int("streams", range: Limits.streams) { run.streams = n }
+        if let list = streamCounts(r, sink: sink) { run.streams = list }
+        if let list = directions(r, sink: sink) { run.directions = list }
         if let n = r.int("message_size", range: Limits.messageSize) { run.messageSize = n }
-        if let n = r.int("udp_rate", range: Limits.udpRate) { run.udpRate = n }
+        switch udpRate(r, sink: sink) {
+        case .search?: run.udpRateSearch = true
+        case .fixed(let n)?: run.udpRate = n
+        case nil: break
+        }
         if let n = r.int("http_size", range: Limits.httpSize) { run.httpSize = n }
         if let n = r.int("http_count", range: Limits.httpCount) { run.httpCount = n }
         if let n = r.int("agent_port", range: 1...65535) { run.agentPort = n }
@@ -212,6 +210,54 @@ public struct InventoryLoader {
             }
         }
         return run
+    }
+
+    /// `streams: 4` or `streams: [1, 4, 8]`: each count from 1 to 128, none twice; nil when absent or wrong.
+    private func streamCounts(_ r: MappingReader, sink: DiagnosticSink) -> [Int]? {
+        guard let items = r.stringList("streams") else { return nil }
+        if items.isEmpty { sink.add(r.keyLocation("streams"), "'streams' is empty; give a number of TCP streams or a list like [1, 4, 8]"); return nil }
+        let before = sink.diagnostics.count
+        var out: [Int] = []
+        for (text, loc) in items {
+            guard let n = Int(text), Limits.streams.contains(n) else {
+                sink.add(loc, "'streams' must be a whole number from \(Limits.streams.lowerBound) to \(Limits.streams.upperBound), not '\(text)'")
+                continue
+            }
+            if out.contains(n) { sink.add(loc, "stream count \(n) is listed twice") } else { out.append(n) }
+        }
+        return sink.diagnostics.count == before ? out : nil
+    }
+
+    /// `directions: [client_to_server, server_to_client, bidirectional]`; nil when absent or wrong.
+    private func directions(_ r: MappingReader, sink: DiagnosticSink) -> [Direction]? {
+        guard let items = r.stringList("directions") else { return nil }
+        let names = Direction.allCases.map(\.rawValue)
+        if items.isEmpty { sink.add(r.keyLocation("directions"), "'directions' is empty; list at least one of \(names.joined(separator: ", "))"); return nil }
+        let before = sink.diagnostics.count
+        var out: [Direction] = []
+        for (text, loc) in items {
+            guard let d = Direction(rawValue: text) else {
+                sink.add(loc, "unknown direction '\(text)'" + Suggestion.hint(for: text, in: names,
+                    otherwise: "directions are \(names.joined(separator: ", "))"))
+                continue
+            }
+            if out.contains(d) { sink.add(loc, "direction '\(text)' is listed twice") } else { out.append(d) }
+        }
+        return sink.diagnostics.count == before ? out : nil
+    }
+
+    enum UDPRate { case fixed(Int), search }
+
+    /// `udp_rate: 50000000` (bytes per second) or `udp_rate: search`.
+    private func udpRate(_ r: MappingReader, sink: DiagnosticSink) -> UDPRate? {
+        guard let (text, loc) = r.string("udp_rate") else { return nil }
+        if text == "search" { return .search }
+        guard let n = Int(text), Limits.udpRate.contains(n) else {
+            sink.add(loc, "'udp_rate' must be a whole number from \(Limits.udpRate.lowerBound) to \(Limits.udpRate.upperBound) "
+                     + "(bytes per second) or 'search', not '\(text)'")
+            return nil
+        }
+        return .fixed(n)
     }
 
     private func testKinds(_ items: [(String, SourceLocation)], sink: DiagnosticSink) -> [TestKind] {
@@ -249,21 +295,8 @@ public struct InventoryLoader {
         if let (n, loc) = name, !Self.isSafeName(n) {
             sink.add(loc, "pair name '\(n)' may use letters, digits, '.', '_' and '-' only")
         }
-        var provider = ""
-        if let (p, loc) = r.string("provider", required: true) {
-            if catalog.types[p] == nil {
-                sink.add(loc, "unknown provider '\(p)'" + Suggestion.hint(for: p, in: catalog.providers,
-                    otherwise: "providers are \(catalog.providers.joined(separator: ", "))"))
-            } else { provider = p }
-        }
-        var type = ""
-        if let (t, loc) = r.string("type", required: true) {
-            type = t
-            if !provider.isEmpty, catalog.type(provider, t) == nil {
-                sink.add(loc, "unknown instance type '\(t)' for \(provider)" + Suggestion.hint(
-                    for: t, in: (catalog.types[provider] ?? [:]).keys, otherwise: "add it to providers/\(provider).yaml"))
-            }
-        }
+        let instanceType = InstanceTypeReference.read(r, catalog: catalog, sink: sink)
+        let (provider, type) = (instanceType.provider, instanceType.type)
         let region = r.string("region")?.0 ?? ""
         var written: (Placement, SourceLocation)?
         if let (p, loc) = r.string("placement") {
@@ -297,6 +330,19 @@ public struct InventoryLoader {
             tests = testKinds(list, sink: sink)
         }
         let repetitions = r.int("repetitions", range: Limits.repetitions) ?? run.repetitions
+        let directions = self.directions(r, sink: sink) ?? run.directions
+        let streams = streamCounts(r, sink: sink) ?? run.streams
+        var udpRateSearch = run.udpRateSearch
+        switch udpRate(r, sink: sink) {
+        case .search?:
+            udpRateSearch = true
+            if !tests.contains(.udpBandwidth) {
+                sink.add(r.keyLocation("udp_rate"), "'udp_rate: search' searches the rate of udp_bw, and this pair does not run udp_bw; add it to the pair's 'tests'")
+            }
+        case .fixed?:
+            sink.add(r.keyLocation("udp_rate"), "a pair may only say 'udp_rate: search'; a fixed rate is set for all pairs under 'run:'")
+        case nil: break
+        }
 
         var hosts: [Instance.Role: Instance] = [:]
         var hostNodes: [Instance.Role: MappingReader] = [:]
@@ -345,7 +391,8 @@ public struct InventoryLoader {
         }
         guard sink.diagnostics.count == before, let name, let s = hosts[.server], let c = hosts[.client] else { return nil }
         return Pair(name: name.0, provider: provider, type: type, region: region, placement: placement?.rawValue, price: price, priceAsOf: priceAsOf,
-                    server: s, client: c, paths: paths, tests: tests, repetitions: repetitions)
+                    server: s, client: c, paths: paths, tests: tests, repetitions: repetitions,
+                    directions: directions, streams: streams, udpRateSearch: udpRateSearch)
     }
 
     private func readHost(_ r: MappingReader, role: Instance.Role, ssh: SSHSettings, baseDir: String, sink: DiagnosticSink) -> Instance? {
@@ -358,14 +405,23 @@ public struct InventoryLoader {
             if Self.isSafeName(z) { zone = z } else { sink.add(loc, "bad zone '\(z)'; give the provider's zone name, e.g. westeurope-1 or us-east-1a") }
         }
         var overlays: [String: String] = [:]
+        var overlayNamespaces: [String: OverlayNamespace] = [:]
         if let node = r.value("overlays") {
             if let mapping = node.mapping {
                 for (k, v) in mapping {
-                    guard let overlay = k.string, let ip = v.string else { continue }
+                    guard let overlay = k.string else { continue }
+                    var value = v
+                    if v.mapping != nil {
+                        // `{ address: IP, netns: "KIND:NAME" }`: the address lives in a namespace of the host.
+                        guard let (addressNode, netns) = OverlayNamespaceReader.read(v, doc: r.doc, overlay: overlay, sink: sink) else { continue }
+                        value = addressNode
+                        if let netns { overlayNamespaces[overlay] = netns }
+                    }
+                    guard let ip = value.string else { continue }
                     if ["host", "vxlan", "udp"].contains(overlay) {
                         sink.add(r.doc.location(k), "'\(overlay)' is a built-in path, not an external overlay; cloudbench sets it up itself")
                     } else if !NetworkAddress.isIP(ip) {
-                        sink.add(r.doc.location(v), "bad address '\(ip)' on overlay '\(overlay)'; give this host's IP address on that overlay")
+                        sink.add(r.doc.location(value), "bad address '\(ip)' on overlay '\(overlay)'; give this host's IP address on that overlay")
                     } else { overlays[overlay] = ip }
                 }
             } else {
@@ -393,7 +449,9 @@ public struct InventoryLoader {
         }
         // A host with a problem is not built, so checks that need it (overlay paths) stay quiet.
         guard sink.diagnostics.count == before else { return nil }
-        return Instance(role: role, address: host, testIP: testIP, overlays: overlays, zone: zone, ssh: settings)
+        var instance = Instance(role: role, address: host, testIP: testIP, overlays: overlays, zone: zone, ssh: settings)
+        instance.overlayNamespaces = overlayNamespaces
+        return instance
     }
 
     /// Parses `0.1207 EUR/h` (also `/hour`).

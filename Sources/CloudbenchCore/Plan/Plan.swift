@@ -1,24 +1,32 @@
-/// One measurement to make: a pair, a path, a test, a repetition.
+/// One measurement to make: a pair, a path, a test (with its variant: direction, streams, UDP
+/// rate search), a repetition.
 public struct Cell: Hashable, Sendable, CustomStringConvertible {
     public var pair: String
     public var path: PathKind
     public var test: TestKind
     public var repetition: Int
+    public var variant: CellVariant
 
-    public init(pair: String, path: PathKind, test: TestKind, repetition: Int) {
+    public init(pair: String, path: PathKind, test: TestKind, repetition: Int, variant: CellVariant = .plain) {
         self.pair = pair
         self.path = path
         self.test = test
         self.repetition = repetition
+        self.variant = variant
     }
 
-    public var description: String { "\(pair) \(path.name) \(test.rawValue) #\(repetition)" }
+    /// The test part of the cell's record id and resume key: the test, plus the variant's suffix.
+    public var testKey: String { test.rawValue + variant.idSuffix }
+
+    public var description: String {
+        "\(pair) \(path.name) \(test.rawValue)" + (variant == .plain ? "" : " (\(variant))") + " #\(repetition)"
+    }
 }
 
 /// The test matrix of an inventory in the order it runs: a value, computed without the network.
 ///
 /// Each pair runs its cells one after another, round by round: round r holds repetition r of
-/// every (path, test), so paths alternate (host, vxlan, udp, host, vxlan, udp, …) and slow drift
+/// every (path, test, variant), so paths alternate (host, vxlan, udp, host, vxlan, udp, …) and slow drift
 /// on a shared cloud hits every path alike. A seed shuffles the cells within each round.
 public struct Plan: Sendable {
     public var inventoryName: String
@@ -37,7 +45,12 @@ public struct Plan: Sendable {
             for rep in 1...max(1, pair.repetitions) {
                 var round: [Cell] = []
                 for path in pair.paths {
-                    for test in pair.tests { round.append(Cell(pair: pair.name, path: path, test: test, repetition: rep)) }
+                    for test in pair.tests {
+                        for v in CellVariant.variants(test: test, directions: pair.directions, streams: pair.streams,
+                                                      udpRateSearch: pair.udpRateSearch) {
+                            round.append(Cell(pair: pair.name, path: path, test: test, repetition: rep, variant: v))
+                        }
+                    }
                 }
                 if seed != nil { round.shuffle(using: &rng) }
                 cells += round

@@ -54,7 +54,7 @@ public struct PlanDocument: Encodable, Sendable {
         seed = plan.seed
         warmupSeconds = Double(inventory.run.warmup.milliseconds) / 1000
         durationSeconds = Double(inventory.run.duration.milliseconds) / 1000
-        streams = inventory.run.streams
+        streams = inventory.run.streams.max() ?? 1
         estimatedWallSeconds = estimate.wallSeconds.rounded()
         measuringSeconds = estimate.measuringSeconds.rounded()
         pairs = plan.cellsByPair.map { pair, cells in
@@ -63,7 +63,7 @@ public struct PlanDocument: Encodable, Sendable {
                             placement: pair.placement, paths: pair.paths.map(\.name), tests: pair.tests.map(\.rawValue),
                             repetitions: pair.repetitions, cells: cells.count,
                             estimatedSeconds: (estimate.pairSeconds[pair.name] ?? 0).rounded(),
-                            rounds: rounds.keys.sorted().map { rounds[$0]!.map { "\($0.path.name)/\($0.test.rawValue)" } })
+                            rounds: rounds.keys.sorted().map { rounds[$0]!.map { "\($0.path.name)/\($0.testKey)" } })
         }
         rootPaths = Set(inventory.pairs.flatMap(\.paths).filter(\.needsRoot).map(\.name)).sorted()
         hostsWithoutRoot = rootPaths.isEmpty ? [] : inventory.hosts.filter { !$0.ssh.sudo && $0.ssh.user != "root" }.map(\.address)

@@ -18,7 +18,7 @@ public enum PlanText {
         }
         out += TextTable.render(rows) + "\n"
         out += "Each cell: \(inventory.run.warmup) warm-up + \(inventory.run.duration) measured"
-        out += inventory.run.streams > 1 ? ", \(inventory.run.streams) TCP streams" : ""
+        out += inventory.run.streams == [1] ? "" : ", \(inventory.run.streams.map(String.init).joined(separator: "/")) TCP streams"
         if let sustained, sustained.enabled, !sustained.burstableTypes.isEmpty, inventory.run.duration < inventory.run.sustainedAfter {
             out += "; tcp_bw of burstable types (\(sustained.burstableTypes.sorted().joined(separator: ", "))) "
                 + "\(inventory.run.sustainedAfter) measured (--sustained)"
@@ -30,7 +30,7 @@ public enum PlanText {
             out += "  \(pair.name):\n"
             let rounds = Dictionary(grouping: cells, by: \.repetition)
             for rep in rounds.keys.sorted() {
-                let list = rounds[rep]!.map { "\($0.path.name)/\($0.test.rawValue)" }.joined(separator: ", ")
+                let list = rounds[rep]!.map { "\($0.path.name)/\($0.testKey)" }.joined(separator: ", ")
                 out += "    round \(rep): \(list)\n"
             }
         }

@@ -10,6 +10,13 @@ import Foundation
 enum RecordDecoder {
     static func decode(_ bytes: UnsafeBufferPointer<UInt8>) -> ResultRecord? {
         var s = JSONScanner(bytes)
+        return decode(bytes, scanner: &s)
+    }
+
+    /// The same with a scanner kept from line to line (its scratch space and the strings it has
+    /// seen are reused: one per chunk of a file).
+    static func decode(_ bytes: UnsafeBufferPointer<UInt8>, scanner s: inout JSONScanner) -> ResultRecord? {
+        s.start(bytes)
         s.depth = 1  // the record itself; `detail` is one level down
         // Top-level keys go straight into fields (no dictionary per record); keys are short
         // enough to be stored inline in `String`, so reading them does not allocate.
@@ -31,7 +38,8 @@ enum RecordDecoder {
             s.skipSpace()
             guard s.i < bytes.count, bytes[s.i] == UInt8(ascii: ":") else { return nil }
             s.i += 1
-            guard let v = s.value() else { return nil }
+            // Ids are unique: kept out of the scanner's table of repeated strings.
+            guard let v = s.value(intern: key != .id) else { return nil }
             switch key {
             case .schema?: guard case .string(let x) = v else { return nil }; schema = x
             case .id?: guard case .string(let x) = v else { return nil }; id = x
@@ -163,13 +171,33 @@ extension RecordDecoder {
 
 /// Just enough JSON (RFC 8259) for result lines; nil on anything malformed.
 struct JSONScanner {
-    let b: UnsafeBufferPointer<UInt8>
+    var b: UnsafeBufferPointer<UInt8>
     var i = 0
     /// Open objects and arrays: past `JSONNesting.limit` the scanner gives up (nil) instead of
     /// recursing until the stack overflows.
     var depth = 0
+    /// The members of the objects and the elements of the arrays being read, innermost last:
+    /// each object or array is built at its exact size once its end is reached (growing a
+    /// dictionary or an array one member at a time reallocates it several times).
+    var members: [(String, JSONValue)] = []
+    var elements: [JSONValue] = []
+    /// Strings longer than fit inline in a `String` (keys such as `bytes_per_second`, run ids,
+    /// pair names, sources) repeat from record to record: each is allocated once per scanner and
+    /// shared. A table of `internSlots` strings, one per slot of their hash (a later string with
+    /// the same slot takes it over), so its size is fixed whatever the input.
+    var interned: [String?] = []
+    static let internSlots = 4096
 
     init(_ bytes: UnsafeBufferPointer<UInt8>) { b = bytes }
+
+    /// Starts on another text, keeping the scratch space and the interned strings.
+    mutating func start(_ bytes: UnsafeBufferPointer<UInt8>) {
+        b = bytes
+        i = 0
+        depth = 0
+        members.removeAll(keepingCapacity: true)
+        elements.removeAll(keepingCapacity: true)
+    }
 
     mutating func skipSpace() {
         while i < b.count, b[i] == 0x20 || b[i] == 0x0A || b[i] == 0x0D || b[i] == 0x09 { i += 1 }
@@ -177,7 +205,7 @@ struct JSONScanner {
 
     mutating func atEnd() -> Bool { skipSpace(); return i == b.count }
 
-    mutating func value() -> JSONValue? {
+    mutating func value(intern: Bool = true) -> JSONValue? {
         skipSpace()
         guard i < b.count else { return nil }
         switch b[i] {
@@ -187,7 +215,7 @@ struct JSONScanner {
             guard depth <= JSONNesting.limit else { return nil }
             return b[i] == UInt8(ascii: "{") ? object() : array()
         case UInt8(ascii: "\""):
-            return string().map(JSONValue.string)
+            return string(intern: intern).map(JSONValue.string)
         case UInt8(ascii: "t"): return literal("true", .bool(true))
         case UInt8(ascii: "f"): return literal("false", .bool(false))
         case UInt8(ascii: "n"): return literal("null", .null)
@@ -199,9 +227,10 @@ struct JSONScanner {
     /// At a `{`: the object, past its `}`.
     mutating func object() -> JSONValue? {
         i += 1
-        var o: [String: JSONValue] = [:]
         skipSpace()
-        if i < b.count, b[i] == UInt8(ascii: "}") { i += 1; return .object(o) }
+        if i < b.count, b[i] == UInt8(ascii: "}") { i += 1; return .object([:]) }
+        let base = members.count
+        defer { members.removeSubrange(base...) }
         while true {
             skipSpace()
             guard i < b.count, b[i] == UInt8(ascii: "\""), let k = string() else { return nil }
@@ -209,11 +238,16 @@ struct JSONScanner {
             guard i < b.count, b[i] == UInt8(ascii: ":") else { return nil }
             i += 1
             guard let v = value() else { return nil }
-            o[k] = v
+            members.append((k, v))
             skipSpace()
             guard i < b.count else { return nil }
             if b[i] == UInt8(ascii: ",") { i += 1; continue }
-            if b[i] == UInt8(ascii: "}") { i += 1; return .object(o) }
+            if b[i] == UInt8(ascii: "}") {
+                i += 1
+                var o = [String: JSONValue](minimumCapacity: members.count - base)
+                for (k, v) in members[base...] { o[k] = v }  // a repeated key: the last one counts
+                return .object(o)
+            }
             return nil
         }
     }
@@ -221,16 +255,17 @@ struct JSONScanner {
     /// At a `[`: the array, past its `]`.
     mutating func array() -> JSONValue? {
         i += 1
-        var a: [JSONValue] = []
         skipSpace()
-        if i < b.count, b[i] == UInt8(ascii: "]") { i += 1; return .array(a) }
+        if i < b.count, b[i] == UInt8(ascii: "]") { i += 1; return .array([]) }
+        let base = elements.count
+        defer { elements.removeSubrange(base...) }
         while true {
             guard let v = value() else { return nil }
-            a.append(v)
+            elements.append(v)
             skipSpace()
             guard i < b.count else { return nil }
             if b[i] == UInt8(ascii: ",") { i += 1; continue }
-            if b[i] == UInt8(ascii: "]") { i += 1; return .array(a) }
+            if b[i] == UInt8(ascii: "]") { i += 1; return .array(Array(elements[base...])) }
             return nil
         }
     }
@@ -254,15 +289,15 @@ struct JSONScanner {
     }
 
     /// At a `"`: the string's contents, escapes resolved.
-    mutating func string() -> String? {
+    mutating func string(intern: Bool = true) -> String? {
         i += 1
         let start = i
         while i < b.count, b[i] != UInt8(ascii: "\""), b[i] != UInt8(ascii: "\\"), b[i] >= 0x20 { i += 1 }
         guard i < b.count else { return nil }
         if b[i] == UInt8(ascii: "\"") {
-            let s = String(decoding: UnsafeBufferPointer(rebasing: b[start..<i]), as: UTF8.self)
+            let raw = UnsafeBufferPointer(rebasing: b[start..<i])
             i += 1
-            return s
+            return intern && raw.count > 15 ? interning(raw) : String(decoding: raw, as: UTF8.self)
         }
         guard b[i] == UInt8(ascii: "\\") else { return nil }
         var bytes = Array(b[start..<i])
@@ -298,6 +333,21 @@ struct JSONScanner {
             }
         }
         return nil
+    }
+
+    /// The string of `raw`, shared with an earlier one of the same bytes when there was one.
+    mutating func interning(_ raw: UnsafeBufferPointer<UInt8>) -> String {
+        var hash: UInt64 = 0xCBF2_9CE4_8422_2325  // FNV-1a
+        for c in raw { hash = (hash ^ UInt64(c)) &* 0x0100_0000_01B3 }
+        if interned.isEmpty { interned = Array(repeating: nil, count: Self.internSlots) }
+        let slot = Int(truncatingIfNeeded: (hash ^ (hash >> 32)) & UInt64(Self.internSlots - 1))
+        if var known = interned[slot] {
+            let same = known.withUTF8 { k in k.count == raw.count && memcmp(k.baseAddress!, raw.baseAddress!, raw.count) == 0 }
+            if same { return known }
+        }
+        let s = String(decoding: raw, as: UTF8.self)
+        interned[slot] = s
+        return s
     }
 
     mutating func hex4() -> UInt32? {

@@ -41,10 +41,53 @@ public enum ResultStore {
         var out = Loaded(records: [], warnings: [], duplicates: 0)
         let latest = RecordCheck.latest(now: now)
         for file in files {
-            guard let data = fm.contents(atPath: file) else { throw FileError(file, "cannot read the file") }
-            merge(data, file: file, seen: &seen, into: &out, latest: latest)
+            try mergeFile(file, seen: &seen, into: &out, latest: latest)
         }
         return out
+    }
+
+    /// How much of a file is read at a time: the whole file is never held, only its records.
+    static let blockSize = 8 << 20
+
+    /// Adds one file's records to `out`, read a block at a time: each block ends at a line end
+    /// (a longer line grows the block), and is decoded as `merge` decodes a whole file.
+    static func mergeFile(_ file: String, seen: inout Set<String>, into out: inout Loaded, latest: String,
+                          blockSize: Int = ResultStore.blockSize) throws {
+        let fd = open(file, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw FileError(file, "cannot read the file: \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        var buffer = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: max(blockSize, 1))
+        defer { buffer.deallocate() }
+        var filled = 0, lines = 0, atEnd = false
+        while !atEnd {
+            if filled == buffer.count {
+                // A line longer than the block: grow it (bounded by the file's size).
+                let bigger = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: buffer.count * 2)
+                _ = bigger.initialize(from: buffer)
+                buffer.deallocate()
+                buffer = bigger
+            }
+            let n = read(fd, buffer.baseAddress! + filled, buffer.count - filled)
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw FileError(file, "cannot read the file: \(String(cString: strerror(errno)))")
+            }
+            if n == 0 { atEnd = true } else { filled += n }
+            guard atEnd || filled == buffer.count else { continue }
+            // Decode up to the last line end (everything at the end of the file); keep the rest.
+            var cut = filled
+            if !atEnd {
+                var last = filled - 1
+                while last >= 0, buffer[last] != 0x0A { last -= 1 }
+                guard last >= 0 else { continue }
+                cut = last + 1
+            }
+            lines += merge(UnsafeBufferPointer(rebasing: buffer[0..<cut]), file: file, firstLine: lines, seen: &seen, into: &out,
+                           latest: latest)
+            let rest = filled - cut
+            if rest > 0 { memmove(buffer.baseAddress!, buffer.baseAddress! + cut, rest) }
+            filled = rest
+        }
     }
 
     /// Parses JSONL already in memory (e.g. `bench-report`'s synthetic records), with the
@@ -84,57 +127,66 @@ public enum ResultStore {
     static func merge(_ data: Data, file: String, seen: inout Set<String>, into out: inout Loaded, chunks: Int? = nil,
                       latest: String) {
         data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in
-            let all = raw.bindMemory(to: UInt8.self)
-            guard !all.isEmpty else { return }
-            let k = max(1, chunks ?? (all.count >= 4_000_000 ? min(ProcessInfo.processInfo.activeProcessorCount, 8) : 1))
-            var bounds = [0]
-            for i in 1..<max(k, 1) {
-                let from = max(i * all.count / k, bounds.last!)
-                if from >= all.count { bounds.append(all.count); continue }
-                if let nl = memchr(all.baseAddress! + from, 0x0A, all.count - from) {
-                    bounds.append(all.baseAddress!.distance(to: nl.assumingMemoryBound(to: UInt8.self)) + 1)
-                } else {
-                    bounds.append(all.count)
-                }
-            }
-            bounds.append(all.count)
-            let results = UnsafeMutableBufferPointer<ChunkResult>.allocate(capacity: k)
-            _ = results.initialize(from: repeatElement(ChunkResult(), count: k))
-            defer { results.deinitialize(); results.deallocate() }
-            let shared = Shared(bytes: all, results: results, bounds: bounds, latest: latest)
-            if k == 1 {
-                shared.results[0] = decodeChunk(shared.bytes, from: 0, to: all.count, latest: latest)
+            _ = merge(raw.bindMemory(to: UInt8.self), file: file, firstLine: 0, seen: &seen, into: &out, chunks: chunks, latest: latest)
+        }
+    }
+
+    /// The same for bytes that are a whole file or a block of it ending at a line end; lines are
+    /// numbered from `firstLine + 1`. Returns how many lines the bytes hold.
+    static func merge(_ all: UnsafeBufferPointer<UInt8>, file: String, firstLine: Int, seen: inout Set<String>,
+                      into out: inout Loaded, chunks: Int? = nil, latest: String) -> Int {
+        guard !all.isEmpty else { return 0 }
+        let k = max(1, chunks ?? (all.count >= 4_000_000 ? min(ProcessInfo.processInfo.activeProcessorCount, 8) : 1))
+        var bounds = [0]
+        for i in 1..<max(k, 1) {
+            let from = max(i * all.count / k, bounds.last!)
+            if from >= all.count { bounds.append(all.count); continue }
+            if let nl = memchr(all.baseAddress! + from, 0x0A, all.count - from) {
+                bounds.append(all.baseAddress!.distance(to: nl.assumingMemoryBound(to: UInt8.self)) + 1)
             } else {
-                DispatchQueue.concurrentPerform(iterations: k) { c in
-                    shared.results[c] = decodeChunk(shared.bytes, from: shared.bounds[c], to: shared.bounds[c + 1], latest: shared.latest)
-                }
-            }
-            var offset = 0
-            for c in 0..<k {
-                for (line, message) in results[c].skipped {
-                    out.warnings.append(Warning(file: file, line: offset + line, message: message))
-                }
-                offset += results[c].lines
-                // Move the chunk's records out (no per-record copy) unless some are duplicates.
-                var records: [ResultRecord] = []
-                swap(&records, &results[c].records)
-                seen.reserveCapacity(seen.count + records.count)
-                var duplicates: [Int] = []
-                for i in records.indices where !seen.insert(records[i].id).inserted { duplicates.append(i) }
-                out.duplicates += duplicates.count
-                if !duplicates.isEmpty {
-                    let drop = Set(duplicates)
-                    records = records.indices.filter { !drop.contains($0) }.map { records[$0] }
-                }
-                if out.records.isEmpty { out.records = records } else { out.records.append(contentsOf: records) }
+                bounds.append(all.count)
             }
         }
+        bounds.append(all.count)
+        let results = UnsafeMutableBufferPointer<ChunkResult>.allocate(capacity: k)
+        _ = results.initialize(from: repeatElement(ChunkResult(), count: k))
+        defer { results.deinitialize(); results.deallocate() }
+        let shared = Shared(bytes: all, results: results, bounds: bounds, latest: latest)
+        if k == 1 {
+            shared.results[0] = decodeChunk(shared.bytes, from: 0, to: all.count, latest: latest)
+        } else {
+            DispatchQueue.concurrentPerform(iterations: k) { c in
+                shared.results[c] = decodeChunk(shared.bytes, from: shared.bounds[c], to: shared.bounds[c + 1], latest: shared.latest)
+            }
+        }
+        var offset = firstLine
+        for c in 0..<k {
+            for (line, message) in results[c].skipped {
+                out.warnings.append(Warning(file: file, line: offset + line, message: message))
+            }
+            offset += results[c].lines
+            // Move the chunk's records out (no per-record copy) unless some are duplicates.
+            var records: [ResultRecord] = []
+            swap(&records, &results[c].records)
+            // Grown by doubling: a file read block by block would otherwise rehash every block.
+            if seen.capacity < seen.count + records.count { seen.reserveCapacity(max(seen.capacity * 2, seen.count + records.count)) }
+            var duplicates: [Int] = []
+            for i in records.indices where !seen.insert(records[i].id).inserted { duplicates.append(i) }
+            out.duplicates += duplicates.count
+            if !duplicates.isEmpty {
+                let drop = Set(duplicates)
+                records = records.indices.filter { !drop.contains($0) }.map { records[$0] }
+            }
+            if out.records.isEmpty { out.records = records } else { out.records.append(contentsOf: records) }
+        }
+        return offset - firstLine
     }
 
     /// Decodes the lines in `bytes[from..<to]` (which starts at a line start).
     static func decodeChunk(_ all: UnsafeBufferPointer<UInt8>, from: Int, to: Int, latest: String) -> ChunkResult {
         var result = ChunkResult()
         let decoder = JSONDecoder()
+        var scanner = JSONScanner(UnsafeBufferPointer(rebasing: all[from..<from]))
         var start = from
         // Walk the lines in place: slicing `Data` per line costs more than decoding it.
         while start < to {
@@ -152,7 +204,7 @@ public enum ResultStore {
             if line.allSatisfy({ $0 == 32 || $0 == 9 || $0 == 13 }) { continue }
             do {
                 // The fast reader handles well-formed lines; JSONDecoder names what is wrong with the rest.
-                let record = try RecordDecoder.decode(line) ?? {
+                let record = try RecordDecoder.decode(line, scanner: &scanner) ?? {
                     try JSONNesting.check(line)  // before JSONDecoder, which recurses per level
                     return try decoder.decode(ResultRecord.self, from: Data(line))
                 }()
@@ -185,7 +237,9 @@ public enum ResultStore {
 }
 
 /// Appends records to one results file, each flushed to disk before `append` returns, so a
-/// crash loses at most the record being written.
+/// crash loses at most the record being written. A file whose last line was cut (a crash, a
+/// full disk) gets a line break first, so the cut line stays as it was and the new record is
+/// whole; a record that cannot be written whole is taken back off the file.
 public final class ResultWriter {
     public let path: String
     private let fd: Int32
@@ -193,7 +247,7 @@ public final class ResultWriter {
     public init(path: String) throws {
         let dir = (path as NSString).deletingLastPathComponent
         if !dir.isEmpty { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
-        fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+        fd = open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw FileError(path, "cannot open for appending: \(String(cString: strerror(errno)))") }
         self.path = path
     }
@@ -201,13 +255,21 @@ public final class ResultWriter {
     deinit { close(fd) }
 
     public func append(_ record: ResultRecord) throws {
-        let bytes = Array((try record.jsonLine() + "\n").utf8)
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { throw FileError(path, "cannot read its size: \(String(cString: strerror(errno)))") }
+        let size = st.st_size
+        var last: UInt8 = 0
+        let cut = size > 0 && pread(fd, &last, 1, size - 1) == 1 && last != UInt8(ascii: "\n")
+        let bytes = Array(((cut ? "\n" : "") + (try record.jsonLine()) + "\n").utf8)
         var off = 0
         while off < bytes.count {
             let n = bytes[off...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
             if n < 0 {
                 if errno == EINTR { continue }
-                throw FileError(path, "cannot write: \(String(cString: strerror(errno)))")
+                let why = String(cString: strerror(errno))
+                // Half a record would be glued to the next one: take it back off.
+                _ = ftruncate(fd, size)
+                throw FileError(path, "cannot write: \(why)")
             }
             off += n
         }

@@ -42,18 +42,57 @@ public struct ThroughputTimeline: Hashable, Sendable {
         self.rates = rates
     }
 
-    /// The agent's intervals in `detail`; a last interval shorter than the others is left out,
-    /// so every rate stands for the same length of time. At most 100 000 intervals are read.
-    public init?(detail: JSONValue?) {
-        guard let step = detail?["interval_s"]?.double, step > 0, step.isFinite,
-              case .array(let items)? = detail?["intervals"] else { return nil }
-        var rates: [Double] = []
-        for item in items.prefix(100_000) {
-            guard let start = item["start_s"]?.double, let end = item["end_s"]?.double,
-                  let rate = item["bytes_per_second"]?.double, rate.isFinite, rate >= 0 else { return nil }
-            if end - start < step * 0.99 { break }
-            rates.append(rate)
+    /// At most this many intervals are read from one record.
+    public static let intervalLimit = 100_000
+
+    /// One entry of `detail.intervals` as the record holds it.
+    public struct Interval: Sendable {
+        /// `start_s` and `end_s` of the agent's objects; nil when absent (always for a plain number).
+        public var start: Double?
+        public var end: Double?
+        /// Bytes per second for the agent's `{…, bytes_per_second}`; MB/s for a plain number.
+        public var rate: Double
+        /// True for a plain number (MB/s, intervals one second apart, as older imports wrote them).
+        public var isPlainNumber: Bool
+    }
+
+    /// The one reader of `detail.intervals`: calls `body` with each entry, in order, at most
+    /// `intervalLimit` of them, until `body` returns false. Returns false when there is no
+    /// `intervals` array, or when an entry read is neither a number nor an object with a
+    /// `bytes_per_second`, or its rate is not finite and at least zero (the series is then unusable).
+    @discardableResult
+    public static func readIntervals(_ detail: JSONValue?, _ body: (Interval) -> Bool) -> Bool {
+        guard case .array(let items)? = detail?["intervals"] else { return false }
+        for item in items.prefix(intervalLimit) {
+            let interval: Interval
+            switch item {
+            case .number(let n):
+                interval = Interval(start: nil, end: nil, rate: n, isPlainNumber: true)
+            case .object(let fields):
+                guard let rate = fields["bytes_per_second"]?.double else { return false }
+                interval = Interval(start: fields["start_s"]?.double, end: fields["end_s"]?.double, rate: rate, isPlainNumber: false)
+            default:
+                return false
+            }
+            guard interval.rate.isFinite, interval.rate >= 0 else { return false }
+            if !body(interval) { break }
         }
+        return true
+    }
+
+    /// The agent's intervals in `detail`; a last interval shorter than the others is left out,
+    /// so every rate stands for the same length of time. At most `intervalLimit` intervals are read.
+    public init?(detail: JSONValue?) {
+        guard let step = detail?["interval_s"]?.double, step > 0, step.isFinite else { return nil }
+        var rates: [Double] = []
+        var wellFormed = true
+        let read = Self.readIntervals(detail) { item in
+            guard !item.isPlainNumber, let start = item.start, let end = item.end else { wellFormed = false; return false }
+            if end - start < step * 0.99 { return false }
+            rates.append(item.rate)
+            return true
+        }
+        guard read, wellFormed else { return nil }
         self.init(intervalSeconds: step, rates: rates)
     }
 

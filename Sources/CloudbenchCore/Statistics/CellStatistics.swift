@@ -1,3 +1,5 @@
+import Foundation
+
 /// Everything measured in one cell across repetitions, runs and pairs.
 public struct CellStatistics: Hashable, Sendable {
     /// One usable value and the round it came from: run, pair and repetition.
@@ -46,7 +48,69 @@ public struct CellStatistics: Hashable, Sendable {
 /// counted in the one cell of the same instances, path and test whose knobs agree with those it
 /// does state; when there is no such cell, or several, in a cell of its own (never guessed).
 public enum ResultStatistics {
+    /// Which cell each `ok` record belongs to, worked out once per record (`CellIdentity(r)`
+    /// reads the record's knobs from `detail` and is hashed): every pass over the records that
+    /// groups them by cell (the statistics, the figures read from `detail`) reads its slot here.
+    public struct Grouping: Sendable {
+        /// The identities of the `ok` records, each once, in the order of their first record.
+        public var keys: [CellIdentity]
+        /// Per record, its index in `keys`; -1 for a `failed` record (grouped by `cells`, which
+        /// matches it on the knobs it states).
+        public var slots: [Int32]
+    }
+
+    /// The grouping of `records`; big inputs are worked out in two halves side by side.
+    public static func grouping(_ records: [ResultRecord]) -> Grouping {
+        let half = records.count / 2
+        guard records.count >= 20_000 else { return grouping(records, 0..<records.count) }
+        // Each task writes only its own box; `concurrentPerform` returns after both.
+        final class Box: @unchecked Sendable { var value = Grouping(keys: [], slots: []) }
+        let boxes = [Box(), Box()]
+        DispatchQueue.concurrentPerform(iterations: 2) { t in
+            boxes[t].value = grouping(records, t == 0 ? 0..<half : half..<records.count)
+        }
+        var keys = boxes[0].value.keys
+        var index: [CellIdentity: Int32] = [:]
+        for (s, k) in keys.enumerated() { index[k] = Int32(s) }
+        // The second half's slots, renumbered into the first half's (new keys after them).
+        let renumber: [Int32] = boxes[1].value.keys.map { k in
+            if let s = index[k] { return s }
+            let s = Int32(keys.count)
+            index[k] = s
+            keys.append(k)
+            return s
+        }
+        var slots = boxes[0].value.slots
+        slots.reserveCapacity(records.count)
+        for s in boxes[1].value.slots { slots.append(s < 0 ? -1 : renumber[Int(s)]) }
+        return Grouping(keys: keys, slots: slots)
+    }
+
+    /// The grouping of `records[range]`, slots numbered from 0 within it.
+    static func grouping(_ records: [ResultRecord], _ range: Range<Int>) -> Grouping {
+        var out = Grouping(keys: [], slots: [])
+        out.slots.reserveCapacity(range.count)
+        var index: [CellIdentity: Int32] = [:]
+        records.withUnsafeBufferPointer { rs in
+            for i in range {
+                guard rs[i].status != .failed else { out.slots.append(-1); continue }
+                let key = CellIdentity(rs[i])
+                if let s = index[key] { out.slots.append(s); continue }
+                let s = Int32(out.keys.count)
+                index[key] = s
+                out.keys.append(key)
+                out.slots.append(s)
+            }
+        }
+        return out
+    }
+
     public static func cells(_ records: [ResultRecord]) -> [CellIdentity: CellStatistics] {
+        cells(records, grouping: grouping(records))
+    }
+
+    /// The same with the records' grouping already worked out.
+    public static func cells(_ records: [ResultRecord], grouping: Grouping) -> [CellIdentity: CellStatistics] {
         struct Acc {
             var observations: [CellStatistics.Observation] = []
             var unit: String?
@@ -62,9 +126,10 @@ public enum ResultStatistics {
         }
         // Accumulators live in an array and are mutated in place; a dictionary maps each key to
         // its slot (copying an accumulator out and back would copy its arrays every time).
+        var keys = grouping.keys
+        var accs = [Acc](repeating: Acc(), count: keys.count)
         var slots: [CellIdentity: Int] = [:]
-        var accs: [Acc] = []
-        var keys: [CellIdentity] = []
+        for (s, k) in keys.enumerated() { slots[k] = s }
         var failures: [Int] = []
         // Fields are read through the buffer: binding whole records would copy (retain) each one.
         records.withUnsafeBufferPointer { rs in
@@ -73,16 +138,8 @@ public enum ResultStatistics {
                     failures.append(i)
                     continue
                 }
-                let key = CellIdentity(provider: rs[i].provider, type: rs[i].type, region: CellIdentity.region(rs[i].region),
-                                       placement: Placement.canonical(rs[i].placement), path: rs[i].path, test: rs[i].test,
-                                       setup: TestSetup.of(test: rs[i].test, detail: rs[i].detail))
-                let slot: Int
-                if let s = slots[key] { slot = s } else {
-                    slot = accs.count
-                    slots[key] = slot
-                    accs.append(Acc())
-                    keys.append(key)
-                }
+                let slot = Int(grouping.slots[i])
+                let key = keys[slot]
                 if accs[slot].lastPair != rs[i].pair { accs[slot].pairs.insert(rs[i].pair); accs[slot].lastPair = rs[i].pair }
                 if accs[slot].lastRun != rs[i].runID { accs[slot].runs.insert(rs[i].runID); accs[slot].lastRun = rs[i].runID }
                 if rs[i].price != nil {

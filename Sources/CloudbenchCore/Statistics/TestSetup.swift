@@ -17,14 +17,18 @@ public struct TestSetup: Hashable, Sendable, Comparable {
     public var udpRate: Double?
     /// `http`'s object size, bytes.
     public var httpSize: Int?
+    /// `udp_bw` searched for its rate (`detail.udp_rate` is `"search"`): the offered rate differs
+    /// between repetitions, so it is not part of the identity (`udpRate` is nil).
+    public var udpRateSearch = false
 
     public init(direction: String? = nil, streams: Int? = nil, messageSize: Int? = nil, udpRate: Double? = nil,
-                httpSize: Int? = nil) {
+                httpSize: Int? = nil, udpRateSearch: Bool = false) {
         self.direction = direction
         self.streams = streams
         self.messageSize = messageSize
         self.udpRate = udpRate
         self.httpSize = httpSize
+        self.udpRateSearch = udpRateSearch
     }
 
     /// The knobs of `test` as `detail` records them, with the defaults above.
@@ -42,6 +46,10 @@ public struct TestSetup: Hashable, Sendable, Comparable {
         case "tcp_bw":
             return TestSetup(direction: direction ?? "client_to_server", streams: int("streams") ?? 1, messageSize: int("message_size"))
         case "udp_bw":
+            if detail?["udp_rate"]?.string == "search" {
+                return TestSetup(direction: direction ?? "client_to_server", streams: int("streams") ?? 1,
+                                 messageSize: int("message_size"), udpRateSearch: true)
+            }
             return TestSetup(direction: direction ?? "client_to_server", streams: int("streams") ?? 1, messageSize: int("message_size"),
                              udpRate: rate("target_bytes_per_second") ?? rate("udp_rate"))
         case "tcp_lat", "udp_lat":
@@ -61,21 +69,21 @@ public struct TestSetup: Hashable, Sendable, Comparable {
         return TestSetup(direction: detail["direction"] == nil ? nil : full.direction,
                          streams: detail["streams"] == nil ? nil : full.streams,
                          messageSize: detail["message_size"] == nil ? nil : full.messageSize,
-                         udpRate: full.udpRate, httpSize: full.httpSize)
+                         udpRate: full.udpRate, httpSize: full.httpSize, udpRateSearch: full.udpRateSearch)
     }
 
     /// True when every knob this one states has the same value in `other`.
     public func agrees(with other: TestSetup) -> Bool {
         (direction == nil || direction == other.direction) && (streams == nil || streams == other.streams)
             && (messageSize == nil || messageSize == other.messageSize) && (udpRate == nil || udpRate == other.udpRate)
-            && (httpSize == nil || httpSize == other.httpSize)
+            && (httpSize == nil || httpSize == other.httpSize) && (!udpRateSearch || other.udpRateSearch)
     }
 
     /// True when no knob is known.
     public var isEmpty: Bool { self == TestSetup() }
 
-    var order: (Int, String, Int, Double, Int) {
-        (streams ?? 0, direction ?? "", messageSize ?? -1, udpRate ?? -1, httpSize ?? -1)
+    var order: (Int, String, Int, Double, Int, Int) {
+        (streams ?? 0, direction ?? "", messageSize ?? -1, udpRate ?? -1, httpSize ?? -1, udpRateSearch ? 1 : 0)
     }
 
     public static func < (a: TestSetup, b: TestSetup) -> Bool { a.order < b.order }

@@ -118,11 +118,7 @@ public struct AgentGoodputTool: GoodputTool {
     }
 }
 
-/// Ends a listener this measurement started, by its pid.
-private func stop(_ process: Process) {
-    if process.isRunning { process.terminate() }
-    let deadline = Date().addingTimeInterval(2)
-    while process.isRunning, Date() < deadline { usleep(20_000) }
-    if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-    process.waitUntilExit()
+/// Ends a listener this measurement started, with what it started.
+private func stop(_ process: ChildProcess) {
+    process.stop(grace: 2)
 }

@@ -29,7 +29,7 @@ public enum LinkCheck {
             guard let (server, client) = layout.instances(of: pair.name) else { continue }
             // Both directions, so each instance's egress is measured once.
             for (sender, receiver) in [(client, server), (server, client)] {
-                var target = pair.goodput
+                var target = pair.goodput(sentBy: sender.role)
                 if let burst = pair.burst {
                     for instance in [server, client] {
                         for argv in BurstRefill.commands(for: instance, fabric: layout.fabricNamespace) { try ProcessRunner.check(argv) }

@@ -38,7 +38,11 @@ public struct LabProfile: Hashable, Sendable {
         public var name: String
         public var provider: String
         public var type: String
+        /// The goodput of the link, client → server (`goodput:`, or `rate: { up: X, down: Y }`'s up).
         public var goodput: Goodput
+        /// Server → client when it differs (`rate:`'s down): a link shaped differently each way,
+        /// like an instance whose ingress and egress allowances differ. nil: `goodput` both ways.
+        public var downGoodput: Goodput? = nil
         /// The provider region the pair stands for (`westeurope`, `us-east-1`), written into the
         /// inventory so records carry it and reports price the pair at that region's price; nil
         /// writes no region ("no region" in reports).
@@ -53,6 +57,15 @@ public struct LabProfile: Hashable, Sendable {
         public var tests: [String]?
         /// A burst credit on both instances' links; nil for a steady link.
         public var burst: BurstCredit?
+        /// Passed through to the inventory as the pair's `directions:`, `streams:` and `udp_rate: search`.
+        public var directions: [String]? = nil
+        public var streams: [Int]? = nil
+        public var udpRateSearch = false
+
+        /// The goodput from `role`'s side to the other (a client sends up, a server down).
+        public func goodput(sentBy role: LabInstance.Role) -> Goodput {
+            role == .client ? goodput : downGoodput ?? goodput
+        }
 
         public init(name: String, provider: String, type: String, goodput: Goodput,
                     price: String? = nil, priceAsOf: String? = nil, paths: [String]? = nil, region: String? = nil,
@@ -82,6 +95,9 @@ public struct LabProfile: Hashable, Sendable {
         public var httpCount: Int?
         /// Passed through as `run.sustained_after` (nil: the inventory's default).
         public var sustainedAfter: String?
+        /// Passed through as `run.directions` and `run.streams` (nil: the inventory's defaults).
+        public var directions: [String]?
+        public var streams: [Int]?
 
         public init() {}
     }

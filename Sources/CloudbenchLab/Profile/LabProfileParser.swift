@@ -38,7 +38,9 @@ public enum LabProfileParser {
 
         if let runNode = top["run"] {
             let run = try r.mapping(runNode, keys: ["tests", "duration", "warmup", "repetitions", "paths", "sustained_after", "udp_rate",
-                                                    "http_size", "http_count"], what: "run")
+                                                    "http_size", "http_count", "directions", "streams"], what: "run")
+            profile.run.directions = try Self.directions(run, r)
+            profile.run.streams = try Self.streams(run, r)
             if let tests = try r.strings(run, "tests") { profile.run.tests = tests }
             for (key, range) in [("duration", InventoryLoader.Limits.duration), ("warmup", InventoryLoader.Limits.warmup)] {
                 guard let d = try r.string(run, key, at: runNode), let node = run[key] else { continue }
@@ -100,16 +102,16 @@ public enum LabProfileParser {
         var seen = Set<String>()
         for item in seq {
             let p = try r.mapping(item, keys: ["name", "provider", "type", "goodput", "price", "price_as_of", "paths", "region", "burst",
-                                               "tests"], what: "a pair")
+                                               "tests", "rate", "directions", "streams", "udp_rate"], what: "a pair")
             let pname = try r.string(p, "name", required: true, at: item)!
             try r.check(pname, matches: #"^[a-z0-9][a-z0-9.-]{0,30}$"#, node: p["name"]!, what: "pair name")
             guard seen.insert(pname).inserted else { throw r.error(p["name"]!, "pair name '\(pname)' appears twice") }
-            let goodputText = try r.string(p, "goodput", required: true, at: item)!
-            guard let goodput = Goodput(parsing: goodputText) else {
-                throw r.error(p["goodput"]!, "goodput '\(goodputText)' is not a rate like '24.8 MB/s', '590 KB/s' or '200 Mbit/s' "
-                              + "from 1 B/s to 100 GB/s")
-            }
+            // `goodput: X` both ways, or `rate: { up: X, down: Y }`: client → server and server → client.
+            let (goodput, down) = try Self.goodputs(p, at: item, r)
             let burst = try p["burst"].map { try Self.burst($0, baseline: goodput, r) }
+            if burst != nil, down != nil {
+                throw r.error(p["burst"]!, "a pair with 'rate: { up, down }' cannot have a burst credit too; give it 'goodput:'")
+            }
             profile.pairs.append(LabProfile.Pair(
                 name: pname,
                 provider: try r.string(p, "provider", required: true, at: item)!,
@@ -120,6 +122,13 @@ public enum LabProfileParser {
                 paths: try r.strings(p, "paths"),
                 region: try r.string(p, "region", at: item), burst: burst))
             profile.pairs[profile.pairs.count - 1].tests = try r.strings(p, "tests")
+            profile.pairs[profile.pairs.count - 1].downGoodput = down
+            profile.pairs[profile.pairs.count - 1].directions = try Self.directions(p, r)
+            profile.pairs[profile.pairs.count - 1].streams = try Self.streams(p, r)
+            if let u = p["udp_rate"] {
+                guard u.string == "search" else { throw r.error(u, "a pair's udp_rate may only be 'search'") }
+                profile.pairs[profile.pairs.count - 1].udpRateSearch = true
+            }
             if let region = profile.pairs.last?.region {
                 try r.check(region, matches: #"^[a-z0-9][a-z0-9-]{0,40}$"#, node: p["region"]!, what: "region")
             }
@@ -147,6 +156,52 @@ public enum LabProfileParser {
             throw r.error(b["bytes"]!, "burst bytes '\(bytesText)' take more than 250 s to refill at \(baseline); tbf cannot hold that")
         }
         return LabProfile.BurstCredit(peak: peak, creditBytes: bytes)
+    }
+
+    /// A pair's `goodput:` (both ways) or `rate: { up: X, down: Y }` (up is client → server); the
+    /// second is nil for a symmetric link.
+    private static func goodputs(_ p: Node.Mapping, at item: Node, _ r: Reader) throws -> (Goodput, Goodput?) {
+        func rate(_ node: Node, _ text: String, _ key: String) throws -> Goodput {
+            guard let g = Goodput(parsing: text) else {
+                throw r.error(node, "\(key) '\(text)' is not a rate like '24.8 MB/s', '590 KB/s' or '200 Mbit/s' from 1 B/s to 100 GB/s")
+            }
+            return g
+        }
+        switch (p["goodput"], p["rate"]) {
+        case (let g?, nil):
+            return (try rate(g, try r.string(p, "goodput", at: item)!, "goodput"), nil)
+        case (nil, let node?):
+            let m = try r.mapping(node, keys: ["up", "down"], what: "rate")
+            let up = try rate(m["up"] ?? node, try r.string(m, "up", required: true, at: node)!, "rate up")
+            let down = try rate(m["down"] ?? node, try r.string(m, "down", required: true, at: node)!, "rate down")
+            return (up, down)
+        case (_?, let node?):
+            throw r.error(node, "give either 'goodput' (both ways) or 'rate: { up, down }', not both")
+        case (nil, nil):
+            throw r.error(item, "missing key 'goodput' (or 'rate: { up: X, down: Y }' for a link shaped differently each way)")
+        }
+    }
+
+    /// `directions:`, passed through to the inventory, which checks the names again.
+    private static func directions(_ m: Node.Mapping, _ r: Reader) throws -> [String]? {
+        guard let list = try r.strings(m, "directions") else { return nil }
+        for (i, d) in list.enumerated() where Direction(rawValue: d) == nil {
+            throw r.error(Array(m["directions"]!.sequence!)[i], "unknown direction '\(d)'; directions are "
+                          + Direction.allCases.map(\.rawValue).joined(separator: ", "))
+        }
+        return list
+    }
+
+    /// `streams: N` or `[1, 4, 8]`, each from 1 to 128.
+    private static func streams(_ m: Node.Mapping, _ r: Reader) throws -> [Int]? {
+        guard let node = m["streams"] else { return nil }
+        let items = node.sequence.map(Array.init) ?? [node]
+        return try items.map { item in
+            guard let n = item.int, InventoryLoader.Limits.streams.contains(n) else {
+                throw r.error(item, "streams must be whole numbers from 1 to 128")
+            }
+            return n
+        }
     }
 
     static let durationPattern = #"^[0-9]+(\.[0-9]+)?(ms|s|m)$"#

@@ -31,6 +31,8 @@ public enum LabInventory {
 
         """
         if let n = profile.run.udpRate { out += "  udp_rate: \(n)\n" }
+        if let list = profile.run.directions { out += "  directions: \(self.list(list))\n" }
+        if let list = profile.run.streams { out += "  streams: [\(list.map(String.init).joined(separator: ", "))]\n" }
         if let n = profile.run.httpSize { out += "  http_size: \(n)\n" }
         if let n = profile.run.httpCount { out += "  http_count: \(n)\n" }
         if let after = profile.run.sustainedAfter { out += "  sustained_after: \(scalar(after))\n" }
@@ -38,7 +40,12 @@ public enum LabInventory {
         for pair in profile.pairs {
             guard let (server, client) = layout.instances(of: pair.name) else { continue }
             out += "  - name: \(scalar(pair.name))\n"
-            out += "    # emulated goodput \(pair.goodput) each way (tbf at \(pair.goodput.wireBytesPerSecond) B/s on the wire)\n"
+            if let down = pair.downGoodput {
+                out += "    # emulated goodput \(pair.goodput) client → server, \(down) server → client "
+                    + "(tbf at \(pair.goodput.wireBytesPerSecond) and \(down.wireBytesPerSecond) B/s on the wire)\n"
+            } else {
+                out += "    # emulated goodput \(pair.goodput) each way (tbf at \(pair.goodput.wireBytesPerSecond) B/s on the wire)\n"
+            }
             if let burst = pair.burst {
                 out += "    # burst credit: \(burst.peak) while \(burst.creditBytes) bytes last (about "
                     + String(format: "%.1f", burst.seconds(baseline: pair.goodput)) + " s), refilled before each tcp_bw\n"
@@ -52,6 +59,9 @@ public enum LabInventory {
             out += "    client: \(host(client, overlay: profile.overlay))\n"
             out += "    paths: \(list(profile.paths(for: pair)))\n"
             if let tests = pair.tests { out += "    tests: \(list(tests))\n" }
+            if let list = pair.directions { out += "    directions: \(self.list(list))\n" }
+            if let list = pair.streams { out += "    streams: [\(list.map(String.init).joined(separator: ", "))]\n" }
+            if pair.udpRateSearch { out += "    udp_rate: search\n" }
         }
         return out
     }

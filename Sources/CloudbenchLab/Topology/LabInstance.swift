@@ -15,8 +15,11 @@ public struct LabInstance: Hashable, Sendable, Codable {
     public let address: String
     /// Its address on the lab's external overlay, if the profile has one.
     public let overlayAddress: String?
-    /// The emulated TCP goodput of its link, bytes per second.
+    /// The emulated TCP goodput of what it sends, bytes per second.
     public let goodputBytesPerSecond: Double
+    /// The goodput of what it receives when that differs (a profile's `rate: { up, down }`);
+    /// nil: the same as what it sends.
+    public var ingressGoodputBytesPerSecond: Double? = nil
     /// The burst credit of its link (`burst:` in the profile): peak goodput and bucket bytes.
     public var burstPeakBytesPerSecond: Double? = nil
     public var burstCreditBytes: Int? = nil
@@ -28,6 +31,10 @@ public struct LabInstance: Hashable, Sendable, Codable {
         return LabProfile.BurstCredit(peak: Goodput(bytesPerSecond: peak), creditBytes: bytes)
     }
 
-    /// The tbf of both directions of its link.
+    /// The tbf of what it sends (and of both directions when the link is symmetric).
     public var tokenBucket: TokenBucket { TokenBucket(goodput: goodput, burst: burst) }
+    /// The tbf of what the bridge delivers to it.
+    public var ingressTokenBucket: TokenBucket {
+        ingressGoodputBytesPerSecond.map { TokenBucket(goodput: Goodput(bytesPerSecond: $0), burst: burst) } ?? tokenBucket
+    }
 }

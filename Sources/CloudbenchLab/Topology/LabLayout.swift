@@ -42,7 +42,8 @@ public struct LabLayout: Hashable, Sendable {
                     fabricDevice: "v\(instances.count)",
                     address: "\(configuration.hostSubnet).\(host)",
                     overlayAddress: profile.overlay == nil ? nil : "\(configuration.overlaySubnet).\(host)",
-                    goodputBytesPerSecond: pair.goodput.bytesPerSecond,
+                    goodputBytesPerSecond: pair.goodput(sentBy: role).bytesPerSecond,
+                    ingressGoodputBytesPerSecond: pair.downGoodput == nil ? nil : pair.goodput(sentBy: role == .client ? .server : .client).bytesPerSecond,
                     burstPeakBytesPerSecond: pair.burst?.peak.bytesPerSecond,
                     burstCreditBytes: pair.burst?.creditBytes))
             }

@@ -13,6 +13,8 @@ public struct AgentInvocation: Sendable {
     public var runDirectory: String
     public var token: String
     public var cellTag: String
+    /// The network namespace the agent runs in (`nsenter --net=…`, as root); nil: the host's own.
+    public var netns: String? = nil
 
     public init(agent: String, runDirectory: String, token: String, cellTag: String) {
         self.agent = agent
@@ -33,23 +35,29 @@ public struct AgentInvocation: Sendable {
         // `mkdir … || exit` stands alone: chained with `&&` it would put the shell itself in the
         // background, holding the session's output open until the server ends.
         // A background job's standard input is /dev/null unless handed on explicitly (fd 3).
-        "mkdir -p \(runDirectory) || exit 1; exec 3<&0; nohup \(agent) "
+        "mkdir -p \(runDirectory) || exit 1; exec 3<&0; nohup \(NamespaceLocator.enter(netns, agent)) "
             + AgentCommandLine.serve(listen: hostPort(address, port), deadline: Double(deadlineSeconds), tokenOnStandardInput: true)
                 .map(shellQuote).joined(separator: " ")
             + " > \(logFile) 2>&1 <&3 3<&- & exec 3<&-; echo $! > \(pidFile); "
             + "for i in $(seq 1 100); do "
-            + "if command -v ss >/dev/null; then ss -Hltn 'sport = :\(port)' | grep -q . && exit 0; else sleep 0.3; exit 0; fi; "
+            + "if command -v ss >/dev/null; then \(NamespaceLocator.enter(netns, "ss")) -Hltn 'sport = :\(port)' | grep -q . && exit 0; else sleep 0.3; exit 0; fi; "
             + "kill -0 $(cat \(pidFile)) 2>/dev/null || break; sleep 0.05; done; cat \(logFile) >&2; exit 1"
     }
 
-    /// What the client is asked to measure, from the inventory's run settings.
-    public static func request(test: TestKind, run: RunSettings) -> TestRequest {
+    /// What the client is asked to measure, from the inventory's run settings and the cell's
+    /// variant (direction, stream count).
+    public static func request(test: TestKind, run: RunSettings, variant: CellVariant = .plain) -> TestRequest {
         var r = TestRequest(test: test)
+        switch variant.direction {
+        case .clientToServer: break
+        case .serverToClient: r.reverse = true
+        case .bidirectional: r.bidirectional = test == .tcpBandwidth
+        }
         switch test {
         case .tcpBandwidth:
             r.duration = run.duration.seconds
             r.warmup = run.warmup.seconds
-            r.streams = run.streams
+            r.streams = variant.streams
             r.messageSize = run.messageSize
         case .tcpLatency:
             r.duration = run.duration.seconds
@@ -67,17 +75,17 @@ public struct AgentInvocation: Sendable {
     }
 
     /// The client's arguments (after the program name) for `test` against the server.
-    public func clientArguments(address: String, port: Int, test: TestKind, run: RunSettings) -> [String] {
-        AgentCommandLine.run(server: hostPort(address, port), request: Self.request(test: test, run: run), json: true,
-                             tokenOnStandardInput: true)
+    public func clientArguments(address: String, port: Int, test: TestKind, run: RunSettings, variant: CellVariant = .plain) -> [String] {
+        AgentCommandLine.run(server: hostPort(address, port), request: Self.request(test: test, run: run, variant: variant), json: true,
+                             tokenOnStandardInput: true, rateSearch: test == .udpBandwidth && variant.udpRateSearch)
     }
 
     /// Runs the client in the foreground; its JSON is the cell's measurement. Its pid file lets
     /// an interrupt (or the next run's cleanup) stop it from another connection.
-    public func runClient(address: String, port: Int, test: TestKind, run: RunSettings) -> String {
+    public func runClient(address: String, port: Int, test: TestKind, run: RunSettings, variant: CellVariant = .plain) -> String {
         "mkdir -p \(runDirectory) && echo $$ > \(runDirectory)/client-\(cellTag).pid && "
-            + "exec \(agent) "
-            + clientArguments(address: address, port: port, test: test, run: run).map(shellQuote).joined(separator: " ")
+            + "exec \(NamespaceLocator.enter(netns, agent)) "
+            + clientArguments(address: address, port: port, test: test, run: run, variant: variant).map(shellQuote).joined(separator: " ")
     }
 
     /// Removes the client's pid file once it has ended.

@@ -48,6 +48,10 @@ public struct ActivePath: Sendable {
     var serverInvocation: AgentInvocation
     var token: String
     var serverStarted: Bool
+    /// What carries the path's packets off the client (`DatapathProbe`), read once per instance.
+    var datapath: Datapath? = nil
+    /// The namespace the client's agent runs in (a pod's, a container's); nil: the host's own.
+    var clientNetns: String? = nil
 }
 
 /// Runs cells: sets up a path and starts the agent server with a fresh token and a deadline
@@ -81,7 +85,7 @@ public struct CellRunner: Sendable {
     public func open(_ jobs: [CellJob], server: RemoteHost, client: RemoteHost, now: @Sendable () -> Date = Date.init) async -> Opened {
         let job = jobs[0]
         let path = job.cell.path
-        if path.needsRoot {
+        if path.needsRoot || Self.namespaces(job).server != nil || Self.namespaces(job).client != nil {
             for h in [server, client] where !h.hasRoot {
                 return .failed(CellOutcome(record: nil, skipped: "path \(path.name) needs root; \(h.label) has no sudo (set 'sudo: true' or log in as root)", lostHost: nil))
             }
@@ -96,6 +100,15 @@ public struct CellRunner: Sendable {
         var active = ActivePath(setup: setup, route: RouteCheck(device: "", mtu: nil, underlayDevice: nil),
                                 serverInvocation: serverInv, token: token, serverStarted: false)
         do {
+            // An overlay address in a pod or container: find its namespace on each host, and the address in it.
+            let spaces = Self.namespaces(job)
+            if let ns = spaces.server {
+                active.serverInvocation.netns = try await NamespaceResolver().resolve(ns, address: setup.serverAddress, on: server)
+            }
+            if let ns = spaces.client {
+                active.clientNetns = try await NamespaceResolver().resolve(ns, address: setup.clientAddress, on: client)
+            }
+            let serverInv = active.serverInvocation
             // Both ends' set-up at once: each host's steps in order, the two hosts side by side.
             try await Self.onBoth(setup.setup, server: server, client: client) { host, step in
                 try await host.check(step.command, input: step.input, what: step.what, timeout: 30, privileged: step.privileged)
@@ -106,7 +119,8 @@ public struct CellRunner: Sendable {
             let started: Result<Void, Error>
             do {
                 try await server.check(serverInv.startServer(address: setup.serverAddress, port: job.run.agentPort, deadlineSeconds: deadline),
-                                       input: serverInv.tokenInput, what: "start the agent server", timeout: 20)
+                                       input: serverInv.tokenInput, what: "start the agent server", timeout: 20,
+                                       privileged: serverInv.netns != nil)
                 started = .success(())
             } catch { started = .failure(error) }
             let routeResult: Result<CommandOutput, Error>
@@ -119,6 +133,8 @@ public struct CellRunner: Sendable {
             }
             if let problem = route.problem(for: setup) { throw CellFailure(problem) }
             active.route = route
+            let seen = try? await client.run(DatapathProbe.command(to: setup.serverAddress), timeout: 15)
+            active.datapath = seen.map { $0.status == 0 ? DatapathProbe.detect($0.stdout, hostPath: path == .host) : Datapath(kind: .unknown) }
             return .ready(active)
         } catch {
             var record = baseRecord(job, now: now())
@@ -136,15 +152,16 @@ public struct CellRunner: Sendable {
     public func measure(_ job: CellJob, on active: ActivePath, server: RemoteHost, client: RemoteHost,
                         now: @Sendable () -> Date = Date.init) async -> CellOutcome {
         let setup = active.setup
-        let clientInv = AgentInvocation(agent: job.clientAgent, runDirectory: job.clientLayout.runDirectory, token: active.token, cellTag: job.tag)
+        var clientInv = AgentInvocation(agent: job.clientAgent, runDirectory: job.clientLayout.runDirectory, token: active.token, cellTag: job.tag)
+        clientInv.netns = active.clientNetns
         var lost: String?
         var record = baseRecord(job, now: now())
         do {
             if let hook = job.beforeCell { try await hook.run(job.cell) }
             let out = try await client.run(clientInv.runClient(address: setup.serverAddress, port: job.run.agentPort,
-                                                               test: job.cell.test, run: job.run),
-                                           input: clientInv.tokenInput, timeout: job.clientTimeout, privileged: false)
-            _ = try? await client.run(clientInv.clientDone(), timeout: 10)
+                                                               test: job.cell.test, run: job.run, variant: job.cell.variant),
+                                           input: clientInv.tokenInput, timeout: job.clientTimeout, privileged: clientInv.netns != nil)
+            _ = try? await client.run(clientInv.clientDone(), timeout: 10, privileged: clientInv.netns != nil)
             guard out.status == 0 else {
                 let said = out.stderr.trimmingCharacters(in: .whitespacesAndNewlines)
                 throw CellFailure("the agent client failed (exit \(out.status))" + (said.isEmpty ? "" : ": \(said.split(separator: "\n").last ?? "")"))
@@ -153,9 +170,10 @@ public struct CellRunner: Sendable {
             record.status = .ok
             record.value = headline.value
             record.unit = headline.unit
-            var detail: [String: JSONValue] = [:]
-            if case .object(let o) = json { detail = o } else { detail["agent"] = json }
+            var detail: [String: JSONValue] = job.cell.variant.statedDetail(test: job.cell.test)
+            if case .object(let o) = json { detail.merge(o) { _, measured in measured } } else { detail["agent"] = json }
             detail["route"] = active.route.json
+            if let d = active.datapath { detail["datapath"] = d.json }
             record.detail = .object(detail)
             if job.cell.test == .tcpBandwidth { record.recordBurst() }
             record.source = json["agent_version"]?.string.map { "cloudbench-agent \($0)" } ?? "cloudbench-agent"
@@ -182,9 +200,17 @@ public struct CellRunner: Sendable {
         async let clientSide: Void = {
             for step in steps where step.role == .client { _ = try? await client.run(step.command, timeout: 15, privileged: step.privileged) }
         }()
-        if active.serverStarted { _ = try? await server.run(active.serverInvocation.stopServer(), timeout: 10, privileged: false) }
+        if active.serverStarted {
+            _ = try? await server.run(active.serverInvocation.stopServer(), timeout: 10, privileged: active.serverInvocation.netns != nil)
+        }
         for step in steps where step.role == .server { _ = try? await server.run(step.command, timeout: 15, privileged: step.privileged) }
         await clientSide
+    }
+
+    /// The namespaces of the job's overlay addresses, when its path is an external overlay that has them.
+    static func namespaces(_ job: CellJob) -> (server: OverlayNamespace?, client: OverlayNamespace?) {
+        guard case .external(let name) = job.cell.path else { return (nil, nil) }
+        return (job.pair.server.overlayNamespaces[name], job.pair.client.overlayNamespaces[name])
     }
 
     /// Runs `steps` on their hosts: each host's steps in order, the server's and the client's side by side.
@@ -206,18 +232,33 @@ public struct CellRunner: Sendable {
         return r
     }
 
+    /// A failed record for a cell not run because its pair failed a check before its first cell.
+    public func notRunRecord(_ job: CellJob, reason: String, now: Date = Date()) -> ResultRecord {
+        var r = baseRecord(job, now: now)
+        r.status = .failed
+        r.error = reason
+        return r
+    }
+
     func baseRecord(_ job: CellJob, now: Date) -> ResultRecord {
         ResultRecord(id: ResultRecord.makeID(runID: job.runID, pair: job.pair.name, path: job.cell.path.name,
-                                             test: job.cell.test.rawValue, repetition: job.cell.repetition, attempt: job.attempt),
+                                             test: job.cell.testKey, repetition: job.cell.repetition, attempt: job.attempt),
                      runID: job.runID, time: Self.iso8601(now), pair: job.pair.name, provider: job.pair.provider,
                      type: job.pair.type, region: job.pair.region, placement: job.pair.placement, path: job.cell.path.name,
-                     test: job.cell.test.rawValue, repetition: job.cell.repetition, status: .failed, price: job.price)
+                     test: job.cell.test.rawValue, repetition: job.cell.repetition, status: .failed, price: job.price,
+                     detail: Self.statedDetail(job.cell))
+    }
+
+    /// A variant cell's knobs, so that even its failed record says which cell it was (nil when plain).
+    static func statedDetail(_ cell: Cell) -> JSONValue? {
+        let stated = cell.variant.statedDetail(test: cell.test)
+        return stated.isEmpty ? nil : .object(stated)
     }
 
     func finish(_ record: inout ResultRecord, _ job: CellJob, now: @Sendable () -> Date) {
         record.time = Self.iso8601(now())
         record.id = ResultRecord.makeID(runID: job.runID, pair: job.pair.name, path: job.cell.path.name,
-                                        test: job.cell.test.rawValue, repetition: job.cell.repetition, attempt: job.attempt)
+                                        test: job.cell.testKey, repetition: job.cell.repetition, attempt: job.attempt)
     }
 
     /// 32 random bytes as hex, from the system's generator.

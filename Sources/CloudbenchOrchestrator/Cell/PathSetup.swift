@@ -26,6 +26,9 @@ public struct PathSetup: Sendable, Equatable {
     public var clientAddress: String
     /// The interface the client's route to `serverAddress` must leave through, when known.
     public var expectedDevice: String?
+    /// The overlay's addresses live in namespaces of the hosts (pods, containers): the host's
+    /// route to them may take the underlay's interface (native routing) and still be the overlay.
+    public var namespaced = false
 
     /// Where the agent is on one host (the udp path runs its tunnel) and where pid files and logs go.
     public struct Side: Sendable, Equatable {
@@ -109,9 +112,11 @@ public struct PathSetup: Sendable, Equatable {
                 serverAddress: "\(net).1", clientAddress: "\(net).2", expectedDevice: dev)
 
         case .external(let name):
-            return PathSetup(path: path, setup: [], teardown: [],
-                             serverAddress: pair.server.overlays[name] ?? s, clientAddress: pair.client.overlays[name] ?? c,
-                             expectedDevice: nil)
+            var setup = PathSetup(path: path, setup: [], teardown: [],
+                                  serverAddress: pair.server.overlays[name] ?? s, clientAddress: pair.client.overlays[name] ?? c,
+                                  expectedDevice: nil)
+            setup.namespaced = pair.server.overlayNamespaces[name] != nil || pair.client.overlayNamespaces[name] != nil
+            return setup
         }
     }
 }

@@ -29,7 +29,7 @@ public struct RouteCheck: Sendable, Equatable {
         }
         if case .external(let name) = setup.path {
             if device == "lo" { return "the overlay address \(setup.serverAddress) is local to the client; check 'overlays' for \(name)" }
-            if let u = underlayDevice, device == u {
+            if let u = underlayDevice, device == u, !setup.namespaced {
                 return "traffic to \(setup.serverAddress) leaves through \(device), the hosts' own network, not overlay '\(name)'"
             }
         }

@@ -13,8 +13,12 @@ public struct HostFacts: Sendable, Equatable {
     public var sudo: SudoState
     /// Which of `HostProbe.tools` the host has on its PATH.
     public var tools: [String]
+    /// Where the agent can be run from: the first of `HostProbe.agentDirectories` that is the
+    /// login user's and not on a `noexec` mount; `""` when none is, nil when the probe did not say.
+    public var agentDirectory: String?
 
-    public init(arch: String, kernel: String, home: String, uid: Int?, glibc: String?, sudo: SudoState, tools: [String] = []) {
+    public init(arch: String, kernel: String, home: String, uid: Int?, glibc: String?, sudo: SudoState, tools: [String] = [],
+                agentDirectory: String? = nil) {
         self.arch = arch
         self.kernel = kernel
         self.home = home
@@ -22,6 +26,7 @@ public struct HostFacts: Sendable, Equatable {
         self.glibc = glibc
         self.sudo = sudo
         self.tools = tools
+        self.agentDirectory = agentDirectory
     }
 
     public var isRoot: Bool { uid == 0 }
@@ -52,7 +57,18 @@ public enum SudoState: Sendable, Equatable {
 /// sudo, home, uid and tools with `command`, read it with `parse` and judge it with `problems`.
 public enum HostProbe {
     /// Programs the built-in paths use on a host; reported, not required.
-    public static let tools = ["ip", "ss", "nohup"]
+    public static let tools = ["ip", "ss", "nohup", "gzip"]
+
+    /// Folders the agent may be kept in and run from, in order: the home's cache, then per-user
+    /// folders on /var/tmp and /dev/shm for a home on a `noexec` mount.
+    public static let agentDirectories = ["$HOME/.cache/cloudbench", "/var/tmp/cloudbench-$(id -u)", "/dev/shm/cloudbench-$(id -u)"]
+
+    /// Prints `execdir=` and the first of `agentDirectories` where a program runs: made if missing,
+    /// owned by the login user (not a link another user planted), mode 700; `execdir=` alone when none.
+    static let execDirectoryProbe = "x=; for d in \(agentDirectories.map { "\"\($0)\"" }.joined(separator: " ")); do "
+        + "mkdir -p \"$d\" 2>/dev/null && [ -O \"$d\" ] && [ ! -L \"$d\" ] && chmod 700 \"$d\" "
+        + "&& printf '#!/bin/sh\\nexit 0\\n' > \"$d/.cb-exec\" && chmod 700 \"$d/.cb-exec\" && \"$d/.cb-exec\" 2>/dev/null && x=$d; "
+        + "rm -f \"$d/.cb-exec\" 2>/dev/null; [ -n \"$x\" ] && break; done; echo \"execdir=$x\"; "
 
     /// Prints one `key=value` a line. glibc comes from `getconf`, else from the first line of
     /// `ldd --version` (which names musl on musl hosts); sudo is tried with `-n` so it never prompts.
@@ -61,7 +77,8 @@ public enum HostProbe {
         + "if ! command -v sudo >/dev/null 2>&1; then echo sudo=missing; "
         + "elif s=$(\(Sudo.wrap("true")) 2>&1 </dev/null); then echo sudo=ok; "
         + "else echo \"sudo=refused $(printf '%s' \"$s\" | head -n 1)\"; fi; "
-        + "for t in \(tools.joined(separator: " ")); do command -v $t >/dev/null 2>&1 && echo tool=$t; done; true"
+        + "for t in \(tools.joined(separator: " ")); do command -v $t >/dev/null 2>&1 && echo tool=$t; done; "
+        + execDirectoryProbe + "true"
 
     /// Reads `command`'s output; nil when it lacks the architecture or the home folder.
     public static func parse(_ output: String) -> HostFacts? {
@@ -83,7 +100,7 @@ public enum HostProbe {
             sudo = Sudo.refusal(status: 1, stderr: reason) == .needsPassword ? .needsPassword : .refused(reason)
         }
         return HostFacts(arch: arch, kernel: kv["kernel"] ?? "", home: home, uid: kv["uid"].flatMap { Int($0) },
-                         glibc: kv["glibc"].flatMap(glibcVersion(from:)), sudo: sudo, tools: tools)
+                         glibc: kv["glibc"].flatMap(glibcVersion(from:)), sudo: sudo, tools: tools, agentDirectory: kv["execdir"])
     }
 
     /// `glibc 2.36` (getconf), `2.36`, or `ldd (Debian GLIBC 2.36-9+deb12u4) 2.36` (ldd): the last
@@ -114,6 +131,10 @@ extension HostFacts {
     public func problems(host: String, user: String, sudoAllowed: Bool) -> [String] {
         var out: [String] = []
         if let why = agentProblem { out.append("\(host): the agent cannot run here: \(why)") }
+        if agentDirectory == "" {
+            out.append("\(host): no folder to run the agent from: \(HostProbe.agentDirectories.joined(separator: ", ")) "
+                       + "are on noexec mounts or not writable by \(user); mount /var/tmp (or the home) without noexec, or log in as another user")
+        }
         if sudoAllowed && !isRoot {
             switch sudo {
             case .works: break

@@ -60,10 +60,16 @@ final class LoggedShell: RemoteShell, @unchecked Sendable {
     }
 
     func upload(localPath: String, remotePath: String, mode: Int32) async throws -> Bool {
+        try await upload(localPath: localPath, remotePath: remotePath, mode: mode, gzipped: nil)
+    }
+
+    func uploadMethod() async throws -> UploadMethod? { try await base.uploadMethod() }
+
+    func upload(localPath: String, remotePath: String, mode: Int32, gzipped: String?) async throws -> Bool {
         let started = ContinuousClock.now
-        let what = "upload \(localPath) -> \(remotePath)"
+        let what = "upload \(gzipped ?? localPath) -> \(remotePath)"
         do {
-            let copied = try await base.upload(localPath: localPath, remotePath: remotePath, mode: mode)
+            let copied = try await base.upload(localPath: localPath, remotePath: remotePath, mode: mode, gzipped: gzipped)
             log(what, started, outcome: copied ? "copied" : "already there")
             return copied
         } catch {

@@ -64,6 +64,9 @@ public struct PreflightRow: Sendable, Hashable {
     public var agent: String
     /// Why a run cannot use the host, one sentence each; empty when it is ready.
     public var problems: [String]
+    /// How the agent will travel: `sftp` or `exec` (no SFTP subsystem), `+gzip` when the host
+    /// can decompress it; `-` when not known.
+    public var upload: String = "-"
 
     public var ready: Bool { problems.isEmpty }
     public var error: String? { problems.isEmpty ? nil : problems.joined(separator: "\n") }
@@ -131,6 +134,9 @@ public enum Preflight {
         row.glibc = facts.glibc ?? "none"
         if target.sudoAllowed { row.sudo = facts.isRoot && !facts.canSudo ? "n/a (root)" : facts.sudo.label }
         row.agent = facts.agentProblem.map { "no: \($0)" } ?? "yes"
+        if let method = try? await shell.uploadMethod() {
+            row.upload = method.rawValue + (facts.tools.contains("gzip") ? "+gzip" : "")
+        }
         row.problems = facts.problems(host: target.label, user: target.user, sudoAllowed: target.sudoAllowed)
         return CheckedHost(row: row, shell: row.ready ? shell : nil, facts: facts)
     }

@@ -33,7 +33,7 @@ public final class RemoteHost: @unchecked Sendable {
     public var isRoot: Bool { facts.isRoot }
     public var canSudo: Bool { sudoAllowed && facts.canSudo }
     public var hasRoot: Bool { isRoot || canSudo }
-    public var layout: RemoteLayout { RemoteLayout(home: facts.home) }
+    public var layout: RemoteLayout { RemoteLayout(home: facts.home, agentDirectory: facts.agentDirectory) }
 
     public func run(_ command: String, input: String? = nil, timeout: Double, privileged: Bool = false) async throws -> CommandOutput {
         guard privileged && !isRoot else { return try await shell.run(command, input: input, timeout: timeout) }

@@ -7,10 +7,16 @@
 /// through `sudo` finds the same files.
 public struct RemoteLayout: Sendable {
     public let home: String
-    public init(home: String) { self.home = home }
+    /// Where the probe found a program can run (`HostFacts.agentDirectory`), when not the home's cache.
+    public let agentDirectory: String?
+    public init(home: String, agentDirectory: String? = nil) {
+        self.home = home
+        self.agentDirectory = agentDirectory.flatMap { $0.isEmpty ? nil : $0 }
+    }
 
-    /// The agent binaries (kept between runs, named by content hash so deploys are idempotent).
-    public var directory: String { "\(home)/.cache/cloudbench" }
+    /// The agent binaries (kept between runs, named by content hash so deploys are idempotent):
+    /// in the home's cache, or where the probe found a folder that is not on a noexec mount.
+    public var directory: String { agentDirectory ?? "\(home)/.cache/cloudbench" }
     /// Pid files and logs of the run in progress; emptied by cleanup.
     public var runDirectory: String { "\(home)/.cache/cloudbench/run" }
     public static let vxlanDevice = "cbvx0"

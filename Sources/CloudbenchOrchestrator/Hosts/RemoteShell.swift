@@ -14,6 +14,12 @@ public protocol RemoteShell: AnyObject, Sendable {
     /// Copies a local file to the host with `mode`, verified by SHA-256; false when the host
     /// already had the same file.
     func upload(localPath: String, remotePath: String, mode: Int32) async throws -> Bool
+    /// The same, sending `gzipped` (a gzip of `localPath`) for the host to decompress when given;
+    /// what arrives is still checked against `localPath`'s SHA-256.
+    func upload(localPath: String, remotePath: String, mode: Int32, gzipped: String?) async throws -> Bool
+    /// How uploads reach the host (SFTP, or an exec channel without it); nil when the shell
+    /// does not say.
+    func uploadMethod() async throws -> UploadMethod?
     /// How the connection was made (login, authentication, host key), when the shell knows.
     var connection: ConnectionInfo? { get }
 }
@@ -25,11 +31,14 @@ public struct ConnectionInfo: Sendable, Equatable {
     /// `key id_ed25519`, `agent (comment)`, or `-`.
     public var auth: String
     public var hostKey: HostKeyStatus
+    /// The host key's `SHA256:…` fingerprint: one machine reached under two addresses has one.
+    public var hostKeyFingerprint: String
 
-    public init(user: String, auth: String, hostKey: HostKeyStatus) {
+    public init(user: String, auth: String, hostKey: HostKeyStatus, hostKeyFingerprint: String = "") {
         self.user = user
         self.auth = auth
         self.hostKey = hostKey
+        self.hostKeyFingerprint = hostKeyFingerprint
     }
 }
 
@@ -40,4 +49,11 @@ extension RemoteShell {
 
     /// Shells that are not SSH sessions (test fakes) say nothing about keys.
     public var connection: ConnectionInfo? { nil }
+
+    /// Shells that are not SSH sessions copy the file itself.
+    public func upload(localPath: String, remotePath: String, mode: Int32, gzipped: String?) async throws -> Bool {
+        try await upload(localPath: localPath, remotePath: remotePath, mode: mode)
+    }
+
+    public func uploadMethod() async throws -> UploadMethod? { nil }
 }

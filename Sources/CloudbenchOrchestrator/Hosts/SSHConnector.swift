@@ -26,8 +26,17 @@ public struct SSHConnector: HostConnector {
 
 /// Carries a session between threads; only one thread uses it at a time (`SSHShell`'s lock).
 final class SessionBox: @unchecked Sendable {
-    let session: SSHSession
-    init(_ s: SSHSession) { session = s }
+    private var current: SSHSession
+    init(_ s: SSHSession) { current = s }
+
+    /// The session to use: after an interrupt gave the last one up (`SSHAbort`), a new
+    /// connection to the same host, so the cleanup that follows can still reach it.
+    var session: SSHSession {
+        get throws {
+            if case .interrupted? = current.givenUp { current = try current.sibling() }
+            return current
+        }
+    }
 }
 
 /// A `RemoteShell` over one SSH session. Calls are serialised: libssh2 sessions are not
@@ -42,8 +51,9 @@ final class SSHShell: RemoteShell, @unchecked Sendable {
     init(label: String, session: SessionBox) {
         self.label = label
         self.box = session
-        connection = ConnectionInfo(user: session.session.host.user, auth: session.session.authUsed.description,
-                                    hostKey: session.session.hostKeyStatus)
+        let s = try! session.session  // a new box holds a live session
+        connection = ConnectionInfo(user: s.host.user, auth: s.authUsed.description, hostKey: s.hostKeyStatus,
+                                    hostKeyFingerprint: s.hostKeyFingerprint)
     }
 
     func run(_ command: String, input: String?, timeout: Double) async throws -> CommandOutput {
@@ -62,12 +72,30 @@ final class SSHShell: RemoteShell, @unchecked Sendable {
     }
 
     func upload(localPath: String, remotePath: String, mode: Int32) async throws -> Bool {
+        try await upload(localPath: localPath, remotePath: remotePath, mode: mode, gzipped: nil)
+    }
+
+    func upload(localPath: String, remotePath: String, mode: Int32, gzipped: String?) async throws -> Bool {
         let box = self.box, lock = self.lock, label = self.label
         do {
             return try await onSSHThread {
                 lock.lock()
                 defer { lock.unlock() }
-                return try box.session.upload(localPath: localPath, remotePath: remotePath, mode: mode) != .skippedSameHash
+                return try box.session.upload(localPath: localPath, remotePath: remotePath, mode: mode,
+                                              gzipped: gzipped) != .skippedSameHash
+            }
+        } catch let e as SSHError {
+            throw Self.remoteError(e, label: label)
+        }
+    }
+
+    func uploadMethod() async throws -> UploadMethod? {
+        let box = self.box, lock = self.lock, label = self.label
+        do {
+            return try await onSSHThread {
+                lock.lock()
+                defer { lock.unlock() }
+                return try box.session.uploadMethod()
             }
         } catch let e as SSHError {
             throw Self.remoteError(e, label: label)

@@ -13,6 +13,8 @@ public struct CompareOptions: Sendable {
     public var sustained = false
     /// Run before each cell (`CLOUDBENCH_BEFORE_CELL`).
     public var beforeCell: CellHook?
+    /// Seconds each port of the reachability preflight may take (`PairReachability`).
+    public var reachTimeout: Double = 5
 
     public init() {}
 }
@@ -72,7 +74,7 @@ public struct CompareRun: Sendable {
     static let deploysAtOnce = 32
 
     public func run(state: RunState, progress: ProgressSink) async throws -> CompareSummary {
-        let runID = options.resumeRunID ?? makeRunID(name: inventory.name)
+        let runID = try options.resumeRunID ?? claimRunID(name: inventory.name, directory: options.resultsDirectory)
         let resultsPath = "\(options.resultsDirectory)/\(runID).jsonl"
         var resume = ResumeState()
         if options.resumeRunID != nil {
@@ -103,6 +105,7 @@ public struct CompareRun: Sendable {
             var running = 0
             for (host, c) in zip(hosts, checked) {
                 guard let shell = c.shell, let facts = c.facts else { continue }
+                if await state.stopping { break }
                 let endpoint = host.endpoint, name = label(host), sudo = host.ssh.sudo
                 if running == Self.deploysAtOnce { await group.next(); running -= 1 }
                 running += 1
@@ -112,16 +115,22 @@ public struct CompareRun: Sendable {
                 }
             }
         }
-        let connected = await deployed.hosts
+        let (connected, sameMachine) = SameMachine.merge(await deployed.hosts)
+        for note in sameMachine { await progress.message("note: \(note)") }
         var problems = await deployed.problems
         problems.sort { $0.0 < $1.0 }
         for (h, why) in problems { await progress.message("host \(h): \(why)") }
+
+        // 2b. Before a pair's first cell: can its client open the ports its paths need on the
+        //     server (and back)? A closed port fails that pair alone, at once (Reach/).
+        let unreachable = await PairReachability.failures(inventory, hosts: connected, timeout: options.reachTimeout, progress: progress)
 
         // 3. The plan, less what a resumed run already has.
         let plan = Plan(inventory: inventory, seed: options.seed)
         let sustainedRuns = SustainedRuns(inventory: inventory, catalog: catalog, enabled: options.sustained)
         var works: [PairWork] = []
         var notRun: [String] = []
+        var blocked: [([CellJob], String)] = []
         var tag = 0
         for (pair, cells) in plan.cellsByPair {
             guard let s = connected[pair.server.endpoint], let c = connected[pair.client.endpoint] else {
@@ -137,10 +146,11 @@ public struct CompareRun: Sendable {
                                serverLayout: s.layout, clientLayout: c.layout, price: price, tag: "\(getpid())-\(tag)",
                                beforeCell: options.beforeCell)
             }
+            if let why = unreachable[pair.name] { blocked.append((jobs, why)); continue }
             works.append(PairWork(pair: pair, jobs: jobs, server: s, client: c))
         }
         for p in notRun { await progress.message("pair \(p): not run (a host failed preflight)") }
-        await progress.planned(cells: works.reduce(0) { $0 + $1.jobs.count })
+        await progress.planned(cells: works.reduce(0) { $0 + $1.jobs.count } + blocked.reduce(0) { $0 + $1.0.count })
         let lanes = max(1, min(options.parallel, works.count))
         if options.parallel > works.count, !works.isEmpty {
             await progress.message("note: --parallel \(options.parallel) is more than the \(works.count) pairs to run; running \(lanes) at a time")
@@ -149,6 +159,14 @@ public struct CompareRun: Sendable {
 
         // 4. Run, appending each record before the pair's next cell.
         let records = try RunRecords(path: resultsPath)
+        for (jobs, why) in blocked {
+            for job in jobs {
+                let outcome = CellOutcome(record: CellRunner().notRunRecord(job, reason: why), skipped: nil, lostHost: nil)
+                await progress.started(job)
+                try await records.append(outcome.record!)
+                await progress.finished(job, outcome)
+            }
+        }
         let skippedBox = SkippedCells()
         let scheduler = RunScheduler(parallel: lanes) { host in
             guard let h = self.inventory.hosts.first(where: { self.label($0) == host.label }),

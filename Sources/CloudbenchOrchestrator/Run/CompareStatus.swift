@@ -8,7 +8,7 @@ public enum CompareStatus {
         var rows = [["pair", "cells", "ok", "failed", "skipped", "first failure"]]
         for (pair, cells) in plan.cellsByPair {
             let mine = all.filter { $0.pair == pair.name }
-            let okKeys = Set(mine.filter { $0.status == .ok }.map { ResumeState.key(pair: $0.pair, path: $0.path, test: $0.test, repetition: $0.repetition) })
+            let okKeys = Set(mine.filter { $0.status == .ok }.map(ResumeState.key(of:)))
             let failedThisRun = s.records.filter { $0.pair == pair.name && $0.status == .failed }
             let skipped = s.skipped.filter { $0.0.pair == pair.name }
             let note: String
@@ -22,8 +22,7 @@ public enum CompareStatus {
         for (host, items) in s.leftovers.sorted(by: { $0.key < $1.key }) {
             out += "host \(host) still has: \(items.joined(separator: ", "))\n"
         }
-        let missing = plan.cellCount - Set(all.filter { $0.status == .ok }.map {
-            ResumeState.key(pair: $0.pair, path: $0.path, test: $0.test, repetition: $0.repetition) }).count
+        let missing = plan.cellCount - Set(all.filter { $0.status == .ok }.map(ResumeState.key(of:))).count
         if s.interrupted { out += "interrupted: every finished result is kept.\n" }
         if missing > 0 && (s.interrupted || s.failedCount > 0) {
             out += "\(missing) cells have no result yet: cloudbench compare … --resume \(s.runID)\n"

@@ -31,7 +31,7 @@ public struct ResumeState: Sendable {
     public init(records: [ResultRecord]) {
         self.records = records
         for r in records {
-            let key = Self.key(pair: r.pair, path: r.path, test: r.test, repetition: r.repetition)
+            let key = Self.key(of: r)
             attempts[key, default: 0] += 1
             if r.status == .ok { done.insert(key) }
         }
@@ -41,13 +41,39 @@ public struct ResumeState: Sendable {
         "\(pair)/\(path)/\(test)/\(repetition)"
     }
 
+    /// The key of the cell `r` belongs to, its variant (direction, streams, rate search) read from its `detail`.
+    public static func key(of r: ResultRecord) -> String {
+        key(pair: r.pair, path: r.path, test: r.test + CellVariant.of(test: r.test, detail: r.detail).idSuffix, repetition: r.repetition)
+    }
+
     public func isDone(_ cell: Cell) -> Bool {
-        done.contains(Self.key(pair: cell.pair, path: cell.path.name, test: cell.test.rawValue, repetition: cell.repetition))
+        done.contains(Self.key(pair: cell.pair, path: cell.path.name, test: cell.testKey, repetition: cell.repetition))
     }
 
     public func nextAttempt(_ cell: Cell) -> Int {
-        (attempts[Self.key(pair: cell.pair, path: cell.path.name, test: cell.test.rawValue, repetition: cell.repetition)] ?? 0) + 1
+        (attempts[Self.key(pair: cell.pair, path: cell.path.name, test: cell.testKey, repetition: cell.repetition)] ?? 0) + 1
     }
+}
+
+/// A run id no other run in `directory` has: `makeRunID`, or with `-2`, `-3`… when another run
+/// started in the same second. Claimed by creating its results file exclusively (`O_EXCL`), so
+/// two processes starting at once cannot both take it.
+public func claimRunID(name: String, directory: String, at date: Date = Date()) throws -> String {
+    do { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
+    catch { throw FileError(directory, "cannot create the results folder: \(error.localizedDescription)") }
+    let base = makeRunID(name: name, at: date)
+    for n in 1...1000 {
+        let id = n == 1 ? base : "\(base)-\(n)"
+        let fd = open("\(directory)/\(id).jsonl", O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        if fd >= 0 {
+            close(fd)
+            return id
+        }
+        guard errno == EEXIST else {
+            throw FileError("\(directory)/\(id).jsonl", "cannot create: \(String(cString: strerror(errno)))")
+        }
+    }
+    throw FileError(directory, "a thousand runs named \(base) already; wait a second and start again")
 }
 
 /// `NAME-YYYYMMDD-HHMMSS` in UTC.

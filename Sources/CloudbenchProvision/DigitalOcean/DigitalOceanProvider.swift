@@ -165,7 +165,7 @@ public final class DigitalOceanProvider: ProvisionProvider {
             }
             let now = Date()
             journal?.update { r in
-                r.instance_seconds = (r.instance_seconds ?? 0) + created.values.reduce(0) { $0 + max(0, now.timeIntervalSince($1 ?? now)) }
+                r.instance_seconds = (r.instance_seconds ?? 0) + created.values.reduce(0) { $0 + max(0, now.timeIntervalSince($1)) }
             }
             removed += created.keys.sorted().map { "droplet \($0)" }
         }

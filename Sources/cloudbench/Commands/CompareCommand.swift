@@ -2,6 +2,7 @@ import ArgumentParser
 import CloudbenchCore
 import CloudbenchOrchestrator
 import CloudbenchReport
+import CloudbenchSSH
 import Foundation
 
 /// `cloudbench compare INVENTORY`: the main job, from preflight to the published tables.
@@ -114,7 +115,15 @@ struct CompareCommand: AsyncParsableCommand {
             let progress: ProgressSink = isatty(STDERR_FILENO) == 1 && !quiet && !logOptions.verbose
                 ? TerminalProgress(totalCells: total) : LogProgress(totalCells: total, quiet: quiet)
             let state = RunState()
-            let signals = SignalWatcher { Task { await state.stop(); await progress.message("stopping: cleaning up the hosts…") } }
+            // Stop starting work, then end the SSH calls in flight (uploads, commands) within a
+            // fraction of a second; the cleanup that follows makes calls of its own.
+            let signals = SignalWatcher {
+                Task {
+                    await state.stop()
+                    SSHAbort.request()
+                    await progress.message("stopping: cleaning up the hosts…")
+                }
+            }
             defer { signals.cancel() }
             let summary = try await run.run(state: state, progress: progress)
 

@@ -26,14 +26,28 @@ struct PreflightCommand: AsyncParsableCommand {
     @Flag(help: "Print one JSON document (docs/json.md) instead of the table.")
     var json = false
 
+    @Flag(help: "Also deploy the agent to the ready hosts (as compare does) and check from each pair's client that the ports its paths need are open.")
+    var ports = false
+
     func run() async throws {
         try await ErrorDoor.run {
             let inv = try InventoryLoader(catalog: try catalogOptions.load()).load(path: inventory)
             try PlaceholderInventory.refuse(inv)
             let connector = LoggedConnector(SSHConnector(policy: acceptNewHostKeys ? .acceptNew : .strict), logger: logOptions.logger())
-            let rows = await Preflight.check(PreflightTarget.all(inv, connector: connector)).map(\.row)
-            print(json ? try JSONOutput.encode(PreflightDocument(rows)) : PreflightTable.render(rows), terminator: "")
-            if !rows.allSatisfy(\.ready) { throw ExitCode(.failures) }
+            let checked = await Preflight.check(PreflightTarget.all(inv, connector: connector))
+            let rows = checked.map(\.row)
+            var reach: [ReachReport] = []
+            if ports {
+                reach = await PreflightPorts.check(inv, checked: checked, agents: try AgentLocator.binaries(inventory: inv))
+            }
+            if json {
+                var doc = PreflightDocument(rows)
+                if ports { doc.pairs = reach.map(PreflightPortsDocument.init) }
+                print(try JSONOutput.encode(doc), terminator: "")
+            } else {
+                print(PreflightTable.render(rows) + (ports ? "\n" + PreflightPorts.render(reach) : ""), terminator: "")
+            }
+            if !rows.allSatisfy(\.ready) || !reach.allSatisfy(\.ok) { throw ExitCode(.failures) }
         }
     }
 }

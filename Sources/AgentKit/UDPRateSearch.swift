@@ -1,0 +1,116 @@
+import AgentContract
+import Syscall
+
+/// The bracketing of `udp_bw --rate-search`, as a value: from the probes so far, the next
+/// offered rate to try, or none when the bracket is tight enough.
+///
+/// A probe with loss under 1 % raises the floor; one with more lowers the ceiling. Until there
+/// is a floor, the next offer is just under what the overloaded probe received (the link's
+/// goodput shows through the loss); until there is a ceiling, the offer quadruples. Then it bisects.
+public struct RateBracket: Sendable, Equatable {
+    /// Loss below this share passes.
+    public static let lossLimitPercent = 1.0
+    /// The search ends when the ceiling is within this share above the floor.
+    public static let tightness = 0.03
+
+    /// The highest offered rate that passed, and the lowest that failed.
+    public private(set) var floor: Double?
+    public private(set) var ceiling: Double?
+
+    public init() {}
+
+    /// Notes one probe; returns the next rate to offer, or nil when done. `sent` is what the
+    /// sender managed: a loaded host may fall short of the offer, and then what passed is `sent`,
+    /// not the offer, and nothing above it can be tried.
+    public mutating func note(offered: Double, sent: Double, received: Double, lossPercent: Double) -> Double? {
+        let limits = AgentLimits.rate
+        let senderBound = sent < offered * 0.97
+        let actual = senderBound ? max(sent, limits.lowerBound) : offered
+        if lossPercent < Self.lossLimitPercent {
+            floor = max(floor ?? 0, actual)
+            if senderBound { ceiling = min(ceiling ?? .infinity, actual * (1 + Self.tightness / 2)) }
+        } else {
+            // An overloaded link delivers about what it can carry: no offer much above that passes.
+            var c = min(ceiling ?? .infinity, actual)
+            if received > (floor ?? 0) { c = min(c, received * 1.05) }
+            ceiling = c
+        }
+        if let f = floor, let c = ceiling, c <= f { ceiling = f * (1 + Self.tightness) }
+        switch (floor, ceiling) {
+        case (let f?, nil):
+            guard f < limits.upperBound else { return nil }
+            return min(limits.upperBound, f * 4)
+        case (nil, let c?):
+            guard c > limits.lowerBound else { return nil }
+            // Just under the goodput seen, and always well below the failed offer.
+            let guess = received > 0 ? received * 0.97 : c / 4
+            return max(limits.lowerBound, min(guess, c * 0.95))
+        case (let f?, let c?):
+            if (c - f) / c <= Self.tightness { return nil }
+            return (f + c) / 2
+        case (nil, nil):
+            return nil
+        }
+    }
+}
+
+/// `udp_bw --rate-search`: short `udp_bw` probes against the same server, each its own test
+/// (its own single-use key), bracketing the highest offered rate with loss under 1 % within the
+/// request's warm-up plus duration. The result is the best passing probe's measurement with the
+/// search beside it (`udp_rate: "search"`, `searched_rate_bytes_per_second`, `search`).
+public enum UDPRateSearch {
+    /// At most this many probes; fewer when the bracket closes first.
+    public static let maxProbes = 7
+
+    static func run(_ o: RunOptions) throws -> JSON {
+        let budget = o.request.warmup + o.request.duration
+        let perProbe = budget / Double(maxProbes)
+        // Each probe costs about 0.7 s besides its own time (connect, drain, result): the
+        // measured part gets what is left of its share, and at least 0.2 s.
+        let warmup = min(0.3, perProbe * 0.15)
+        let duration = max(0.2, perProbe - warmup - 0.7)
+        let started = Clock.now()
+        var bracket = RateBracket()
+        var rate = min(max(o.request.rate, AgentLimits.rate.lowerBound), AgentLimits.rate.upperBound)
+        var probes: [JSON] = []
+        var best: (offered: Double, result: JSON)?
+        var last: JSON?
+        for _ in 0..<maxProbes {
+            var probe = o
+            probe.rateSearch = false
+            probe.request.rate = rate
+            probe.request.warmup = warmup
+            probe.request.duration = duration
+            probe.request.interval = duration
+            let result = try Client.run(probe)
+            last = result
+            let received = number(result, "receiver_bytes_per_second") ?? 0
+            let sent = number(result, "sender_bytes_per_second") ?? 0
+            let loss = number(result, "loss_percent") ?? 100
+            probes.append(.object([("offered_bytes_per_second", .double(rate)), ("sent_bytes_per_second", .double(sent)),
+                                   ("received_bytes_per_second", .double(received)),
+                                   ("loss_percent", .double(loss)), ("duration_s", .double(duration))]))
+            // What was really offered: the sender may fall short of the target on a loaded host.
+            let offered = min(rate, max(sent, AgentLimits.rate.lowerBound))
+            if loss < RateBracket.lossLimitPercent, offered >= best?.offered ?? 0 { best = (offered, result) }
+            guard let next = bracket.note(offered: rate, sent: sent, received: received, lossPercent: loss) else { break }
+            rate = next
+        }
+        // No offer passed: the lowest probe's figures stand, and the record says none was found.
+        guard case .object(var fields) = best?.result ?? last! else { return best?.result ?? last! }
+        fields.append(("udp_rate", .string("search")))
+        fields.append(("searched_rate_bytes_per_second", best.map { .double($0.offered) } ?? .null))
+        fields.append(("search_s", .double(Clock.now() - started)))
+        fields.append(("search", .array(probes)))
+        return .object(fields)
+    }
+
+    static func number(_ j: JSON, _ key: String) -> Double? {
+        guard case .object(let o) = j, let v = o.first(where: { $0.0 == key })?.1 else { return nil }
+        switch v {
+        case .double(let d): return d
+        case .int(let i): return Double(i)
+        default: return nil
+        }
+    }
+}
