@@ -11,6 +11,10 @@ public final class ChildProcess: @unchecked Sendable {
     public let argv: [String]
     /// The raw wait status once reaped.
     private let ended = Locked<Int32?>(nil)
+    /// The pipes it was started with, kept open on our side while this object lives.
+    private var pipes: [Pipe] = []
+
+    func retain(_ pipes: [Pipe]) { self.pipes = pipes }
 
     init(pid: pid_t, argv: [String]) {
         processIdentifier = pid

@@ -206,7 +206,13 @@ public enum ProcessRunner {
         // The program has its own copies of the pipes' far ends; ours would keep them open.
         for target in [stdout, stderr] { if let pipe = target as? Pipe { try? pipe.fileHandleForWriting.close() } }
         if case .pipe(let p) = stdin { try? p.fileHandleForReading.close() }
-        return ChildProcess(pid: pid, argv: argv)
+        let child = ChildProcess(pid: pid, argv: argv)
+        // As Foundation's Process does: the pipes live as long as the process object, so a caller
+        // that drops its copy of one does not close the far end under the program (SIGPIPE).
+        var pipes: [Pipe] = [stdout, stderr].compactMap { $0 as? Pipe }
+        if case .pipe(let p) = stdin { pipes.append(p) }
+        child.retain(pipes)
+        return child
     }
 
     /// Finds a program on PATH, then in the sbin folders that root's tools live in.

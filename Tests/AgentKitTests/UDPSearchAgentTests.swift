@@ -20,7 +20,9 @@ struct UDPSearchAgentTests {
         let j = try #require(out.json)
         let goodput = 10_400_000.0 * 1472 / 1514
         let found = try #require(j["searched_rate_bytes_per_second"] as? Double, "\(j)")
-        #expect(found >= 0.9 * goodput && found <= goodput * 1.01, "found \(found) B/s, goodput \(goodput)")
+        // Above goodput by at most 3 %: a probe of ~0.6 s also carries the shaper's bucket (tbf burst), and on
+        // this lab the sender's own tbf paces it, so the answer is its sent rate (seen 10.33 MB/s on 10.11).
+        #expect(found >= 0.9 * goodput && found <= goodput * 1.03, "found \(found) B/s, goodput \(goodput)")
         #expect(j["udp_rate"] as? String == "search" && (j["loss_percent"] as? Double ?? 100) < 1)
         let probes = try #require(j["search"] as? [[String: Any]])
         #expect(probes.count >= 2 && probes.count <= 7, "\(probes)")

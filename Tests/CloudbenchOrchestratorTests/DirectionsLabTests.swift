@@ -48,8 +48,9 @@ struct DirectionsLabTests {
             for side in ["client", "server"] {
                 let s = cpu?[side] as? [String: Any]
                 #expect((s?["cpu_seconds_per_gigabyte"] as? Double ?? 0) > 0, "\(rec["id"] ?? "") \(side): \(s ?? [:])")
-                // No hypervisor takes from the lab's instances; only this machine's own (if it is a guest) shows.
-                #expect((s?["steal_percent"] as? Double).map { $0 >= 0 && $0 < 5 } == true, "steal: \(s ?? [:])")
+                // Steal is this machine's own as a guest (namespaces share /proc/stat): seen 0.1 % idle and
+                // 10.8 % under other load, so only its presence and range are the lab's to check.
+                #expect((s?["steal_percent"] as? Double).map { $0 >= 0 && $0 <= 100 } == true, "steal: \(s ?? [:])")
                 #expect(s?["softirq_percent"] is Double)
             }
         }

@@ -48,11 +48,15 @@ struct LabNode {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         p.arguments = ["ip", "netns", "exec", host, agent, "tunnel", "--device", "flannel0", "--local", "\(address):8285",
-                       "--peer", "\(peer):8285", "--address", "10.246.0.\(index)/30", "--mtu", "1472", "--deadline", "600"]
-        p.standardInput = FileHandle.nullDevice
+                       "--peer", "\(peer):8285", "--address", "10.246.0.\(index)/30", "--mtu", "1448", "--deadline", "600"]
+        // The tunnel reads its path key (the same on both ends) from the first line of stdin.
+        let key = Pipe()
+        p.standardInput = key
         p.standardOutput = FileHandle.nullDevice
         p.standardError = FileHandle.nullDevice
         try p.run()
+        key.fileHandleForWriting.write(Data("podlab-flannel0-path-key-0123456789\n".utf8))
+        try? key.fileHandleForWriting.close()
         for _ in 0..<50 {
             let out = (try? ProcessRunner.check(["ip", "-n", host, "-o", "addr", "show", "dev", "flannel0"])) ?? ""
             if out.contains(" 10.246.0.\(index)/") { return p }

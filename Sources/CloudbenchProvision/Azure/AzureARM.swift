@@ -29,6 +29,9 @@ public struct AzureCredentials: Sendable, CustomStringConvertible {
 public final class AzureARM {
     public let base: String
     public let login: String
+    /// The ARM URL came from `CLOUDBENCH_AZURE_ARM_URL` (a test's loopback fake): plain http to
+    /// loopback is then allowed for the URLs ARM hands out (the serial log's SAS URL).
+    public let armOverridden: Bool
     public let subscription: String
     let rest: RESTClient
     private let tokenClient: RESTClient
@@ -58,6 +61,7 @@ public final class AzureARM {
         self.credentials = credentials
         let agent = "cloudbench (+provision; libcurl/\(HTTPClient.curlVersion))"
         func overridden(_ k: String) -> Bool { !(environment[k] ?? "").isEmpty }
+        armOverridden = overridden("CLOUDBENCH_AZURE_ARM_URL")
         tokenClient = try RESTClient(service: "Azure login", userAgent: agent,
                                      plainHTTPToLoopback: overridden("CLOUDBENCH_AZURE_LOGIN_URL"), authorization: { nil })
         rest = try RESTClient(service: "Azure", userAgent: agent,

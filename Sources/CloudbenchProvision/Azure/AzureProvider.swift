@@ -210,7 +210,7 @@ public final class AzureProvider: ProvisionProvider {
             guard let vm = vmNames[i.id] else { continue }
             let path = arm.groupPath(group, "/providers/Microsoft.Compute/virtualMachines/\(vm)/retrieveBootDiagnosticsData?sasUriExpirationTimeInMinutes=10")
             guard let r = try? arm.call("RetrieveBootDiagnosticsData", .post, path, api: AzureARM.computeAPI),
-                  let blob = r.object["serialConsoleLogBlobUri"] as? String, let log = try? Self.fetchBlob(blob) else { continue }
+                  let blob = r.object["serialConsoleLogBlobUri"] as? String, let log = try? Self.fetchBlob(blob, plainHTTPToLoopback: arm.armOverridden) else { continue }
             let keys = ConsoleHostKeys.parse(log)
             if !keys.isEmpty { out[i.id] = keys }
         }
@@ -218,8 +218,9 @@ public final class AzureProvider: ProvisionProvider {
     }
 
     /// The serial log through its SAS URL (no bearer token: the URL carries its own signature; never logged whole).
-    static func fetchBlob(_ url: String) throws -> String {
-        let c = try RESTClient(service: "Azure boot diagnostics", userAgent: "cloudbench (+provision)", authorization: { nil })
+    static func fetchBlob(_ url: String, plainHTTPToLoopback: Bool) throws -> String {
+        let c = try RESTClient(service: "Azure boot diagnostics", userAgent: "cloudbench (+provision)",
+                               plainHTTPToLoopback: plainHTTPToLoopback, authorization: { nil })
         c.attempts = 3
         let reply = try c.call("GetSerialLog", .get, url)
         return String(decoding: reply.body.prefix(8 << 20), as: UTF8.self)

@@ -117,6 +117,9 @@ struct CompareCommand: AsyncParsableCommand {
             let state = RunState()
             // Stop starting work, then end the SSH calls in flight (uploads, commands) within a
             // fraction of a second; the cleanup that follows makes calls of its own.
+            // A closed pipe or terminal on stdout/stderr must not end the run before it cleans its hosts
+            // and keeps its records: writes then fail quietly instead of raising SIGPIPE.
+            signal(SIGPIPE, SIG_IGN)
             let signals = StopSignals(later: .exit("second interrupt: exiting now; run `cloudbench compare --resume` later, the next run cleans the hosts")) {
                 Task {
                     await state.stop()
