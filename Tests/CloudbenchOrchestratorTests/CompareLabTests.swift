@@ -87,8 +87,9 @@ struct CompareLabTests {
         p.interrupt()
         let stopBy = Date().addingTimeInterval(40)
         while p.isRunning && Date() < stopBy { usleep(100_000) }
-        if p.isRunning { p.terminate() }
-        p.waitUntilExit()
+        // TERM, then KILL to its whole group: a compare stuck (e.g. in a crash handler writing to a
+        // pipe nobody reads) must fail the test, not hang the suite.
+        p.stop(grace: 2)
         #expect(p.terminationStatus == 130)
         let kept = try lab.records()
         #expect(kept.count >= 3 && kept.count < 24)
@@ -141,8 +142,9 @@ struct CompareLabTests {
 
         let until = Date().addingTimeInterval(180)
         while p.isRunning && Date() < until { usleep(200_000) }
-        if p.isRunning { p.terminate() }
-        p.waitUntilExit()
+        // TERM, then KILL to its whole group: a compare stuck (e.g. in a crash handler writing to a
+        // pipe nobody reads) must fail the test, not hang the suite.
+        p.stop(grace: 2)
         let stdout = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         #expect(p.terminationStatus == 1, "\(stdout)")
         print(stdout)
