@@ -2,10 +2,14 @@ import Foundation
 
 /// The `tbf` parameters that make a link carry a given TCP goodput.
 ///
-/// The rate counts whole Ethernet frames (`Goodput.wireBytesPerSecond`). The burst is 4 ms of
-/// traffic but at least ten frames, so a 590 KB/s link still passes full frames and a 300 MB/s
-/// link is not held back by timer granularity; a burst is sent once at line rate, so it adds
-/// about 4 ms / test duration to a measurement (0.13 % over 3 s). The queue holds 25 ms or 64 KiB,
+/// The rate counts whole Ethernet frames (`Goodput.wireBytesPerSecond`). The burst is 10 ms of
+/// traffic but at least ten frames, so a 590 KB/s link still passes full frames. tbf refills its
+/// bucket from a timer: when the timer or the softirq runs late (a busy or preempted virtual
+/// machine: 10-18 % steal on this project's test machine), the tokens past a full bucket are
+/// lost and the link runs slow. With a 4 ms bucket an idle 2-vCPU VM measured 10 MB/s links at
+/// 2.5 % under and CI failed at up to 15 % under; with 10 ms they stay within 0.3 % (docs/lab.md). A
+/// burst is sent once at line rate, so it adds about 10 ms / test duration to a measurement
+/// without a warm-up (0.33 % over 3 s; none after compare's warm-up). The queue holds 25 ms or 64 KiB,
 /// whichever is more: enough for TCP to keep the link busy, small enough to keep latency tests honest.
 ///
 /// A link with a burst credit (`LabProfile.BurstCredit`) keeps `rate` as its baseline, takes the
@@ -24,7 +28,7 @@ public struct TokenBucket: Hashable, Sendable {
         let rate = goodput.wireBytesPerSecond
         rateBytesPerSecond = rate
         guard let burst else {
-            burstBytes = max(10 * 1514, rate / 250)
+            burstBytes = max(10 * 1514, rate / 100)
             limitBytes = max(64 * 1024, rate / 40) + burstBytes
             peakBytesPerSecond = nil
             peakBucketBytes = nil
