@@ -9,6 +9,9 @@ public struct ServeOptions: Sendable {
     public var listen: SocketAddress
     public var token: String
     public var deadline: Double
+    /// The lease file this server holds (`--lease`): it exits once the file goes unrenewed for
+    /// `LeaseTerms.expiry` seconds or is removed.
+    public var lease: String? = nil
 }
 
 /// How `run` was asked to run.
@@ -29,7 +32,7 @@ public enum Invocation: Sendable {
     case help
 
     public static let usage = """
-    usage: cloudbench-agent serve --listen ADDR:PORT --token TOKEN --deadline SECONDS
+    usage: cloudbench-agent serve --listen ADDR:PORT --token TOKEN --deadline SECONDS [--lease FILE]
            cloudbench-agent run --server ADDR:PORT --token TOKEN --test tcp_bw|tcp_lat|udp_bw|http
                             [--duration S] [--warmup S] [--streams N] [--message-size BYTES] [--reverse | --bidir]
                             [--interval S] [--rate BYTES_PER_S] [--size BYTES] [--count N] [--json]
@@ -52,7 +55,7 @@ public enum Invocation: Sendable {
         case "--version", "version": return .version
         case "--help", "-h", "help": return .help
         case "serve":
-            valueFlags = ["--listen", "--token", "--deadline"]; switchFlags = ["--token-stdin"]
+            valueFlags = ["--listen", "--token", "--deadline", "--lease"]; switchFlags = ["--token-stdin"]
         case "run":
             valueFlags = ["--server", "--token", "--test", "--duration", "--warmup", "--streams", "--message-size",
                           "--interval", "--rate", "--size", "--count", "--connect-timeout"]
@@ -114,7 +117,11 @@ public enum Invocation: Sendable {
             guard let deadline = try seconds("--deadline", in: AgentLimits.deadline) else {
                 throw AgentError.usage("missing --deadline SECONDS")
             }
-            return .serve(ServeOptions(listen: try SocketAddress(parsing: listen), token: try theToken(), deadline: deadline))
+            if let lease = flags["--lease"], lease.isEmpty || lease.utf8.count > 4096 {
+                throw AgentError.usage("--lease needs a file name of at most 4096 bytes")
+            }
+            return .serve(ServeOptions(listen: try SocketAddress(parsing: listen), token: try theToken(), deadline: deadline,
+                                       lease: flags["--lease"]))
         case "run":
             guard let server = flags["--server"] else { throw AgentError.usage("missing --server ADDR:PORT") }
             guard let testName = flags["--test"] else { throw AgentError.usage("missing --test tcp_bw|tcp_lat|udp_bw|http") }
@@ -170,10 +177,11 @@ public enum Invocation: Sendable {
 /// that `Invocation.parse` reads back, so neither side formats or parses the other's flags by hand.
 /// The token is never an argument: `--token-stdin` reads it from standard input.
 public enum AgentCommandLine {
-    /// `serve --listen ADDR:PORT --deadline S [--token-stdin]`; without `--token-stdin`, the
-    /// token comes from `CLOUDBENCH_AGENT_TOKEN`.
-    public static func serve(listen: String, deadline: Double, tokenOnStandardInput: Bool = false) -> [String] {
-        ["serve", "--listen", listen, "--deadline", number(deadline)] + (tokenOnStandardInput ? ["--token-stdin"] : [])
+    /// `serve --listen ADDR:PORT --deadline S [--lease FILE] [--token-stdin]`; without
+    /// `--token-stdin`, the token comes from `CLOUDBENCH_AGENT_TOKEN`.
+    public static func serve(listen: String, deadline: Double, lease: String? = nil, tokenOnStandardInput: Bool = false) -> [String] {
+        ["serve", "--listen", listen, "--deadline", number(deadline)] + (lease.map { ["--lease", $0] } ?? [])
+            + (tokenOnStandardInput ? ["--token-stdin"] : [])
     }
 
     /// `run --server ADDR:PORT --test T …`: a flag for each field of `request` that differs from

@@ -44,6 +44,11 @@ struct FakeHostScript: Sendable {
     /// Called for the agent client run: lets a test lose the host, stall, fail or stop the run
     /// there; nil answers with `result`.
     var onClient: @Sendable (String) async throws -> CommandOutput? = { _ in nil }
+    /// Whether the agent server has ended when its status is asked (after a failed cell).
+    var serverEnded: @Sendable () -> Bool = { false }
+
+    /// The pid a fake agent server reports.
+    static let serverPid = 4242
 
     func answer(_ command: String) async throws -> CommandOutput {
         if command == HostProbe.command { return CommandOutput(status: 0, stdout: probe, stderr: "") }
@@ -53,6 +58,15 @@ struct FakeHostScript: Sendable {
             let device = command.contains(RemoteLayout.vxlanNet) ? "\(RemoteLayout.vxlanDevice) 1450 eth0\n"
                 : command.contains(RemoteLayout.tunnelNet) ? "\(RemoteLayout.tunDevice) 1400 eth0\n" : route
             return CommandOutput(status: 0, stdout: device, stderr: "")
+        }
+        if command.contains(" serve --listen "), command.contains("READY"),
+           let r = command.range(of: #"--listen '?[0-9a-f.:\[\]]*:[0-9]+"#, options: .regularExpression) {
+            // A server that starts: its READY line, with the port it was asked for.
+            let port = command[r].split(separator: ":").last.map { $0.filter(\.isNumber) } ?? ""
+            return CommandOutput(status: 0, stdout: "READY pid=\(Self.serverPid) port=\(port)\n", stderr: "")
+        }
+        if command.contains("kill -0 \(Self.serverPid) ") {
+            return CommandOutput(status: 0, stdout: "server log line\n" + (serverEnded() ? "ended\n" : ""), stderr: "")
         }
         if command.contains(" run --server ") {
             return try await onClient(command) ?? CommandOutput(status: 0, stdout: result, stderr: "")

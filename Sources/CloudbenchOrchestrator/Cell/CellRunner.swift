@@ -27,8 +27,8 @@ public struct CellJob: Sendable {
         return cell.test == .http ? max(120, measure + 60) : measure + 30
     }
 
-    /// Consecutive cells of a pair with the same key share one path instance and agent server:
-    /// one path in one round.
+    /// Consecutive cells of a pair with the same key share one path instance: one path in one
+    /// round. (The agent server is the host's, for the whole run: `AgentServers`.)
     var pathInstanceKey: String { "\(cell.path.name)#\(cell.repetition)" }
 }
 
@@ -41,23 +41,24 @@ public struct CellOutcome: Sendable {
 }
 
 /// A path set up for consecutive cells of one pair (one path, one round): its route, checked
-/// once, and the agent server listening on it, which serves every test of those cells.
+/// once, and the server host's agent server, which serves every test of those cells.
 public struct ActivePath: Sendable {
     var setup: PathSetup
     var route: RouteCheck
-    var serverInvocation: AgentInvocation
-    var token: String
-    var serverStarted: Bool
+    var server: AgentServers.Running
 }
 
-/// Runs cells: sets up a path and starts the agent server with a fresh token and a deadline
-/// (`open`), runs the client of each cell on it and parses its JSON into one record (`measure`),
-/// and tears the path and the server down (`close`).
+/// Runs cells: sets up a path and makes sure the server host's agent server runs (`open`), runs
+/// the client of each cell on it with a single-use key and parses its JSON into one record
+/// (`measure`), and tears the path down (`close`). The agent servers live for the run (`servers`).
 ///
 /// Failures become `status: failed` records with the reason; tear-down runs in every case but a
 /// lost host (cleaned when it reconnects, or at the next run's start).
 public struct CellRunner: Sendable {
-    public init() {}
+    /// The run's agent servers, one per host.
+    public var servers: AgentServers
+
+    public init(servers: AgentServers = AgentServers()) { self.servers = servers }
 
     /// What `open` made: a path to measure on, or the outcome of the cell that could not start.
     public enum Opened: Sendable {
@@ -91,42 +92,36 @@ public struct CellRunner: Sendable {
                                    server: .init(agent: job.serverAgent, runDirectory: job.serverLayout.runDirectory),
                                    client: .init(agent: job.clientAgent, runDirectory: job.clientLayout.runDirectory),
                                    deadline: deadline + 30)
-        let token = Self.token()
-        let serverInv = AgentInvocation(agent: job.serverAgent, runDirectory: job.serverLayout.runDirectory, token: token, cellTag: job.tag)
-        var active = ActivePath(setup: setup, route: RouteCheck(device: "", mtu: nil, underlayDevice: nil),
-                                serverInvocation: serverInv, token: token, serverStarted: false)
         do {
-            // Both ends' set-up at once: each host's steps in order, the two hosts side by side.
-            try await Self.onBoth(setup.setup, server: server, client: client) { host, step in
-                try await host.check(step.command, what: step.what, timeout: 30, privileged: step.privileged)
-            }
-            // The route check (client) and the server's start (server) side by side.
-            async let routeOut = client.check(RouteCheck.command(to: setup.serverAddress, underlay: job.pair.server.testIP),
-                                              what: "check the route to \(setup.serverAddress)", timeout: 15)
-            let started: Result<Void, Error>
+            // Both ends' set-up at once: each host's steps in order, the two hosts side by side;
+            // the server host's agent server started (the first time) beside them.
+            let servers = self.servers
+            async let running = servers.server(on: server, for: job)
+            let setupResult: Result<Void, Error>
             do {
-                try await server.check(serverInv.startServer(address: setup.serverAddress, port: job.run.agentPort, deadlineSeconds: deadline),
-                                       input: serverInv.tokenInput, what: "start the agent server", timeout: 20)
-                started = .success(())
-            } catch { started = .failure(error) }
-            let routeResult: Result<CommandOutput, Error>
-            do { routeResult = .success(try await routeOut) } catch { routeResult = .failure(error) }
-            if case .success = started { active.serverStarted = true }
-            try started.get()
-            let out = try routeResult.get()
+                try await Self.onBoth(setup.setup, server: server, client: client) { host, step in
+                    try await host.check(step.command, what: step.what, timeout: 30, privileged: step.privileged)
+                }
+                setupResult = .success(())
+            } catch { setupResult = .failure(error) }
+            let serverResult: Result<AgentServers.Running, Error>
+            do { serverResult = .success(try await running) } catch { serverResult = .failure(error) }
+            try setupResult.get()
+            let agentServer = try serverResult.get()
+            let out = try await client.check(RouteCheck.command(to: setup.serverAddress, underlay: job.pair.server.testIP),
+                                             what: "check the route to \(setup.serverAddress)", timeout: 15)
             guard let route = RouteCheck.parse(out.stdout) else {
                 throw CellFailure("cannot read the route to \(setup.serverAddress) from \(client.label): \(out.stdout)")
             }
             if let problem = route.problem(for: setup) { throw CellFailure(problem) }
-            active.route = route
-            return .ready(active)
+            return .ready(ActivePath(setup: setup, route: route, server: agentServer))
         } catch {
             var record = baseRecord(job, now: now())
             record.status = .failed
             record.error = "\(error)"
             var lost: String?
             if let e = error as? RemoteError, case .unreachable(let h, _) = e { lost = h }
-            if lost == nil { await close(active, server: server, client: client) }
+            if lost == nil { await teardown(setup, server: server, client: client) }
             finish(&record, job, now: now)
             return .failed(CellOutcome(record: record, skipped: nil, lostHost: lost))
         }
@@ -136,7 +131,7 @@ public struct CellRunner: Sendable {
     public func measure(_ job: CellJob, on active: ActivePath, server: RemoteHost, client: RemoteHost,
                         now: @Sendable () -> Date = Date.init) async -> CellOutcome {
         let setup = active.setup
-        let clientInv = AgentInvocation(agent: job.clientAgent, runDirectory: job.clientLayout.runDirectory, token: active.token, cellTag: job.tag)
+        let clientInv = AgentInvocation(agent: job.clientAgent, runDirectory: job.clientLayout.runDirectory, token: active.server.key, cellTag: job.tag)
         var lost: String?
         var record = baseRecord(job, now: now())
         do {
@@ -167,22 +162,32 @@ public struct CellRunner: Sendable {
             record.status = .failed
             record.error = "\(error)"
         }
-        if record.status == .failed, lost == nil, active.serverStarted,
-           let log = try? await server.run(active.serverInvocation.serverLogTail(), timeout: 10, privileged: false) {
-            let said = log.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
-            if !said.isEmpty { record.error = (record.error ?? "") + " (server said: \(said.split(separator: "\n").suffix(2).joined(separator: " / ")))" }
+        if record.status == .failed, lost == nil,
+           let log = try? await server.run(active.server.invocation.serverStatus(pid: active.server.pid), timeout: 10, privileged: false) {
+            var lines = log.stdout.split(separator: "\n")
+            if lines.last == "ended" {
+                // The server is gone (killed, crashed): the next cell on this host starts another.
+                lines.removeLast()
+                await servers.forget(server)
+                record.error = (record.error ?? "") + " (the agent server on \(server.label) had ended)"
+            }
+            let said = lines.suffix(2).joined(separator: " / ").trimmingCharacters(in: .whitespaces)
+            if !said.isEmpty { record.error = (record.error ?? "") + " (server said: \(said))" }
         }
         finish(&record, job, now: now)
         return CellOutcome(record: record, skipped: nil, lostHost: lost)
     }
 
-    /// Stops the agent server and tears the path down on both hosts at once, briefly.
+    /// Tears the path down on both hosts at once, briefly (the agent server stays for the run).
     public func close(_ active: ActivePath, server: RemoteHost, client: RemoteHost) async {
-        let steps = active.setup.teardown
+        await teardown(active.setup, server: server, client: client)
+    }
+
+    func teardown(_ setup: PathSetup, server: RemoteHost, client: RemoteHost) async {
+        let steps = setup.teardown
         async let clientSide: Void = {
             for step in steps where step.role == .client { _ = try? await client.run(step.command, timeout: 15, privileged: step.privileged) }
         }()
-        if active.serverStarted { _ = try? await server.run(active.serverInvocation.stopServer(), timeout: 10, privileged: false) }
         for step in steps where step.role == .server { _ = try? await server.run(step.command, timeout: 15, privileged: step.privileged) }
         await clientSide
     }

@@ -31,7 +31,9 @@ public struct PathSetup: Sendable, Equatable {
         public init(agent: String, runDirectory: String) { self.agent = agent; self.runDirectory = runDirectory }
     }
 
-    /// - Parameter deadline: seconds after which a tunnel stops by itself, even if cloudbench dies.
+    /// - Parameter deadline: seconds after which a tunnel stops by itself, even if cloudbench dies;
+    ///   before that, it holds the host's lease (`HostLease`) and stops when that runs out. The
+    ///   VXLAN device is removed by the host's lease watchdog then.
     public static func make(path: PathKind, pair: Pair, server: Side, client: Side, deadline: Int) -> PathSetup {
         let s = pair.server.testIP, c = pair.client.testIP
         func side(_ role: Instance.Role) -> Side { role == .server ? server : client }
@@ -69,7 +71,7 @@ public struct PathSetup: Sendable, Equatable {
                     + "u=$(ip -o route get \(remote) | sed -n 's/.* dev \\([^ ]*\\).*/\\1/p'); "
                     + "m=$(cat /sys/class/net/$u/mtu); "
                     + "nohup \(agent) tunnel --device \(dev) --local \(local):\(port) --peer \(remote):\(port) "
-                    + "--address \(ip)/30 --mtu $((m - 28)) --deadline \(deadline) "
+                    + "--address \(ip)/30 --mtu $((m - 28)) --deadline \(deadline) --lease \(RemoteLayout.leaseFile(in: runDirectory)) "
                     + "> \(runDirectory)/tunnel.log 2>&1 < /dev/null & echo $! > \(pidFile); "
                     + "for i in $(seq 1 50); do ip -o addr show dev \(dev) 2>/dev/null | grep -q ' \(ip)/' && exit 0; "
                     + "kill -0 $(cat \(pidFile)) 2>/dev/null || break; sleep 0.1; done; "

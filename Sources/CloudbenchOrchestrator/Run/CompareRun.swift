@@ -1,3 +1,4 @@
+import AgentContract
 import CloudbenchCore
 import CloudbenchSSH
 import Foundation
@@ -112,6 +113,17 @@ public struct CompareRun: Sendable {
                 }
             }
         }
+        // Each ready host's lease (and its watchdog) before anything else starts there.
+        await withTaskGroup(of: Void.self) { group in
+            for (endpoint, host) in await deployed.hosts {
+                group.addTask {
+                    do { try await HostLease.begin(on: host, runID: runID) } catch {
+                        await deployed.failed(host.label, "\(error)")
+                        await deployed.drop(endpoint)
+                    }
+                }
+            }
+        }
         let connected = await deployed.hosts
         var problems = await deployed.problems
         problems.sort { $0.0 < $1.0 }
@@ -150,15 +162,26 @@ public struct CompareRun: Sendable {
         // 4. Run, appending each record before the pair's next cell.
         let records = try RunRecords(path: resultsPath)
         let skippedBox = SkippedCells()
-        let scheduler = RunScheduler(parallel: lanes) { host in
+        // One agent server per host for the whole run; it may live as long as every cell could
+        // take, though the host's lease ends it as soon as the run stops renewing.
+        let longest = works.flatMap(\.jobs).reduce(0.0) { $0 + $1.clientTimeout } + 600
+        let servers = AgentServers(deadlineSeconds: Int(min(longest, AgentLimits.deadline.upperBound)))
+        let renewal = LeaseRenewal(hosts: Array(connected.values))
+        defer { renewal.stop() }
+        var scheduler = RunScheduler(parallel: lanes) { host in
             guard let h = self.inventory.hosts.first(where: { self.label($0) == host.label }),
                   let shell = try? await self.connector.connect(h, label: host.label) else { return false }
             host.replaceShell(shell)
             // What the broken cell left (its agents, tunnel, VXLAN device) goes before the next cell.
             _ = try? await host.run(host.layout.cleanupScript, timeout: 30, privileged: host.hasRoot)
+            // The cleanup ended the host's agent server and lease: a new lease, and a new server
+            // for the next cell.
+            await servers.forget(host)
+            _ = try? await HostLease.begin(on: host, runID: runID)
             await progress.message("host \(host.label): connection lost and re-established")
             return true
         }
+        scheduler.runner = CellRunner(servers: servers)
         // On an interrupt, stop what runs now: a second connection to each host kills cloudbench's
         // processes there (by their pid files), so the blocked commands of running cells return.
         let hostsToStop = Array(connected.values)
@@ -185,7 +208,9 @@ public struct CompareRun: Sendable {
             await progress.finished(job, outcome)
         })
 
-        // 5. Clean up every reachable host, and say what is left.
+        // 5. Clean up every reachable host (which ends its agent server, watchdog and lease), and
+        //    say what is left.
+        renewal.stop()
         //    Every host at once, one command each: clean up, then list what is still there.
         let lost = await state.lostHosts
         let found = HostLeftovers()
@@ -221,6 +246,7 @@ actor HostResults {
     var problems: [(String, String)] = []
     func ready(_ endpoint: String, _ host: RemoteHost) { hosts[endpoint] = host }
     func failed(_ label: String, _ why: String) { problems.append((label, why)) }
+    func drop(_ endpoint: String) { hosts[endpoint] = nil }
 }
 
 actor HostLeftovers {
