@@ -84,16 +84,16 @@ public struct AgentInvocation: Sendable {
                              tokenOnStandardInput: true)
     }
 
-    /// Runs the client in the foreground; its JSON is the cell's measurement. Its pid file lets
-    /// an interrupt (or the next run's cleanup) stop it from another connection.
+    /// Runs the client and waits for it; its JSON is the cell's measurement. Its pid file lets an
+    /// interrupt (or the next run's cleanup) stop it from another connection, and is removed when
+    /// it ends: one remote command per cell. The client reads its key from the command's standard
+    /// input (handed on as fd 3: a background job's own is /dev/null).
     public func runClient(address: String, port: Int, test: TestKind, run: RunSettings) -> String {
-        "mkdir -p \(runDirectory) && echo $$ > \(runDirectory)/client-\(cellTag).pid && "
-            + "exec \(agent) "
+        let pidFile = "\(runDirectory)/client-\(cellTag).pid"
+        return "mkdir -p \(runDirectory) || exit 1; exec 3<&0; \(agent) "
             + clientArguments(address: address, port: port, test: test, run: run).map(shellQuote).joined(separator: " ")
+            + " <&3 3<&- & echo $! > \(pidFile); exec 3<&-; wait $!; s=$?; rm -f \(pidFile); exit $s"
     }
-
-    /// Removes the client's pid file once it has ended.
-    public func clientDone() -> String { "rm -f \(runDirectory)/client-\(cellTag).pid" }
 
     /// The last lines of the server's log, for the record of a failed cell, and a last line
     /// `ended` when the server (`pid`) no longer runs: the next cell starts a new one.

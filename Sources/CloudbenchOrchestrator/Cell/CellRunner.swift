@@ -139,7 +139,6 @@ public struct CellRunner: Sendable {
             let out = try await client.run(clientInv.runClient(address: setup.serverAddress, port: job.run.agentPort,
                                                                test: job.cell.test, run: job.run),
                                            input: clientInv.tokenInput, timeout: job.clientTimeout, privileged: false)
-            _ = try? await client.run(clientInv.clientDone(), timeout: 10)
             guard out.status == 0 else {
                 let said = out.stderr.trimmingCharacters(in: .whitespacesAndNewlines)
                 throw CellFailure("the agent client failed (exit \(out.status))" + (said.isEmpty ? "" : ": \(said.split(separator: "\n").last ?? "")"))
