@@ -27,6 +27,18 @@ public enum Lease {
         return nil
     }
 
+    /// Renews `path` (as `touch -c`: never creates it) once per period from a thread of its own,
+    /// for as long as the process runs: the agent client does this while it measures, because
+    /// the orchestrator's own renewals of that host wait for the client's SSH command to end.
+    public static func keepRenewed(_ path: String) {
+        _ = try? WorkerThread<Void> {
+            while true {
+                _ = utimensat(AT_FDCWD, path, nil, 0)
+                Clock.sleep(LeaseTerms.period)
+            }
+        }
+    }
+
     /// Checks that `path` holds now, then watches it from a thread of its own and ends the process
     /// (exit status 0, after `log`) once it no longer holds.
     public static func hold(_ path: String, log: @escaping @Sendable (String) -> Void) throws {

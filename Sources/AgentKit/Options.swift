@@ -21,6 +21,8 @@ public struct RunOptions: Sendable {
     public var request: TestRequest
     public var json = false
     public var connectTimeout: Double = 5
+    /// The host's lease file, renewed while the client runs (`--lease`).
+    public var lease: String? = nil
 }
 
 /// One invocation of the agent, parsed from the command line.
@@ -35,7 +37,7 @@ public enum Invocation: Sendable {
     usage: cloudbench-agent serve --listen ADDR:PORT --token TOKEN --deadline SECONDS [--lease FILE]
            cloudbench-agent run --server ADDR:PORT --token TOKEN --test tcp_bw|tcp_lat|udp_bw|http
                             [--duration S] [--warmup S] [--streams N] [--message-size BYTES] [--reverse | --bidir]
-                            [--interval S] [--rate BYTES_PER_S] [--size BYTES] [--count N] [--json]
+                            [--interval S] [--rate BYTES_PER_S] [--size BYTES] [--count N] [--json] [--lease FILE]
            cloudbench-agent conf [--json]
            cloudbench-agent --version
     The token may come from CLOUDBENCH_AGENT_TOKEN, or with --token-stdin from the first line of
@@ -58,7 +60,7 @@ public enum Invocation: Sendable {
             valueFlags = ["--listen", "--token", "--deadline", "--lease"]; switchFlags = ["--token-stdin"]
         case "run":
             valueFlags = ["--server", "--token", "--test", "--duration", "--warmup", "--streams", "--message-size",
-                          "--interval", "--rate", "--size", "--count", "--connect-timeout"]
+                          "--interval", "--rate", "--size", "--count", "--connect-timeout", "--lease"]
             switchFlags = ["--reverse", "--bidir", "--json", "--token-stdin"]
         case "conf":
             valueFlags = []; switchFlags = ["--json"]
@@ -147,6 +149,10 @@ public enum Invocation: Sendable {
             var options = RunOptions(server: try SocketAddress(parsing: server), token: try theToken(), request: request)
             options.json = switches.contains("--json")
             if let v = try seconds("--connect-timeout", in: AgentLimits.connectTimeout) { options.connectTimeout = v }
+            if let lease = flags["--lease"] {
+                guard !lease.isEmpty, lease.utf8.count <= 4096 else { throw AgentError.usage("--lease needs a file name of at most 4096 bytes") }
+                options.lease = lease
+            }
             return .run(options)
         default:
             return .conf(json: switches.contains("--json"))
@@ -187,7 +193,7 @@ public enum AgentCommandLine {
     /// `run --server ADDR:PORT --test T …`: a flag for each field of `request` that differs from
     /// the test's defaults, so `Invocation.parse` gives back `request`.
     public static func run(server: String, request: TestRequest, json: Bool = true,
-                           tokenOnStandardInput: Bool = false) -> [String] {
+                           tokenOnStandardInput: Bool = false, lease: String? = nil) -> [String] {
         let d = TestRequest(test: request.test)
         var args = ["run", "--server", server] + (tokenOnStandardInput ? ["--token-stdin"] : []) + ["--test", request.test.rawValue]
         if request.duration != d.duration { args += ["--duration", number(request.duration)] }
@@ -203,6 +209,7 @@ public enum AgentCommandLine {
         if request.reverse { args.append("--reverse") }
         if request.bidirectional { args.append("--bidir") }
         if json { args.append("--json") }
+        if let lease { args += ["--lease", lease] }
         return args
     }
 

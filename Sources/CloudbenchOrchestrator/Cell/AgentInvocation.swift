@@ -81,7 +81,7 @@ public struct AgentInvocation: Sendable {
     /// The client's arguments (after the program name) for `test` against the server.
     public func clientArguments(address: String, port: Int, test: TestKind, run: RunSettings) -> [String] {
         AgentCommandLine.run(server: hostPort(address, port), request: Self.request(test: test, run: run), json: true,
-                             tokenOnStandardInput: true)
+                             tokenOnStandardInput: true, lease: RemoteLayout.leaseFile(in: runDirectory))
     }
 
     /// Runs the client and waits for it; its JSON is the cell's measurement. Its pid file lets an

@@ -58,6 +58,8 @@ public struct HostLease: Sendable {
 ///
 /// Each host on its own schedule (a slow host does not hold up the others' renewals); a failed
 /// renewal is not an error here: a lost host is noticed by its cells, and its lease runs out.
+/// A host whose SSH session is busy is skipped that period: its session runs one command at a
+/// time, and the long one, the agent client, renews the lease itself while it runs (`--lease`).
 public final class LeaseRenewal: Sendable {
     private let task: Task<Void, Never>
 
@@ -72,7 +74,7 @@ public final class LeaseRenewal: Sendable {
                             let wait = next.timeIntervalSinceNow
                             if wait > 0 { try? await Task.sleep(nanoseconds: UInt64(wait * 1e9)) }
                             if Task.isCancelled { return }
-                            _ = try? await host.run(command, timeout: LeaseTerms.period * 2)
+                            if !host.isBusy { _ = try? await host.run(command, timeout: LeaseTerms.period * 2) }
                             // A fixed rate: a slow renewal does not push the next one back.
                             next = max(next.addingTimeInterval(LeaseTerms.period), Date())
                         }
