@@ -40,8 +40,8 @@ public final class RemoteHost: @unchecked Sendable {
     public var layout: RemoteLayout { RemoteLayout(home: facts.home) }
 
     public func run(_ command: String, input: String? = nil, timeout: Double, privileged: Bool = false) async throws -> CommandOutput {
-        lock.lock(); running += 1; lock.unlock()
-        defer { lock.lock(); running -= 1; lock.unlock() }
+        lock.withLock { running += 1 }
+        defer { lock.withLock { running -= 1 } }
         guard privileged && !isRoot else { return try await shell.run(command, input: input, timeout: timeout) }
         guard canSudo else {
             throw RemoteError.failed(host: label, what: "a privileged step", output: CommandOutput(
