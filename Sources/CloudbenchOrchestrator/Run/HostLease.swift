@@ -19,9 +19,10 @@ public struct HostLease: Sendable {
     var watchdogPidFile: String { "\(layout.runDirectory)/watchdog.pid" }
 
     /// The lease file with the run id, made by the login user (so that it renews it without
-    /// sudo).
+    /// sudo). Stands alone (`|| exit`): chained with `&&` to the watchdog's start, the whole list
+    /// would go to the background and hold the session's output open.
     public func create(runID: String) -> String {
-        "mkdir -p \(layout.runDirectory) && echo \(shellQuote(runID)) > \(layout.leaseFile)"
+        "mkdir -p \(layout.runDirectory) && echo \(shellQuote(runID)) > \(layout.leaseFile) || exit 1"
     }
 
     /// Starts the watchdog in the background (as root when the host allows it, so that it can
@@ -46,7 +47,7 @@ public struct HostLease: Sendable {
     public static func begin(on host: RemoteHost, runID: String) async throws {
         let lease = HostLease(layout: host.layout)
         if host.isRoot || !host.hasRoot {
-            try await host.check(lease.create(runID: runID) + " && " + lease.startWatchdog(), what: "start the host's lease", timeout: 20)
+            try await host.check(lease.create(runID: runID) + "; " + lease.startWatchdog(), what: "start the host's lease", timeout: 20)
         } else {
             try await host.check(lease.create(runID: runID), what: "create the host's lease", timeout: 20)
             try await host.check(lease.startWatchdog(), what: "start the lease watchdog", timeout: 20, privileged: true)
