@@ -74,8 +74,8 @@ struct AgentContractTests {
         // Says READY, lets go of its output, and serves on (30 s at most).
         try Self.withFakeAgent("echo \"READY pid=$$ port=7000\"; exec >/dev/null; echo serving >&2; exec sleep 30\n") { invocation, run in
             let started = Date()
-            let out = try ProcessRunner.run(["sh", "-c", invocation.startServer(listen: "0.0.0.0", port: 7000, deadlineSeconds: 90, lease: "\(run)/lease")],
-                                            input: Data(invocation.tokenInput.utf8), deadline: 20)
+            let out = try HostLeaseTests.shell(invocation.startServer(listen: "0.0.0.0", port: 7000, deadlineSeconds: 90, lease: "\(run)/lease"),
+                                               input: invocation.tokenInput, in: NSTemporaryDirectory())
             let pid = try #require(AgentInvocation.readyPid(out.stdout, port: 7000), "\(out)")
             defer { kill(pid, SIGKILL) }
             #expect(out.status == 0 && Date().timeIntervalSince(started) < 5)

@@ -23,11 +23,27 @@ struct HostLeaseTests {
         try body(layout, lease)
     }
 
+    /// Runs `command` in `sh` until the shell exits (not until the end of the output: what it puts
+    /// in the background keeps no pipe of ours), with `input` on its standard input.
+    static func shell(_ command: String, input: String = "", in dir: String) throws -> (status: Int32, stdout: String, stderr: String) {
+        let id = UUID().uuidString
+        let inFile = "\(dir)/in-\(id)", outFile = "\(dir)/out-\(id)", errFile = "\(dir)/err-\(id)"
+        try input.write(toFile: inFile, atomically: true, encoding: .utf8)
+        defer { for f in [inFile, outFile, errFile] { unlink(f) } }
+        // Only 0 to 2 handed on, as sshd does: this process's other descriptors (which Foundation
+        // watches for the child's end) would keep a background job tied to the test.
+        let closeOthers = "for fd in $(ls /proc/$$/fd); do [ $fd -gt 2 ] && eval \"exec $fd>&-\"; done; "
+        let p = try ProcessRunner.start(["bash", "-c", closeOthers + "( \(command) ) < \(inFile) > \(outFile) 2> \(errFile)"])
+        p.waitUntilExit()
+        return (p.terminationStatus, (try? String(contentsOfFile: outFile, encoding: .utf8)) ?? "",
+                (try? String(contentsOfFile: errFile, encoding: .utf8)) ?? "")
+    }
+
     /// Starts the lease as compare does on a root host; returns the watchdog's pid.
     static func begin(_ lease: HostLease) throws -> Int32 {
         let started = Date()
-        let out = try ProcessRunner.run(["sh", "-c", lease.create(runID: "run-1") + "; " + lease.startWatchdog()], deadline: 10)
-        #expect(out.status == 0 && !out.timedOut, "\(out)")
+        let out = try shell(lease.create(runID: "run-1") + "; " + lease.startWatchdog(), in: NSTemporaryDirectory())
+        #expect(out.status == 0, "\(out)")
         #expect(Date().timeIntervalSince(started) < 3, "the command returns at once, the watchdog in the background")
         let pid = try #require(Int32(try String(contentsOfFile: lease.watchdogPidFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)))
         #expect(kill(pid, 0) == 0)
@@ -65,7 +81,8 @@ struct HostLeaseTests {
             try FileManager.default.createDirectory(atPath: layout.runDirectory + "-bin", withIntermediateDirectories: true)
             try FileManager.default.createSymbolicLink(atPath: fake, withDestinationPath: "/bin/sleep")
             let watchdog = try Self.begin(lease)
-            let agent = try ProcessRunner.start([fake, "120"])
+            // Named by `exec -a` (Foundation would start the symbolic link's target under its own name).
+            let agent = try ProcessRunner.start(["bash", "-c", "exec -a \(fake) sleep 120"])
             defer { if agent.isRunning { agent.terminate() } }
             try "\(agent.processIdentifier)\n".write(toFile: layout.runDirectory + "/serve.pid", atomically: true, encoding: .utf8)
             // Renewed for two expiries' worth of time: everything stays.
