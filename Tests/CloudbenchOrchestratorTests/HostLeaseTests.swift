@@ -72,34 +72,4 @@ struct HostLeaseTests {
             #expect(!FileManager.default.fileExists(atPath: layout.runDirectory))
         }
     }
-
-    @Test("a lease not renewed for 3 periods: the watchdog stops what holds it and removes the run's files, not before")
-    func expiry() throws {
-        try Self.withHome { layout, lease in
-            // A stand-in agent: `sleep` under the agent's name, with its pid file where compare keeps them.
-            let fake = layout.runDirectory + "-bin/cloudbench-agent"
-            try FileManager.default.createDirectory(atPath: layout.runDirectory + "-bin", withIntermediateDirectories: true)
-            try FileManager.default.createSymbolicLink(atPath: fake, withDestinationPath: "/bin/sleep")
-            let watchdog = try Self.begin(lease)
-            // Named by `exec -a` (Foundation would start the symbolic link's target under its own name).
-            let agent = try ProcessRunner.start(["bash", "-c", "exec -a \(fake) sleep 120"])
-            defer { if agent.isRunning { agent.terminate() } }
-            try "\(agent.processIdentifier)\n".write(toFile: layout.runDirectory + "/serve.pid", atomically: true, encoding: .utf8)
-            // Renewed for two expiries' worth of time: everything stays.
-            let renewUntil = Date().addingTimeInterval(LeaseTerms.expiry + LeaseTerms.period)
-            while Date() < renewUntil {
-                _ = try ProcessRunner.run(["sh", "-c", lease.renew], deadline: 5)
-                usleep(UInt32(LeaseTerms.period * 1e6))
-            }
-            #expect(agent.isRunning && kill(watchdog, 0) == 0, "gone while the lease was renewed")
-            // No more renewals: gone after 3 missed periods (a period more for the check's phase), not before.
-            let stopped = Date()
-            #expect(Self.waitGone(watchdog, within: LeaseTerms.expiry + 2 * LeaseTerms.period + 2))
-            let took = Date().timeIntervalSince(stopped)
-            #expect(took >= LeaseTerms.expiry - LeaseTerms.period, "ended after \(took) s")
-            agent.waitUntilExit()
-            #expect(agent.terminationReason == .uncaughtSignal && agent.terminationStatus == SIGTERM)
-            #expect(!FileManager.default.fileExists(atPath: layout.runDirectory))
-        }
-    }
 }
