@@ -38,7 +38,7 @@ struct CompareLabTests {
         let log = r.stderr.split(separator: "\n")
         #expect(log.filter { $0.contains("echo arch=$(uname -m)") }.count == 6, "\(r.stderr.prefix(2000))")
         for n in 1...24 {
-            #expect(log.filter { $0.contains("/client-") && $0.contains("-\(n).pid && exec ") }.count == 1)
+            #expect(log.filter { $0.contains("/client-") && $0.contains("-\(n).pid; exec 3<&-; wait $!") }.count == 1)
         }
         #expect(log.filter { $0.contains(" run --server ") }.allSatisfy { $0.contains("host=") && $0.contains("ms=") && $0.contains("result=exit 0") })
         #expect(records.allSatisfy { $0["status"] as? String == "ok" })
