@@ -67,6 +67,7 @@ struct FakeHostScript: Sendable {
             let lines = zip(words, words.dropFirst()).filter { $0.0 == "--tcp" || $0.0 == "--udp" }
                 .map { "\($0.0.dropFirst(2)) \($0.1) \(reachVerdict)\n" }
             return CommandOutput(status: 0, stdout: lines.joined(), stderr: "")
+        }
         if command.contains(" serve --listen "), command.contains("READY"),
            let r = command.range(of: #"--listen '?[0-9a-f.:\[\]]*:[0-9]+"#, options: .regularExpression) {
             // A server that starts: its READY line, with the port it was asked for.
