@@ -49,10 +49,14 @@ struct LabNode {
         p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         p.arguments = ["ip", "netns", "exec", host, agent, "tunnel", "--device", "flannel0", "--local", "\(address):8285",
                        "--peer", "\(peer):8285", "--address", "10.246.0.\(index)/30", "--mtu", "1472", "--deadline", "600"]
-        p.standardInput = FileHandle.nullDevice
+        // The tunnel's path key on its standard input, the same at both ends.
+        let key = Pipe()
+        p.standardInput = key
         p.standardOutput = FileHandle.nullDevice
         p.standardError = FileHandle.nullDevice
         try p.run()
+        key.fileHandleForWriting.write(Data("podlab-flannel-\(getpid())-0123456789abcdef\n".utf8))
+        try? key.fileHandleForWriting.close()
         for _ in 0..<50 {
             let out = (try? ProcessRunner.check(["ip", "-n", host, "-o", "addr", "show", "dev", "flannel0"])) ?? ""
             if out.contains(" 10.246.0.\(index)/") { return p }
