@@ -134,6 +134,10 @@ public struct CompareRun: Sendable {
         }
         let failedLeases = await leaseFailed.ids
         let connected = merged.filter { !failedLeases.contains(ObjectIdentifier($0.value)) }
+        // Renewed from now on: the reachability preflight below may take longer than a lease.
+        var machines = Set<ObjectIdentifier>()
+        let renewal = LeaseRenewal(hosts: connected.values.filter { machines.insert(ObjectIdentifier($0)).inserted })
+        defer { renewal.stop() }
         var problems = await deployed.problems
         problems.sort { $0.0 < $1.0 }
         for (h, why) in problems { await progress.message("host \(h): \(why)") }
@@ -191,9 +195,6 @@ public struct CompareRun: Sendable {
         // take, though the host's lease ends it as soon as the run stops renewing.
         let longest = works.flatMap(\.jobs).reduce(0.0) { $0 + $1.clientTimeout } + 600
         let servers = AgentServers(deadlineSeconds: Int(min(longest, AgentLimits.deadline.upperBound)))
-        var machines = Set<ObjectIdentifier>()
-        let renewal = LeaseRenewal(hosts: connected.values.filter { machines.insert(ObjectIdentifier($0)).inserted })
-        defer { renewal.stop() }
         var scheduler = RunScheduler(parallel: lanes) { host in
             guard let h = self.inventory.hosts.first(where: { self.label($0) == host.label }),
                   let shell = try? await self.connector.connect(h, label: host.label) else { return false }
