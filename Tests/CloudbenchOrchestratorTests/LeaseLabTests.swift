@@ -21,7 +21,7 @@ struct LeaseLabTests {
     func killedOrchestrator() throws {
         let lab = try LabRun(tag: "k", third: 170)
         defer { lab.down() }
-        let (p, _, _) = try lab.startCompare(["--parallel", "3"])
+        let (p, _, err) = try lab.startCompare(["--parallel", "3"])
         defer { if p.isRunning { kill(p.processIdentifier, SIGKILL); p.waitUntilExit() } }
         // Mid-run: records written, agent servers and overlay devices up on the hosts.
         let until = Date().addingTimeInterval(120)
@@ -32,7 +32,7 @@ struct LeaseLabTests {
                before.contains(where: { $0.contains("interface") }) { break }
             usleep(100_000)
         }
-        #expect(p.isRunning)
+        #expect(p.isRunning, "compare ended early: \(p.isRunning ? "" : String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self))")
         #expect(before.contains { $0.contains("agent process") } && before.contains { $0.contains("interface") }, "\(before)")
         #expect(!Self.runFiles(lab).isEmpty)
         // As `kill -9` would: no cleanup, no signal handler.
