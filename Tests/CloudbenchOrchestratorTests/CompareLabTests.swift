@@ -155,7 +155,8 @@ struct CompareLabTests {
         #expect(records.filter { $0["pair"] as? String == "slow" && $0["status"] as? String == "ok" }.count >= 1)
         // The killed agent failed its cell, and the pair went on.
         let mid = records.filter { $0["pair"] as? String == "mid" }
-        #expect(mid.contains { $0["status"] as? String == "failed" } && mid.last?["status"] as? String == "ok")
+        #expect(mid.contains { $0["status"] as? String == "failed" } && mid.last?["status"] as? String == "ok",
+                "\(mid.map { "\($0["path"] ?? "")/\($0["test"] ?? ""): \($0["status"] ?? "") \($0["error"] ?? "")" })")
         // The cut link failed the cell it hit; the pair's later cells ran again after the link came back.
         let fast = records.filter { $0["pair"] as? String == "fast" }
         #expect(fast.contains { $0["status"] as? String == "failed" } && fast.last?["status"] as? String == "ok")
