@@ -9,6 +9,9 @@ public struct ServeOptions: Sendable {
     public var listen: SocketAddress
     public var token: String
     public var deadline: Double
+    /// The lease file this server holds (`--lease`): it exits once the file goes unrenewed for
+    /// `LeaseTerms.expiry` seconds or is removed.
+    public var lease: String? = nil
 }
 
 /// How `run` was asked to run.
@@ -21,6 +24,8 @@ public struct RunOptions: Sendable {
     /// udp_bw: search for the highest offered rate with loss under 1 % (`--rate-search`), starting
     /// at `request.rate`, within the request's warm-up plus duration.
     public var rateSearch = false
+    /// The host's lease file, renewed while the client runs (`--lease`).
+    public var lease: String? = nil
 }
 
 /// One invocation of the agent, parsed from the command line.
@@ -32,10 +37,10 @@ public enum Invocation: Sendable {
     case help
 
     public static let usage = """
-    usage: cloudbench-agent serve --listen ADDR:PORT --token TOKEN --deadline SECONDS
+    usage: cloudbench-agent serve --listen ADDR:PORT --token TOKEN --deadline SECONDS [--lease FILE]
            cloudbench-agent run --server ADDR:PORT --token TOKEN --test tcp_bw|tcp_lat|udp_bw|http
                             [--duration S] [--warmup S] [--streams N] [--message-size BYTES] [--reverse | --bidir]
-                            [--interval S] [--rate BYTES_PER_S] [--rate-search] [--size BYTES] [--count N] [--json]
+                            [--interval S] [--rate BYTES_PER_S] [--rate-search] [--size BYTES] [--count N] [--json] [--lease FILE]
            cloudbench-agent conf [--json]
            cloudbench-agent --version
     The token may come from CLOUDBENCH_AGENT_TOKEN, or with --token-stdin from the first line of
@@ -55,10 +60,10 @@ public enum Invocation: Sendable {
         case "--version", "version": return .version
         case "--help", "-h", "help": return .help
         case "serve":
-            valueFlags = ["--listen", "--token", "--deadline"]; switchFlags = ["--token-stdin"]
+            valueFlags = ["--listen", "--token", "--deadline", "--lease"]; switchFlags = ["--token-stdin"]
         case "run":
             valueFlags = ["--server", "--token", "--test", "--duration", "--warmup", "--streams", "--message-size",
-                          "--interval", "--rate", "--size", "--count", "--connect-timeout"]
+                          "--interval", "--rate", "--size", "--count", "--connect-timeout", "--lease"]
             switchFlags = ["--reverse", "--bidir", "--json", "--token-stdin", "--rate-search"]
         case "conf":
             valueFlags = []; switchFlags = ["--json"]
@@ -117,7 +122,11 @@ public enum Invocation: Sendable {
             guard let deadline = try seconds("--deadline", in: AgentLimits.deadline) else {
                 throw AgentError.usage("missing --deadline SECONDS")
             }
-            return .serve(ServeOptions(listen: try SocketAddress(parsing: listen), token: try theToken(), deadline: deadline))
+            if let lease = flags["--lease"], lease.isEmpty || lease.utf8.count > 4096 {
+                throw AgentError.usage("--lease needs a file name of at most 4096 bytes")
+            }
+            return .serve(ServeOptions(listen: try SocketAddress(parsing: listen), token: try theToken(), deadline: deadline,
+                                       lease: flags["--lease"]))
         case "run":
             guard let server = flags["--server"] else { throw AgentError.usage("missing --server ADDR:PORT") }
             guard let testName = flags["--test"] else { throw AgentError.usage("missing --test tcp_bw|tcp_lat|udp_bw|http") }
@@ -145,6 +154,10 @@ public enum Invocation: Sendable {
             options.rateSearch = switches.contains("--rate-search")
             if options.rateSearch && test != .udpBandwidth { throw AgentError.usage("--rate-search is for udp_bw only") }
             if let v = try seconds("--connect-timeout", in: AgentLimits.connectTimeout) { options.connectTimeout = v }
+            if let lease = flags["--lease"] {
+                guard !lease.isEmpty, lease.utf8.count <= 4096 else { throw AgentError.usage("--lease needs a file name of at most 4096 bytes") }
+                options.lease = lease
+            }
             return .run(options)
         default:
             return .conf(json: switches.contains("--json"))
@@ -175,16 +188,17 @@ public enum Invocation: Sendable {
 /// that `Invocation.parse` reads back, so neither side formats or parses the other's flags by hand.
 /// The token is never an argument: `--token-stdin` reads it from standard input.
 public enum AgentCommandLine {
-    /// `serve --listen ADDR:PORT --deadline S [--token-stdin]`; without `--token-stdin`, the
-    /// token comes from `CLOUDBENCH_AGENT_TOKEN`.
-    public static func serve(listen: String, deadline: Double, tokenOnStandardInput: Bool = false) -> [String] {
-        ["serve", "--listen", listen, "--deadline", number(deadline)] + (tokenOnStandardInput ? ["--token-stdin"] : [])
+    /// `serve --listen ADDR:PORT --deadline S [--lease FILE] [--token-stdin]`; without
+    /// `--token-stdin`, the token comes from `CLOUDBENCH_AGENT_TOKEN`.
+    public static func serve(listen: String, deadline: Double, lease: String? = nil, tokenOnStandardInput: Bool = false) -> [String] {
+        ["serve", "--listen", listen, "--deadline", number(deadline)] + (lease.map { ["--lease", $0] } ?? [])
+            + (tokenOnStandardInput ? ["--token-stdin"] : [])
     }
 
     /// `run --server ADDR:PORT --test T …`: a flag for each field of `request` that differs from
     /// the test's defaults, so `Invocation.parse` gives back `request`.
     public static func run(server: String, request: TestRequest, json: Bool = true,
-                           tokenOnStandardInput: Bool = false, rateSearch: Bool = false) -> [String] {
+                           tokenOnStandardInput: Bool = false, rateSearch: Bool = false, lease: String? = nil) -> [String] {
         let d = TestRequest(test: request.test)
         var args = ["run", "--server", server] + (tokenOnStandardInput ? ["--token-stdin"] : []) + ["--test", request.test.rawValue]
         if request.duration != d.duration { args += ["--duration", number(request.duration)] }
@@ -201,6 +215,7 @@ public enum AgentCommandLine {
         if request.bidirectional { args.append("--bidir") }
         if rateSearch { args.append("--rate-search") }
         if json { args.append("--json") }
+        if let lease { args += ["--lease", lease] }
         return args
     }
 

@@ -4,7 +4,11 @@ import Glibc
 import Syscall
 
 /// `cloudbench-agent serve`: one test at a time, for a client that knows the token, until
-/// the deadline or SIGTERM.
+/// the deadline, SIGTERM, or the end of its lease (`--lease`).
+///
+/// Once it listens it prints one line on standard output, `READY pid=PID port=PORT`, and then
+/// lets go of standard input and output: the orchestrator starts it by waiting for that line
+/// (the end of the output), never by looking for something listening on the port.
 public final class Server: @unchecked Sendable {
     public let options: ServeOptions
     /// How long a new control connection may take to send its request line.
@@ -30,6 +34,7 @@ public final class Server: @unchecked Sendable {
         signal(SIGPIPE, SIG_IGN)
 
         let listener = try Socket.listen(on: options.listen)
+        if let lease = options.lease { try Lease.hold(lease, log: { Server.log($0) }) }
         let deadline = Clock.now() + options.deadline
         let set = stopSignals
         _ = try WorkerThread<Void> {
@@ -44,6 +49,7 @@ public final class Server: @unchecked Sendable {
             _exit(0)
         }
         Server.log("\(AgentVersion.version) listening on \(options.listen) for \(formatSeconds(options.deadline)) s")
+        Server.ready(port: listener.localAddress()?.port ?? options.listen.port)
         // Every connection waiting for its request line is read at once: idle or slow peers
         // cost a slot for `requestTimeout` seconds, never a real client's time.
         let pending = PendingConnections(listener: listener, capacity: Server.pendingCapacity,
@@ -55,6 +61,24 @@ public final class Server: @unchecked Sendable {
             conn.close()
             // Nobody read the others while the test ran: that time is not theirs.
             pending.extendDeadlines(by: Clock.now() - started)
+        }
+    }
+
+    /// `READY pid=PID port=PORT` on standard output, then standard input and output become
+    /// /dev/null: whoever waits for the end of the output (the start command) goes on now.
+    static func ready(port: UInt16) {
+        let line = Array("READY pid=\(getpid()) port=\(port)\n".utf8)
+        var off = 0
+        while off < line.count {
+            let n = line[off...].withUnsafeBytes { write(1, $0.baseAddress!, $0.count) }
+            if n <= 0 { if n < 0 && errno == EINTR { continue }; break }
+            off += n
+        }
+        let null = open("/dev/null", O_RDWR)
+        if null >= 0 {
+            dup2(null, 0)
+            dup2(null, 1)
+            if null > 1 { close(null) }
         }
     }
 

@@ -46,6 +46,7 @@ do {
     case .serve(let options):
         try Server(options).run()
     case .run(let options):
+        if let lease = options.lease { Lease.keepRenewed(lease) }
         let result = try Client.run(options)
         emit(options.json ? result.serialized() : HumanReport.render(result))
     }

@@ -1,4 +1,6 @@
 import AgentKit
+import CloudbenchProcess
+import Foundation
 @testable import CloudbenchCore
 @testable import CloudbenchOrchestrator
 import Testing
@@ -59,14 +61,58 @@ struct AgentContractTests {
         #expect(parsed.rateSearch == variant.udpRateSearch)
     }
 
-    @Test("the server's command line names its address and deadline, never the token")
+    @Test("the server's command line names its address, deadline and lease, never the token")
     func serve() throws {
         let invocation = AgentInvocation(agent: "/a", runDirectory: "/r", token: "secret-token", cellTag: "1")
-        let line = invocation.startServer(address: "10.0.0.4", port: 7000, deadlineSeconds: 90)
-        #expect(line.contains("nohup /a serve --listen 10.0.0.4:7000 --deadline 90 --token-stdin >"))
+        let line = invocation.startServer(listen: "0.0.0.0", port: 7000, deadlineSeconds: 90, lease: "/r/lease")
+        #expect(line.contains("nohup /a serve --listen 0.0.0.0:7000 --deadline 90 --lease /r/lease --token-stdin 2>>/r/serve.log"))
         #expect(!line.contains("secret-token") && invocation.tokenInput == "secret-token\n")
-        guard case .serve(let s) = try Invocation.parse(AgentCommandLine.serve(listen: "10.0.0.4:7000", deadline: 90, tokenOnStandardInput: true),
+        #expect(!line.contains("ss ") && !line.contains("sleep"), "started by its READY line, not by polling")
+        guard case .serve(let s) = try Invocation.parse(AgentCommandLine.serve(listen: "10.0.0.4:7000", deadline: 90, lease: "/r/lease",
+                                                                                tokenOnStandardInput: true),
                                                         environment: nil, standardInput: { "t" }) else { Issue.record("not serve"); return }
-        #expect(s.deadline == 90 && s.listen.description == "10.0.0.4:7000" && s.token == "t")
+        #expect(s.deadline == 90 && s.listen.description == "10.0.0.4:7000" && s.token == "t" && s.lease == "/r/lease")
+        #expect(AgentInvocation.readyPid("READY pid=4242 port=7000\n", port: 7000) == 4242)
+        for bad in ["READY pid=4242 port=7001\n", "READY pid= port=7000", "READY pid=x port=7000", "", "listening", "READY pid=1 port=7000"] {
+            #expect(AgentInvocation.readyPid(bad, port: 7000) == nil, "\(bad)")
+        }
+    }
+
+    /// A stand-in agent: reads the key, then behaves as `body` says.
+    static func withFakeAgent(_ body: String, _ test: (AgentInvocation, String) throws -> Void) throws {
+        let dir = NSTemporaryDirectory() + "cbserve-\(getpid())-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let agent = dir + "/cloudbench-agent"
+        try ("#!/bin/sh\nread key\n[ \"$key\" = secret-token ] || exit 3\n" + body).write(toFile: agent, atomically: true, encoding: .utf8)
+        chmod(agent, 0o755)
+        try test(AgentInvocation(agent: agent, runDirectory: dir + "/run", token: "secret-token", cellTag: "1"), dir + "/run")
+    }
+
+    @Test("the start command returns on the server's READY line while it runs on, and records its pid")
+    func startByEvent() throws {
+        // Says READY, lets go of its output, and serves on (30 s at most).
+        try Self.withFakeAgent("echo \"READY pid=$$ port=7000\"; exec >/dev/null; echo serving >&2; exec sleep 30\n") { invocation, run in
+            let started = Date()
+            let out = try HostLeaseTests.shell(invocation.startServer(listen: "0.0.0.0", port: 7000, deadlineSeconds: 90, lease: "\(run)/lease"),
+                                               input: invocation.tokenInput, in: NSTemporaryDirectory())
+            let pid = try #require(AgentInvocation.readyPid(out.stdout, port: 7000), "\(out)")
+            defer { kill(pid, SIGKILL) }
+            #expect(out.status == 0 && Date().timeIntervalSince(started) < 5)
+            #expect(kill(pid, 0) == 0, "the server runs on after READY")
+            let recorded = try String(contentsOfFile: "\(run)/serve.pid", encoding: .utf8)
+            #expect(recorded == "\(pid)\n")
+        }
+    }
+
+    @Test("a server that exits before READY fails the start with its log")
+    func startFails() throws {
+        try Self.withFakeAgent("echo 'cloudbench-agent: cannot listen on 0.0.0.0:7000: Address in use' >&2; exit 1\n") { invocation, run in
+            let out = try ProcessRunner.run(["sh", "-c", invocation.startServer(listen: "0.0.0.0", port: 7000, deadlineSeconds: 90, lease: "\(run)/lease")],
+                                            input: Data(invocation.tokenInput.utf8), deadline: 20)
+            #expect(out.status == 1)
+            #expect(out.stderr.contains("cannot listen on 0.0.0.0:7000"))
+            #expect(!FileManager.default.fileExists(atPath: "\(run)/serve.pid"))
+        }
     }
 }

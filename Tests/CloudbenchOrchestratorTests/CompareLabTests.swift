@@ -38,7 +38,7 @@ struct CompareLabTests {
         let log = r.stderr.split(separator: "\n")
         #expect(log.filter { $0.contains("echo arch=$(uname -m)") }.count == 6, "\(r.stderr.prefix(2000))")
         for n in 1...24 {
-            #expect(log.filter { $0.contains("/client-") && $0.contains("-\(n).pid && exec ") }.count == 1)
+            #expect(log.filter { $0.contains("/client-") && $0.contains("-\(n).pid; exec 3<&-; wait $!") }.count == 1)
         }
         #expect(log.filter { $0.contains(" run --server ") }.allSatisfy { $0.contains("host=") && $0.contains("ms=") && $0.contains("result=exit 0") })
         #expect(records.allSatisfy { $0["status"] as? String == "ok" })
@@ -157,7 +157,8 @@ struct CompareLabTests {
         #expect(records.filter { $0["pair"] as? String == "slow" && $0["status"] as? String == "ok" }.count >= 1)
         // The killed agent failed its cell, and the pair went on.
         let mid = records.filter { $0["pair"] as? String == "mid" }
-        #expect(mid.contains { $0["status"] as? String == "failed" } && mid.last?["status"] as? String == "ok")
+        #expect(mid.contains { $0["status"] as? String == "failed" } && mid.last?["status"] as? String == "ok",
+                "\(mid.map { "\($0["path"] ?? "")/\($0["test"] ?? ""): \($0["status"] ?? "") \($0["error"] ?? "")" })")
         // The cut link failed the cell it hit; the pair's later cells ran again after the link came back.
         let fast = records.filter { $0["pair"] as? String == "fast" }
         #expect(fast.contains { $0["status"] as? String == "failed" } && fast.last?["status"] as? String == "ok")

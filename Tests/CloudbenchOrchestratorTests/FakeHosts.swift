@@ -46,6 +46,11 @@ struct FakeHostScript: Sendable {
     var onClient: @Sendable (String) async throws -> CommandOutput? = { _ in nil }
     /// What this host's reachability prober finds for every port it is asked about.
     var reachVerdict = "open"
+    /// Whether the agent server has ended when its status is asked (after a failed cell).
+    var serverEnded: @Sendable () -> Bool = { false }
+
+    /// The pid a fake agent server reports.
+    static let serverPid = 4242
 
     func answer(_ command: String) async throws -> CommandOutput {
         if command == HostProbe.command { return CommandOutput(status: 0, stdout: probe, stderr: "") }
@@ -62,6 +67,15 @@ struct FakeHostScript: Sendable {
             let lines = zip(words, words.dropFirst()).filter { $0.0 == "--tcp" || $0.0 == "--udp" }
                 .map { "\($0.0.dropFirst(2)) \($0.1) \(reachVerdict)\n" }
             return CommandOutput(status: 0, stdout: lines.joined(), stderr: "")
+        }
+        if command.contains(" serve --listen "), command.contains("READY"),
+           let r = command.range(of: #"--listen '?[0-9a-f.:\[\]]*:[0-9]+"#, options: .regularExpression) {
+            // A server that starts: its READY line, with the port it was asked for.
+            let port = command[r].split(separator: ":").last.map { $0.filter(\.isNumber) } ?? ""
+            return CommandOutput(status: 0, stdout: "READY pid=\(Self.serverPid) port=\(port)\n", stderr: "")
+        }
+        if command.contains("kill -0 \(Self.serverPid) ") {
+            return CommandOutput(status: 0, stdout: "server log line\n" + (serverEnded() ? "ended\n" : ""), stderr: "")
         }
         if command.contains(" run --server ") {
             return try await onClient(command) ?? CommandOutput(status: 0, stdout: result, stderr: "")

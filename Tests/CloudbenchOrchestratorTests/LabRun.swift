@@ -49,11 +49,16 @@ struct LabRun {
     }
 
     /// Compare, started; the caller waits or interrupts.
+    /// The pipes are kept open for the rest of the test process (`openPipes`): a caller that
+    /// ignores one must not have compare killed by SIGPIPE when it next writes there.
     func startCompare(_ extra: [String] = []) throws -> (ChildProcess, Pipe, Pipe) {
         let out = Pipe(), err = Pipe()
         let p = try ProcessRunner.start(compareArguments(extra), stdout: out, stderr: err)
+        Self.openPipes.withLock { $0 += [out, err] }
         return (p, out, err)
     }
+
+    static let openPipes = Locked<[Pipe]>([])
 
     /// Runs compare to the end (ten minutes at most); returns its exit status and what it printed.
     func compare(_ extra: [String] = []) throws -> (status: Int32, stdout: String, stderr: String) {

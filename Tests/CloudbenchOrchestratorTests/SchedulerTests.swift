@@ -50,11 +50,13 @@ struct SchedulerTests {
             let failedAt = try #require(client.firstIndex { $0.contains(" run --server ") })
             let secondSetup = try #require(client.indices.last { client[$0].contains("ip link add cbvx0") })
             #expect(client[failedAt..<secondSetup].contains { $0.contains("ip link del cbvx0") })
-            let serverStops = server.indices.filter { server[$0].contains("serve-") && server[$0].contains("kill $p") }
-            #expect(serverStops.count == 2)
             let serverSecondSetup = try #require(server.indices.last { server[$0].contains("ip link add cbvx0") })
-            #expect(serverStops[0] < serverSecondSetup)
-            #expect(server[serverStops[0]..<serverSecondSetup].contains { $0.contains("ip link del cbvx0") })
+            let serverFirstSetup = try #require(server.firstIndex { $0.contains("ip link add cbvx0") })
+            #expect(server[serverFirstSetup..<serverSecondSetup].contains { $0.contains("ip link del cbvx0") })
+            // The failure asked the server host how its agent server is; it still runs, so the
+            // second cell used the same one: one start in the run.
+            #expect(server.contains { $0.contains("kill -0 \(FakeHostScript.serverPid) ") })
+            #expect(server.filter { $0.contains(" serve --listen ") }.count == 1)
         }
     }
 
@@ -135,7 +137,46 @@ struct SchedulerTests {
         }
     }
 
-    @Test("one path instance and one agent server per path and round, serving that round's tests; closed before the next")
+    @Test("a killed agent server is noticed when its cell fails, and the next cell starts a new one")
+    func serverRestartedAfterItEnded() async throws {
+        let inventory = fakeInventory(repetitions: 3)
+        let pair = inventory.pairs[0]
+        let calls = Locked(0)
+        var client = FakeHostScript()
+        client.onClient = { _ in
+            calls.withLock { $0 += 1; return $0 } == 2 ? CommandOutput(status: 1, stdout: "", stderr: "agent: connection refused\n") : nil
+        }
+        var server = FakeHostScript()
+        server.serverEnded = { true }
+        let connector = FakeConnector([pair.client.address: client, pair.server.address: server])
+        try await Self.withRun(inventory, connector) { summary in
+            #expect(summary.records.map(\.status) == [.ok, .failed, .ok])
+            #expect(summary.records[1].error?.contains("the agent server on \(SSHTargets.label(pair.server)) had ended") == true)
+            let commands = connector.commands(to: SSHTargets.label(pair.server))
+            #expect(commands.filter { $0.contains(" serve --listen ") }.count == 2)
+        }
+    }
+
+    @Test("every host of the run gets a lease and its watchdog before its first cell; cleanup removes them")
+    func leases() async throws {
+        let inventory = fakeInventory(pairs: 2, repetitions: 1)
+        let connector = FakeConnector([:])
+        try await Self.withRun(inventory, connector) { summary in
+            #expect(summary.records.allSatisfy { $0.status == .ok })
+            for host in inventory.hosts {
+                let commands = connector.commands(to: SSHTargets.label(host))
+                let lease = try #require(commands.firstIndex { $0.contains("/lease") && $0.contains("lease watchdog") },
+                                         "\(SSHTargets.label(host)): no lease")
+                #expect(commands[lease].contains("echo 'fake-") || commands[lease].contains("echo fake-"))
+                if let first = commands.firstIndex(where: { $0.contains(" serve --listen ") || $0.contains(" run --server ") }) {
+                    #expect(lease < first)
+                }
+                #expect(commands.last?.contains("rm -f \"$d\"/*.log \"$d\"/lease") == true)
+            }
+        }
+    }
+
+    @Test("one path instance per path and round, serving that round's tests, closed before the next; one agent server per host for the run")
     func pathReusedWithinRound() async throws {
         // 2 rounds × (host, vxlan) × 2 tests = 8 cells on 4 path instances.
         let inventory = fakeInventory(paths: [.host, .vxlan], tests: [.tcpBandwidth, .tcpLatency], repetitions: 2)
@@ -146,12 +187,13 @@ struct SchedulerTests {
             #expect(summary.records.allSatisfy { $0.status == .ok })
             let server = connector.commands(to: SSHTargets.label(pair.server))
             let client = connector.commands(to: SSHTargets.label(pair.client))
-            let starts = server.indices.filter { server[$0].contains("nohup") && server[$0].contains(" serve ") }
-            let stops = server.indices.filter { server[$0].contains("serve-") && server[$0].contains("kill $p") }
-            #expect(starts.count == 4)
-            #expect(stops.count == 4)
-            // Each server is stopped before the next starts.
-            #expect(zip(starts, stops).allSatisfy { $0 < $1 } && zip(stops.dropLast(), starts.dropFirst()).allSatisfy { $0 < $1 })
+            // One server for the run, on every address of the host, holding the host's lease, started
+            // by its READY line (no polling of the port).
+            let starts = server.filter { $0.contains("nohup") && $0.contains(" serve ") }
+            #expect(starts.count == 1)
+            #expect(starts.first?.contains("serve --listen 0.0.0.0:") == true && starts.first?.contains("--lease /home/u/.cache/cloudbench/run/lease") == true)
+            #expect(!server.contains { $0.contains("ss -Hltn") })
+            #expect(!client.contains { $0.contains(" serve ") })
             #expect(client.filter { $0.contains(" run --server ") }.count == 8)
             #expect(client.filter { $0.contains("ip link add cbvx0") }.count == 2)
             #expect(client.filter { $0.contains("ip -o route get") && !$0.contains("ip link add") }.count == 4)

@@ -7,15 +7,16 @@ import Syscall
 /// `cloudbench-agent tunnel`: runs the user-space UDP overlay of the `udp` path until its deadline.
 ///
 ///     cloudbench-agent tunnel --device cbtun0 --local IP:PORT --peer IP:PORT
-///                             --address IP/PREFIX --mtu BYTES --deadline SECONDS  < path-key
+///                             --address IP/PREFIX --mtu BYTES --deadline SECONDS [--lease FILE]  < path-key
 ///
 /// The path instance's key comes on the first line of standard input (never an argument): the
 /// datagrams of both ends are authenticated with keys derived from it (`TunnelAuthenticator`).
+/// With `--lease`, it also ends once the lease file goes unrenewed (`Lease`).
 /// Needs CAP_NET_ADMIN (root). SIGTERM stops it; the TUN device disappears with the process,
 /// and the tunnel's counts (packets, datagrams dropped and why) go to standard error.
 public enum TunnelCommand {
     public static let usage = """
-        usage: cloudbench-agent tunnel --device NAME --local IP:PORT --peer IP:PORT --address IP/PREFIX --mtu BYTES --deadline SECONDS
+        usage: cloudbench-agent tunnel --device NAME --local IP:PORT --peer IP:PORT --address IP/PREFIX --mtu BYTES --deadline SECONDS [--lease FILE]
         The path key is read from the first line of standard input.
         """
 
@@ -62,15 +63,32 @@ public enum TunnelCommand {
 
     /// Opens the tunnel and forwards until the deadline or SIGTERM/SIGINT.
     public static func run(_ arguments: [String]) throws(AgentError) {
-        let (config, seconds) = try parse(arguments)
+        let (rest, lease) = try leaseFlag(arguments)
+        let (config, seconds) = try parse(rest)
         let tunnel: UDPTunnel
         do { tunnel = try UDPTunnel(config) } catch { throw AgentError.failed("cannot open the tunnel: \(error)") }
         TunnelCommand.current = tunnel
+        if let lease {
+            do { try Lease.hold(lease, log: { printError("cloudbench-agent tunnel: \($0)") }) }
+            catch { throw AgentError.failed("\(error)") }
+        }
         for sig in [SIGTERM, SIGINT] {
             signal(sig) { _ in TunnelCommand.current?.stop() }
         }
         defer { printError("tunnel \(config.device): \(tunnel.summary)") }
         do { try tunnel.run(deadline: Clock.now() + seconds) } catch { throw AgentError.failed("the tunnel stopped: \(error)") }
+    }
+
+    /// `--lease FILE` taken out of `arguments` (the rest goes to `parse`).
+    static func leaseFlag(_ arguments: [String]) throws(AgentError) -> ([String], String?) {
+        guard let i = arguments.firstIndex(of: "--lease") else { return (arguments, nil) }
+        guard i + 1 < arguments.count, !arguments[i + 1].isEmpty, arguments[i + 1].utf8.count <= 4096 else {
+            throw AgentError.usage("--lease needs a file name of at most 4096 bytes")
+        }
+        var rest = arguments
+        let file = rest[i + 1]
+        rest.removeSubrange(i...(i + 1))
+        return (rest, file)
     }
 
     nonisolated(unsafe) static var current: UDPTunnel?

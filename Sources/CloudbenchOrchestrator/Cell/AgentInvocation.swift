@@ -26,22 +26,41 @@ public struct AgentInvocation: Sendable {
     /// What to send on the standard input of `startServer` and `runClient`.
     public var tokenInput: String { token + "\n" }
 
-    var pidFile: String { "\(runDirectory)/serve-\(cellTag).pid" }
-    var logFile: String { "\(runDirectory)/serve-\(cellTag).log" }
+    /// The server's files: one server per host (and network namespace) and run, so one name for
+    /// the host's own and one per namespace.
+    var pidFile: String { "\(runDirectory)/\(serverName).pid" }
+    var logFile: String { "\(runDirectory)/\(serverName).log" }
+    var serverName: String {
+        guard let netns else { return "serve" }
+        return "serve-ns-" + String(netns.unicodeScalars.prefix(120).map {
+            ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0) ? Character($0) : "_"
+        })
+    }
 
-    /// Starts the server in the background, with a deadline so it ends even if cloudbench dies,
-    /// and waits until it listens. Prints nothing on success.
-    public func startServer(address: String, port: Int, deadlineSeconds: Int) -> String {
+    /// Starts the run's server on this host in the background, holding the host's `lease` and
+    /// with a `deadline`, so that it ends even if cloudbench dies, and waits for its
+    /// `READY pid=PID port=PORT` line: the end of the server's standard output, an event, not a
+    /// poll of the port. Prints that line on success (`readyPid` reads it); the server's log on
+    /// failure.
+    public func startServer(listen address: String, port: Int, deadlineSeconds: Int, lease: String) -> String {
         // `mkdir … || exit` stands alone: chained with `&&` it would put the shell itself in the
         // background, holding the session's output open until the server ends.
-        // A background job's standard input is /dev/null unless handed on explicitly (fd 3).
-        "mkdir -p \(runDirectory) || exit 1; exec 3<&0; nohup \(NamespaceLocator.enter(netns, agent)) "
-            + AgentCommandLine.serve(listen: hostPort(address, port), deadline: Double(deadlineSeconds), tokenOnStandardInput: true)
-                .map(shellQuote).joined(separator: " ")
-            + " > \(logFile) 2>&1 <&3 3<&- & exec 3<&-; echo $! > \(pidFile); "
-            + "for i in $(seq 1 100); do "
-            + "if command -v ss >/dev/null; then \(NamespaceLocator.enter(netns, "ss")) -Hltn 'sport = :\(port)' | grep -q . && exit 0; else sleep 0.3; exit 0; fi; "
-            + "kill -0 $(cat \(pidFile)) 2>/dev/null || break; sleep 0.05; done; cat \(logFile) >&2; exit 1"
+        // A background job's standard input is /dev/null unless handed on explicitly (fd 3). The
+        // command substitution ends when the server lets go of its output, after READY (or dies).
+        "mkdir -p \(runDirectory) || exit 1; exec 3<&0; r=$(nohup \(NamespaceLocator.enter(netns, agent)) "
+            + AgentCommandLine.serve(listen: hostPort(address, port), deadline: Double(deadlineSeconds), lease: lease,
+                                     tokenOnStandardInput: true).map(shellQuote).joined(separator: " ")
+            + " 2>>\(logFile) <&3 3<&- &); exec 3<&-; set -- $r; p=${2#pid=}; "
+            + "case \"$1 $p\" in 'READY '|'READY '*[!0-9]*) ;; 'READY '*) echo \"$r\"; echo \"$p\" > \(pidFile); exit 0;; esac; "
+            + "cat \(logFile) >&2; exit 1"
+    }
+
+    /// The server's pid from `startServer`'s output, when it is the READY line for `port`.
+    public static func readyPid(_ output: String, port: Int) -> Int32? {
+        let words = output.split(whereSeparator: { $0 == " " || $0 == "\n" })
+        guard words.count == 3, words[0] == "READY", words[1].hasPrefix("pid="), words[2] == "port=\(port)",
+              let pid = Int32(words[1].dropFirst(4)), pid > 1 else { return nil }
+        return pid
     }
 
     /// What the client is asked to measure, from the inventory's run settings and the cell's
@@ -77,29 +96,27 @@ public struct AgentInvocation: Sendable {
     /// The client's arguments (after the program name) for `test` against the server.
     public func clientArguments(address: String, port: Int, test: TestKind, run: RunSettings, variant: CellVariant = .plain) -> [String] {
         AgentCommandLine.run(server: hostPort(address, port), request: Self.request(test: test, run: run, variant: variant), json: true,
-                             tokenOnStandardInput: true, rateSearch: test == .udpBandwidth && variant.udpRateSearch)
+                             tokenOnStandardInput: true, rateSearch: test == .udpBandwidth && variant.udpRateSearch,
+                             lease: RemoteLayout.leaseFile(in: runDirectory))
     }
 
-    /// Runs the client in the foreground; its JSON is the cell's measurement. Its pid file lets
-    /// an interrupt (or the next run's cleanup) stop it from another connection.
+    /// Runs the client and waits for it; its JSON is the cell's measurement. Its pid file lets an
+    /// interrupt (or the next run's cleanup) stop it from another connection, and is removed when
+    /// it ends: one remote command per cell. The client reads its key from the command's standard
+    /// input (handed on as fd 3: a background job's own is /dev/null).
     public func runClient(address: String, port: Int, test: TestKind, run: RunSettings, variant: CellVariant = .plain) -> String {
-        "mkdir -p \(runDirectory) && echo $$ > \(runDirectory)/client-\(cellTag).pid && "
-            + "exec \(NamespaceLocator.enter(netns, agent)) "
+        let pidFile = "\(runDirectory)/client-\(cellTag).pid"
+        return "mkdir -p \(runDirectory) || exit 1; exec 3<&0; \(NamespaceLocator.enter(netns, agent)) "
             + clientArguments(address: address, port: port, test: test, run: run, variant: variant).map(shellQuote).joined(separator: " ")
+            + " <&3 3<&- & echo $! > \(pidFile); exec 3<&-; wait $!; s=$?; rm -f \(pidFile); exit $s"
     }
 
-    /// Removes the client's pid file once it has ended.
-    public func clientDone() -> String { "rm -f \(runDirectory)/client-\(cellTag).pid" }
-
-    /// The last lines of the server's log, for the record of a failed cell.
-    public func serverLogTail() -> String { "tail -n 2 \(logFile) 2>/dev/null; true" }
-
-    /// Stops the server if it still runs (it serves every test of its path instance until its
-    /// deadline), and removes its files. Prints the server's log first.
-    public func stopServer() -> String {
-        "p=$(cat \(pidFile) 2>/dev/null); cat \(logFile) 2>/dev/null; "
-            + "if [ -n \"$p\" ] && grep -q cloudbench-agent /proc/$p/cmdline 2>/dev/null; then kill $p; fi; "
-            + "rm -f \(pidFile) \(logFile); true"
+    /// The last lines of the server's log, for the record of a failed cell, and a last line
+    /// `ended` when the server (`pid`) no longer runs: the next cell starts a new one.
+    public func serverStatus(pid: Int32) -> String {
+        // A killed server whose parent has not reaped it yet is a zombie: ended too.
+        "tail -n 2 \(logFile) 2>/dev/null; s=$(sed -n 's/^State:[[:space:]]*\\(.\\).*/\\1/p' /proc/\(pid)/status 2>/dev/null); "
+            + "kill -0 \(pid) 2>/dev/null && [ -n \"$s\" ] && [ \"$s\" != Z ] || echo ended"
     }
 
     func hostPort(_ address: String, _ port: Int) -> String {

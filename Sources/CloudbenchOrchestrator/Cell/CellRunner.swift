@@ -27,8 +27,8 @@ public struct CellJob: Sendable {
         return cell.test == .http ? max(120, measure + 60) : measure + 30
     }
 
-    /// Consecutive cells of a pair with the same key share one path instance and agent server:
-    /// one path in one round.
+    /// Consecutive cells of a pair with the same key share one path instance: one path in one
+    /// round. (The agent server is the host's, for the whole run: `AgentServers`.)
     var pathInstanceKey: String { "\(cell.path.name)#\(cell.repetition)" }
 }
 
@@ -41,27 +41,28 @@ public struct CellOutcome: Sendable {
 }
 
 /// A path set up for consecutive cells of one pair (one path, one round): its route, checked
-/// once, and the agent server listening on it, which serves every test of those cells.
+/// once, and the server host's agent server, which serves every test of those cells.
 public struct ActivePath: Sendable {
     var setup: PathSetup
     var route: RouteCheck
-    var serverInvocation: AgentInvocation
-    var token: String
-    var serverStarted: Bool
+    var server: AgentServers.Running
     /// What carries the path's packets off the client (`DatapathProbe`), read once per instance.
     var datapath: Datapath? = nil
     /// The namespace the client's agent runs in (a pod's, a container's); nil: the host's own.
     var clientNetns: String? = nil
 }
 
-/// Runs cells: sets up a path and starts the agent server with a fresh token and a deadline
-/// (`open`), runs the client of each cell on it and parses its JSON into one record (`measure`),
-/// and tears the path and the server down (`close`).
+/// Runs cells: sets up a path and makes sure the server host's agent server runs (`open`), runs
+/// the client of each cell on it with a single-use key and parses its JSON into one record
+/// (`measure`), and tears the path down (`close`). The agent servers live for the run (`servers`).
 ///
 /// Failures become `status: failed` records with the reason; tear-down runs in every case but a
 /// lost host (cleaned when it reconnects, or at the next run's start).
 public struct CellRunner: Sendable {
-    public init() {}
+    /// The run's agent servers, one per host.
+    public var servers: AgentServers
+
+    public init(servers: AgentServers = AgentServers()) { self.servers = servers }
 
     /// What `open` made: a path to measure on, or the outcome of the cell that could not start.
     public enum Opened: Sendable {
@@ -91,48 +92,46 @@ public struct CellRunner: Sendable {
             }
         }
         let deadline = Int(jobs.reduce(0.0) { $0 + $1.clientTimeout } + 60)
-        let token = Self.token()
+        // The path instance's own key (the udp path's tunnel authenticates its datagrams with it).
+        let pathKey = Self.token()
         let setup = PathSetup.make(path: path, pair: job.pair,
                                    server: .init(agent: job.serverAgent, runDirectory: job.serverLayout.runDirectory),
                                    client: .init(agent: job.clientAgent, runDirectory: job.clientLayout.runDirectory),
-                                   deadline: deadline + 30, pathKey: token)
-        let serverInv = AgentInvocation(agent: job.serverAgent, runDirectory: job.serverLayout.runDirectory, token: token, cellTag: job.tag)
-        var active = ActivePath(setup: setup, route: RouteCheck(device: "", mtu: nil, underlayDevice: nil),
-                                serverInvocation: serverInv, token: token, serverStarted: false)
+                                   deadline: deadline + 30, pathKey: pathKey)
         do {
             // An overlay address in a pod or container: find its namespace on each host, and the address in it.
             let spaces = Self.namespaces(job)
+            var serverNetns: String?, clientNetns: String?
             if let ns = spaces.server {
-                active.serverInvocation.netns = try await NamespaceResolver().resolve(ns, address: setup.serverAddress, on: server)
+                serverNetns = try await NamespaceResolver().resolve(ns, address: setup.serverAddress, on: server)
             }
             if let ns = spaces.client {
-                active.clientNetns = try await NamespaceResolver().resolve(ns, address: setup.clientAddress, on: client)
+                clientNetns = try await NamespaceResolver().resolve(ns, address: setup.clientAddress, on: client)
             }
-            let serverInv = active.serverInvocation
-            // Both ends' set-up at once: each host's steps in order, the two hosts side by side.
-            try await Self.onBoth(setup.setup, server: server, client: client) { host, step in
-                try await host.check(step.command, input: step.input, what: step.what, timeout: 30, privileged: step.privileged)
-            }
-            // The route check (client) and the server's start (server) side by side.
-            async let routeOut = client.check(RouteCheck.command(to: setup.serverAddress, underlay: job.pair.server.testIP),
-                                              what: "check the route to \(setup.serverAddress)", timeout: 15)
-            let started: Result<Void, Error>
+            // Both ends' set-up at once: each host's steps in order, the two hosts side by side;
+            // the agent server of the server host (in the server address's namespace) started
+            // (the first time) beside them.
+            let servers = self.servers, netns = serverNetns
+            async let running = servers.server(on: server, netns: netns, for: job)
+            let setupResult: Result<Void, Error>
             do {
-                try await server.check(serverInv.startServer(address: setup.serverAddress, port: job.run.agentPort, deadlineSeconds: deadline),
-                                       input: serverInv.tokenInput, what: "start the agent server", timeout: 20,
-                                       privileged: serverInv.netns != nil)
-                started = .success(())
-            } catch { started = .failure(error) }
-            let routeResult: Result<CommandOutput, Error>
-            do { routeResult = .success(try await routeOut) } catch { routeResult = .failure(error) }
-            if case .success = started { active.serverStarted = true }
-            try started.get()
-            let out = try routeResult.get()
+                try await Self.onBoth(setup.setup, server: server, client: client) { host, step in
+                    try await host.check(step.command, input: step.input, what: step.what, timeout: 30, privileged: step.privileged)
+                }
+                setupResult = .success(())
+            } catch { setupResult = .failure(error) }
+            let serverResult: Result<AgentServers.Running, Error>
+            do { serverResult = .success(try await running) } catch { serverResult = .failure(error) }
+            try setupResult.get()
+            let agentServer = try serverResult.get()
+            let out = try await client.check(RouteCheck.command(to: setup.serverAddress, underlay: job.pair.server.testIP),
+                                             what: "check the route to \(setup.serverAddress)", timeout: 15)
             guard let route = RouteCheck.parse(out.stdout) else {
                 throw CellFailure("cannot read the route to \(setup.serverAddress) from \(client.label): \(out.stdout)")
             }
             if let problem = route.problem(for: setup) { throw CellFailure(problem) }
-            active.route = route
+            var active = ActivePath(setup: setup, route: route, server: agentServer)
+            active.clientNetns = clientNetns
             let seen = try? await client.run(DatapathProbe.command(to: setup.serverAddress), timeout: 15)
             active.datapath = seen.map { $0.status == 0 ? DatapathProbe.detect($0.stdout, hostPath: path == .host) : Datapath(kind: .unknown) }
             return .ready(active)
@@ -142,7 +141,7 @@ public struct CellRunner: Sendable {
             record.error = "\(error)"
             var lost: String?
             if let e = error as? RemoteError, case .unreachable(let h, _) = e { lost = h }
-            if lost == nil { await close(active, server: server, client: client) }
+            if lost == nil { await teardown(setup, server: server, client: client) }
             finish(&record, job, now: now)
             return .failed(CellOutcome(record: record, skipped: nil, lostHost: lost))
         }
@@ -152,7 +151,7 @@ public struct CellRunner: Sendable {
     public func measure(_ job: CellJob, on active: ActivePath, server: RemoteHost, client: RemoteHost,
                         now: @Sendable () -> Date = Date.init) async -> CellOutcome {
         let setup = active.setup
-        var clientInv = AgentInvocation(agent: job.clientAgent, runDirectory: job.clientLayout.runDirectory, token: active.token, cellTag: job.tag)
+        var clientInv = AgentInvocation(agent: job.clientAgent, runDirectory: job.clientLayout.runDirectory, token: active.server.key, cellTag: job.tag)
         clientInv.netns = active.clientNetns
         var lost: String?
         var record = baseRecord(job, now: now())
@@ -161,7 +160,6 @@ public struct CellRunner: Sendable {
             let out = try await client.run(clientInv.runClient(address: setup.serverAddress, port: job.run.agentPort,
                                                                test: job.cell.test, run: job.run, variant: job.cell.variant),
                                            input: clientInv.tokenInput, timeout: job.clientTimeout, privileged: clientInv.netns != nil)
-            _ = try? await client.run(clientInv.clientDone(), timeout: 10, privileged: clientInv.netns != nil)
             guard out.status == 0 else {
                 let said = out.stderr.trimmingCharacters(in: .whitespacesAndNewlines)
                 throw CellFailure("the agent client failed (exit \(out.status))" + (said.isEmpty ? "" : ": \(said.split(separator: "\n").last ?? "")"))
@@ -185,24 +183,33 @@ public struct CellRunner: Sendable {
             record.status = .failed
             record.error = "\(error)"
         }
-        if record.status == .failed, lost == nil, active.serverStarted,
-           let log = try? await server.run(active.serverInvocation.serverLogTail(), timeout: 10, privileged: false) {
-            let said = log.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
-            if !said.isEmpty { record.error = (record.error ?? "") + " (server said: \(said.split(separator: "\n").suffix(2).joined(separator: " / ")))" }
+        if record.status == .failed, lost == nil,
+           let log = try? await server.run(active.server.invocation.serverStatus(pid: active.server.pid), timeout: 10,
+                                           privileged: active.server.invocation.netns != nil) {
+            var lines = log.stdout.split(separator: "\n")
+            if lines.last == "ended" {
+                // The server is gone (killed, crashed): the next cell on this host starts another.
+                lines.removeLast()
+                await servers.forget(server, netns: active.server.invocation.netns)
+                record.error = (record.error ?? "") + " (the agent server on \(server.label) had ended)"
+            }
+            let said = lines.suffix(2).joined(separator: " / ").trimmingCharacters(in: .whitespaces)
+            if !said.isEmpty { record.error = (record.error ?? "") + " (server said: \(said))" }
         }
         finish(&record, job, now: now)
         return CellOutcome(record: record, skipped: nil, lostHost: lost)
     }
 
-    /// Stops the agent server and tears the path down on both hosts at once, briefly.
+    /// Tears the path down on both hosts at once, briefly (the agent server stays for the run).
     public func close(_ active: ActivePath, server: RemoteHost, client: RemoteHost) async {
-        let steps = active.setup.teardown
+        await teardown(active.setup, server: server, client: client)
+    }
+
+    func teardown(_ setup: PathSetup, server: RemoteHost, client: RemoteHost) async {
+        let steps = setup.teardown
         async let clientSide: Void = {
             for step in steps where step.role == .client { _ = try? await client.run(step.command, timeout: 15, privileged: step.privileged) }
         }()
-        if active.serverStarted {
-            _ = try? await server.run(active.serverInvocation.stopServer(), timeout: 10, privileged: active.serverInvocation.netns != nil)
-        }
         for step in steps where step.role == .server { _ = try? await server.run(step.command, timeout: 15, privileged: step.privileged) }
         await clientSide
     }

@@ -41,7 +41,9 @@ public struct PathSetup: Sendable, Equatable {
     /// end gets a static forwarding entry and a permanent neighbour entry for the other.
     static let vxlanMAC: [Instance.Role: String] = [.server: "02:cb:00:00:00:01", .client: "02:cb:00:00:00:02"]
 
-    /// - Parameter deadline: seconds after which a tunnel stops by itself, even if cloudbench dies.
+    /// - Parameter deadline: seconds after which a tunnel stops by itself, even if cloudbench dies;
+    ///   before that, it holds the host's lease (`HostLease`) and stops when that runs out. The
+    ///   VXLAN device is removed by the host's lease watchdog then.
     /// - Parameter pathKey: the path instance's key; the udp path's tunnel authenticates its
     ///   datagrams with keys derived from it, read from standard input.
     public static func make(path: PathKind, pair: Pair, server: Side, client: Side, deadline: Int, pathKey: String) -> PathSetup {
@@ -90,6 +92,7 @@ public struct PathSetup: Sendable, Equatable {
                     + "m=$(cat /sys/class/net/$u/mtu); "
                     + "exec 3<&0; nohup \(agent) tunnel --device \(dev) --local \(local):\(port) --peer \(remote):\(port) "
                     + "--address \(ip)/30 --mtu $((m - \(UDPTunnel.overhead))) --deadline \(deadline) "
+                    + "--lease \(RemoteLayout.leaseFile(in: runDirectory)) "
                     + "> \(runDirectory)/tunnel.log 2>&1 <&3 3<&- & exec 3<&-; echo $! > \(pidFile); "
                     + "for i in $(seq 1 50); do ip -o addr show dev \(dev) 2>/dev/null | grep -q ' \(ip)/' && exit 0; "
                     + "kill -0 $(cat \(pidFile)) 2>/dev/null || break; sleep 0.1; done; "

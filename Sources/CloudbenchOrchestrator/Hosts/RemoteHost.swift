@@ -14,6 +14,10 @@ public final class RemoteHost: @unchecked Sendable {
     public let sudoAllowed: Bool
     /// The SHA-256 of the agent deployed to this host (it names the agent's file there).
     public let agentSHA: String
+    /// Commands running on the host now (the lease renewal skips a host whose session is busy:
+    /// the session runs one command at a time, and a running client renews the lease itself).
+    private var running = 0
+    public var isBusy: Bool { lock.lock(); defer { lock.unlock() }; return running > 0 }
 
     public init(shell: RemoteShell, facts: HostFacts, sudoAllowed: Bool, agentSHA: String) {
         self.current = shell
@@ -36,6 +40,8 @@ public final class RemoteHost: @unchecked Sendable {
     public var layout: RemoteLayout { RemoteLayout(home: facts.home, agentDirectory: facts.agentDirectory) }
 
     public func run(_ command: String, input: String? = nil, timeout: Double, privileged: Bool = false) async throws -> CommandOutput {
+        lock.withLock { running += 1 }
+        defer { lock.withLock { running -= 1 } }
         guard privileged && !isRoot else { return try await shell.run(command, input: input, timeout: timeout) }
         guard canSudo else {
             throw RemoteError.failed(host: label, what: "a privileged step", output: CommandOutput(

@@ -30,17 +30,23 @@ public struct RemoteLayout: Sendable {
     public static let vxlanNet = "10.254.254"
     public static let tunnelNet = "10.254.253"
 
+    /// The host's lease for the run in progress (`HostLease`): renewed by the orchestrator,
+    /// held by every agent process and by the watchdog that cleans up when it runs out.
+    public var leaseFile: String { Self.leaseFile(in: runDirectory) }
+    public static func leaseFile(in runDirectory: String) -> String { "\(runDirectory)/lease" }
+
     public func agentPath(sha256: String) -> String { "\(directory)/cloudbench-agent-\(sha256.prefix(16))" }
 
     /// Kills every process cloudbench started on the host (by its pid files, and only if the pid
-    /// still runs cloudbench-agent), removes its interfaces, pid files and logs. Safe to run twice.
+    /// still runs cloudbench-agent; never the shell running this, which is the lease watchdog when
+    /// a lease ran out), removes its interfaces, pid files, logs and lease. Safe to run twice.
     public var cleanupScript: String { """
         d="\(runDirectory)"; \
         for f in "$d"/*.pid; do [ -f "$f" ] || continue; p=$(cat "$f"); \
-        if [ -n "$p" ] && grep -q cloudbench-agent "/proc/$p/cmdline" 2>/dev/null; then kill "$p" 2>/dev/null; fi; \
+        if [ -n "$p" ] && [ "$p" != "$$" ] && grep -q cloudbench-agent "/proc/$p/cmdline" 2>/dev/null; then kill "$p" 2>/dev/null; fi; \
         rm -f "$f"; done; \
         for dev in \(Self.vxlanDevice) \(Self.tunDevice); do if [ -e "/sys/class/net/$dev" ]; then ip link del "$dev" 2>/dev/null; fi; done; \
-        rm -f "$d"/*.log; rmdir "$d" 2>/dev/null; true
+        rm -f "$d"/*.log "$d"/lease "$d"/lease.seen; rmdir "$d" 2>/dev/null; true
         """
     }
 

@@ -1,3 +1,4 @@
+import AgentContract
 import CloudbenchCore
 import CloudbenchSSH
 import Foundation
@@ -115,14 +116,36 @@ public struct CompareRun: Sendable {
                 }
             }
         }
-        let (connected, sameMachine) = SameMachine.merge(await deployed.hosts)
+        let (merged, sameMachine) = SameMachine.merge(await deployed.hosts)
         for note in sameMachine { await progress.message("note: \(note)") }
+        // Each ready machine's lease (and its watchdog) before anything else starts there: once
+        // per machine, however many addresses reach it.
+        let leaseFailed = LeaseFailures()
+        await withTaskGroup(of: Void.self) { group in
+            var seen = Set<ObjectIdentifier>()
+            for host in merged.values where seen.insert(ObjectIdentifier(host)).inserted {
+                group.addTask {
+                    do { try await HostLease.begin(on: host, runID: runID) } catch {
+                        await deployed.failed(host.label, "\(error)")
+                        await leaseFailed.add(host)
+                    }
+                }
+            }
+        }
+        let failedLeases = await leaseFailed.ids
+        let connected = merged.filter { !failedLeases.contains(ObjectIdentifier($0.value)) }
+        // Renewed from now on: the reachability preflight below may take longer than a lease.
+        var machines = Set<ObjectIdentifier>()
+        let renewal = LeaseRenewal(hosts: connected.values.filter { machines.insert(ObjectIdentifier($0)).inserted })
+        defer { renewal.stop() }
         var problems = await deployed.problems
         problems.sort { $0.0 < $1.0 }
         for (h, why) in problems { await progress.message("host \(h): \(why)") }
 
         // 2b. Before a pair's first cell: can its client open the ports its paths need on the
-        //     server (and back)? A closed port fails that pair alone, at once (Reach/).
+        //     server (and back)? A closed port fails that pair alone, at once (Reach/). Every
+        //     pair's check ends before the first cell, so before any agent server of this run
+        //     holds the agent port (`AgentServers`): the answerer binds that port itself.
         let unreachable = await PairReachability.failures(inventory, hosts: connected, timeout: options.reachTimeout, progress: progress)
 
         // 3. The plan, less what a resumed run already has.
@@ -168,15 +191,24 @@ public struct CompareRun: Sendable {
             }
         }
         let skippedBox = SkippedCells()
-        let scheduler = RunScheduler(parallel: lanes) { host in
+        // One agent server per host for the whole run; it may live as long as every cell could
+        // take, though the host's lease ends it as soon as the run stops renewing.
+        let longest = works.flatMap(\.jobs).reduce(0.0) { $0 + $1.clientTimeout } + 600
+        let servers = AgentServers(deadlineSeconds: Int(min(longest, AgentLimits.deadline.upperBound)))
+        var scheduler = RunScheduler(parallel: lanes) { host in
             guard let h = self.inventory.hosts.first(where: { self.label($0) == host.label }),
                   let shell = try? await self.connector.connect(h, label: host.label) else { return false }
             host.replaceShell(shell)
             // What the broken cell left (its agents, tunnel, VXLAN device) goes before the next cell.
             _ = try? await host.run(host.layout.cleanupScript, timeout: 30, privileged: host.hasRoot)
+            // The cleanup ended the host's agent server and lease: a new lease, and a new server
+            // for the next cell.
+            await servers.forget(host)
+            _ = try? await HostLease.begin(on: host, runID: runID)
             await progress.message("host \(host.label): connection lost and re-established")
             return true
         }
+        scheduler.runner = CellRunner(servers: servers)
         // On an interrupt, stop what runs now: a second connection to each host kills cloudbench's
         // processes there (by their pid files), so the blocked commands of running cells return.
         let hostsToStop = Array(connected.values)
@@ -203,7 +235,9 @@ public struct CompareRun: Sendable {
             await progress.finished(job, outcome)
         })
 
-        // 5. Clean up every reachable host, and say what is left.
+        // 5. Clean up every reachable host (which ends its agent server, watchdog and lease), and
+        //    say what is left.
+        renewal.stop()
         //    Every host at once, one command each: clean up, then list what is still there.
         let lost = await state.lostHosts
         let found = HostLeftovers()
@@ -239,6 +273,12 @@ actor HostResults {
     var problems: [(String, String)] = []
     func ready(_ endpoint: String, _ host: RemoteHost) { hosts[endpoint] = host }
     func failed(_ label: String, _ why: String) { problems.append((label, why)) }
+}
+
+/// The machines whose lease could not begin: their pairs are not run.
+actor LeaseFailures {
+    var ids: Set<ObjectIdentifier> = []
+    func add(_ host: RemoteHost) { ids.insert(ObjectIdentifier(host)) }
 }
 
 actor HostLeftovers {

@@ -1,0 +1,56 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import AgentContract
+import Syscall
+
+/// A lease file on the host: the orchestrator renews it (touches it) every `LeaseTerms.period`;
+/// a process holding it ends itself once it goes `LeaseTerms.expiry` seconds without a renewal,
+/// or is removed (the run's cleanup removes it), so a killed orchestrator leaves nothing running.
+public enum Lease {
+    /// Seconds since `path` was last renewed, by the host's own clock; nil when it is gone.
+    public static func age(of path: String) -> Double? {
+        var st = stat()
+        guard stat(path, &st) == 0 else { return nil }
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        let modified = Double(st.st_mtim.tv_sec) + Double(st.st_mtim.tv_nsec) / 1e9
+        return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9 - modified
+    }
+
+    /// Why a lease no longer holds, or nil while it does.
+    public static func ended(_ path: String) -> String? {
+        guard let age = age(of: path) else { return "lease \(path) removed" }
+        if age > LeaseTerms.expiry {
+            return "lease \(path) not renewed for \(Int(age)) s (more than \(LeaseTerms.missedPeriods) periods of \(Int(LeaseTerms.period)) s)"
+        }
+        return nil
+    }
+
+    /// Renews `path` (as `touch -c`: never creates it) once per period from a thread of its own,
+    /// for as long as the process runs: the agent client does this while it measures, because
+    /// the orchestrator's own renewals of that host wait for the client's SSH command to end.
+    public static func keepRenewed(_ path: String) {
+        _ = try? WorkerThread<Void> {
+            while true {
+                _ = utimensat(AT_FDCWD, path, nil, 0)
+                Clock.sleep(LeaseTerms.period)
+            }
+        }
+    }
+
+    /// Checks that `path` holds now, then watches it from a thread of its own and ends the process
+    /// (exit status 0, after `log`) once it no longer holds.
+    public static func hold(_ path: String, log: @escaping @Sendable (String) -> Void) throws {
+        if let why = ended(path) { throw AgentError.failed("cannot start: \(why)") }
+        _ = try WorkerThread<Void> {
+            while true {
+                Clock.sleep(LeaseTerms.period)
+                if let why = ended(path) {
+                    log("\(why); exiting")
+                    _exit(0)
+                }
+            }
+        }
+    }
+}

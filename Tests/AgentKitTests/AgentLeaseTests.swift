@@ -1,0 +1,85 @@
+import AgentContract
+import AgentKit
+import Foundation
+import NetNS
+import Testing
+
+/// The lease every agent process holds, and the server's READY line.
+@Suite("Agent lease and READY line")
+struct AgentLeaseTests {
+    static func leaseFile() -> String {
+        let path = NSTemporaryDirectory() + "cbt-lease-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        FileManager.default.createFile(atPath: path, contents: Data("run-1\n".utf8))
+        return path
+    }
+
+    /// Sets the file's modification time `seconds` into the past.
+    static func age(_ path: String, by seconds: Double) {
+        let t = Date().addingTimeInterval(-seconds).timeIntervalSince1970
+        var times = [timeval(tv_sec: Int(t), tv_usec: 0), timeval(tv_sec: Int(t), tv_usec: 0)]
+        _ = utimes(path, &times)
+    }
+
+    @Test("a lease holds while renewed within its expiry, runs out after it, and ends when removed")
+    func terms() throws {
+        let path = Self.leaseFile()
+        defer { unlink(path) }
+        #expect(Lease.ended(path) == nil)
+        Self.age(path, by: LeaseTerms.expiry - 2)
+        #expect(Lease.ended(path) == nil)
+        Self.age(path, by: LeaseTerms.expiry + 1)
+        #expect(Lease.ended(path)?.contains("not renewed for") == true)
+        unlink(path)
+        #expect(Lease.ended(path)?.contains("removed") == true)
+        // The period is short enough for a killed run to be gone in seconds, and long enough not to
+        // flood a host with renewals.
+        #expect(LeaseTerms.period >= 1 && LeaseTerms.expiry <= 30)
+    }
+
+    @Test("serve prints READY with its pid and port and lets go of its output; it ends once its lease is removed",
+          .enabled(if: getuid() == 0, "needs root for network namespaces"))
+    func readyThenLease() throws {
+        let pair = try AgentPair(subnet: "10.231.31")
+        defer { pair.close() }
+        let lease = Self.leaseFile()
+        defer { unlink(lease) }
+        let out = Pipe(), err = Pipe()
+        // Every address of the namespace, as compare starts it.
+        let server = try pair.serverNS.spawn([AgentBinary.path, "serve", "--listen", "0.0.0.0:\(pair.port)", "--deadline", "120",
+                                              "--lease", lease], stdout: out.fileHandleForWriting, stderr: err.fileHandleForWriting,
+                                             environment: ["CLOUDBENCH_AGENT_TOKEN": pair.token])
+        try? out.fileHandleForWriting.close()
+        try? err.fileHandleForWriting.close()
+        defer { if server.isRunning { kill(server.processIdentifier, SIGKILL); server.waitUntilExit() } }
+        // The whole output, to its end, arrives while the server runs: the end is the event.
+        let stdout = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(server.isRunning)
+        #expect(stdout == "READY pid=\(server.processIdentifier) port=\(pair.port)\n")
+        let ok = try pair.client(AgentServerTests.quickTest)
+        #expect(ok.status == 0, "\(ok.stderr)")
+        // The lease goes: the server ends within a period or two.
+        let removed = Date()
+        unlink(lease)
+        while server.isRunning && Date().timeIntervalSince(removed) < LeaseTerms.period * 2 + 2 { usleep(50_000) }
+        #expect(!server.isRunning, "the server outlived its lease")
+        server.waitUntilExit()
+        #expect(server.terminationStatus == 0)
+        let log = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(log.contains("lease \(lease) removed; exiting"), "\(log)")
+    }
+
+    @Test("serve refuses to start on a lease that has already run out",
+          .enabled(if: getuid() == 0, "needs root for network namespaces"))
+    func staleLease() throws {
+        let pair = try AgentPair(subnet: "10.231.32")
+        defer { pair.close() }
+        let lease = Self.leaseFile()
+        defer { unlink(lease) }
+        Self.age(lease, by: LeaseTerms.expiry + 5)
+        let r = try pair.serverNS.output(of: [AgentBinary.path, "serve", "--listen", "0.0.0.0:\(pair.port)", "--deadline", "60",
+                                             "--lease", lease], environment: ["CLOUDBENCH_AGENT_TOKEN": pair.token], deadline: 20)
+        #expect(r.status == 1)
+        #expect(r.stdout.isEmpty, "no READY line")
+        #expect(r.stderr.contains("cannot start: lease \(lease) not renewed"), "\(r.stderr)")
+    }
+}
