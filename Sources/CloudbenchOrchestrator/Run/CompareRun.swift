@@ -36,8 +36,9 @@ public struct CompareSummary: Sendable {
     /// What cleanup found still on a host afterwards (empty when clean).
     public var leftovers: [String: [String]]
     public var interrupted: Bool
-    /// Σ (warm-up + duration) over the cells this invocation planned to run, and the lanes it
-    /// ran them on (min(`--parallel`, pairs)): what `RunSummary` divides.
+    /// Σ (warm-up + duration) over the cells this invocation ran to a record (all it planned,
+    /// unless it was interrupted), and the lanes it ran them on (min(`--parallel`, pairs)): what
+    /// `RunSummary` divides.
     public var measuringSeconds: Double = 0
     public var lanes: Int = 1
 
@@ -178,7 +179,6 @@ public struct CompareRun: Sendable {
         if options.parallel > works.count, !works.isEmpty {
             await progress.message("note: --parallel \(options.parallel) is more than the \(works.count) pairs to run; running \(lanes) at a time")
         }
-        let measuring = works.flatMap(\.jobs).reduce(0.0) { $0 + $1.run.warmup.seconds + $1.run.duration.seconds }
 
         // 4. Run, appending each record before the pair's next cell.
         let records = try RunRecords(path: resultsPath)
@@ -191,6 +191,7 @@ public struct CompareRun: Sendable {
             }
         }
         let skippedBox = SkippedCells()
+        let measured = MeasuredSeconds()
         // One agent server per host for the whole run; it may live as long as every cell could
         // take, though the host's lease ends it as soon as the run stops renewing.
         let longest = works.flatMap(\.jobs).reduce(0.0) { $0 + $1.clientTimeout } + 600
@@ -223,7 +224,6 @@ public struct CompareRun: Sendable {
                 }
             }
         }
-        defer { interrupter.cancel() }
         await scheduler.run(works, state: state, onStart: { job in await progress.started(job) }, onOutcome: { job, outcome in
             if let r = outcome.record {
                 do { try await records.append(r) } catch {
@@ -232,12 +232,17 @@ public struct CompareRun: Sendable {
                 }
             }
             if let s = outcome.skipped { await skippedBox.add(job.cell, s) }
+            else if outcome.record != nil { await measured.add(job.run.warmup.seconds + job.run.duration.seconds) }
             await progress.finished(job, outcome)
         })
+        // Its SSH calls block and do not see cancellation: wait for them (each has a timeout), so
+        // no call is still in flight on a host during the cleanup below or when the process exits.
+        interrupter.cancel()
+        await interrupter.value
 
         // 5. Clean up every reachable host (which ends its agent server, watchdog and lease), and
         //    say what is left.
-        renewal.stop()
+        await renewal.finish()
         //    Every host at once, one command each: clean up, then list what is still there.
         let lost = await state.lostHosts
         let found = HostLeftovers()
@@ -255,7 +260,7 @@ public struct CompareRun: Sendable {
         return CompareSummary(runID: runID, resultsPath: resultsPath, records: await records.written, earlierRecords: resume.records,
                               skipped: await skippedBox.items, hostProblems: problems, pairsNotRun: notRun,
                               leftovers: leftovers, interrupted: await state.stopping,
-                              measuringSeconds: measuring, lanes: lanes)
+                              measuringSeconds: await measured.seconds, lanes: lanes)
     }
 
     /// Kills the agents cloudbench runs on `host` and removes its interfaces, over a new connection.
@@ -284,6 +289,11 @@ actor LeaseFailures {
 actor HostLeftovers {
     var items: [String: [String]] = [:]
     func add(_ host: String, _ found: [String]) { if !found.isEmpty { items[host] = found } }
+}
+
+actor MeasuredSeconds {
+    var seconds = 0.0
+    func add(_ s: Double) { seconds += s }
 }
 
 actor SkippedCells {

@@ -87,4 +87,11 @@ public final class LeaseRenewal: Sendable {
 
     /// Stops renewing (before the run's cleanup removes the leases).
     public func stop() { task.cancel() }
+
+    /// Stops renewing and waits for a renewal in flight (at most its timeout): no SSH call of it
+    /// outlives the run.
+    public func finish() async {
+        task.cancel()
+        await task.value
+    }
 }
