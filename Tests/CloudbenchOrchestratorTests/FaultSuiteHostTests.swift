@@ -144,14 +144,13 @@ extension FaultSuiteTests {
         let peer = try #require(fabricLinks.first { $0.hasPrefix("\(peerIndex): ") })
         let device = String(try #require(peer.split(separator: " ").dropFirst().first?.split(separator: "@").first))
         let bridge = String(try #require(peer.range(of: #"master [^ ]+"#, options: .regularExpression).map { peer[$0].dropFirst(7) }))
+        // The same MAC after the reboot, as a cloud instance keeps its own (peers' ARP caches stay right).
+        let mac = try #require(eth0.range(of: #"link/ether [0-9a-f:]+"#, options: .regularExpression).map { String(eth0[$0].dropFirst(11)) })
         let address = try #require(try ProcessRunner.check(["ip", "-n", ns.name, "-o", "-4", "addr", "show", "eth0"])
             .split(separator: " ").first { $0.contains("/") }).description
-        let listener = try #require(try ProcessRunner.check(["ip", "netns", "pids", ns.name]).split(separator: "\n").compactMap { Int32($0) }
-            .first { pid in
-                let words = ((try? String(contentsOfFile: "/proc/\(pid)/cmdline", encoding: .utf8)) ?? "").split(separator: "\0")
-                return words.first?.hasSuffix("sshd") == true && words.contains("-f")
-            })
-        let sshdArgv = try String(contentsOfFile: "/proc/\(listener)/cmdline", encoding: .utf8).split(separator: "\0").map(String.init)
+        // As the lab starts it (sshd rewrites its command line, so not from /proc).
+        let hostFiles = "\(lab.state)/hosts/solo-server"
+        let sshdArgv = ["/usr/sbin/sshd", "-f", "\(hostFiles)/sshd_config", "-E", "\(hostFiles)/sshd.log"]
 
         // Power off: everything in it dies at once.
         let pids = try ProcessRunner.check(["ip", "netns", "pids", ns.name]).split(separator: "\n").compactMap { Int32($0) }
@@ -167,6 +166,7 @@ extension FaultSuiteTests {
         try ProcessRunner.check(["ip", "-n", ns.name, "link", "set", "lo", "up"])
         try ProcessRunner.check(["ip", "-n", fabric, "link", "add", device, "type", "veth", "peer", "name", "eth0", "netns", ns.name])
         try ProcessRunner.check(["ip", "-n", fabric, "link", "set", device, "master", bridge, "up"])
+        try ProcessRunner.check(["ip", "-n", ns.name, "link", "set", "eth0", "address", mac])
         try ProcessRunner.check(["ip", "-n", ns.name, "addr", "add", address, "dev", "eth0"])
         try ProcessRunner.check(["ip", "-n", ns.name, "link", "set", "eth0", "up"])
         let home = String(cString: getpwuid(0).pointee.pw_dir)
