@@ -109,7 +109,7 @@ extension FaultSuiteTests {
         let failed = all.records.filter { $0["status"] as? String == "failed" }
         #expect(!failed.isEmpty && failed.allSatisfy { !(($0["error"] as? String) ?? "").isEmpty })
         #expect(all.records.last?["status"] as? String == "ok", "the cells after the reboot are measured: \(stdout)")
-        #expect(stdout.contains("connection lost and re-established"), stdout)
+        #expect(stdout.contains("connection lost and re-established"), "\(stdout)")
         #expect(lab.leftovers() == [])
     }
 

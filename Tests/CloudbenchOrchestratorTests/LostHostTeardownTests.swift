@@ -25,11 +25,12 @@ struct LostHostTeardownTests {
             #expect(summary.records.map(\.status) == [.failed, .failed])
             let server = connector.commands(to: SSHTargets.label(pair.server))
             let added = try #require(server.firstIndex { $0.contains(Self.add) })
-            let runCleanup = try #require(server.lastIndex { $0.hasSuffix(SchedulerTests.cleanupMarker) })
+            let runCleanup = try #require(server.lastIndex { $0.contains(SchedulerTests.cleanupMarker) })
             #expect(server[added..<runCleanup].contains { $0.contains(Self.del) }, "\(server)")
             // The lost client got nothing after its loss.
             let client = connector.commands(to: SSHTargets.label(pair.client))
-            #expect(!client.contains { $0.contains(Self.del) })
+            let lostAt = try #require(client.firstIndex { $0.contains(" run --server ") })
+            #expect(client[lostAt...].dropFirst().isEmpty, "\(client[lostAt...])")
         }
     }
 
@@ -51,9 +52,11 @@ struct LostHostTeardownTests {
             #expect(summary.records[0].error?.contains("connection lost") == true)
             let client = connector.commands(to: SSHTargets.label(pair.client))
             let added = try #require(client.firstIndex { $0.contains(Self.add) })
-            let runCleanup = try #require(client.lastIndex { $0.hasSuffix(SchedulerTests.cleanupMarker) })
+            let runCleanup = try #require(client.lastIndex { $0.contains(SchedulerTests.cleanupMarker) })
             #expect(client[added..<runCleanup].contains { $0.contains(Self.del) }, "\(client)")
-            #expect(!connector.commands(to: label).contains { $0.contains(Self.del) })
+            let server = connector.commands(to: label)
+            let lostAt = try #require(server.firstIndex { $0.contains(Self.add) })
+            #expect(!server[lostAt...].dropFirst().contains { $0.contains(Self.del) }, "\(server[lostAt...])")
         }
     }
 }
