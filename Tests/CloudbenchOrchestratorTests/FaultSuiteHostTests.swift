@@ -98,11 +98,12 @@ extension FaultSuiteTests {
         let lab = try LabRun(tag: "r", third: 190, profile: "fault-lab")
         defer { lab.down() }
         let (server, client) = try pair(lab)
-        let (p, out, _) = try lab.startCompare(["--parallel", "1"])
+        let (p, out, err) = try lab.startCompare(["--parallel", "1"])
         midCell(lab, p, client: client)
         try reboot(server, lab: lab)
         _ = finish(p, within: 120)
         let stdout = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            + String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         let all = lines(lab)
         #expect(all.broken.isEmpty)
         #expect(all.records.count == 6, "every cell has a record: \(stdout)")
