@@ -49,10 +49,14 @@ struct FakeHostScript: Sendable {
     /// Whether the agent server has ended when its status is asked (after a failed cell).
     var serverEnded: @Sendable () -> Bool = { false }
 
+    /// Called first for every command: lets a test lose the host at any step; nil answers as usual.
+    var onCommand: @Sendable (String) async throws -> CommandOutput? = { _ in nil }
+
     /// The pid a fake agent server reports.
     static let serverPid = 4242
 
     func answer(_ command: String) async throws -> CommandOutput {
+        if let said = try await onCommand(command) { return said }
         if command == HostProbe.command { return CommandOutput(status: 0, stdout: probe, stderr: "") }
         if command.hasSuffix(" --version") { return CommandOutput(status: 0, stdout: "cloudbench-agent 0.1.0\n", stderr: "") }
         if command.contains("ip -o route get") {

@@ -16,6 +16,9 @@ public struct CompareOptions: Sendable {
     public var beforeCell: CellHook?
     /// Seconds each port of the reachability preflight may take (`PairReachability`).
     public var reachTimeout: Double = 5
+    /// Seconds a host whose connection was lost has to answer again (a reboot, a link that went
+    /// down) before it is lost for the rest of the run; it is tried every 2 s.
+    public var reconnectWindow: Double = 20
 
     public init() {}
 }
@@ -112,7 +115,7 @@ public struct CompareRun: Sendable {
                 if running == Self.deploysAtOnce { await group.next(); running -= 1 }
                 running += 1
                 group.addTask {
-                    do { await deployed.ready(endpoint, try await deploy.deploy(shell: shell, facts: facts, sudoAllowed: sudo)) }
+                    do { await deployed.ready(endpoint, try await deploy.deploy(shell: shell, facts: facts, sudoAllowed: sudo, runID: runID)) }
                     catch { await deployed.failed(name, "\(error)") }
                 }
             }
@@ -197,11 +200,20 @@ public struct CompareRun: Sendable {
         let longest = works.flatMap(\.jobs).reduce(0.0) { $0 + $1.clientTimeout } + 600
         let servers = AgentServers(deadlineSeconds: Int(min(longest, AgentLimits.deadline.upperBound)))
         var scheduler = RunScheduler(parallel: lanes) { host in
-            guard let h = self.inventory.hosts.first(where: { self.label($0) == host.label }),
-                  let shell = try? await self.connector.connect(h, label: host.label) else { return false }
+            guard let h = self.inventory.hosts.first(where: { self.label($0) == host.label }) else { return false }
+            let until = Date().addingTimeInterval(self.options.reconnectWindow)
+            var again = try? await self.connector.connect(h, label: host.label)
+            while again == nil, Date() < until, !(await state.stopping) {
+                try? await Task.sleep(nanoseconds: 2_000_000_000)
+                again = try? await self.connector.connect(h, label: host.label)
+            }
+            guard let shell = again else { return false }
             host.replaceShell(shell)
             // What the broken cell left (its agents, tunnel, VXLAN device) goes before the next cell.
             _ = try? await host.run(host.layout.cleanupScript, timeout: 30, privileged: host.hasRoot)
+            // The agent again, in case the host came back without it (a reboot, a replaced
+            // machine); the upload is a no-op when the same binary is in place.
+            guard (try? await deploy.deploy(shell: shell, facts: host.facts, sudoAllowed: host.sudoAllowed, runID: runID)) != nil else { return false }
             // The cleanup ended the host's agent server and lease: a new lease, and a new server
             // for the next cell.
             await servers.forget(host)
