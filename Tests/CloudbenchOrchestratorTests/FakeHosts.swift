@@ -78,7 +78,7 @@ struct FakeHostScript: Sendable {
             let port = command[r].split(separator: ":").last.map { $0.filter(\.isNumber) } ?? ""
             return CommandOutput(status: 0, stdout: "READY pid=\(Self.serverPid) port=\(port)\n", stderr: "")
         }
-        if command.contains("kill -0 \(Self.serverPid) ") {
+        if command.contains("/proc/\(Self.serverPid)/status") {  // serverStatus: is it still running?
             return CommandOutput(status: 0, stdout: "server log line\n" + (serverEnded() ? "ended\n" : ""), stderr: "")
         }
         if command.contains(" run --server ") {
