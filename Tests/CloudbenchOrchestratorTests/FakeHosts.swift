@@ -102,6 +102,17 @@ final class FakeConnector: HostConnector, @unchecked Sendable {
     /// From now on, connecting to `address` fails as an unreachable host does.
     func refuse(_ address: String) { refused.withLock { _ = $0.insert(address) } }
 
+    /// Scripts `host` to be lost at its first agent client run: that run ends as a lost
+    /// connection does, and the host refuses connections from then on.
+    func loseAtClientRun(_ host: Instance) {
+        var dying = FakeHostScript()
+        dying.onClient = { [weak self] _ in
+            self?.refuse(host.address)
+            throw RemoteError.unreachable(host: SSHTargets.label(host), reason: "connection lost")
+        }
+        set(host.address, dying)
+    }
+
     /// Every connection made so far.
     var shells: [FakeShell] { opened.value }
 

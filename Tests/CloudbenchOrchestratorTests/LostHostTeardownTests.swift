@@ -15,12 +15,7 @@ struct LostHostTeardownTests {
         let inventory = fakeInventory(paths: [.vxlan], repetitions: 2)
         let pair = inventory.pairs[0]
         let connector = FakeConnector([:])
-        var dying = FakeHostScript()
-        dying.onClient = { _ in
-            connector.refuse(pair.client.address)
-            throw RemoteError.unreachable(host: SSHTargets.label(pair.client), reason: "connection lost")
-        }
-        connector.set(pair.client.address, dying)
+        connector.loseAtClientRun(pair.client)
         try await SchedulerTests.withRun(inventory, connector) { summary in
             #expect(summary.records.map(\.status) == [.failed, .failed])
             let server = connector.commands(to: SSHTargets.label(pair.server))

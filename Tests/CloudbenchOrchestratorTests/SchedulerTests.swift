@@ -67,12 +67,7 @@ struct SchedulerTests {
         let inventory = fakeInventory(pairs: 2, tests: [.tcpBandwidth, .tcpLatency], repetitions: 2)
         let lostPair = inventory.pairs[0]
         let connector = FakeConnector([:])
-        var dying = FakeHostScript()
-        dying.onClient = { _ in
-            connector.refuse(lostPair.client.address)
-            throw RemoteError.unreachable(host: SSHTargets.label(lostPair.client), reason: "connection lost")
-        }
-        connector.set(lostPair.client.address, dying)
+        connector.loseAtClientRun(lostPair.client)
         let started = Date()
         try await Self.withRun(inventory, connector) { summary in
             #expect(Date().timeIntervalSince(started) < 5)
