@@ -212,8 +212,10 @@ public struct CompareRun: Sendable {
             // What the broken cell left (its agents, tunnel, VXLAN device) goes before the next cell.
             _ = try? await host.run(host.layout.cleanupScript, timeout: 30, privileged: host.hasRoot)
             // The agent again, in case the host came back without it (a reboot, a replaced
-            // machine); the upload is a no-op when the same binary is in place.
-            guard (try? await deploy.deploy(shell: shell, facts: host.facts, sudoAllowed: host.sudoAllowed, runID: runID)) != nil else { return false }
+            // machine); the upload is a no-op when the same binary is in place, and the host was
+            // just cleaned.
+            guard (try? await deploy.deploy(shell: shell, facts: host.facts, sudoAllowed: host.sudoAllowed, runID: runID,
+                                            cleaning: false)) != nil else { return false }
             // The cleanup ended the host's agent server and lease: a new lease, and a new server
             // for the next cell.
             await servers.forget(host)
