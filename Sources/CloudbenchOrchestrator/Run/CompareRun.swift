@@ -43,6 +43,8 @@ public struct CompareSummary: Sendable {
     /// unless it was interrupted), and the lanes it ran them on (min(`--parallel`, pairs)): what
     /// `RunSummary` divides.
     public var measuringSeconds: Double = 0
+    /// Σ over those cells of how long they measured past their configured warm-up and duration.
+    public var pastConfiguredSeconds: Double = 0
     public var lanes: Int = 1
 
     public var failedCount: Int { records.filter { $0.status == .failed }.count }
@@ -246,7 +248,9 @@ public struct CompareRun: Sendable {
                 }
             }
             if let s = outcome.skipped { await skippedBox.add(job.cell, s) }
-            else if outcome.record != nil { await measured.add(job.run.warmup.seconds + job.run.duration.seconds) }
+            else if let r = outcome.record {
+                await measured.add(job.run.warmup.seconds + job.run.duration.seconds, pastConfigured: RunSummary.pastConfigured(r))
+            }
             await progress.finished(job, outcome)
         })
         // Its SSH calls block and do not see cancellation: wait for them (each has a timeout), so
@@ -274,7 +278,8 @@ public struct CompareRun: Sendable {
         return CompareSummary(runID: runID, resultsPath: resultsPath, records: await records.written, earlierRecords: resume.records,
                               skipped: await skippedBox.items, hostProblems: problems, pairsNotRun: notRun,
                               leftovers: leftovers, interrupted: await state.stopping,
-                              measuringSeconds: await measured.seconds, lanes: lanes)
+                              measuringSeconds: await measured.seconds, pastConfiguredSeconds: await measured.pastConfigured,
+                              lanes: lanes)
     }
 
     /// Kills the agents cloudbench runs on `host` and removes its interfaces, over a new connection.
@@ -307,7 +312,8 @@ actor HostLeftovers {
 
 actor MeasuredSeconds {
     var seconds = 0.0
-    func add(_ s: Double) { seconds += s }
+    var pastConfigured = 0.0
+    func add(_ s: Double, pastConfigured extra: Double) { seconds += s; pastConfigured += extra }
 }
 
 actor SkippedCells {
