@@ -161,6 +161,13 @@ public struct CellRunner: Sendable {
             let out = try await client.run(clientInv.runClient(address: setup.serverAddress, port: job.run.agentPort,
                                                                test: job.cell.test, run: job.run, variant: job.cell.variant),
                                            input: clientInv.tokenInput, timeout: job.clientTimeout, privileged: clientInv.netns != nil)
+            if out.status == 0 {
+                // Both agents renewed their host's lease as the test ended: the orchestrator's
+                // next renewal of these hosts can wait (`LeaseRenewal`).
+                let ended = Date()
+                server.leaseRenewed(at: ended)
+                client.leaseRenewed(at: ended)
+            }
             guard out.status == 0 else {
                 let said = out.stderr.trimmingCharacters(in: .whitespacesAndNewlines)
                 throw CellFailure("the agent client failed (exit \(out.status))" + (said.isEmpty ? "" : ": \(said.split(separator: "\n").last ?? "")"))

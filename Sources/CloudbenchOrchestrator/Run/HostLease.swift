@@ -70,6 +70,10 @@ public struct HostLease: Sendable {
 /// renewal is not an error here: a lost host is noticed by its cells, and its lease runs out.
 /// A host whose SSH session is busy is skipped that period: its session runs one command at a
 /// time, and the long one, the agent client, renews the lease itself while it runs (`--lease`).
+/// So is a host whose lease was renewed less than a period ago (`RemoteHost.leaseRenewed`): by
+/// the agents of a cell that just ended. Hosts that measure back to back then cost no SSH
+/// command for their leases (a run over hundreds of hosts would otherwise spend a command per
+/// host every period).
 public final class LeaseRenewal: Sendable {
     private let task: Task<Void, Never>
 
@@ -84,7 +88,10 @@ public final class LeaseRenewal: Sendable {
                             let wait = next.timeIntervalSinceNow
                             if wait > 0 { try? await Task.sleep(nanoseconds: UInt64(wait * 1e9)) }
                             if Task.isCancelled { return }
-                            if !host.isBusy { _ = try? await host.run(command, timeout: LeaseTerms.period * 2) }
+                            if !host.isBusy && !host.leaseRenewed(within: LeaseTerms.period),
+                               let out = try? await host.run(command, timeout: LeaseTerms.period * 2), out.status == 0 {
+                                host.leaseRenewed()
+                            }
                             // A fixed rate: a slow renewal does not push the next one back.
                             next = max(next.addingTimeInterval(LeaseTerms.period), Date())
                         }
