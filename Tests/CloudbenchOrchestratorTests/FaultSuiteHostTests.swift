@@ -44,7 +44,7 @@ extension FaultSuiteTests {
         return left
     }
 
-    @Test("the server's sshd killed mid-cell: its cells fail as unreachable, every record is whole, its lease cleans it up")
+    @Test("the server's sshd killed mid-cell: its agent server still answers, so every cell measures; compare says the host's cleanup could not run, and its lease cleans it up")
     func sshdKilled() throws {
         let lab = try LabRun(tag: "s", third: 186, profile: "fault-lab")
         defer { lab.down() }
@@ -58,14 +58,17 @@ extension FaultSuiteTests {
         let took = finish(p, within: 120)
         let stdout = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         #expect(took < 90, "compare took \(took) s after the sshd was killed")
-        #expect(p.terminationStatus != 0)
         let all = lines(lab)
         #expect(all.broken.isEmpty)
         #expect(all.records.count == 6, "every cell has a record: \(stdout)")
-        #expect(all.records.first?["status"] as? String == "ok")
+        // The host-path cells need no command on the server once its agent server runs; those that
+        // did (if a renewal or a check came first) fail naming the host as unreachable.
         let failed = all.records.filter { $0["status"] as? String == "failed" }
-        #expect(!failed.isEmpty && failed.allSatisfy { (($0["error"] as? String) ?? "").contains("unreachable") },
-                "\(failed.map { $0["error"] ?? "" })")
+        #expect(failed.allSatisfy { (($0["error"] as? String) ?? "").contains("unreachable") }, "\(failed.map { $0["error"] ?? "" })")
+        #expect(p.terminationStatus == (failed.isEmpty ? 0 : 1))
+        if failed.isEmpty {
+            #expect(stdout.contains("the cleanup could not run"), "\(stdout)")
+        }
         // The server's agent server and watchdog went with its lease; the client was cleaned by the run.
         #expect(cleanAfterLease(lab) == [])
     }

@@ -268,8 +268,14 @@ public struct CompareRun: Sendable {
             for (_, host) in connected where lost[host.label] == nil {
                 group.addTask {
                     let script = host.layout.cleanupScript + "; " + host.layout.leftoversScript
-                    if let out = try? await host.run(script, timeout: 30, privileged: host.hasRoot) {
+                    do {
+                        let out = try await host.run(script, timeout: 30, privileged: host.hasRoot)
                         await found.add(host.label, out.stdout.split(separator: "\n").map(String.init))
+                    } catch {
+                        // A host whose SSH went while its agents still measured (they renew its
+                        // lease as they serve): its lease removes what is left.
+                        let within = Int(LeaseTerms.expiry + LeaseTerms.period)
+                        await found.add(host.label, ["what this run left (the cleanup could not run: \(error); the host's lease removes it within \(within) s)"])
                     }
                 }
             }
