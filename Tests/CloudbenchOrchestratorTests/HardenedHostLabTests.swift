@@ -34,4 +34,58 @@ struct HardenedHostLabTests {
                 "\(records.map { $0["error"] ?? "" })")
         #expect(lab.leftovers() == [])
     }
+
+    @Test("a login user that is not root, with passwordless sudo: preflight ready, host, vxlan and udp measured, hosts clean",
+          .enabled(if: (try? ProcessRunner.resolve("sudo")) != nil, "needs sudo installed (APT_PACKAGES)"))
+    func nonRootSudo() throws {
+        let user = "cbsudo\(getpid() % 100_000)"
+        // In each lab host's own /tmp: each host has a home of its own, as separate machines do.
+        let home = "/tmp/\(user)"
+        let sudoers = "/etc/sudoers.d/\(user)"
+        try ProcessRunner.check(["useradd", "--no-create-home", "--home-dir", home, "--shell", "/bin/sh", "--user-group", user])
+        // After the lab is down (its defer runs first), when no process of the user is left.
+        defer {
+            unlink(sudoers)
+            _ = try? ProcessRunner.run(["userdel", user])
+        }
+        // Not locked (`!`): sshd without PAM refuses key logins to locked accounts.
+        try ProcessRunner.check(["usermod", "-p", "*", user])
+        try "\(user) ALL=(ALL) NOPASSWD: ALL\n".write(toFile: sudoers, atomically: true, encoding: .utf8)
+        chmod(sudoers, 0o440)
+        let lab = try LabRun(tag: "u", third: 212, profile: "sudo-lab") {
+            $0.replacingOccurrences(of: "  user: root\n", with: "  user: \(user)\n")
+                .replacingOccurrences(of: "  sudo: false\n", with: "  sudo: true\n")
+        }
+        defer { lab.down() }
+        // sshd reads authorized_keys as the user: the lab's (public keys) readable on its way.
+        var dir = lab.state
+        while dir != "/" && !dir.isEmpty {
+            _ = try? ProcessRunner.run(["chmod", "a+x", dir])
+            dir = (dir as NSString).deletingLastPathComponent
+        }
+        try ProcessRunner.check(["chmod", "a+r", "\(lab.state)/authorized_keys"])
+        for host in ["solo-server", "solo-client"] {
+            let made = try inHost(lab, host, "mkdir -m 700 \(home) && chown \(user):\(user) \(home)")
+            #expect(made.status == 0, "\(made.stderr)")
+        }
+        let preflight = try ProcessRunner.run(["\(LabRun.bin)/cloudbench", "lab", "exec", "--name", lab.name, "--",
+                                               "\(LabRun.bin)/cloudbench", "preflight", lab.inventory], deadline: 120)
+        #expect(preflight.status == 0, "\(preflight.stdout)\n\(preflight.stderr)")
+        let r = try lab.compare(["--parallel", "1"])
+        #expect(r.status == 0, "\(r.stdout)\n\(r.stderr)")
+        let records = try lab.records()
+        #expect(records.count == 3 && records.allSatisfy { $0["status"] as? String == "ok" }, "\(records.map { $0["error"] ?? "" })")
+        #expect(Set(records.compactMap { $0["path"] as? String }) == ["host", "vxlan", "udp"])
+        let vxlan = records.first { $0["path"] as? String == "vxlan" }
+        #expect(((vxlan?["detail"] as? [String: Any])?["route"] as? [String: Any])?["device"] as? String == "cbvx0")
+        // The agent lives in the user's own home; nothing of the run is left, and nothing the
+        // user could not remove (root's cleanup took what sudo made).
+        for host in ["solo-server", "solo-client"] {
+            let files = try inHost(lab, host, "ls -A \(home)/.cache/cloudbench; ls -A \(home)/.cache/cloudbench/run 2>/dev/null; "
+                                   + "find \(home) ! -user \(user)")
+            #expect(files.stdout.split(separator: "\n").allSatisfy { $0.hasPrefix("cloudbench-agent-") || $0 == "run.lock" },
+                    "\(host): \(files.stdout)")
+        }
+        #expect(lab.leftovers() == [])
+    }
 }

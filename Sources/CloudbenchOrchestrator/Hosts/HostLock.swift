@@ -47,14 +47,16 @@ public struct HostLock: Sendable {
     /// that one run's check of the lease and what it does about it (write its own lease, clean up)
     /// cannot interleave with another run's: two runs started at the same moment cannot both take
     /// a host. The kernel lets go of the lock when the subshell ends, so a command killed half-way
-    /// leaves no stale lock. Opened read-only: the file may be the login user's or root's (a
-    /// cleanup through sudo), and either may lock it. Unlocked, as before, when the host has no
-    /// `flock` (util-linux; busybox has it too) or no cloudbench folder yet (then there is no
-    /// lease to race for: `HostLease.create` makes the folder first). Its exit status is the script's.
+    /// leaves no stale lock. The file is made by whoever comes first (the login user, or root at a
+    /// deploy's cleanup through sudo) and given to the folder's owner; opened read-only, so either
+    /// may lock it. Unlocked, as before, when the host has no `flock` (util-linux; busybox has it
+    /// too) or no cloudbench folder yet (then there is no lease to race for: `HostLease.create`
+    /// makes the folder first). Its exit status is the script's.
     public func serialized(_ script: String) -> String {
         let l = shellQuote(layout.lockFile)
         let parent = shellQuote((layout.lockFile as NSString).deletingLastPathComponent)
-        return "if [ -d \(parent) ] && command -v flock >/dev/null 2>&1 && { [ -e \(l) ] || : >> \(l); } 2>/dev/null; then "
+        return "if [ -d \(parent) ] && command -v flock >/dev/null 2>&1 "
+            + "&& { [ -e \(l) ] || { : >> \(l) && chown \"$(stat -c %u:%g \(parent))\" \(l); }; } 2>/dev/null; then "
             + "( flock -w \(Self.lockWait) 9 || { echo \"another cloudbench command held \(layout.lockFile) for \(Self.lockWait) s\" >&2; exit 1; }; "
             + "\(script) ) 9< \(l); else ( \(script) ); fi"
     }
