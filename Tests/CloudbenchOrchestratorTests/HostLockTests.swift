@@ -52,7 +52,7 @@ struct HostLockTests {
             // The lock file stays beside the run folder; the run's cleanup leaves nothing in it.
             #expect(FileManager.default.fileExists(atPath: layout.lockFile))
             let cleaned = try ProcessRunner.run(["sh", "-c", layout.cleanupScript + "; " + layout.leftoversScript], deadline: 10)
-            #expect(cleaned.stdout.isEmpty && !FileManager.default.fileExists(atPath: layout.runDirectory), cleaned.stdout)
+            #expect(cleaned.stdout.isEmpty && !FileManager.default.fileExists(atPath: layout.runDirectory), "\(cleaned.stdout)")
         }
     }
 
