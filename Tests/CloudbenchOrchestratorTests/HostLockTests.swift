@@ -90,4 +90,33 @@ struct HostLockTests {
             #expect(second.status == HostLock.heldStatus && second.stdout.contains("held=first"), "\(second)")
         }
     }
+
+    @Test("a host another run took while this one was away: after the reconnect it is lost for the run, never measured on again")
+    func takenWhileAway() async throws {
+        let inventory = fakeInventory(repetitions: 3)
+        let pair = inventory.pairs[0]
+        let away = Locked(false)
+        var script = FakeHostScript()
+        script.onClient = { _ in
+            guard away.withLock({ was in defer { was = true }; return was }) else {
+                throw RemoteError.unreachable(host: SSHTargets.label(pair.client), reason: "connection reset")
+            }
+            return nil
+        }
+        // Once it is back, the host's lease is another run's: taking it is refused as the host refuses it.
+        script.onCommand = { command in
+            guard away.value, command.contains("exit \(HostLock.heldStatus)") else { return nil }
+            return CommandOutput(status: HostLock.heldStatus, stdout: "held=other-run\nage=1\n", stderr: "")
+        }
+        let connector = FakeConnector([pair.client.address: script])
+        try await SchedulerTests.withRun(inventory, connector) { summary in
+            #expect(summary.records.map(\.status) == [.failed, .failed, .failed])
+            let client = connector.commands(to: SSHTargets.label(pair.client))
+            #expect(client.filter { $0.contains(" run --server ") }.count == 1, "measured on a host another run holds")
+            // Every cleanup sent to it (not the lease watchdog's own) checked the lease under the lock first.
+            let cleanups = client.filter { $0.contains(SchedulerTests.cleanupMarker) && !$0.contains("lease watchdog") }
+            #expect(cleanups.count >= 2 && cleanups.allSatisfy { $0.contains("flock -w") && $0.contains("head -c 200") }, "\(cleanups)")
+        }
+    }
 }
+
