@@ -121,14 +121,22 @@ extension FaultSuiteTests {
     func sharedHosts() throws {
         let lab = try LabRun(tag: "m", third: 192, profile: "fault-lab")
         defer { lab.down() }
-        let (_, client) = try pair(lab)
+        let (server, client) = try pair(lab)
         let (p, _, _) = try lab.startCompare(["--parallel", "1"])
         midCell(lab, p, client: client)
         let firstID = try #require(lines(lab).records.first?["run_id"] as? String)
+        let serving = { processes(in: server) { $0[0].contains("cloudbench-agent") && $0.dropFirst().first == "serve" } }
+        let serverBefore = serving()
         let second = try lab.compare(["--parallel", "1"])
         #expect(p.isRunning, "the first run was still running while the second tried")
         #expect(second.status != 0)
         #expect((second.stdout + second.stderr).contains("in use by cloudbench run \(firstID)"), "\(second.stdout)\n\(second.stderr)")
+        // The first run's files and agent server on the shared host are as they were: one run
+        // directory per host is enough while only one run can hold a host (docs/compare.md).
+        let sshd = try #require(lab.sshdPid("solo-server"))
+        let lease = try ProcessRunner.run(["nsenter", "-t", "\(sshd)", "-m", "--", "sh", "-c", "cat \"$HOME\"/.cache/cloudbench/run/lease"])
+        #expect(lease.stdout == firstID + "\n", "\(lease)")
+        #expect(serverBefore.count == 1 && serving() == serverBefore)
         _ = finish(p, within: 120)
         #expect(p.terminationStatus == 0)
         let first = lines(lab).records.filter { $0["run_id"] as? String == firstID }

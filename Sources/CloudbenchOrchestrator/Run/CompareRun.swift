@@ -211,8 +211,10 @@ public struct CompareRun: Sendable {
             }
             guard let shell = again else { return false }
             host.replaceShell(shell)
-            // What the broken cell left (its agents, tunnel, VXLAN device) goes before the next cell.
-            _ = try? await host.run(host.layout.cleanupScript, timeout: 30, privileged: host.hasRoot)
+            // What the broken cell left (its agents, tunnel, VXLAN device) goes before the next cell,
+            // unless another run took the host while this one was away (`HostLock`).
+            _ = try? await host.run(HostLock(layout: host.layout).unlessHeld(host.layout.cleanupScript, runID: runID),
+                                    timeout: 30, privileged: host.hasRoot)
             // The agent again, in case the host came back without it (a reboot, a replaced
             // machine); the upload is a no-op when the same binary is in place, and the host was
             // just cleaned.
@@ -221,7 +223,11 @@ public struct CompareRun: Sendable {
             // The cleanup ended the host's agent server and lease: a new lease, and a new server
             // for the next cell.
             await servers.forget(host)
-            _ = try? await HostLease.begin(on: host, runID: runID)
+            do { try await HostLease.begin(on: host, runID: runID) } catch let held as HostLock.Held {
+                // Its lease ran out while it was away and another run holds it now: lost for this run.
+                await progress.message("host \(host.label): \(held)")
+                return false
+            } catch {}
             await progress.message("host \(host.label): connection lost and re-established")
             return true
         }
@@ -236,7 +242,7 @@ public struct CompareRun: Sendable {
             }
             await withTaskGroup(of: Void.self) { group in
                 for host in hostsToStop {
-                    group.addTask { await self.stopRemoteProcesses(on: host) }
+                    group.addTask { await self.stopRemoteProcesses(on: host, runID: runID) }
                 }
             }
         }
@@ -267,7 +273,9 @@ public struct CompareRun: Sendable {
         await withTaskGroup(of: Void.self) { group in
             for (_, host) in connected where lost[host.label] == nil {
                 group.addTask {
-                    let script = host.layout.cleanupScript + "; " + host.layout.leftoversScript
+                    // Not on a host another run took over (this run's lease ran out): its agents stay.
+                    let script = HostLock(layout: host.layout).unlessHeld(host.layout.cleanupScript + "; " + host.layout.leftoversScript,
+                                                                          runID: runID)
                     do {
                         let out = try await host.run(script, timeout: 30, privileged: host.hasRoot)
                         await found.add(host.label, out.stdout.split(separator: "\n").map(String.init))
@@ -288,12 +296,14 @@ public struct CompareRun: Sendable {
                               lanes: lanes)
     }
 
-    /// Kills the agents cloudbench runs on `host` and removes its interfaces, over a new connection.
-    func stopRemoteProcesses(on host: RemoteHost) async {
+    /// Kills the agents cloudbench runs on `host` and removes its interfaces, over a new connection
+    /// (unless another run than `runID` holds the host).
+    func stopRemoteProcesses(on host: RemoteHost, runID: String) async {
         guard let h = inventory.hosts.first(where: { label($0) == host.label }),
               let shell = try? await connector.connect(h, label: host.label) else { return }
         let fresh = RemoteHost(shell: shell, facts: host.facts, sudoAllowed: host.sudoAllowed, agentSHA: host.agentSHA)
-        _ = try? await fresh.run(host.layout.cleanupScript, timeout: 20, privileged: host.hasRoot)
+        _ = try? await fresh.run(HostLock(layout: host.layout).unlessHeld(host.layout.cleanupScript, runID: runID),
+                                 timeout: 20, privileged: host.hasRoot)
     }
 }
 

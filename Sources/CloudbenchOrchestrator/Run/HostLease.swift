@@ -24,10 +24,12 @@ public struct HostLease: Sendable {
     ///
     /// The lease is also the host's lock: while another run's lease is live (renewed less than
     /// `LeaseTerms.expiry` ago), this one is not made and the command exits with `heldStatus`,
-    /// printing that run's id (`HostLock`).
+    /// printing that run's id (`HostLock`). The check and the write are one step under the host's
+    /// lock (`HostLock.serialized`).
     public func create(runID: String) -> String {
-        HostLock(layout: layout).refuseIfHeld(by: runID)
-            + "mkdir -p \(layout.runDirectory) && echo \(shellQuote(runID)) > \(layout.leaseFile) || exit 1"
+        let lock = HostLock(layout: layout)
+        return "mkdir -p \(layout.runDirectory) || exit 1; "
+            + lock.serialized(lock.refuseIfHeld(by: runID) + "echo \(shellQuote(runID)) > \(layout.leaseFile) || exit 1") + " || exit $?"
     }
 
     /// Starts the watchdog in the background (as root when the host allows it, so that it can
