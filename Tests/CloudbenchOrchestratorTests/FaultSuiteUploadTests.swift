@@ -54,6 +54,8 @@ extension FaultSuiteTests {
         #expect(p.terminationStatus == 130)
         let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         #expect(stderr.contains("stopping"), "\(stderr)")
+        // The pair did not fail preflight: the run was stopped before its first cell.
+        #expect(stderr.contains("pair solo: not run (interrupted before its first cell)") && !stderr.contains("failed preflight"), "\(stderr)")
 
         // The records measured before are all there, whole; none was added for the cut run.
         let after = lines(lab)

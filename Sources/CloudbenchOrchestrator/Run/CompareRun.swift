@@ -178,7 +178,8 @@ public struct CompareRun: Sendable {
             if let why = unreachable[pair.name] { blocked.append((jobs, why)); continue }
             works.append(PairWork(pair: pair, jobs: jobs, server: s, client: c))
         }
-        for p in notRun { await progress.message("pair \(p): not run (a host failed preflight)") }
+        let notRunWhy = await state.stopping ? "interrupted before its first cell" : "a host failed preflight or deploy"
+        for p in notRun { await progress.message("pair \(p): not run (\(notRunWhy))") }
         await progress.planned(cells: works.reduce(0) { $0 + $1.jobs.count } + blocked.reduce(0) { $0 + $1.0.count })
         let lanes = max(1, min(options.parallel, works.count))
         if options.parallel > works.count, !works.isEmpty {
