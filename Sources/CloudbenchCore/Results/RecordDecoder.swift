@@ -25,7 +25,7 @@ enum RecordDecoder {
         var repetition: Int?
         var value: Double?
         var price: Money?
-        var detail: JSONValue?
+        var detail: RecordDetail?
         s.skipSpace()
         guard s.i < bytes.count, bytes[s.i] == UInt8(ascii: "{") else { return nil }
         s.i += 1
@@ -38,6 +38,20 @@ enum RecordDecoder {
             s.skipSpace()
             guard s.i < bytes.count, bytes[s.i] == UInt8(ascii: ":") else { return nil }
             s.i += 1
+            if key == .detail {
+                // Checked, not built: kept as text (`RecordDetail`) and read where it is needed.
+                s.skipSpace()
+                let start = s.i
+                guard s.check() else { return nil }
+                let text = UnsafeBufferPointer(rebasing: bytes[start..<s.i])
+                let isNull = text.count == 4 && bytes[start] == UInt8(ascii: "n")
+                detail = isNull ? nil : RecordDetail(checkedText: Array(text))
+                s.skipSpace()
+                guard s.i < bytes.count else { return nil }
+                if bytes[s.i] == UInt8(ascii: ",") { s.i += 1; continue }
+                if bytes[s.i] == UInt8(ascii: "}") { s.i += 1; break }
+                return nil
+            }
             // Ids are unique: kept out of the scanner's table of repeated strings.
             guard let v = s.value(intern: key != .id) else { return nil }
             switch key {
@@ -83,8 +97,6 @@ enum RecordDecoder {
                     price = Money(d, c)
                 default: return nil
                 }
-            case .detail?:
-                detail = v == .null ? nil : v
             default:
                 break
             }
@@ -98,7 +110,8 @@ enum RecordDecoder {
               let test, let repetition, let statusText = status, let st = ResultRecord.Status(rawValue: statusText) else { return nil }
         var r = ResultRecord(id: id, runID: runID, time: time, pair: pair, provider: provider, type: type, region: region,
                              placement: placement, path: path, test: test, repetition: repetition, status: st, error: error,
-                             value: value, unit: unit, price: price, source: source, detail: detail)
+                             value: value, unit: unit, price: price, source: source)
+        r.storedDetail = detail
         r.schema = schema
         return r
     }
@@ -222,6 +235,75 @@ struct JSONScanner {
         default:
             return number().map(JSONValue.number)
         }
+    }
+
+    /// Past the value at `i` (after white space) if `value()` would accept it there, without
+    /// building it: the same grammar, escapes and nesting limit. False for anything else.
+    mutating func check() -> Bool {
+        skipSpace()
+        guard i < b.count else { return false }
+        switch b[i] {
+        case UInt8(ascii: "{"), UInt8(ascii: "["):
+            depth += 1
+            defer { depth -= 1 }
+            guard depth <= JSONNesting.limit else { return false }
+            let close = b[i] == UInt8(ascii: "{") ? UInt8(ascii: "}") : UInt8(ascii: "]")
+            i += 1
+            skipSpace()
+            if i < b.count, b[i] == close { i += 1; return true }
+            while true {
+                if close == UInt8(ascii: "}") {
+                    skipSpace()
+                    guard i < b.count, b[i] == UInt8(ascii: "\""), checkString() else { return false }
+                    skipSpace()
+                    guard i < b.count, b[i] == UInt8(ascii: ":") else { return false }
+                    i += 1
+                }
+                guard check() else { return false }
+                skipSpace()
+                guard i < b.count else { return false }
+                if b[i] == UInt8(ascii: ",") { i += 1; continue }
+                if b[i] == close { i += 1; return true }
+                return false
+            }
+        case UInt8(ascii: "\""): return checkString()
+        case UInt8(ascii: "t"): return literal("true", .null) != nil
+        case UInt8(ascii: "f"): return literal("false", .null) != nil
+        case UInt8(ascii: "n"): return literal("null", .null) != nil
+        default: return number() != nil
+        }
+    }
+
+    /// At a `"`: past the closing quote if `string()` would accept the string.
+    mutating func checkString() -> Bool {
+        i += 1
+        while i < b.count {
+            let c = b[i]
+            if c == UInt8(ascii: "\"") { i += 1; return true }
+            if c < 0x20 { return false }
+            i += 1
+            guard c == UInt8(ascii: "\\") else { continue }
+            guard i < b.count else { return false }
+            let e = b[i]
+            i += 1
+            switch e {
+            case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"), UInt8(ascii: "b"), UInt8(ascii: "f"), UInt8(ascii: "n"),
+                 UInt8(ascii: "r"), UInt8(ascii: "t"):
+                continue
+            case UInt8(ascii: "u"):
+                guard var scalar = hex4() else { return false }
+                if (0xD800..<0xDC00).contains(scalar) {
+                    guard i + 1 < b.count, b[i] == UInt8(ascii: "\\"), b[i + 1] == UInt8(ascii: "u") else { return false }
+                    i += 2
+                    guard let low = hex4(), (0xDC00..<0xE000).contains(low) else { return false }
+                    scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
+                }
+                guard Unicode.Scalar(scalar) != nil else { return false }
+            default:
+                return false
+            }
+        }
+        return false
     }
 
     /// At a `{`: the object, past its `}`.
