@@ -6,7 +6,13 @@ import Testing
 struct JSONViewTests {
     /// The view over the text of `json`, as a record read from a file holds it.
     static func textView(_ json: String) -> JSONView {
-        JSONView(text: Array(json.utf8), at: 0)
+        let bytes = Array(json.utf8)
+        return bytes.withUnsafeBufferPointer { b in
+            var s = JSONScanner(b)
+            s.depth = 1
+            precondition(s.check(indexing: true) && s.i == b.count, "not one JSON value: \(json)")
+            return JSONView(text: JSONText(b, index: s.index), at: 0)
+        }
     }
 
     static let texts = [

@@ -16,14 +16,14 @@ public struct JSONView: Sendable {
         case tree(JSONValue)
         /// Well-formed JSON text (`RecordDetail` checked it when it was read) and the offset of
         /// this value's first byte (never white space).
-        case text([UInt8], Int)
+        case text(JSONText, Int)
     }
 
     let base: Base
 
     public init(_ value: JSONValue) { base = .tree(value) }
 
-    init(text: [UInt8], at offset: Int) { base = .text(text, offset) }
+    init(text: JSONText, at offset: Int) { base = .text(text, offset) }
 
     /// The member `key` of an object; nil when this is not an object or has no such member.
     public subscript(key: String) -> JSONView? {
@@ -31,10 +31,11 @@ public struct JSONView: Sendable {
         case .tree(let v):
             return v[key].map(JSONView.init)
         case .text(let text, let at):
-            var key = key
-            let found: Int? = key.withUTF8 { k in
-                text.withUnsafeBufferPointer { b in JSONView.member(k, inObjectAt: at, b) }
+            func find(_ k: UnsafeBufferPointer<UInt8>) -> Int? {
+                at == 0 ? text.topLevelMember(k) : text.withBytes { b in JSONView.member(k, inObjectAt: at, b) }
             }
+            // A literal key's bytes are read in place (`withUTF8` would first check it can be mutated).
+            let found = key.utf8.withContiguousStorageIfAvailable(find) ?? { var k = key; return k.withUTF8(find) }()
             return found.map { JSONView(text: text, at: $0) }
         }
     }
@@ -45,7 +46,7 @@ public struct JSONView: Sendable {
         case .tree(let v):
             return v.double
         case .text(let text, let at):
-            return text.withUnsafeBufferPointer { b -> Double? in
+            return text.withBytes { b -> Double? in
                 guard JSONView.startsNumber(b[at]) else { return nil }
                 var s = JSONScanner(b)
                 s.i = at
@@ -60,7 +61,7 @@ public struct JSONView: Sendable {
         case .tree(let v):
             return v.string
         case .text(let text, let at):
-            return text.withUnsafeBufferPointer { b -> String? in
+            return text.withBytes { b -> String? in
                 guard b[at] == UInt8(ascii: "\"") else { return nil }
                 var s = JSONScanner(b)
                 s.i = at
@@ -89,7 +90,7 @@ public struct JSONView: Sendable {
         case .tree(let v):
             return v
         case .text(let text, let at):
-            return text.withUnsafeBufferPointer { b in
+            return text.withBytes { b in
                 var s = JSONScanner(b)
                 s.i = at
                 s.depth = 1  // as when the record was read: the text was checked at that depth
@@ -109,7 +110,7 @@ public struct JSONView: Sendable {
             for item in items where !body(JSONView(item)) { break }
             return true
         case .text(let text, let at):
-            return text.withUnsafeBufferPointer { b in
+            return text.withBytes { b in
                 guard b[at] == UInt8(ascii: "[") else { return false }
                 var i = JSONView.skipSpace(b, at + 1)
                 if b[i] == UInt8(ascii: "]") { return true }
@@ -187,21 +188,9 @@ extension JSONView {
             // At a key's opening quote.
             let keyStart = i + 1
             var j = keyStart
-            var plain = true  // no escape and ASCII only: equal to an ASCII key exactly when its bytes are
-            while b[j] != UInt8(ascii: "\"") {
-                if b[j] == UInt8(ascii: "\\") { plain = false; j += 2; continue }
-                if b[j] >= 0x80 { plain = false }
-                j += 1
-            }
+            while b[j] != UInt8(ascii: "\"") { j += b[j] == UInt8(ascii: "\\") ? 2 : 1 }
             let keyEnd = j
-            var matches: Bool
-            if plain && keyIsASCII {
-                matches = keyEnd - keyStart == key.count && (key.isEmpty || memcmp(b.baseAddress! + keyStart, key.baseAddress!, key.count) == 0)
-            } else {
-                var s = JSONScanner(b)
-                s.i = i
-                matches = s.string(intern: false) == String(decoding: key, as: UTF8.self)
-            }
+            let matches = keyMatches(key, keyIsASCII: keyIsASCII, b, keyStart, keyEnd)
             i = skipSpace(b, keyEnd + 1)
             i = skipSpace(b, i + 1)  // past the colon
             if matches { found = i }
@@ -210,5 +199,22 @@ extension JSONView {
             i = skipSpace(b, i + 1)  // past the comma
         }
         return found
+    }
+
+    /// True when the key whose text (between its quotes) is `b[start..<end]` is `key`, compared
+    /// as `String`s: bytes suffice when both are ASCII without escapes (no other spelling of an
+    /// ASCII string is canonically equal to it).
+    static func keyMatches(_ key: UnsafeBufferPointer<UInt8>, keyIsASCII: Bool, _ b: UnsafeBufferPointer<UInt8>, _ start: Int,
+                           _ end: Int) -> Bool {
+        var plain = keyIsASCII
+        if plain {
+            for j in start..<end where b[j] == UInt8(ascii: "\\") || b[j] >= 0x80 { plain = false; break }
+        }
+        if plain {
+            return end - start == key.count && (key.isEmpty || memcmp(b.baseAddress! + start, key.baseAddress!, key.count) == 0)
+        }
+        var s = JSONScanner(b)
+        s.i = start - 1
+        return s.string(intern: false) == String(decoding: key, as: UTF8.self)
     }
 }

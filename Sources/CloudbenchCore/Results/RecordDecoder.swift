@@ -42,10 +42,11 @@ enum RecordDecoder {
                 // Checked, not built: kept as text (`RecordDetail`) and read where it is needed.
                 s.skipSpace()
                 let start = s.i
-                guard s.check() else { return nil }
+                guard s.check(indexing: true) else { return nil }
                 let text = UnsafeBufferPointer(rebasing: bytes[start..<s.i])
+                guard text.count < Int(UInt32.max) else { return nil }  // `JSONText` counts in UInt32
                 let isNull = text.count == 4 && bytes[start] == UInt8(ascii: "n")
-                detail = isNull ? nil : RecordDetail(checkedText: Array(text))
+                detail = isNull ? nil : RecordDetail(checkedText: JSONText(text, index: s.index))
                 s.skipSpace()
                 guard s.i < bytes.count else { return nil }
                 if bytes[s.i] == UInt8(ascii: ",") { s.i += 1; continue }
@@ -200,6 +201,8 @@ struct JSONScanner {
     /// the same slot takes it over), so its size is fixed whatever the input.
     var interned: [String?] = []
     static let internSlots = 4096
+    /// The members `check(indexing:)` found, reused from record to record.
+    var index: [UInt32] = []
 
     init(_ bytes: UnsafeBufferPointer<UInt8>) { b = bytes }
 
@@ -239,25 +242,39 @@ struct JSONScanner {
 
     /// Past the value at `i` (after white space) if `value()` would accept it there, without
     /// building it: the same grammar, escapes and nesting limit. False for anything else.
-    mutating func check() -> Bool {
+    /// `indexing` an object fills `index` with its members' key start, key end (between the
+    /// quotes) and value start, as offsets from the object's `{` (`JSONText`).
+    mutating func check(indexing: Bool = false) -> Bool {
         skipSpace()
         guard i < b.count else { return false }
+        if indexing { index.removeAll(keepingCapacity: true) }
+        let origin = i
         switch b[i] {
         case UInt8(ascii: "{"), UInt8(ascii: "["):
             depth += 1
             defer { depth -= 1 }
             guard depth <= JSONNesting.limit else { return false }
             let close = b[i] == UInt8(ascii: "{") ? UInt8(ascii: "}") : UInt8(ascii: "]")
+            let indexing = indexing && close == UInt8(ascii: "}")
             i += 1
             skipSpace()
             if i < b.count, b[i] == close { i += 1; return true }
             while true {
                 if close == UInt8(ascii: "}") {
                     skipSpace()
+                    let keyStart = i + 1
                     guard i < b.count, b[i] == UInt8(ascii: "\""), checkString() else { return false }
+                    let keyEnd = i - 1
                     skipSpace()
                     guard i < b.count, b[i] == UInt8(ascii: ":") else { return false }
                     i += 1
+                    if indexing {
+                        skipSpace()
+                        guard i - origin <= Int(UInt32.max) else { return false }
+                        index.append(UInt32(keyStart - origin))
+                        index.append(UInt32(keyEnd - origin))
+                        index.append(UInt32(i - origin))
+                    }
                 }
                 guard check() else { return false }
                 skipSpace()

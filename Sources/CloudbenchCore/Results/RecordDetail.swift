@@ -7,7 +7,7 @@
 /// The text was checked when it was read (`JSONScanner.check`), so decoding it cannot fail.
 struct RecordDetail: Hashable, Sendable, Codable {
     enum Storage: Sendable {
-        case text([UInt8])
+        case text(JSONText)
         case value(JSONValue)
     }
 
@@ -16,7 +16,7 @@ struct RecordDetail: Hashable, Sendable, Codable {
     init(_ value: JSONValue) { storage = .value(value) }
 
     /// `text` is exactly one JSON value that `JSONScanner.check` accepted at depth 1 (the record's `detail`).
-    init(checkedText text: [UInt8]) { storage = .text(text) }
+    init(checkedText text: JSONText) { storage = .text(text) }
 
     var value: JSONValue {
         switch storage {
