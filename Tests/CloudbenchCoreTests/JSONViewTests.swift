@@ -11,7 +11,7 @@ struct JSONViewTests {
             var s = JSONScanner(b)
             s.depth = 1
             precondition(s.check(indexing: true) && s.i == b.count, "not one JSON value: \(json)")
-            return JSONView(text: JSONText(b, index: s.index), at: 0)
+            return JSONView(text: JSONText(b, index: s.index, keysSorted: s.keysSorted), at: 0)
         }
     }
 
@@ -23,9 +23,13 @@ struct JSONViewTests {
         #" { "stre\u0061ms" : 8 , "caf\u00e9" : "1" , "café2" : [ 1 , 2 , 3 ] , "sl\/ash" : -0.5e-3 , "q\"k" : 7 } "#,
         #"[1,"two",{"three":3},[4],null,false]"#,
         #"{"intervals":[{"start_s":0,"end_s":1,"bytes_per_second":1.5e8},{"start_s":1,"end_s":2,"bytes_per_second":123456789012345678901}]}"#,
+        // Keys sorted as cloudbench writes them: lookups stop at the first key at or past theirs.
+        #"{"":0,"a":{"b":1,"c":[{"d":2,"e":3}]},"b2":"x","c":{"p50":1,"p95":2,"p99":3,"p999":4},"k":5,"n":{"k":"inner"}}"#,
     ]
     static let keys = [["a"], ["b", "c"], ["b", "e"], ["b", "c", "x"], ["k"], ["k", "deep"], ["n", "k"], ["streams"], ["café"],
-                       ["cafe\u{301}"], ["café2"], ["sl/ash"], ["q\"k"], ["g"], ["h"], ["i"], ["missing"], ["intervals"], ["f"]]
+                       ["cafe\u{301}"], ["café2"], ["sl/ash"], ["q\"k"], ["g"], ["h"], ["i"], ["missing"], ["intervals"], ["f"],
+                       [""], ["a", "a"], ["a", "bb"], ["a", "c"], ["c", "p9"], ["c", "p99"], ["c", "p999"], ["c", "p9999"], ["c", "p5"],
+                       ["\u{212A}"], ["zz"]]
 
     /// Everything a view says about a value, to compare the two kinds of view.
     static func describe(_ v: JSONView?) -> String {
@@ -49,6 +53,21 @@ struct JSONViewTests {
             #expect(Self.describe(a) == Self.describe(b), "\(path)")
             #expect(a?.value == b?.value, "\(path)")
         }
+    }
+
+    @Test("text whose keys are sorted, plain and unique is marked so; any other is not")
+    func sortedKeys() {
+        func sorted(_ json: String) -> Bool {
+            let bytes = Array(json.utf8)
+            return bytes.withUnsafeBufferPointer { b in
+                var s = JSONScanner(b)
+                return s.check(indexing: true) && s.keysSorted
+            }
+        }
+        #expect(sorted(Self.texts[5]) && sorted("[1,{\"a\":1,\"b\":[{\"a\":2}]}]") && sorted("{}"))
+        #expect(!sorted(#"{"b":1,"a":2}"#) && !sorted(#"{"a":1,"a":2}"#) && !sorted(#"{"a":{"y":1,"x":2}}"#) && !sorted(#"{"a\u0062":1}"#)
+                 && !sorted(#"{"é":1}"#) && !sorted(#"{"ab":1,"a":2}"#))
+        #expect(sorted(Self.texts[0]) && !sorted(Self.texts[1]) && !sorted(Self.texts[2]) && !sorted(Self.texts[4]))
     }
 
     @Test("the last of a repeated key, escaped keys and canonically equal keys are found")

@@ -32,7 +32,7 @@ public struct JSONView: Sendable {
             return v[key].map(JSONView.init)
         case .text(let text, let at):
             func find(_ k: UnsafeBufferPointer<UInt8>) -> Int? {
-                at == 0 ? text.topLevelMember(k) : text.withBytes { b in JSONView.member(k, inObjectAt: at, b) }
+                at == 0 ? text.topLevelMember(k) : text.withBytes { b in JSONView.member(k, inObjectAt: at, b, sorted: text.keysSorted) }
             }
             // A literal key's bytes are read in place (`withUTF8` would first check it can be mutated).
             let found = key.utf8.withContiguousStorageIfAvailable(find) ?? { var k = key; return k.withUTF8(find) }()
@@ -178,12 +178,31 @@ extension JSONView {
     }
 
     /// The offset of the value of the last member named `key` in the object at `at`, if any.
-    static func member(_ key: UnsafeBufferPointer<UInt8>, inObjectAt at: Int, _ b: UnsafeBufferPointer<UInt8>) -> Int? {
+    /// In `sorted` text (`JSONText.keysSorted`) an ASCII key is found at its first match, and
+    /// looked for only until a key that sorts after it.
+    static func member(_ key: UnsafeBufferPointer<UInt8>, inObjectAt at: Int, _ b: UnsafeBufferPointer<UInt8>,
+                       sorted: Bool = false) -> Int? {
         guard b[at] == UInt8(ascii: "{") else { return nil }
         var i = skipSpace(b, at + 1)
         if b[i] == UInt8(ascii: "}") { return nil }
         var found: Int?
         let keyIsASCII = key.allSatisfy { $0 < 0x80 }
+        if sorted && keyIsASCII {
+            while i < b.count {
+                let keyStart = i + 1
+                var j = keyStart
+                while b[j] != UInt8(ascii: "\"") { j += 1 }  // plain keys: no escapes
+                let n = min(j - keyStart, key.count)
+                let d = n == 0 ? 0 : memcmp(b.baseAddress! + keyStart, key.baseAddress!, n)
+                i = skipSpace(b, skipSpace(b, j + 1) + 1)  // past the colon
+                if d == 0 && j - keyStart == key.count { return i }
+                if d > 0 || (d == 0 && j - keyStart > key.count) { return nil }  // sorts after `key`
+                i = skipSpace(b, skipValue(b, i))
+                if i >= b.count || b[i] == UInt8(ascii: "}") { return nil }
+                i = skipSpace(b, i + 1)  // past the comma
+            }
+            return nil
+        }
         while i < b.count {
             // At a key's opening quote.
             let keyStart = i + 1

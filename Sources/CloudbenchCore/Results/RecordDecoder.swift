@@ -46,7 +46,7 @@ enum RecordDecoder {
                 let text = UnsafeBufferPointer(rebasing: bytes[start..<s.i])
                 guard text.count < Int(UInt32.max) else { return nil }  // `JSONText` counts in UInt32
                 let isNull = text.count == 4 && bytes[start] == UInt8(ascii: "n")
-                detail = isNull ? nil : RecordDetail(checkedText: JSONText(text, index: s.index))
+                detail = isNull ? nil : RecordDetail(checkedText: JSONText(text, index: s.index, keysSorted: s.keysSorted))
                 s.skipSpace()
                 guard s.i < bytes.count else { return nil }
                 if bytes[s.i] == UInt8(ascii: ",") { s.i += 1; continue }
@@ -203,6 +203,9 @@ struct JSONScanner {
     static let internSlots = 4096
     /// The members `check(indexing:)` found, reused from record to record.
     var index: [UInt32] = []
+    /// Set by `check(indexing:)`: every object's keys are plain ASCII (no escapes) in strictly
+    /// increasing byte order, as cloudbench writes them (sorted), so no key repeats.
+    var keysSorted = false
 
     init(_ bytes: UnsafeBufferPointer<UInt8>) { b = bytes }
 
@@ -243,11 +246,14 @@ struct JSONScanner {
     /// Past the value at `i` (after white space) if `value()` would accept it there, without
     /// building it: the same grammar, escapes and nesting limit. False for anything else.
     /// `indexing` an object fills `index` with its members' key start, key end (between the
-    /// quotes) and value start, as offsets from the object's `{` (`JSONText`).
+    /// quotes) and value start, as offsets from the object's `{`, and sets `keysSorted` (`JSONText`).
     mutating func check(indexing: Bool = false) -> Bool {
         skipSpace()
         guard i < b.count else { return false }
-        if indexing { index.removeAll(keepingCapacity: true) }
+        if indexing {
+            index.removeAll(keepingCapacity: true)
+            keysSorted = true
+        }
         let origin = i
         switch b[i] {
         case UInt8(ascii: "{"), UInt8(ascii: "["):
@@ -259,12 +265,17 @@ struct JSONScanner {
             i += 1
             skipSpace()
             if i < b.count, b[i] == close { i += 1; return true }
+            var previousKey: Range<Int>?
             while true {
                 if close == UInt8(ascii: "}") {
                     skipSpace()
                     let keyStart = i + 1
                     guard i < b.count, b[i] == UInt8(ascii: "\""), checkString() else { return false }
                     let keyEnd = i - 1
+                    if keysSorted {
+                        keysSorted = plainKey(keyStart..<keyEnd) && previousKey.map { comesBefore($0, keyStart..<keyEnd) } ?? true
+                        previousKey = keyStart..<keyEnd
+                    }
                     skipSpace()
                     guard i < b.count, b[i] == UInt8(ascii: ":") else { return false }
                     i += 1
@@ -289,6 +300,19 @@ struct JSONScanner {
         case UInt8(ascii: "n"): return literal("null", .null) != nil
         default: return number() != nil
         }
+    }
+
+    /// ASCII without escapes: its bytes are its characters.
+    func plainKey(_ r: Range<Int>) -> Bool {
+        for j in r where b[j] >= 0x80 || b[j] == UInt8(ascii: "\\") { return false }
+        return true
+    }
+
+    /// True when the bytes of `a` sort strictly before those of `c` (a prefix first).
+    func comesBefore(_ a: Range<Int>, _ c: Range<Int>) -> Bool {
+        let n = min(a.count, c.count)
+        let d = n == 0 ? 0 : memcmp(b.baseAddress! + a.lowerBound, b.baseAddress! + c.lowerBound, n)
+        return d < 0 || (d == 0 && a.count < c.count)
     }
 
     /// At a `"`: past the closing quote if `string()` would accept the string.
