@@ -39,11 +39,22 @@ struct JSONViewTests {
         return "\(String(describing: v.double)) \(String(describing: v.string)) \(v.isObject) \(v.isArray) \(isArray) [\(elements.joined(separator: ", "))]"
     }
 
+    /// The tree the record reader built for a `detail` before it was kept as text. (Where an
+    /// object repeats a key, it keeps the last one; `JSONDecoder`, for lines the reader refuses, the first.)
+    static func decoded(_ json: String) throws -> JSONValue {
+        var text = json
+        return try #require(text.withUTF8 { b -> JSONValue? in
+            var s = JSONScanner(b)
+            s.depth = 1
+            return s.value()
+        })
+    }
+
     @Test("every lookup over the text gives what the same lookup over the decoded value gives", arguments: texts)
     func agrees(_ json: String) throws {
-        let tree = JSONView(try JSONValue.parse(json))
+        let tree = JSONView(try Self.decoded(json))
         let text = Self.textView(json.trimmingCharacters(in: .whitespaces))
-        #expect(text.value == (try JSONValue.parse(json)))
+        #expect(text.value == (try Self.decoded(json)))
         for path in Self.keys {
             var a: JSONView? = tree, b: JSONView? = text
             for k in path {
