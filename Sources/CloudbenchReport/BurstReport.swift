@@ -33,7 +33,7 @@ public enum BurstReport {
         // Fields read through the buffer: binding each record would copy (retain) all its fields.
         records.withUnsafeBufferPointer { rs in
             for i in rs.indices where rs[i].status == .ok && rs[i].test == TestKind.tcpBandwidth.rawValue {
-                guard let burst = Burst(json: rs[i].detail?["burst"]), let timeline = ThroughputTimeline(detail: rs[i].detail) else { continue }
+                guard let burst = Burst(json: rs[i].detailView?["burst"]?.value), let timeline = ThroughputTimeline(view: rs[i].detailView) else { continue }
                 let r = rs[i]
                 out.append(BurstCell(recordID: r.id, providerName: catalog.displayName(of: r.provider), type: r.type, pair: r.pair,
                                      path: r.path, repetition: r.repetition, burst: burst, timeline: timeline))

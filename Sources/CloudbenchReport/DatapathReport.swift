@@ -41,7 +41,7 @@ public enum DatapathReport {
         // Fields read through the buffer: binding each record would copy (retain) all its fields.
         records.withUnsafeBufferPointer { rs in
             for i in rs.indices where rs[i].status == .ok {
-                guard let d = rs[i].detail?["datapath"], let label = label(d) else { continue }
+                guard let d = rs[i].detailView?["datapath"]?.value, let label = label(d) else { continue }
                 let r = rs[i]
                 let key = "\(r.provider)\u{0}\(r.type)\u{0}\(r.pair)\u{0}\(r.path)"
                 if rows[key] == nil {

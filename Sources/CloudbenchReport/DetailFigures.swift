@@ -66,7 +66,7 @@ public enum DetailFigures {
 
         /// Every figure of `test` that `d` carries, in the unit of its name: each object on the way
         /// (`rtt_us`, `cpu.client`, an HTTP connection mode) is looked up once for all its figures.
-        static func readAll(test: String, _ d: JSONValue, _ sink: (Figure, Double) -> Void) {
+        static func readAll(test: String, _ d: JSONView, _ sink: (Figure, Double) -> Void) {
             func put(_ f: Figure, _ v: Double?) { if let v = f.accept(v) { sink(f, v) } }
             func cpu() {
                 guard let cpu = d["cpu"] else { return }
@@ -113,7 +113,7 @@ public enum DetailFigures {
 
         /// p50 and p95 of `total_us` (or `total_ms`) of a connection mode, in ms: each from the
         /// first of `modes` that has it, `total_us` before `total_ms` within a mode.
-        static func httpTotals(_ d: JSONValue, _ modes: [String]) -> (p50: Double?, p95: Double?) {
+        static func httpTotals(_ d: JSONView, _ modes: [String]) -> (p50: Double?, p95: Double?) {
             var p50: Double?, p95: Double?
             for m in modes {
                 guard let mode = d[m] else { continue }
@@ -169,7 +169,7 @@ public enum DetailFigures {
         var buffer = IntervalBuffer()
         records.withUnsafeBufferPointer { rs in
             for i in range where rs[i].status == .ok && rs[i].value != nil {
-                guard let d = rs[i].detail else { continue }
+                guard let d = rs[i].detailView else { continue }
                 guard !Figure.of(test: rs[i].test).isEmpty else { continue }
                 let slot = Int(grouping.slots[i])
                 if out.values[slot].isEmpty { out.values[slot] = Array(repeating: [], count: count) }
@@ -212,11 +212,11 @@ public enum DetailFigures {
     /// The record's intervals (`[{start_s, bytes_per_second}]` as the agent writes them, or plain
     /// MB/s numbers one second apart; read by `ThroughputTimeline.readIntervals`), when the series
     /// has a drop or a stall.
-    static func timeline(_ d: JSONValue, key: CellIdentity, record r: ResultRecord, buffer: inout IntervalBuffer) -> Timeline? {
+    static func timeline(_ d: JSONView, key: CellIdentity, record r: ResultRecord, buffer: inout IntervalBuffer) -> Timeline? {
         // Into buffers reused across records; copied out only for a series worth keeping. The
         // rates first: the interval starts are read only for a series that is kept.
         buffer.rates.removeAll(keepingCapacity: true)
-        let read = ThroughputTimeline.readIntervals(d, times: false) { item in
+        let read = ThroughputTimeline.readIntervals(view: d, times: false) { item in
             buffer.rates.append(item.isPlainNumber ? item.rate : item.rate / 1e6)
             return true
         }
@@ -237,7 +237,7 @@ public enum DetailFigures {
         if lowest <= median * 0.02 { event = .stall } else if share < 0.5 { event = .drop } else { return nil }
         // The same entries again (all read well above), now with their starts.
         buffer.starts.removeAll(keepingCapacity: true)
-        ThroughputTimeline.readIntervals(d) { item in
+        ThroughputTimeline.readIntervals(view: d) { item in
             buffer.starts.append(item.isPlainNumber ? Double(buffer.starts.count) : item.start ?? Double(buffer.starts.count))
             return true
         }

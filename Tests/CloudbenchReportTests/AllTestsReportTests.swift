@@ -100,6 +100,19 @@ struct AllTestsReportTests {
         try GoldenFile.check(CSVRenderer.render(Self.model()), "all-tests.csv")
     }
 
+    @Test("the same records read back from a results file (each detail kept as text) give the golden files' bytes",
+          arguments: [true, false])
+    func goldenFromFile(sortedKeys: Bool) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = sortedKeys ? [.sortedKeys, .withoutEscapingSlashes] : [.withoutEscapingSlashes]
+        let lines = try Self.records.map { String(decoding: try encoder.encode($0), as: UTF8.self) + "\n" }.joined()
+        let loaded = ResultStore.load(data: Data(lines.utf8), name: "all-tests.jsonl")
+        #expect(loaded.warnings.isEmpty && loaded.records == Self.records)
+        let m = Self.model(loaded.records)
+        for (path, text) in Self.files(m) { try GoldenFile.check(text, path) }
+        try GoldenFile.check(CSVRenderer.render(m), "all-tests.csv")
+    }
+
     @Test("a section per test, with what each measures")
     func sections() throws {
         let md = Self.files(Self.model())["all-tests.md"]!

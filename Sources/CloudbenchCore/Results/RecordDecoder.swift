@@ -25,7 +25,7 @@ enum RecordDecoder {
         var repetition: Int?
         var value: Double?
         var price: Money?
-        var detail: JSONValue?
+        var detail: RecordDetail?
         s.skipSpace()
         guard s.i < bytes.count, bytes[s.i] == UInt8(ascii: "{") else { return nil }
         s.i += 1
@@ -38,6 +38,21 @@ enum RecordDecoder {
             s.skipSpace()
             guard s.i < bytes.count, bytes[s.i] == UInt8(ascii: ":") else { return nil }
             s.i += 1
+            if key == .detail {
+                // Checked, not built: kept as text (`RecordDetail`) and read where it is needed.
+                s.skipSpace()
+                let start = s.i
+                guard s.check(indexing: true) else { return nil }
+                let text = UnsafeBufferPointer(rebasing: bytes[start..<s.i])
+                guard text.count < Int(UInt32.max) else { return nil }  // `JSONText` counts in UInt32
+                let isNull = text.count == 4 && bytes[start] == UInt8(ascii: "n")
+                detail = isNull ? nil : RecordDetail(checkedText: JSONText(text, index: s.index, keysSorted: s.keysSorted))
+                s.skipSpace()
+                guard s.i < bytes.count else { return nil }
+                if bytes[s.i] == UInt8(ascii: ",") { s.i += 1; continue }
+                if bytes[s.i] == UInt8(ascii: "}") { s.i += 1; break }
+                return nil
+            }
             // Ids are unique: kept out of the scanner's table of repeated strings.
             guard let v = s.value(intern: key != .id) else { return nil }
             switch key {
@@ -83,8 +98,6 @@ enum RecordDecoder {
                     price = Money(d, c)
                 default: return nil
                 }
-            case .detail?:
-                detail = v == .null ? nil : v
             default:
                 break
             }
@@ -98,7 +111,8 @@ enum RecordDecoder {
               let test, let repetition, let statusText = status, let st = ResultRecord.Status(rawValue: statusText) else { return nil }
         var r = ResultRecord(id: id, runID: runID, time: time, pair: pair, provider: provider, type: type, region: region,
                              placement: placement, path: path, test: test, repetition: repetition, status: st, error: error,
-                             value: value, unit: unit, price: price, source: source, detail: detail)
+                             value: value, unit: unit, price: price, source: source)
+        r.storedDetail = detail
         r.schema = schema
         return r
     }
@@ -187,6 +201,11 @@ struct JSONScanner {
     /// the same slot takes it over), so its size is fixed whatever the input.
     var interned: [String?] = []
     static let internSlots = 4096
+    /// The members `check(indexing:)` found, reused from record to record.
+    var index: [UInt32] = []
+    /// Set by `check(indexing:)`: every object's keys are plain ASCII (no escapes) in strictly
+    /// increasing byte order, as cloudbench writes them (sorted), so no key repeats.
+    var keysSorted = false
 
     init(_ bytes: UnsafeBufferPointer<UInt8>) { b = bytes }
 
@@ -222,6 +241,110 @@ struct JSONScanner {
         default:
             return number().map(JSONValue.number)
         }
+    }
+
+    /// Past the value at `i` (after white space) if `value()` would accept it there, without
+    /// building it: the same grammar, escapes and nesting limit. False for anything else.
+    /// `indexing` an object fills `index` with its members' key start, key end (between the
+    /// quotes) and value start, as offsets from the object's `{`, and sets `keysSorted` (`JSONText`).
+    mutating func check(indexing: Bool = false) -> Bool {
+        skipSpace()
+        guard i < b.count else { return false }
+        if indexing {
+            index.removeAll(keepingCapacity: true)
+            keysSorted = true
+        }
+        let origin = i
+        switch b[i] {
+        case UInt8(ascii: "{"), UInt8(ascii: "["):
+            depth += 1
+            defer { depth -= 1 }
+            guard depth <= JSONNesting.limit else { return false }
+            let close = b[i] == UInt8(ascii: "{") ? UInt8(ascii: "}") : UInt8(ascii: "]")
+            let indexing = indexing && close == UInt8(ascii: "}")
+            i += 1
+            skipSpace()
+            if i < b.count, b[i] == close { i += 1; return true }
+            var previousKey: Range<Int>?
+            while true {
+                if close == UInt8(ascii: "}") {
+                    skipSpace()
+                    let keyStart = i + 1
+                    guard i < b.count, b[i] == UInt8(ascii: "\""), checkString() else { return false }
+                    let keyEnd = i - 1
+                    if keysSorted {
+                        keysSorted = plainKey(keyStart..<keyEnd) && previousKey.map { comesBefore($0, keyStart..<keyEnd) } ?? true
+                        previousKey = keyStart..<keyEnd
+                    }
+                    skipSpace()
+                    guard i < b.count, b[i] == UInt8(ascii: ":") else { return false }
+                    i += 1
+                    if indexing {
+                        skipSpace()
+                        guard i - origin <= Int(UInt32.max) else { return false }
+                        index.append(UInt32(keyStart - origin))
+                        index.append(UInt32(keyEnd - origin))
+                        index.append(UInt32(i - origin))
+                    }
+                }
+                guard check() else { return false }
+                skipSpace()
+                guard i < b.count else { return false }
+                if b[i] == UInt8(ascii: ",") { i += 1; continue }
+                if b[i] == close { i += 1; return true }
+                return false
+            }
+        case UInt8(ascii: "\""): return checkString()
+        case UInt8(ascii: "t"): return literal("true", .null) != nil
+        case UInt8(ascii: "f"): return literal("false", .null) != nil
+        case UInt8(ascii: "n"): return literal("null", .null) != nil
+        default: return number() != nil
+        }
+    }
+
+    /// ASCII without escapes: its bytes are its characters.
+    func plainKey(_ r: Range<Int>) -> Bool {
+        for j in r where b[j] >= 0x80 || b[j] == UInt8(ascii: "\\") { return false }
+        return true
+    }
+
+    /// True when the bytes of `a` sort strictly before those of `c` (a prefix first).
+    func comesBefore(_ a: Range<Int>, _ c: Range<Int>) -> Bool {
+        let n = min(a.count, c.count)
+        let d = n == 0 ? 0 : memcmp(b.baseAddress! + a.lowerBound, b.baseAddress! + c.lowerBound, n)
+        return d < 0 || (d == 0 && a.count < c.count)
+    }
+
+    /// At a `"`: past the closing quote if `string()` would accept the string.
+    mutating func checkString() -> Bool {
+        i += 1
+        while i < b.count {
+            let c = b[i]
+            if c == UInt8(ascii: "\"") { i += 1; return true }
+            if c < 0x20 { return false }
+            i += 1
+            guard c == UInt8(ascii: "\\") else { continue }
+            guard i < b.count else { return false }
+            let e = b[i]
+            i += 1
+            switch e {
+            case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"), UInt8(ascii: "b"), UInt8(ascii: "f"), UInt8(ascii: "n"),
+                 UInt8(ascii: "r"), UInt8(ascii: "t"):
+                continue
+            case UInt8(ascii: "u"):
+                guard var scalar = hex4() else { return false }
+                if (0xD800..<0xDC00).contains(scalar) {
+                    guard i + 1 < b.count, b[i] == UInt8(ascii: "\\"), b[i + 1] == UInt8(ascii: "u") else { return false }
+                    i += 2
+                    guard let low = hex4(), (0xDC00..<0xE000).contains(low) else { return false }
+                    scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
+                }
+                guard Unicode.Scalar(scalar) != nil else { return false }
+            default:
+                return false
+            }
+        }
+        return false
     }
 
     /// At a `{`: the object, past its `}`.

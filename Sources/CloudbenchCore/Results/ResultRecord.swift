@@ -39,8 +39,17 @@ public struct ResultRecord: Hashable, Sendable, Codable {
     public var price: Money?
     /// Where the figure came from: `cloudbench-agent 0.1.0`, `qperf`, `iperf3`, `reference-csv`.
     public var source: String?
-    /// The full measurement as the measuring tool reported it.
-    public var detail: JSONValue?
+    /// The full measurement as the measuring tool reported it. A record read from a file keeps
+    /// it as text and decodes it on each access; to read a few keys, `detailView` is much cheaper.
+    public var detail: JSONValue? {
+        get { storedDetail?.value }
+        set { storedDetail = newValue.map(RecordDetail.init) }
+    }
+
+    /// `detail` read in place: lookups without decoding the whole value.
+    public var detailView: JSONView? { storedDetail?.view }
+
+    var storedDetail: RecordDetail?
 
     public init(id: String, runID: String, time: String, pair: String, provider: String, type: String, region: String,
                 placement: String? = nil, path: String, test: String, repetition: Int, status: Status, error: String? = nil,
@@ -63,7 +72,7 @@ public struct ResultRecord: Hashable, Sendable, Codable {
         self.unit = unit
         self.price = price
         self.source = source
-        self.detail = detail
+        self.storedDetail = detail.map(RecordDetail.init)
     }
 
     /// The id cloudbench gives a cell's record: stable for one run, pair, path, test and repetition.
@@ -73,7 +82,7 @@ public struct ResultRecord: Hashable, Sendable, Codable {
 
     enum CodingKeys: String, CodingKey {
         case schema, id, runID = "run_id", time, pair, provider, type, region, placement, path, test, repetition
-        case status, error, value, unit, price, source, detail
+        case status, error, value, unit, price, source, storedDetail = "detail"
     }
 
     /// The record as one line of JSON with sorted keys (no newline).

@@ -63,32 +63,46 @@ public struct ThroughputTimeline: Hashable, Sendable {
     /// Without `times`, `start` and `end` are not looked up (nil): for a reader that needs the rates only.
     @discardableResult
     public static func readIntervals(_ detail: JSONValue?, times: Bool = true, _ body: (Interval) -> Bool) -> Bool {
-        guard case .array(let items)? = detail?["intervals"] else { return false }
-        for item in items.prefix(intervalLimit) {
+        readIntervals(view: detail.map(JSONView.init), times: times, body)
+    }
+
+    /// The same read from a `detail` in place (`ResultRecord.detailView`).
+    @discardableResult
+    public static func readIntervals(view detail: JSONView?, times: Bool = true, _ body: (Interval) -> Bool) -> Bool {
+        guard let items = detail?["intervals"], items.isArray else { return false }
+        var usable = true, count = 0
+        items.forEachElement { item in
+            guard count < intervalLimit else { return false }
+            count += 1
             let interval: Interval
-            switch item {
-            case .number(let n):
+            if let n = item.double {
                 interval = Interval(start: nil, end: nil, rate: n, isPlainNumber: true)
-            case .object(let fields):
-                guard let rate = fields["bytes_per_second"]?.double else { return false }
-                interval = Interval(start: times ? fields["start_s"]?.double : nil, end: times ? fields["end_s"]?.double : nil,
+            } else if item.isObject {
+                guard let rate = item["bytes_per_second"]?.double else { usable = false; return false }
+                interval = Interval(start: times ? item["start_s"]?.double : nil, end: times ? item["end_s"]?.double : nil,
                                     rate: rate, isPlainNumber: false)
-            default:
+            } else {
+                usable = false
                 return false
             }
-            guard interval.rate.isFinite, interval.rate >= 0 else { return false }
-            if !body(interval) { break }
+            guard interval.rate.isFinite, interval.rate >= 0 else { usable = false; return false }
+            return body(interval)
         }
-        return true
+        return usable
     }
 
     /// The agent's intervals in `detail`; a last interval shorter than the others is left out,
     /// so every rate stands for the same length of time. At most `intervalLimit` intervals are read.
     public init?(detail: JSONValue?) {
+        self.init(view: detail.map(JSONView.init))
+    }
+
+    /// The same read from a `detail` in place (`ResultRecord.detailView`).
+    public init?(view detail: JSONView?) {
         guard let step = detail?["interval_s"]?.double, step > 0, step.isFinite else { return nil }
         var rates: [Double] = []
         var wellFormed = true
-        let read = Self.readIntervals(detail) { item in
+        let read = Self.readIntervals(view: detail) { item in
             guard !item.isPlainNumber, let start = item.start, let end = item.end else { wellFormed = false; return false }
             if end - start < step * 0.99 { return false }
             rates.append(item.rate)

@@ -29,7 +29,7 @@ public struct CellIdentity: Hashable, Sendable, Comparable {
     public init(_ r: ResultRecord) {
         self.init(provider: r.provider, type: r.type, region: CellIdentity.region(r.region),
                   placement: Placement.canonical(r.placement), path: r.path, test: r.test,
-                  setup: TestSetup.of(test: r.test, detail: r.detail))
+                  setup: TestSetup.of(test: r.test, view: r.detailView))
     }
 
     /// A record's region, nil for none: empty, or the `unspecified` that imports write by default.

@@ -165,7 +165,7 @@ public enum ResultStatistics {
         for i in failures {
             let r = records[i]
             var key = CellIdentity(r)
-            let stated = TestSetup.stated(test: r.test, detail: r.detail)
+            let stated = TestSetup.stated(test: r.test, view: r.detailView)
             let matches = siblings[key.withoutSetup, default: []].filter { stated.agrees(with: keys[$0].setup) }
             let slot: Int
             if matches.count == 1 {

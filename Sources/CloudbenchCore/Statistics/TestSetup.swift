@@ -33,6 +33,11 @@ public struct TestSetup: Hashable, Sendable, Comparable {
 
     /// The knobs of `test` as `detail` records them, with the defaults above.
     public static func of(test: String, detail: JSONValue?) -> TestSetup {
+        of(test: test, view: detail.map(JSONView.init))
+    }
+
+    /// The same read from a `detail` in place (`ResultRecord.detailView`).
+    public static func of(test: String, view detail: JSONView?) -> TestSetup {
         func int(_ key: String) -> Int? {
             guard let x = detail?[key]?.double, x.isFinite, x >= 0, x <= 1e15 else { return nil }
             return Int(x)
@@ -64,8 +69,13 @@ public struct TestSetup: Hashable, Sendable, Comparable {
     /// Only the knobs `detail` states, with no defaults: what a failed record (which often has
     /// no measurement, so no `detail`) can be matched on.
     public static func stated(test: String, detail: JSONValue?) -> TestSetup {
+        stated(test: test, view: detail.map(JSONView.init))
+    }
+
+    /// The same read from a `detail` in place (`ResultRecord.detailView`).
+    public static func stated(test: String, view detail: JSONView?) -> TestSetup {
         guard let detail else { return TestSetup() }
-        let full = of(test: test, detail: detail)
+        let full = of(test: test, view: detail)
         return TestSetup(direction: detail["direction"] == nil ? nil : full.direction,
                          streams: detail["streams"] == nil ? nil : full.streams,
                          messageSize: detail["message_size"] == nil ? nil : full.messageSize,
