@@ -56,8 +56,9 @@ public enum SudoState: Sendable, Equatable {
 /// The one host probe: preflight and compare both learn a host's architecture, kernel, glibc,
 /// sudo, home, uid and tools with `command`, read it with `parse` and judge it with `problems`.
 public enum HostProbe {
-    /// Programs the built-in paths use on a host; reported, not required.
-    public static let tools = ["ip", "ss", "nohup", "gzip"]
+    /// Programs the built-in paths use on a host; reported, not required. `bridge` (iproute2)
+    /// gives the `vxlan` path's devices their static forwarding entries.
+    public static let tools = ["ip", "ss", "nohup", "gzip", "bridge"]
 
     /// Folders the agent may be kept in and run from, in order: the home's cache, then per-user
     /// folders on /var/tmp and /dev/shm for a home on a `noexec` mount.
