@@ -25,6 +25,8 @@ public enum Client {
         let session = ClientSession(control: control, server: o.server, request: o.request,
                                     sessionID: String(words[1]), connectTimeout: o.connectTimeout)
         let counters = HostCounters.applies(to: o.request.test) ? HostCounters.sample() : nil
+        // On a `udp` path: the tunnel on this host, sampled beside the host's counters.
+        let tunnel = counters == nil ? nil : o.tunnelStats.map { TunnelCounters.sample(statsFile: $0) }
         let result: JSON
         switch o.request.test {
         case .tcpBandwidth: result = try TCPBandwidthTest.run(session)
@@ -34,17 +36,23 @@ public enum Client {
         }
         guard let counters else { return result }
         let mine = HostWindow(from: counters, to: .sample())
+        let myTunnel = tunnel.map { TunnelWindow.between($0, TunnelCounters.sample(statsFile: o.tunnelStats!)) }
         let rate = result.receivedBytesPerSecond
-        return result.addingCPU(side: "client", mine.cpuFields(payloadBytesPerSecond: rate))
-            .addingCPU(side: "server", serverWindow(control)?.cpuFields(payloadBytesPerSecond: rate)
+        let server = serverFields(control)
+        var out = result.addingCPU(side: "client", mine.cpuFields(payloadBytesPerSecond: rate))
+            .addingCPU(side: "server", server.flatMap { HostWindow(fields: $0) }?.cpuFields(payloadBytesPerSecond: rate)
                        ?? [("host_cpu_absent", .string(ProcStat.Absent.notSent.sentence))])
+        if let myTunnel {
+            out = out.addingTunnel(client: myTunnel, server: server.flatMap { TunnelWindow.parse(fields: $0) } ?? .failure(.notSent))
+        }
+        return out
     }
 
-    /// The server's `HOST` line, sent right after its result; nil when none comes within 5 s.
-    static func serverWindow(_ control: Socket) -> HostWindow? {
+    /// The fields of the server's `HOST` line, sent right after its result; nil when none comes within 5 s.
+    static func serverFields(_ control: Socket) -> [String: String]? {
         guard let line = try? control.readLine(maxBytes: 4096, timeout: 5) else { return nil }
         let words = line.split(separator: " ")
         guard words.first == "HOST" else { return nil }
-        return HostWindow(fields: ControlLine.fields(words.dropFirst()))
+        return ControlLine.fields(words.dropFirst())
     }
 }

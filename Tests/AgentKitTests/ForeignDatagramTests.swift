@@ -7,10 +7,10 @@ import NetNS
 struct ForeignDatagramTests {
     @Test("forward data with the test's tag from another address is not counted as received, but counted apart")
     func foreignDataNotCounted() throws {
-        let pair = try AgentPair(subnet: "10.231.171")
+        let pair = try AgentPair(subnet: "10.231.211")
         defer { pair.close() }
         try pair.startServer()
-        let client = pair.clientEnd, stray = "10.231.171.9"
+        let client = pair.clientEnd, stray = "10.231.211.9"
         try pair.clientNS.run(["ip", "addr", "add", "\(stray)/24", "dev", client.device])
         // The session id travels in the clear ("OK <id>"), as a stray on the path would see it.
         let sniffer = try pair.clientNS.onThreadInside { try RawSocket.open(protocol: Int32(IPPROTO_TCP)) }
