@@ -69,6 +69,15 @@ public enum TunnelCommand {
         let (afterLease, lease) = try fileFlag("--lease", arguments)
         let (rest, stats) = try fileFlag("--stats", afterLease)
         let (config, seconds) = try parse(rest)
+        // The stats file exists before the device gets its address (what set-up waits for), so
+        // the first test on the path finds it; it goes whenever this ends (not after `_exit`:
+        // the path's tear-down and the host's cleanup remove it then).
+        if let stats {
+            do { try TunnelStats(pid: getpid()).write(to: stats) } catch {
+                throw AgentError.failed("cannot write the tunnel's stats file: \(error)")
+            }
+        }
+        defer { if let stats { _ = unlink(stats) } }
         let tunnel: UDPTunnel
         do { tunnel = try UDPTunnel(config) } catch { throw AgentError.failed("cannot open the tunnel: \(error)") }
         TunnelCommand.current = tunnel
@@ -86,8 +95,8 @@ public enum TunnelCommand {
     }
 
     /// Keeps `tunnel`'s counts in `file` (`TunnelStats`) from a thread of its own, rewriting it
-    /// when they changed, at most every `TunnelStats.period`; returns what stops the thread and
-    /// removes the file. A file that cannot be written is said once in the log; the tunnel goes on.
+    /// when they changed, at most every `TunnelStats.period`; returns what stops the thread. A
+    /// file that cannot be written is said once in the log; the tunnel goes on.
     static func publish(_ tunnel: UDPTunnel, to file: String) throws(AgentError) -> () -> Void {
         do { try TunnelStats(tunnel).write(to: file) } catch { throw AgentError.failed("cannot write the tunnel's stats file: \(error)") }
         let done = StopFlag()
@@ -110,7 +119,6 @@ public enum TunnelCommand {
         return {
             done.set()
             thread.join()
-            _ = unlink(file)
         }
     }
 

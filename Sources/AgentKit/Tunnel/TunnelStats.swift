@@ -65,16 +65,15 @@ public struct TunnelStats: Sendable, Equatable {
         // Not through a link planted there: the tunnel runs as root in the login user's folder.
         let fd = try Posix.open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, mode: 0o644)
         let bytes = Array(line.utf8)
-        do {
-            var done = 0
-            while done < bytes.count {
-                let n = try bytes.withUnsafeBytes { (b) throws(SystemError) in try Posix.write(fd, b.baseAddress! + done, b.count - done) }
-                guard let n = n.value, n > 0 else { throw SystemError(call: "write(\(temporary))", errno: EIO) }
-                done += n
+        var done = 0
+        while done < bytes.count {
+            let n = bytes.withUnsafeBytes { b in Result { () throws(SystemError) in try Posix.write(fd, b.baseAddress! + done, b.count - done) } }
+            guard case .success(let written) = n, let k = written.value, k > 0 else {
+                Posix.close(fd)
+                if case .failure(let e) = n { throw e }
+                throw SystemError(call: "write(\(temporary))", errno: EIO)
             }
-        } catch {
-            Posix.close(fd)
-            throw error
+            done += k
         }
         Posix.close(fd)
         guard rename(temporary, path) == 0 else { throw SystemError(call: "rename(\(temporary))", errno: errno) }
