@@ -25,27 +25,30 @@ public enum Client {
         let session = ClientSession(control: control, server: o.server, request: o.request,
                                     sessionID: String(words[1]), connectTimeout: o.connectTimeout)
         let counters = HostCounters.applies(to: o.request.test) ? HostCounters.sample() : nil
-        // On a `udp` path: the tunnel on this host, sampled beside the host's counters.
-        let tunnel = counters == nil ? nil : o.tunnelStats.map { TunnelCounters.sample(statsFile: $0) }
-        let result: JSON
+        // On a `udp` path (every test): the tunnel on this host, sampled beside the host's counters.
+        let tunnel = o.tunnelStats.map { TunnelCounters.sample(statsFile: $0) }
+        var result: JSON
         switch o.request.test {
         case .tcpBandwidth: result = try TCPBandwidthTest.run(session)
-        case .tcpLatency: return try TCPLatencyTest.run(session)
+        case .tcpLatency: result = try TCPLatencyTest.run(session)
         case .udpBandwidth: result = try UDPBandwidthTest.run(session)
-        case .http: return try HTTPTest.run(session)
+        case .http: result = try HTTPTest.run(session)
         }
-        guard let counters else { return result }
-        let mine = HostWindow(from: counters, to: .sample())
+        // The server's `HOST` line follows its result when either is sampled on this test.
+        guard counters != nil || tunnel != nil else { return result }
+        let mine = counters.map { HostWindow(from: $0, to: .sample()) }
         let myTunnel = tunnel.map { TunnelWindow.between($0, TunnelCounters.sample(statsFile: o.tunnelStats!)) }
-        let rate = result.receivedBytesPerSecond
         let server = serverFields(control)
-        var out = result.addingCPU(side: "client", mine.cpuFields(payloadBytesPerSecond: rate))
-            .addingCPU(side: "server", server.flatMap { HostWindow(fields: $0) }?.cpuFields(payloadBytesPerSecond: rate)
-                       ?? [("host_cpu_absent", .string(ProcStat.Absent.notSent.sentence))])
-        if let myTunnel {
-            out = out.addingTunnel(client: myTunnel, server: server.flatMap { TunnelWindow.parse(fields: $0) } ?? .failure(.notSent))
+        if let mine {
+            let rate = result.receivedBytesPerSecond
+            result = result.addingCPU(side: "client", mine.cpuFields(payloadBytesPerSecond: rate))
+                .addingCPU(side: "server", server.flatMap { HostWindow(fields: $0) }?.cpuFields(payloadBytesPerSecond: rate)
+                           ?? [("host_cpu_absent", .string(ProcStat.Absent.notSent.sentence))])
         }
-        return out
+        if let myTunnel {
+            result = result.addingTunnel(client: myTunnel, server: server.flatMap { TunnelWindow.parse(fields: $0) } ?? .failure(.notSent))
+        }
+        return result
     }
 
     /// The fields of the server's `HOST` line, sent right after its result; nil when none comes within 5 s.

@@ -6,15 +6,15 @@ import NetNS
 /// (`Fixtures/tunnel-lab.yaml`): both agents sample their host's tunnel over the test.
 @Suite("tunnel counters on the lab", .enabled(if: getuid() == 0, "needs root for the lab"), .serialized)
 struct TunnelLabTests {
-    @Test("a udp path cell carries each side's tunnel counts and tunnel CPU; nothing is left behind")
+    @Test("udp path cells carry each side's tunnel counts and tunnel CPU, tcp_lat too; nothing is left behind")
     func tunnelCountsInTheRecord() throws {
         let lab = try LabRun(tag: "t", third: 212, profile: "tunnel-lab")
         defer { lab.down() }
         let r = try lab.compare(["--parallel", "1"])
         #expect(r.status == 0, "\(r.stdout)\n\(r.stderr)")
         let records = try lab.records()
-        let rec = try #require(records.first, "no record")
-        #expect(records.count == 1 && rec["status"] as? String == "ok" && rec["path"] as? String == "udp", "\(records)")
+        #expect(records.count == 2 && records.allSatisfy { $0["status"] as? String == "ok" && $0["path"] as? String == "udp" }, "\(records)")
+        let rec = try #require(records.first { $0["test"] as? String == "tcp_bw" }, "no tcp_bw record")
         let detail = rec["detail"] as? [String: Any] ?? [:]
         let tunnel = try #require(detail["tunnel"] as? [String: [String: Any]], "no detail.tunnel: \(detail.keys.sorted())")
         let cpu = detail["cpu"] as? [String: [String: Any]] ?? [:]
@@ -31,6 +31,14 @@ struct TunnelLabTests {
         }
         // The sender's tunnel carried the data: more packets out on the client than in.
         #expect((tunnel["client"]?["packets_out"] as? Int ?? 0) > (tunnel["client"]?["packets_in"] as? Int ?? 0))
+        // tcp_lat has no host counters, but its round trips crossed the tunnel too.
+        let lat = try #require(records.first { $0["test"] as? String == "tcp_lat" }, "no tcp_lat record")
+        let latDetail = lat["detail"] as? [String: Any] ?? [:]
+        let latTunnel = latDetail["tunnel"] as? [String: [String: Any]] ?? [:]
+        for side in ["client", "server"] {
+            #expect((latTunnel[side]?["packets_in"] as? Int ?? 0) > 10, "tcp_lat \(side): \(latTunnel)")
+            #expect(((latDetail["cpu"] as? [String: [String: Any]])?[side]?["tunnel_cpu_s"] as? Double).map { $0 >= 0 } == true)
+        }
         print("tunnel lab: client \(tunnel["client"] ?? [:]), server \(tunnel["server"] ?? [:])")
         let report = try String(contentsOfFile: lab.report, encoding: .utf8)
         #expect(!report.contains("the user-space tunnel dropped"), "no drops, no line")
