@@ -25,26 +25,37 @@ public enum Client {
         let session = ClientSession(control: control, server: o.server, request: o.request,
                                     sessionID: String(words[1]), connectTimeout: o.connectTimeout)
         let counters = HostCounters.applies(to: o.request.test) ? HostCounters.sample() : nil
-        let result: JSON
+        // On a `udp` path (every test): the tunnel on this host, sampled beside the host's counters.
+        let tunnel = o.tunnelStats.map { TunnelCounters.sample(statsFile: $0) }
+        var result: JSON
         switch o.request.test {
         case .tcpBandwidth: result = try TCPBandwidthTest.run(session)
-        case .tcpLatency: return try TCPLatencyTest.run(session)
+        case .tcpLatency: result = try TCPLatencyTest.run(session)
         case .udpBandwidth: result = try UDPBandwidthTest.run(session)
-        case .http: return try HTTPTest.run(session)
+        case .http: result = try HTTPTest.run(session)
         }
-        guard let counters else { return result }
-        let mine = HostWindow(from: counters, to: .sample())
-        let rate = result.receivedBytesPerSecond
-        return result.addingCPU(side: "client", mine.cpuFields(payloadBytesPerSecond: rate))
-            .addingCPU(side: "server", serverWindow(control)?.cpuFields(payloadBytesPerSecond: rate)
-                       ?? [("host_cpu_absent", .string(ProcStat.Absent.notSent.sentence))])
+        // The server's `HOST` line follows its result when either is sampled on this test.
+        guard counters != nil || tunnel != nil else { return result }
+        let mine = counters.map { HostWindow(from: $0, to: .sample()) }
+        let myTunnel = tunnel.map { TunnelWindow.between($0, TunnelCounters.sample(statsFile: o.tunnelStats!)) }
+        let server = serverFields(control)
+        if let mine {
+            let rate = result.receivedBytesPerSecond
+            result = result.addingCPU(side: "client", mine.cpuFields(payloadBytesPerSecond: rate))
+                .addingCPU(side: "server", server.flatMap { HostWindow(fields: $0) }?.cpuFields(payloadBytesPerSecond: rate)
+                           ?? [("host_cpu_absent", .string(ProcStat.Absent.notSent.sentence))])
+        }
+        if let myTunnel {
+            result = result.addingTunnel(client: myTunnel, server: server.flatMap { TunnelWindow.parse(fields: $0) } ?? .failure(.notSent))
+        }
+        return result
     }
 
-    /// The server's `HOST` line, sent right after its result; nil when none comes within 5 s.
-    static func serverWindow(_ control: Socket) -> HostWindow? {
+    /// The fields of the server's `HOST` line, sent right after its result; nil when none comes within 5 s.
+    static func serverFields(_ control: Socket) -> [String: String]? {
         guard let line = try? control.readLine(maxBytes: 4096, timeout: 5) else { return nil }
         let words = line.split(separator: " ")
         guard words.first == "HOST" else { return nil }
-        return HostWindow(fields: ControlLine.fields(words.dropFirst()))
+        return ControlLine.fields(words.dropFirst())
     }
 }

@@ -12,6 +12,9 @@ public struct ServeOptions: Sendable {
     /// The lease file this server holds (`--lease`): it exits once the file goes unrenewed for
     /// `LeaseTerms.expiry` seconds or is removed.
     public var lease: String? = nil
+    /// Where a user-space tunnel on this host keeps its counts (`--tunnel-stats`, `TunnelStats`):
+    /// while one runs, each test's `HOST` line carries its counts and CPU over the test.
+    public var tunnelStats: String? = nil
 }
 
 /// How `run` was asked to run.
@@ -26,6 +29,9 @@ public struct RunOptions: Sendable {
     public var rateSearch = false
     /// The host's lease file, renewed while the client runs (`--lease`).
     public var lease: String? = nil
+    /// The test crosses a user-space tunnel whose counts are kept in this file on this host
+    /// (`--tunnel-stats`): the result gets `tunnel` for both sides and their `cpu.SIDE.tunnel_cpu_s`.
+    public var tunnelStats: String? = nil
 }
 
 /// One invocation of the agent, parsed from the command line.
@@ -37,10 +43,11 @@ public enum Invocation: Sendable {
     case help
 
     public static let usage = """
-    usage: cloudbench-agent serve --listen ADDR:PORT --token TOKEN --deadline SECONDS [--lease FILE]
+    usage: cloudbench-agent serve --listen ADDR:PORT --token TOKEN --deadline SECONDS [--lease FILE] [--tunnel-stats FILE]
            cloudbench-agent run --server ADDR:PORT --token TOKEN --test tcp_bw|tcp_lat|udp_bw|http
                             [--duration S] [--warmup S] [--streams N] [--message-size BYTES] [--reverse | --bidir]
                             [--interval S] [--rate BYTES_PER_S] [--rate-search] [--size BYTES] [--count N] [--json] [--lease FILE]
+                            [--tunnel-stats FILE]
            cloudbench-agent conf [--json]
            cloudbench-agent --version
     The token may come from CLOUDBENCH_AGENT_TOKEN, or with --token-stdin from the first line of
@@ -60,10 +67,10 @@ public enum Invocation: Sendable {
         case "--version", "version": return .version
         case "--help", "-h", "help": return .help
         case "serve":
-            valueFlags = ["--listen", "--token", "--deadline", "--lease"]; switchFlags = ["--token-stdin"]
+            valueFlags = ["--listen", "--token", "--deadline", "--lease", "--tunnel-stats"]; switchFlags = ["--token-stdin"]
         case "run":
             valueFlags = ["--server", "--token", "--test", "--duration", "--warmup", "--streams", "--message-size",
-                          "--interval", "--rate", "--size", "--count", "--connect-timeout", "--lease"]
+                          "--interval", "--rate", "--size", "--count", "--connect-timeout", "--lease", "--tunnel-stats"]
             switchFlags = ["--reverse", "--bidir", "--json", "--token-stdin", "--rate-search"]
         case "conf":
             valueFlags = []; switchFlags = ["--json"]
@@ -122,11 +129,13 @@ public enum Invocation: Sendable {
             guard let deadline = try seconds("--deadline", in: AgentLimits.deadline) else {
                 throw AgentError.usage("missing --deadline SECONDS")
             }
-            if let lease = flags["--lease"], lease.isEmpty || lease.utf8.count > 4096 {
-                throw AgentError.usage("--lease needs a file name of at most 4096 bytes")
+            for flag in ["--lease", "--tunnel-stats"] {
+                if let file = flags[flag], file.isEmpty || file.utf8.count > 4096 {
+                    throw AgentError.usage("\(flag) needs a file name of at most 4096 bytes")
+                }
             }
             return .serve(ServeOptions(listen: try SocketAddress(parsing: listen), token: try theToken(), deadline: deadline,
-                                       lease: flags["--lease"]))
+                                       lease: flags["--lease"], tunnelStats: flags["--tunnel-stats"]))
         case "run":
             guard let server = flags["--server"] else { throw AgentError.usage("missing --server ADDR:PORT") }
             guard let testName = flags["--test"] else { throw AgentError.usage("missing --test tcp_bw|tcp_lat|udp_bw|http") }
@@ -157,6 +166,10 @@ public enum Invocation: Sendable {
             if let lease = flags["--lease"] {
                 guard !lease.isEmpty, lease.utf8.count <= 4096 else { throw AgentError.usage("--lease needs a file name of at most 4096 bytes") }
                 options.lease = lease
+            }
+            if let file = flags["--tunnel-stats"] {
+                guard !file.isEmpty, file.utf8.count <= 4096 else { throw AgentError.usage("--tunnel-stats needs a file name of at most 4096 bytes") }
+                options.tunnelStats = file
             }
             return .run(options)
         default:
@@ -190,15 +203,17 @@ public enum Invocation: Sendable {
 public enum AgentCommandLine {
     /// `serve --listen ADDR:PORT --deadline S [--lease FILE] [--token-stdin]`; without
     /// `--token-stdin`, the token comes from `CLOUDBENCH_AGENT_TOKEN`.
-    public static func serve(listen: String, deadline: Double, lease: String? = nil, tokenOnStandardInput: Bool = false) -> [String] {
+    public static func serve(listen: String, deadline: Double, lease: String? = nil, tokenOnStandardInput: Bool = false,
+                             tunnelStats: String? = nil) -> [String] {
         ["serve", "--listen", listen, "--deadline", number(deadline)] + (lease.map { ["--lease", $0] } ?? [])
-            + (tokenOnStandardInput ? ["--token-stdin"] : [])
+            + (tokenOnStandardInput ? ["--token-stdin"] : []) + (tunnelStats.map { ["--tunnel-stats", $0] } ?? [])
     }
 
     /// `run --server ADDR:PORT --test T …`: a flag for each field of `request` that differs from
     /// the test's defaults, so `Invocation.parse` gives back `request`.
     public static func run(server: String, request: TestRequest, json: Bool = true,
-                           tokenOnStandardInput: Bool = false, rateSearch: Bool = false, lease: String? = nil) -> [String] {
+                           tokenOnStandardInput: Bool = false, rateSearch: Bool = false, lease: String? = nil,
+                           tunnelStats: String? = nil) -> [String] {
         let d = TestRequest(test: request.test)
         var args = ["run", "--server", server] + (tokenOnStandardInput ? ["--token-stdin"] : []) + ["--test", request.test.rawValue]
         if request.duration != d.duration { args += ["--duration", number(request.duration)] }
@@ -216,6 +231,7 @@ public enum AgentCommandLine {
         if rateSearch { args.append("--rate-search") }
         if json { args.append("--json") }
         if let lease { args += ["--lease", lease] }
+        if let tunnelStats { args += ["--tunnel-stats", tunnelStats] }
         return args
     }
 

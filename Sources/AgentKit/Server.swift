@@ -131,6 +131,8 @@ public final class Server: @unchecked Sendable {
         do {
             try conn.setTimeouts(receive: nil, send: 10)
             let counters = HostCounters.applies(to: request.test) ? HostCounters.sample() : nil
+            // The user-space tunnel on this host, when one runs (a `udp` path): its counts over any test.
+            let tunnel = options.tunnelStats.map { TunnelCounters.sample(statsFile: $0) }
             switch request.test {
             case .tcpBandwidth:
                 try conn.writeAll("OK \(sid)\n")
@@ -148,7 +150,10 @@ public final class Server: @unchecked Sendable {
                 try HTTPTest.serve(session)
             }
             // This host's counters over the test, after the result: the client adds them to detail.cpu.server.
-            if let counters { try conn.writeAll(ControlLine.encode("HOST", HostWindow(from: counters, to: .sample()).fields())) }
+            // (Without host counters, only while a tunnel runs: the client of a `udp` cell waits for it.)
+            var fields = counters.map { HostWindow(from: $0, to: .sample()).fields() } ?? []
+            if let file = options.tunnelStats, let tunnel { fields += TunnelWindow.hostFields(since: tunnel, statsFile: file) }
+            if !fields.isEmpty { try conn.writeAll(ControlLine.encode("HOST", fields)) }
             Server.log("finished \(request.test.rawValue) for \(peer.host)")
         } catch {
             Server.log("\(request.test.rawValue) for \(peer.host) ended early: \(error)")

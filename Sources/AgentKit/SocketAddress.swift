@@ -89,6 +89,23 @@ public struct SocketAddress: Sendable, CustomStringConvertible {
         self.port = port
     }
 
+    /// Whether `other` (filled in by the kernel: `recvfrom`, `accept`) has this address's host,
+    /// whatever its port: a byte comparison, cheap enough for every datagram of a flood.
+    func sameHost(_ other: sockaddr_storage) -> Bool {
+        guard other.ss_family == storage.ss_family else { return false }
+        var a = storage, b = other
+        if family == AF_INET6 {
+            return withUnsafeBytes(of: &a) { x in withUnsafeBytes(of: &b) { y in
+                let at = MemoryLayout<sockaddr_in6>.offset(of: \sockaddr_in6.sin6_addr)!, n = MemoryLayout<in6_addr>.size
+                return memcmp(x.baseAddress! + at, y.baseAddress! + at, n) == 0
+            } }
+        }
+        return withUnsafeBytes(of: &a) { x in withUnsafeBytes(of: &b) { y in
+            let at = MemoryLayout<sockaddr_in>.offset(of: \sockaddr_in.sin_addr)!, n = MemoryLayout<in_addr>.size
+            return memcmp(x.baseAddress! + at, y.baseAddress! + at, n) == 0
+        } }
+    }
+
     @discardableResult
     func withSockaddr<R, E: Error>(_ body: (UnsafePointer<sockaddr>, socklen_t) throws(E) -> R) throws(E) -> R {
         try withUnsafePointer(to: storage) { (p) throws(E) -> R in

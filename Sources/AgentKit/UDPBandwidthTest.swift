@@ -6,8 +6,11 @@ import Syscall
 /// udp_bw: datagrams paced at a target rate; the receiver's rate and the loss.
 ///
 /// The UDP socket uses the same port number as the control listener. Each datagram carries
-/// the session tag and a sequence number, so stray datagrams are not counted. The sender
-/// reports how many it sent on the control connection when done; loss is over the whole run.
+/// the session tag and a sequence number, so stray datagrams are not counted. Datagrams go only
+/// to, and are counted only from, the host of the authenticated control connection: a reverse
+/// test's hello from elsewhere is ignored (`stray_hellos`), and so is a forward test's data
+/// (`foreign_datagrams`), even with the right tag. The sender reports how many it sent on the
+/// control connection when done; loss is over the whole run.
 public enum UDPBandwidthTest {
     static func tag(_ sessionID: String) -> UInt64 {
         var h: UInt64 = 0xcbf2_9ce4_8422_2325
@@ -61,7 +64,12 @@ public enum UDPBandwidthTest {
             try s.send(ControlLine.encode("SENT", stats + [("stray_hellos", String(strangers))]))
         } else {
             try s.send("GO\n")
-            let stats = try receive(udp, control: s.control, request: r, tag: tag, start: Clock.now())
+            // Data is counted only from the control connection's host (the client's UDP socket
+            // is unbound, so its port is not known in advance).
+            let stats = try receive(udp, control: s.control, request: r, tag: tag, start: Clock.now(), from: s.peer)
+            if let n = stats.first(where: { $0.0 == "foreign_datagrams" }).flatMap({ Int($0.1) }), n > 0 {
+                s.log("ignored \(n) udp_bw datagram(s) with this test's tag from addresses other than the client's \(s.peer.host)")
+            }
             try s.send(ControlLine.encode("RESULT", stats))
         }
     }
@@ -111,6 +119,8 @@ public enum UDPBandwidthTest {
             ("reordered", .int(try num("reordered"))),
             // --reverse: hellos with this test's tag from addresses other than the client's, ignored.
             ("stray_hellos", .int(try num("stray_hellos"))),
+            // Forward: data datagrams with this test's tag from addresses other than the client's, not counted.
+            ("foreign_datagrams", .int(ControlLine.count(fields["foreign_datagrams"]) ?? 0)),
             // RFC 3550 interarrival jitter at the receiver, µs; absent when fewer than two datagrams carried a send time.
             ("jitter_us", ControlLine.nonNegative(fields["jitter_us"]).flatMap { $0 < 1e9 ? JSON.double($0) : nil } ?? .null),
             ("receiver_bytes", .int(windowBytes)),
@@ -158,8 +168,10 @@ public enum UDPBandwidthTest {
     }
 
     /// Counts datagrams of this session until the sender says it is done (plus a short drain).
+    /// With `from`, only datagrams from that host count; the others with the tag are counted
+    /// apart (`foreign_datagrams`). Without, the socket is connected and the kernel filters.
     static func receive(_ udp: Socket, control: Socket, request r: TestRequest, tag: UInt64,
-                        start: Double) throws -> [(String, String)] {
+                        start: Double, from sender: SocketAddress? = nil) throws -> [(String, String)] {
         let size = 65_536
         let buffer = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 64)
         defer { buffer.deallocate() }
@@ -167,6 +179,8 @@ public enum UDPBandwidthTest {
         var sequences = SequenceTracker(), windowBytes = 0
         var jitter = InterarrivalJitter()
         var sentInfo: [String: String]?
+        var foreign = 0
+        var source = sockaddr_storage()
         var drainUntil = Double.infinity
         let giveUp = window.measureEnd + 15
         var fds = [pollfd(fd: udp.fd, events: Int16(POLLIN), revents: 0),
@@ -179,9 +193,19 @@ public enum UDPBandwidthTest {
             if fds[0].revents != 0 {
                 while true {
                     // Nothing left (EAGAIN), or an ICMP error queued on the socket: done for now.
-                    guard let got = (try? Posix.recv(udp.fd, buffer, size, flags: Int32(MSG_DONTWAIT)))?.value else { break }
+                    var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+                    let received = withUnsafeMutablePointer(to: &source) { p in
+                        p.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                            try? Posix.recvfrom(udp.fd, buffer, size, flags: Int32(MSG_DONTWAIT), $0, &length)
+                        }
+                    }
+                    guard let got = received?.value else { break }
                     if got < 16 { continue }
                     guard buffer.load(fromByteOffset: 0, as: UInt64.self) == tag else { continue }
+                    if let sender, !sender.sameHost(source) {
+                        foreign += 1
+                        continue
+                    }
                     let t = Clock.now()
                     // Each sequence number once: a duplicate adds neither a datagram nor bytes.
                     guard sequences.note(buffer.load(fromByteOffset: 8, as: UInt64.self)) == .new else { continue }
@@ -209,7 +233,7 @@ public enum UDPBandwidthTest {
                 ("sent_window_bytes", sentInfo["sent_window_bytes"] ?? "0"),
                 ("received_datagrams", String(sequences.unique)), ("window_bytes", String(windowBytes)),
                 ("duplicates", String(sequences.duplicates)), ("reordered", String(sequences.reordered)),
-                ("stray_hellos", sentInfo["stray_hellos"] ?? "0")]
+                ("stray_hellos", sentInfo["stray_hellos"] ?? "0"), ("foreign_datagrams", String(foreign))]
             + (jitter.microseconds.map { [("jitter_us", String($0))] } ?? [])
     }
 }

@@ -60,15 +60,12 @@ public struct RateBracket: Sendable, Equatable {
 /// search beside it (`udp_rate: "search"`, `searched_rate_bytes_per_second`, `search`).
 public enum UDPRateSearch {
     /// At most this many probes; fewer when the bracket closes first.
-    public static let maxProbes = 7
+    public static let maxProbes = RateSearchSchedule.maxProbes
 
     static func run(_ o: RunOptions) throws -> JSON {
-        let budget = o.request.warmup + o.request.duration
-        let perProbe = budget / Double(maxProbes)
-        // Each probe costs about 0.7 s besides its own time (connect, drain, result): the
-        // measured part gets what is left of its share, and at least 0.2 s.
-        let warmup = min(0.3, perProbe * 0.15)
-        let duration = max(0.2, perProbe - warmup - 0.7)
+        // Each probe's share of the request's warm-up plus duration (`RateSearchSchedule`).
+        let schedule = RateSearchSchedule(warmup: o.request.warmup, duration: o.request.duration)
+        let warmup = schedule.warmup, duration = schedule.duration
         let started = Clock.now()
         var bracket = RateBracket()
         var rate = min(max(o.request.rate, AgentLimits.rate.lowerBound), AgentLimits.rate.upperBound)

@@ -132,6 +132,7 @@ public enum MarkdownRenderer {
         }
 
         out += DatapathReport.markdown(m.datapaths)
+        out += TunnelDropReport.markdown(m.tunnelDrops)
 
         out.append(contentsOf: testSections(m, notes))
 

@@ -20,6 +20,8 @@ public struct ReportModel: Sendable {
     public var bursts: [BurstCell] = []
     /// What carried each path's packets (`DatapathReport`), when the records say.
     public var datapaths: [DatapathRow] = []
+    /// Paths whose user-space tunnel dropped datagrams (`TunnelDropReport`).
+    public var tunnelDrops: [TunnelDropRow] = []
 
     /// Which columns tell rows apart. A knob every row shares is said once above the tables
     /// instead of in a column (`commonSetup`).

@@ -55,6 +55,30 @@ struct UDPTunnelTests {
         }
     }
 
+    @Test("the tunnel keeps its counts in its stats file while they change")
+    func statsFile() throws {
+        let file = NSTemporaryDirectory() + "cbt-tunnel-stats-\(getpid())"
+        defer { try? FileManager.default.removeItem(atPath: file); try? FileManager.default.removeItem(atPath: file + ".new") }
+        try Self.withTunnels(subnet: "10.231.214", keyB: String(Self.key.reversed())) { a, _, _, _, _, tb in
+            let stop = try TunnelCommand.publish(tb, to: file)
+            #expect(TunnelStats.read(path: file) == .success(TunnelStats(pid: getpid())), "written at once, all zero")
+            #expect(throws: (any Error).self) { try a.run(["ping", "-c", "2", "-i", "0.2", "-W", "1", "10.254.253.2"]) }
+            let until = Date().addingTimeInterval(2)
+            var seen = TunnelStats(pid: 0)
+            while Date() < until {
+                if case .success(let s) = TunnelStats.read(path: file) { seen = s }
+                if seen.droppedBadTag >= 2 && seen.droppedBadTag == tb.droppedUnauthenticated { break }
+                usleep(20_000)
+            }
+            #expect(seen.droppedBadTag == tb.droppedUnauthenticated && seen.droppedBadTag >= 2 && seen.packetsIn == 0, "\(seen)")
+            stop()
+            let last = try TunnelStats.read(path: file).get()
+            try? a.run(["ping", "-c", "1", "-W", "1", "10.254.253.2"])
+            usleep(300_000)
+            #expect(TunnelStats.read(path: file) == .success(last), "not rewritten once stopped")
+        }
+    }
+
     @Test("a spoofed datagram from the peer's own address and port is dropped and counted; so is a replayed one")
     func spoofedAndReplayed() throws {
         try Self.withTunnels(subnet: "10.231.142") { a, b, ea, eb, ta, _ in

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import AgentContract
 @testable import CloudbenchCore
 
 @Suite("Plan")
@@ -43,5 +44,33 @@ struct PlanTests {
         #expect(abs(serial.wallSeconds - (TimeEstimate.runSetup + a2 + do5)) < 0.001)
         // 18 cells of 12 s measuring, 1.5 s overhead, 12 of them on built-in overlays (+1 s).
         #expect(abs(a2 - (18 * 13.5 + 12)) < 0.001)
+    }
+
+    @Test("a udp_rate search cell is estimated as its probes run: longer than its budget when the cell is short")
+    func rateSearchEstimate() {
+        var run = inventory.run
+        let plain = Cell(pair: "p", path: .host, test: .udpBandwidth, repetition: 1)
+        let search = Cell(pair: "p", path: .host, test: .udpBandwidth, repetition: 1, variant: CellVariant(udpRateSearch: true))
+        // 1 s cells (the demo's): each of 7 probes measures its 0.2 s floor after a 1/7 × 0.15 s
+        // warm-up and costs 0.7 s more; 6.45 s in all against the 1 s a fixed-rate cell takes.
+        run.warmup = DurationValue(milliseconds: 0)
+        run.duration = DurationValue(milliseconds: 1_000)
+        let probe = 1.0 / 7 * 0.15 + 0.2
+        let short = TimeEstimate.cellSeconds(search, run: run)
+        #expect(abs(short.measuring - 7 * probe) < 1e-9)
+        #expect(abs(short.total - (7 * (probe + 0.7) + TimeEstimate.cellOverhead)) < 1e-9)
+        #expect(abs(TimeEstimate.cellSeconds(plain, run: run).total - (1 + TimeEstimate.cellOverhead)) < 1e-9)
+        // On the udp path the overlay's set-up adds as for any cell.
+        var onOverlay = search
+        onOverlay.path = .udp
+        #expect(abs(TimeEstimate.cellSeconds(onOverlay, run: run).total - short.total - TimeEstimate.overlaySetup) < 1e-9)
+        // 2 + 10 s cells: the probes fit the budget (12 s), as a fixed-rate cell's.
+        run.warmup = DurationValue(milliseconds: 2_000)
+        run.duration = DurationValue(milliseconds: 10_000)
+        #expect(abs(TimeEstimate.cellSeconds(search, run: run).total - (12 + TimeEstimate.cellOverhead)) < 1e-9)
+        #expect(TimeEstimate.cellSeconds(search, run: run).measuring < 12)
+        // The agent runs exactly this schedule.
+        let schedule = RateSearchSchedule(warmup: 2, duration: 10)
+        #expect(abs(schedule.warmup - 12.0 / 7 * 0.15) < 1e-9 && abs(schedule.duration - (12.0 / 7 * 0.85 - 0.7)) < 1e-9)
     }
 }

@@ -65,13 +65,21 @@ struct AgentContractTests {
     func serve() throws {
         let invocation = AgentInvocation(agent: "/a", runDirectory: "/r", token: "secret-token", cellTag: "1")
         let line = invocation.startServer(listen: "0.0.0.0", port: 7000, deadlineSeconds: 90, lease: "/r/lease")
-        #expect(line.contains("nohup /a serve --listen 0.0.0.0:7000 --deadline 90 --lease /r/lease --token-stdin 2>>/r/serve.log"))
+        #expect(line.contains("nohup /a serve --listen 0.0.0.0:7000 --deadline 90 --lease /r/lease --token-stdin "
+                              + "--tunnel-stats /r/tunnel.stats 2>>/r/serve.log"))
+        var inPod = invocation
+        inPod.netns = "/proc/1/ns/net"
+        #expect(!inPod.startServer(listen: "0.0.0.0", port: 7000, deadlineSeconds: 90, lease: "/r/lease").contains("--tunnel-stats"),
+                "a server in a namespace has no tunnel of the udp path")
         #expect(!line.contains("secret-token") && invocation.tokenInput == "secret-token\n")
         #expect(!line.contains("ss ") && !line.contains("sleep"), "started by its READY line, not by polling")
         guard case .serve(let s) = try Invocation.parse(AgentCommandLine.serve(listen: "10.0.0.4:7000", deadline: 90, lease: "/r/lease",
                                                                                 tokenOnStandardInput: true),
                                                         environment: nil, standardInput: { "t" }) else { Issue.record("not serve"); return }
         #expect(s.deadline == 90 && s.listen.description == "10.0.0.4:7000" && s.token == "t" && s.lease == "/r/lease")
+        guard case .serve(let t) = try Invocation.parse(AgentCommandLine.serve(listen: "10.0.0.4:7000", deadline: 90, tunnelStats: "/r/tunnel.stats"),
+                                                        environment: "t") else { Issue.record("not serve"); return }
+        #expect(t.tunnelStats == "/r/tunnel.stats")
         #expect(AgentInvocation.readyPid("READY pid=4242 port=7000\n", port: 7000) == 4242)
         for bad in ["READY pid=4242 port=7001\n", "READY pid= port=7000", "READY pid=x port=7000", "", "listening", "READY pid=1 port=7000"] {
             #expect(AgentInvocation.readyPid(bad, port: 7000) == nil, "\(bad)")

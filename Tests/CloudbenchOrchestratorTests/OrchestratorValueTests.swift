@@ -1,6 +1,7 @@
 import CloudbenchProcess
 import Foundation
 import Testing
+import AgentKit
 @testable import CloudbenchCore
 @testable import CloudbenchOrchestrator
 
@@ -30,6 +31,18 @@ struct OrchestratorValueTests {
         // IPv4 and UDP headers (28 bytes) and the datagram authenticator (24).
         #expect(udp.setup[0].command.contains("mtu $((m - 52))"))
         #expect(udp.setup.allSatisfy { $0.input == "k\n" && !$0.command.contains(" k ") })
+        // The tunnel keeps its counts in the run directory; the client reads its host's there (`--tunnel-stats`).
+        #expect(udp.setup.allSatisfy { $0.command.contains("--stats /h/.cache/cloudbench/run/tunnel.stats ") })
+        #expect(udp.teardown.allSatisfy { $0.command.contains("rm -f /h/.cache/cloudbench/run/tunnel.pid /h/.cache/cloudbench/run/tunnel.log /h/.cache/cloudbench/run/tunnel.stats") })
+        #expect(udp.clientTunnelStats == "/h/.cache/cloudbench/run/tunnel.stats" && host.clientTunnelStats == nil && vx.clientTunnelStats == nil)
+        var inv = AgentInvocation(agent: "/a", runDirectory: "/r", token: "t", cellTag: "1")
+        inv.tunnelStats = udp.clientTunnelStats
+        let args = inv.clientArguments(address: "10.254.253.1", port: 7000, test: .tcpBandwidth, run: RunSettings())
+        guard case .run(let parsed)? = try? Invocation.parse(args, environment: nil, standardInput: { "t" }) else {
+            Issue.record("not a run: \(args)")
+            return
+        }
+        #expect(parsed.tunnelStats == "/h/.cache/cloudbench/run/tunnel.stats")
         let weave = PathSetup.make(path: .external("weave"), pair: Self.pair(), server: side, client: side, deadline: 100, pathKey: "k")
         #expect(weave.serverAddress == "10.32.0.1" && weave.clientAddress == "10.32.0.2" && weave.setup.isEmpty)
     }

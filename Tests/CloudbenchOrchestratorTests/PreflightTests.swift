@@ -41,6 +41,17 @@ struct PreflightTests {
         #expect(HostProbe.parse("kernel=6.1\n") == nil)
     }
 
+    @Test("the probe looks for bridge, which the vxlan path runs, and reads it back among the tools")
+    func bridgeTool() throws {
+        #expect(HostProbe.tools.contains("bridge"))
+        #expect(PathSetup.make(path: .vxlan, pair: OrchestratorValueTests.pair(), server: .init(agent: "/a", runDirectory: "/r"),
+                               client: .init(agent: "/a", runDirectory: "/r"), deadline: 60, pathKey: "k")
+                    .setup.allSatisfy { $0.command.contains("bridge fdb replace") })
+        #expect(HostProbe.command.contains("for t in ip ss nohup gzip bridge; do command -v $t"))
+        let f = try #require(HostProbe.parse("arch=x86_64\nhome=/root\nuid=0\ntool=ip\ntool=bridge\n"))
+        #expect(f.tools == ["ip", "bridge"])
+    }
+
     @Test("the preflight table aligns columns and lists problems beneath")
     func table() {
         let rows = [

@@ -15,6 +15,8 @@ public struct AgentInvocation: Sendable {
     public var cellTag: String
     /// The network namespace the agent runs in (`nsenter --net=…`, as root); nil: the host's own.
     public var netns: String? = nil
+    /// The client of a cell on the udp path: its host's tunnel stats file (`--tunnel-stats`).
+    public var tunnelStats: String? = nil
 
     public init(agent: String, runDirectory: String, token: String, cellTag: String) {
         self.agent = agent
@@ -49,7 +51,10 @@ public struct AgentInvocation: Sendable {
         // command substitution ends when the server lets go of its output, after READY (or dies).
         "mkdir -p \(runDirectory) || exit 1; exec 3<&0; r=$(nohup \(NamespaceLocator.enter(netns, agent)) "
             + AgentCommandLine.serve(listen: hostPort(address, port), deadline: Double(deadlineSeconds), lease: lease,
-                                     tokenOnStandardInput: true).map(shellQuote).joined(separator: " ")
+                                     tokenOnStandardInput: true,
+                                     // The host's own server reads the udp path's tunnel on this host, while one runs.
+                                     tunnelStats: netns == nil ? PathSetup.tunnelStats(in: runDirectory) : nil)
+                .map(shellQuote).joined(separator: " ")
             + " 2>>\(logFile) <&3 3<&- &); exec 3<&-; set -- $r; p=${2#pid=}; "
             + "case \"$1 $p\" in 'READY '|'READY '*[!0-9]*) ;; 'READY '*) echo \"$r\"; echo \"$p\" > \(pidFile); exit 0;; esac; "
             + "cat \(logFile) >&2; exit 1"
@@ -97,7 +102,7 @@ public struct AgentInvocation: Sendable {
     public func clientArguments(address: String, port: Int, test: TestKind, run: RunSettings, variant: CellVariant = .plain) -> [String] {
         AgentCommandLine.run(server: hostPort(address, port), request: Self.request(test: test, run: run, variant: variant), json: true,
                              tokenOnStandardInput: true, rateSearch: test == .udpBandwidth && variant.udpRateSearch,
-                             lease: RemoteLayout.leaseFile(in: runDirectory))
+                             lease: RemoteLayout.leaseFile(in: runDirectory), tunnelStats: tunnelStats)
     }
 
     /// Runs the client and waits for it; its JSON is the cell's measurement. Its pid file lets an

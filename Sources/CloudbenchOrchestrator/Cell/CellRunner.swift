@@ -154,6 +154,7 @@ public struct CellRunner: Sendable {
         let setup = active.setup
         var clientInv = AgentInvocation(agent: job.clientAgent, runDirectory: job.clientLayout.runDirectory, token: active.server.key, cellTag: job.tag)
         clientInv.netns = active.clientNetns
+        clientInv.tunnelStats = setup.clientTunnelStats
         var lost: String?
         var record = baseRecord(job, now: now())
         do {

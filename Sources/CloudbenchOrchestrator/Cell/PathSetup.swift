@@ -30,6 +30,12 @@ public struct PathSetup: Sendable, Equatable {
     /// The overlay's addresses live in namespaces of the hosts (pods, containers): the host's
     /// route to them may take the underlay's interface (native routing) and still be the overlay.
     public var namespaced = false
+    /// The udp path: where the client host's tunnel keeps its counts (`TunnelStats`), for the
+    /// client's `--tunnel-stats`; the server host's agent server reads its own tunnel's there too.
+    public var clientTunnelStats: String? = nil
+
+    /// The user-space tunnel's stats file in a host's run directory.
+    public static func tunnelStats(in runDirectory: String) -> String { "\(runDirectory)/tunnel.stats" }
 
     /// Where the agent is on one host (the udp path runs its tunnel) and where pid files and logs go.
     public struct Side: Sendable, Equatable {
@@ -93,7 +99,7 @@ public struct PathSetup: Sendable, Equatable {
                     + "m=$(cat /sys/class/net/$u/mtu); "
                     + "exec 3<&0; nohup \(agent) tunnel --device \(dev) --local \(local):\(port) --peer \(remote):\(port) "
                     + "--address \(ip)/30 --mtu $((m - \(UDPTunnel.overhead))) --deadline \(deadline) "
-                    + "--lease \(RemoteLayout.leaseFile(in: runDirectory)) "
+                    + "--lease \(RemoteLayout.leaseFile(in: runDirectory)) --stats \(tunnelStats(in: runDirectory)) "
                     + "> \(runDirectory)/tunnel.log 2>&1 <&3 3<&- & exec 3<&-; echo $! > \(pidFile); "
                     + "for i in $(seq 1 50); do ip -o addr show dev \(dev) 2>/dev/null | grep -q ' \(ip)/' && exit 0; "
                     + "\(shellProcessRuns("$(cat \(pidFile))")) || break; sleep 0.1; done; "
@@ -105,15 +111,17 @@ public struct PathSetup: Sendable, Equatable {
                 let runDirectory = side(role).runDirectory
                 let cmd = "p=$(cat \(runDirectory)/tunnel.pid 2>/dev/null); "
                     + "if [ -n \"$p\" ] && grep -q cloudbench-agent /proc/$p/cmdline 2>/dev/null; then kill $p; fi; "
-                    + "rm -f \(runDirectory)/tunnel.pid \(runDirectory)/tunnel.log; "
+                    + "rm -f \(runDirectory)/tunnel.pid \(runDirectory)/tunnel.log \(tunnelStats(in: runDirectory)) \(tunnelStats(in: runDirectory)).new; "
                     + "for i in $(seq 1 30); do [ -e /sys/class/net/\(dev) ] || exit 0; sleep 0.1; done; ip link del \(dev) 2>/dev/null; true"
                 return PathStep(role: role, command: cmd, privileged: true, what: "stop the UDP tunnel")
             }
-            return PathSetup(
+            var setup = PathSetup(
                 path: path,
                 setup: [start(.server, local: s, remote: c, ip: "\(net).1"), start(.client, local: c, remote: s, ip: "\(net).2")],
                 teardown: [stop(.server), stop(.client)],
                 serverAddress: "\(net).1", clientAddress: "\(net).2", expectedDevice: dev)
+            setup.clientTunnelStats = tunnelStats(in: client.runDirectory)
+            return setup
 
         case .external(let name):
             var setup = PathSetup(path: path, setup: [], teardown: [],

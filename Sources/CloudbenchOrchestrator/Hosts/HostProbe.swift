@@ -59,8 +59,9 @@ public enum HostProbe {
     /// Programs the built-in paths use on a host; reported, not required. No step reads the
     /// host's sockets with `ss` (or /proc/net/tcp): an agent server is ready when it prints READY
     /// with its pid, a busy port is the agent's own failed bind (`reach-answer` says `busy`), so
-    /// a host without `ss` needs nothing else (`HardenedHostLabTests.withoutSS`).
-    public static let tools = ["ip", "nohup", "gzip"]
+    /// a host without `ss` needs nothing else (`HardenedHostLabTests.withoutSS`). `bridge`
+    /// (iproute2) gives the `vxlan` path's devices their static forwarding entries.
+    public static let tools = ["ip", "nohup", "gzip", "bridge"]
 
     /// Folders the agent may be kept in and run from, in order: the home's cache, then per-user
     /// folders on /var/tmp and /dev/shm for a home on a `noexec` mount.
