@@ -24,7 +24,7 @@ public enum Client {
         }
         let session = ClientSession(control: control, server: o.server, request: o.request,
                                     sessionID: String(words[1]), connectTimeout: o.connectTimeout)
-        let counters = HostCounters.applies(to: o.request.test) ? HostCounters.sample() : nil
+        let counters = HostCounters.applies(to: o.request.test) ? HostCounters.sample(toward: o.server) : nil
         let result: JSON
         switch o.request.test {
         case .tcpBandwidth: result = try TCPBandwidthTest.run(session)
@@ -33,16 +33,22 @@ public enum Client {
         case .http: return try HTTPTest.run(session)
         }
         guard let counters else { return result }
-        let mine = HostWindow(from: counters, to: .sample())
+        let mine = HostWindow(from: counters, to: counters.again())
+        let theirs = serverWindow(control)
         let rate = result.receivedBytesPerSecond
-        return result.addingCPU(side: "client", mine.cpuFields(payloadBytesPerSecond: rate))
-            .addingCPU(side: "server", serverWindow(control)?.cpuFields(payloadBytesPerSecond: rate)
+        var out = result.addingCPU(side: "client", mine.cpuFields(payloadBytesPerSecond: rate))
+            .addingCPU(side: "server", theirs?.cpuFields(payloadBytesPerSecond: rate)
                        ?? [("host_cpu_absent", .string(ProcStat.Absent.notSent.sentence))])
+        if let nic = mine.nic {
+            out = out.addingNIC(side: "client", NICWindow.json(nic))
+                .addingNIC(side: "server", NICWindow.json(theirs?.nic ?? .failure(.notSent)))
+        }
+        return out
     }
 
     /// The server's `HOST` line, sent right after its result; nil when none comes within 5 s.
     static func serverWindow(_ control: Socket) -> HostWindow? {
-        guard let line = try? control.readLine(maxBytes: 4096, timeout: 5) else { return nil }
+        guard let line = try? control.readLine(maxBytes: 8192, timeout: 5) else { return nil }
         let words = line.split(separator: " ")
         guard words.first == "HOST" else { return nil }
         return HostWindow(fields: ControlLine.fields(words.dropFirst()))

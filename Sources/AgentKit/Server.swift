@@ -126,7 +126,7 @@ public final class Server: @unchecked Sendable {
         Server.log("running \(request.test.rawValue) for \(peer.host)")
         do {
             try conn.setTimeouts(receive: nil, send: 10)
-            let counters = HostCounters.applies(to: request.test) ? HostCounters.sample() : nil
+            let counters = HostCounters.applies(to: request.test) ? HostCounters.sample(toward: peer) : nil
             switch request.test {
             case .tcpBandwidth:
                 try conn.writeAll("OK \(sid)\n")
@@ -144,7 +144,7 @@ public final class Server: @unchecked Sendable {
                 try HTTPTest.serve(session)
             }
             // This host's counters over the test, after the result: the client adds them to detail.cpu.server.
-            if let counters { try conn.writeAll(ControlLine.encode("HOST", HostWindow(from: counters, to: .sample()).fields())) }
+            if let counters { try conn.writeAll(ControlLine.encode("HOST", HostWindow(from: counters, to: counters.again()).fields())) }
             Server.log("finished \(request.test.rawValue) for \(peer.host)")
         } catch {
             Server.log("\(request.test.rawValue) for \(peer.host) ended early: \(error)")

@@ -132,6 +132,7 @@ public enum MarkdownRenderer {
         }
 
         out += DatapathReport.markdown(m.datapaths)
+        out += NICLimit.markdown(m.nicLimits)
 
         out.append(contentsOf: testSections(m, notes))
 

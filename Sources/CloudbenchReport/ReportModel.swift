@@ -20,6 +20,7 @@ public struct ReportModel: Sendable {
     public var bursts: [BurstCell] = []
     /// What carried each path's packets (`DatapathReport`), when the records say.
     public var datapaths: [DatapathRow] = []
+    public var nicLimits: [NICLimit] = []
 
     /// Which columns tell rows apart. A knob every row shares is said once above the tables
     /// instead of in a column (`commonSetup`).

@@ -63,6 +63,7 @@ public enum ReportService {
                                         inputWarnings: warnings, duplicates: loaded.duplicates)
         model.bursts = BurstReport.cells(records: loaded.records, catalog: catalog)
         model.datapaths = DatapathReport.rows(records: loaded.records, catalog: catalog)
+        model.nicLimits = NICLimit.find(records: loaded.records, catalog: catalog)
         return Output(model: model, warnings: warnings)
     }
 }
