@@ -184,3 +184,43 @@ extension JSON {
         return .object(top)
     }
 }
+
+/// The NIC counters of a cell made of several windows (a UDP rate search's probes), added up
+/// per side: the probes above the limit are the ones whose allowance counters grow, so the
+/// search's `detail.nic` covers every probe, not only the one whose figures stand.
+enum NICSum {
+    /// `{"client": …, "server": …}` summed over `probes` (each probe's `nic` object); nil when
+    /// no probe carried one.
+    static func over(_ probes: [JSON?]) -> JSON? {
+        let nics = probes.compactMap { $0 }
+        guard !nics.isEmpty else { return nil }
+        guard nics.count == probes.count else { return .object(["client", "server"].map { ($0, absent(.notSent)) }) }
+        return .object(["client", "server"].map { side in (side, sum(nics.map { $0[side] })) })
+    }
+
+    static func absent(_ why: NICCounters.Absent) -> JSON { .object([("absent", .string(why.sentence))]) }
+
+    /// One side over every probe: the first probe's reason when one has no counters; a change of
+    /// device between probes is inconsistent; a counter is summed when every probe has it.
+    static func sum(_ sides: [JSON?]) -> JSON {
+        guard let first = sides.first ?? nil else { return absent(.notSent) }
+        for s in sides {
+            guard let s else { return absent(.notSent) }
+            if s["absent"] != nil { return s }
+        }
+        for key in ["driver", "device", "source"] where sides.contains(where: { $0?[key] != first[key] }) { return absent(.inconsistent) }
+        guard case .object(let names)? = first["deltas"] else { return absent(.inconsistent) }
+        var deltas: [(String, JSON)] = []
+        for (name, _) in names {
+            var total = 0
+            var everywhere = true
+            for s in sides {
+                guard case .int(let v)? = s?["deltas"]?[name], v >= 0, v < 1 << 53 else { everywhere = false; break }
+                total += v
+            }
+            if everywhere { deltas.append((name, .int(total))) }
+        }
+        return .object([("driver", first["driver"] ?? .null), ("device", first["device"] ?? .null),
+                        ("source", first["source"] ?? .null), ("deltas", .object(deltas))])
+    }
+}

@@ -129,4 +129,22 @@ struct NICCountersTests {
         #expect(HostWindow(fields: ["secs": "1", "hz": "100", "agent_user": "0", "agent_sys": "0", "nic_absent": "no_route"])?.nic
             .map { $0.map { _ in 0 } } == .failure(.noRoute))
     }
+
+    @Test func aRateSearchSumsEveryProbe() throws {
+        func probe(_ pps: Int, server: JSON? = nil) -> JSON {
+            let w = NICWindow(device: "ens5", driver: "ena", source: .ethtool,
+                              deltas: [.init("pps_allowance_exceeded", UInt64(pps)), .init("rx_dropped", 1)])
+            return JSON.object([]).addingNIC(side: "client", NICWindow.json(.success(w)))
+                .addingNIC(side: "server", server ?? NICWindow.json(.success(w)))
+        }
+        let summed = try #require(NICSum.over([probe(0)["nic"], probe(120)["nic"], probe(30)["nic"]]))
+        #expect(summed["client"]?["deltas"]?["pps_allowance_exceeded"] == .int(150))
+        #expect(summed["server"]?["deltas"]?["rx_dropped"] == .int(3))
+        #expect(summed["client"]?["device"] == .string("ens5"))
+        // One probe's server without counters: that side says why; the client's still add up.
+        let mixed = try #require(NICSum.over([probe(5)["nic"], probe(7, server: NICWindow.json(.failure(.unknownShape)))["nic"]]))
+        #expect(mixed["server"]?["absent"] == .string(NICCounters.Absent.unknownShape.sentence))
+        #expect(mixed["client"]?["deltas"]?["pps_allowance_exceeded"] == .int(12))
+        #expect(NICSum.over([nil, nil]) == nil)
+    }
 }
