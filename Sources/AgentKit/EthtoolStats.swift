@@ -74,9 +74,9 @@ public enum EthtoolStats {
 }
 
 extension StringProtocol {
-    /// Without leading and trailing spaces, tabs and carriage returns.
+    /// Without leading and trailing spaces, tabs, carriage returns and newlines.
     var trimmingSpaces: Substring {
-        let blank: (Character) -> Bool = { $0 == " " || $0 == "\t" || $0 == "\r" }
+        let blank: (Character) -> Bool = { $0 == " " || $0 == "\t" || $0 == "\r" || $0 == "\n" }
         let s = Substring(self)
         guard let first = s.firstIndex(where: { !blank($0) }), let last = s.lastIndex(where: { !blank($0) }) else { return "" }
         return s[first...last]
