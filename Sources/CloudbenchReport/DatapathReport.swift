@@ -38,15 +38,19 @@ public enum DatapathReport {
     public static func rows(records: [ResultRecord], catalog: Catalog) -> [DatapathRow] {
         var rows: [String: DatapathRow] = [:]
         var order: [String] = []
-        for r in records where r.status == .ok {
-            guard let d = r.detail?["datapath"], let label = label(d) else { continue }
-            let key = "\(r.provider)\u{0}\(r.type)\u{0}\(r.pair)\u{0}\(r.path)"
-            if rows[key] == nil {
-                rows[key] = DatapathRow(providerName: catalog.displayName(of: r.provider), type: r.type, pair: r.pair, path: r.path, seen: [])
-                order.append(key)
+        // Fields read through the buffer: binding each record would copy (retain) all its fields.
+        records.withUnsafeBufferPointer { rs in
+            for i in rs.indices where rs[i].status == .ok {
+                guard let d = rs[i].detail?["datapath"], let label = label(d) else { continue }
+                let r = rs[i]
+                let key = "\(r.provider)\u{0}\(r.type)\u{0}\(r.pair)\u{0}\(r.path)"
+                if rows[key] == nil {
+                    rows[key] = DatapathRow(providerName: catalog.displayName(of: r.provider), type: r.type, pair: r.pair, path: r.path, seen: [])
+                    order.append(key)
+                }
+                if let i = rows[key]!.seen.firstIndex(where: { $0.label == label }) { rows[key]!.seen[i].records += 1 }
+                else { rows[key]!.seen.append(.init(label: label, records: 1)) }
             }
-            if let i = rows[key]!.seen.firstIndex(where: { $0.label == label }) { rows[key]!.seen[i].records += 1 }
-            else { rows[key]!.seen.append(.init(label: label, records: 1)) }
         }
         return order.compactMap { rows[$0] }.sorted {
             ($0.providerName, $0.type, $0.pair, $0.path) < ($1.providerName, $1.type, $1.pair, $1.path)

@@ -64,41 +64,65 @@ public enum DetailFigures {
             }
         }
 
-        /// The figure in `detail`, in the unit of its name; nil when the record does not carry it.
-        /// `cpu` is `detail.cpu`, looked up once per record by the caller.
-        func read(_ d: JSONValue, cpu: JSONValue?) -> Double? {
-            let v: Double?
-            switch self {
-            case .rttP50: v = d["rtt_us"]?["p50"]?.double
-            case .rttP99: v = d["rtt_us"]?["p99"]?.double
-            case .rttP999: v = d["rtt_us"]?["p999"]?.double
-            case .retransmits: v = d["retransmits"]?.double
-            case .cpuClientPerGB: v = cpu?["client"]?["cpu_seconds_per_gigabyte"]?.double
-            case .cpuServerPerGB: v = cpu?["server"]?["cpu_seconds_per_gigabyte"]?.double
-            case .stealClient: v = cpu?["client"]?["steal_percent"]?.double
-            case .stealServer: v = cpu?["server"]?["steal_percent"]?.double
-            case .udpLoss: v = d["loss_percent"]?.double
-            case .udpJitter: v = d["jitter_us"]?.double
-            case .udpSent: v = d["sender_bytes_per_second"]?.double.map { $0 / 1e6 }
-            case .udpSearchedRate: v = d["searched_rate_bytes_per_second"]?.double.map { $0 / 1e6 }
-            case .httpReusedP50: v = Self.httpTotal(d, ["reuse", "reused", "keepalive"], "p50")
-            case .httpReusedP95: v = Self.httpTotal(d, ["reuse", "reused", "keepalive"], "p95")
-            case .httpNewP50: v = Self.httpTotal(d, ["new_connection", "new"], "p50")
-            case .httpNewP95: v = Self.httpTotal(d, ["new_connection", "new"], "p95")
+        /// Every figure of `test` that `d` carries, in the unit of its name: each object on the way
+        /// (`rtt_us`, `cpu.client`, an HTTP connection mode) is looked up once for all its figures.
+        static func readAll(test: String, _ d: JSONValue, _ sink: (Figure, Double) -> Void) {
+            func put(_ f: Figure, _ v: Double?) { if let v = f.accept(v) { sink(f, v) } }
+            func cpu() {
+                guard let cpu = d["cpu"] else { return }
+                let client = cpu["client"], server = cpu["server"]
+                put(.cpuClientPerGB, client?["cpu_seconds_per_gigabyte"]?.double)
+                put(.cpuServerPerGB, server?["cpu_seconds_per_gigabyte"]?.double)
+                put(.stealClient, client?["steal_percent"]?.double)
+                put(.stealServer, server?["steal_percent"]?.double)
             }
-            // Every figure here is a count, a time, a rate or a share: finite and not below zero.
+            switch test {
+            case "tcp_bw":
+                put(.retransmits, d["retransmits"]?.double)
+                cpu()
+            case "tcp_lat":
+                let rtt = d["rtt_us"]
+                put(.rttP50, rtt?["p50"]?.double)
+                put(.rttP99, rtt?["p99"]?.double)
+                put(.rttP999, rtt?["p999"]?.double)
+                cpu()
+            case "udp_bw":
+                put(.udpLoss, d["loss_percent"]?.double)
+                put(.udpJitter, d["jitter_us"]?.double)
+                put(.udpSent, d["sender_bytes_per_second"]?.double.map { $0 / 1e6 })
+                put(.udpSearchedRate, d["searched_rate_bytes_per_second"]?.double.map { $0 / 1e6 })
+                cpu()
+            case "http":
+                let reused = httpTotals(d, ["reuse", "reused", "keepalive"]), new = httpTotals(d, ["new_connection", "new"])
+                put(.httpReusedP50, reused.p50)
+                put(.httpReusedP95, reused.p95)
+                put(.httpNewP50, new.p50)
+                put(.httpNewP95, new.p95)
+            default:
+                break
+            }
+        }
+
+        /// A figure as read, if it can be one: every figure here is a count, a time, a rate or a
+        /// share, finite and not below zero (and a share at most 100).
+        func accept(_ v: Double?) -> Double? {
             guard let v, v.isFinite, v >= 0, v < 1e15 else { return nil }
             if (self == .udpLoss || self == .stealClient || self == .stealServer) && v > 100 { return nil }
             return v
         }
 
-        /// `total_us` (or `total_ms`) of one connection mode, in ms.
-        static func httpTotal(_ d: JSONValue, _ modes: [String], _ p: String) -> Double? {
+        /// p50 and p95 of `total_us` (or `total_ms`) of a connection mode, in ms: each from the
+        /// first of `modes` that has it, `total_us` before `total_ms` within a mode.
+        static func httpTotals(_ d: JSONValue, _ modes: [String]) -> (p50: Double?, p95: Double?) {
+            var p50: Double?, p95: Double?
             for m in modes {
-                if let us = d[m]?["total_us"]?[p]?.double { return us / 1000 }
-                if let ms = d[m]?["total_ms"]?[p]?.double { return ms }
+                guard let mode = d[m] else { continue }
+                let us = mode["total_us"], ms = mode["total_ms"]
+                if p50 == nil { p50 = us?["p50"]?.double.map { $0 / 1000 } ?? ms?["p50"]?.double }
+                if p95 == nil { p95 = us?["p95"]?.double.map { $0 / 1000 } ?? ms?["p95"]?.double }
+                if p50 != nil && p95 != nil { break }
             }
-            return nil
+            return (p50, p95)
         }
     }
 
@@ -146,14 +170,10 @@ public enum DetailFigures {
         records.withUnsafeBufferPointer { rs in
             for i in range where rs[i].status == .ok && rs[i].value != nil {
                 guard let d = rs[i].detail else { continue }
-                let figures = Figure.of(test: rs[i].test)
-                guard !figures.isEmpty else { continue }
+                guard !Figure.of(test: rs[i].test).isEmpty else { continue }
                 let slot = Int(grouping.slots[i])
                 if out.values[slot].isEmpty { out.values[slot] = Array(repeating: [], count: count) }
-                let cpu = d["cpu"]
-                for f in figures {
-                    if let v = f.read(d, cpu: cpu) { out.values[slot][f.order].append(v) }
-                }
+                Figure.readAll(test: rs[i].test, d) { f, v in out.values[slot][f.order].append(v) }
                 if rs[i].test == "tcp_bw", let t = timeline(d, key: grouping.keys[slot], record: rs[i], buffer: &buffer) {
                     keep(t, in: &out.timelines)
                 }
@@ -193,17 +213,11 @@ public enum DetailFigures {
     /// MB/s numbers one second apart; read by `ThroughputTimeline.readIntervals`), when the series
     /// has a drop or a stall.
     static func timeline(_ d: JSONValue, key: CellIdentity, record r: ResultRecord, buffer: inout IntervalBuffer) -> Timeline? {
-        // Into buffers reused across records; copied out only for a series worth keeping.
+        // Into buffers reused across records; copied out only for a series worth keeping. The
+        // rates first: the interval starts are read only for a series that is kept.
         buffer.rates.removeAll(keepingCapacity: true)
-        buffer.starts.removeAll(keepingCapacity: true)
-        let read = ThroughputTimeline.readIntervals(d) { item in
-            if item.isPlainNumber {
-                buffer.rates.append(item.rate)
-                buffer.starts.append(Double(buffer.starts.count))
-            } else {
-                buffer.rates.append(item.rate / 1e6)
-                buffer.starts.append(item.start ?? Double(buffer.starts.count))
-            }
+        let read = ThroughputTimeline.readIntervals(d, times: false) { item in
+            buffer.rates.append(item.isPlainNumber ? item.rate : item.rate / 1e6)
             return true
         }
         guard read, buffer.rates.count >= 3 else { return nil }
@@ -221,6 +235,12 @@ public enum DetailFigures {
         let share = lowest / median
         let event: Timeline.Event
         if lowest <= median * 0.02 { event = .stall } else if share < 0.5 { event = .drop } else { return nil }
+        // The same entries again (all read well above), now with their starts.
+        buffer.starts.removeAll(keepingCapacity: true)
+        ThroughputTimeline.readIntervals(d) { item in
+            buffer.starts.append(item.isPlainNumber ? Double(buffer.starts.count) : item.start ?? Double(buffer.starts.count))
+            return true
+        }
         return Timeline(cell: key, recordID: r.id, pair: r.pair, repetition: r.repetition, starts: buffer.starts, rates: rates,
                         event: event, lowestShare: share)
     }

@@ -1,3 +1,4 @@
+import COpenSSL
 import CSSH2
 import Foundation
 #if canImport(Glibc)
@@ -5,7 +6,13 @@ import Glibc
 #endif
 
 // libssh2_init once per process, before the first session; Swift runs global initialisers once.
-private let libssh2Initialised: Int32 = libssh2_init(0)
+// libcrypto first, without its exit handler: by default OpenSSL frees its locks in an atexit
+// handler, and a thread still in an SSH call when the process exits (a connection being torn
+// down, a cleanup past its caller) then crashes on a freed lock instead of just ending.
+private let libssh2Initialised: Int32 = {
+    _ = OPENSSL_init_crypto(UInt64(OPENSSL_INIT_NO_ATEXIT), nil)
+    return libssh2_init(0)
+}()
 
 /// One authenticated SSH connection to a host, with its host key verified.
 ///

@@ -49,10 +49,14 @@ struct FakeHostScript: Sendable {
     /// Whether the agent server has ended when its status is asked (after a failed cell).
     var serverEnded: @Sendable () -> Bool = { false }
 
+    /// Called first for every command: lets a test lose the host at any step; nil answers as usual.
+    var onCommand: @Sendable (String) async throws -> CommandOutput? = { _ in nil }
+
     /// The pid a fake agent server reports.
     static let serverPid = 4242
 
     func answer(_ command: String) async throws -> CommandOutput {
+        if let said = try await onCommand(command) { return said }
         if command == HostProbe.command { return CommandOutput(status: 0, stdout: probe, stderr: "") }
         if command.hasSuffix(" --version") { return CommandOutput(status: 0, stdout: "cloudbench-agent 0.1.0\n", stderr: "") }
         if command.contains("ip -o route get") {
@@ -74,7 +78,7 @@ struct FakeHostScript: Sendable {
             let port = command[r].split(separator: ":").last.map { $0.filter(\.isNumber) } ?? ""
             return CommandOutput(status: 0, stdout: "READY pid=\(Self.serverPid) port=\(port)\n", stderr: "")
         }
-        if command.contains("kill -0 \(Self.serverPid) ") {
+        if command.contains("/proc/\(Self.serverPid)/status") {  // serverStatus: is it still running?
             return CommandOutput(status: 0, stdout: "server log line\n" + (serverEnded() ? "ended\n" : ""), stderr: "")
         }
         if command.contains(" run --server ") {
@@ -97,6 +101,17 @@ final class FakeConnector: HostConnector, @unchecked Sendable {
 
     /// From now on, connecting to `address` fails as an unreachable host does.
     func refuse(_ address: String) { refused.withLock { _ = $0.insert(address) } }
+
+    /// Scripts `host` to be lost at its first agent client run: that run ends as a lost
+    /// connection does, and the host refuses connections from then on.
+    func loseAtClientRun(_ host: Instance) {
+        var dying = FakeHostScript()
+        dying.onClient = { [weak self] _ in
+            self?.refuse(host.address)
+            throw RemoteError.unreachable(host: SSHTargets.label(host), reason: "connection lost")
+        }
+        set(host.address, dying)
+    }
 
     /// Every connection made so far.
     var shells: [FakeShell] { opened.value }

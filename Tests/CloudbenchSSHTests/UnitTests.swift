@@ -61,6 +61,15 @@ struct SSHHelperTests {
         #expect(try ProcessRunner.check(["sh", "-c", "printf %s \(shellQuote(nasty))"]) == nasty)
     }
 
+    @Test("a process counts as running while it runs, and as ended once it exits even before it is reaped")
+    func processRuns() throws {
+        // `true &` exits at once; the shell that started it execs another that never reaps it: a zombie.
+        let check = "sleep 0.3; for p in $0 $1 999999999; do if \(shellProcessRuns("$p")); then echo runs; else echo ended; fi; done; kill $0"
+        let script = "sleep 5 & live=$!; true & dead=$!; exec sh -c \(shellQuote(check)) $live $dead"
+        let out = try ProcessRunner.check(["sh", "-c", script])
+        #expect(out.split(separator: "\n") == ["runs", "ended", "ended"], "\(out)")
+    }
+
     @Test("blocking work runs on its own thread and hands back its result or error")
     func sshThread() async throws {
         let answer = try await onSSHThread { () throws -> Int in usleep(10_000); return 42 }

@@ -60,8 +60,9 @@ public struct ThroughputTimeline: Hashable, Sendable {
     /// `intervalLimit` of them, until `body` returns false. Returns false when there is no
     /// `intervals` array, or when an entry read is neither a number nor an object with a
     /// `bytes_per_second`, or its rate is not finite and at least zero (the series is then unusable).
+    /// Without `times`, `start` and `end` are not looked up (nil): for a reader that needs the rates only.
     @discardableResult
-    public static func readIntervals(_ detail: JSONValue?, _ body: (Interval) -> Bool) -> Bool {
+    public static func readIntervals(_ detail: JSONValue?, times: Bool = true, _ body: (Interval) -> Bool) -> Bool {
         guard case .array(let items)? = detail?["intervals"] else { return false }
         for item in items.prefix(intervalLimit) {
             let interval: Interval
@@ -70,7 +71,8 @@ public struct ThroughputTimeline: Hashable, Sendable {
                 interval = Interval(start: nil, end: nil, rate: n, isPlainNumber: true)
             case .object(let fields):
                 guard let rate = fields["bytes_per_second"]?.double else { return false }
-                interval = Interval(start: fields["start_s"]?.double, end: fields["end_s"]?.double, rate: rate, isPlainNumber: false)
+                interval = Interval(start: times ? fields["start_s"]?.double : nil, end: times ? fields["end_s"]?.double : nil,
+                                    rate: rate, isPlainNumber: false)
             default:
                 return false
             }

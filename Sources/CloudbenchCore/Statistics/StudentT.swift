@@ -12,8 +12,16 @@ public enum StudentT {
         // Callers pass finite figures (Summary and OverlayPenalty refuse the rest); this guards
         // the contract, it is not an input check.
         precondition(df > 0 && df.isFinite && confidence > 0 && confidence < 1)
+        if confidence == 0.95, let i = Int(exactly: df), i <= tableDegrees { return table95[i - 1] }
         return quantile(1 - (1 - confidence) / 2, df: df)
     }
+
+    /// Whole degrees of freedom up to this have their 95 % critical value worked out once (a
+    /// report summarises thousands of cells and figures, nearly all with the same few counts).
+    static let tableDegrees = 256
+
+    /// `critical(0.95, df)` for df = 1…`tableDegrees`: the same function's values, computed on first use.
+    static let table95: [Double] = (1...tableDegrees).map { quantile(1 - (1 - 0.95) / 2, df: Double($0)) }
 
     /// P(T ≤ t) with `df` degrees of freedom.
     public static func cdf(_ t: Double, df: Double) -> Double {

@@ -115,8 +115,7 @@ public struct AgentInvocation: Sendable {
     /// `ended` when the server (`pid`) no longer runs: the next cell starts a new one.
     public func serverStatus(pid: Int32) -> String {
         // A killed server whose parent has not reaped it yet is a zombie: ended too.
-        "tail -n 2 \(logFile) 2>/dev/null; s=$(sed -n 's/^State:[[:space:]]*\\(.\\).*/\\1/p' /proc/\(pid)/status 2>/dev/null); "
-            + "kill -0 \(pid) 2>/dev/null && [ -n \"$s\" ] && [ \"$s\" != Z ] || echo ended"
+        "tail -n 2 \(logFile) 2>/dev/null; \(shellProcessRuns(String(pid))) || echo ended"
     }
 
     func hostPort(_ address: String, _ port: Int) -> String {

@@ -56,8 +56,8 @@ public struct ActivePath: Sendable {
 /// the client of each cell on it with a single-use key and parses its JSON into one record
 /// (`measure`), and tears the path down (`close`). The agent servers live for the run (`servers`).
 ///
-/// Failures become `status: failed` records with the reason; tear-down runs in every case but a
-/// lost host (cleaned when it reconnects, or at the next run's start).
+/// Failures become `status: failed` records with the reason; tear-down runs in every case, on a
+/// lost host's survivor too, but not on the lost host (cleaned when it reconnects, or by its lease).
 public struct CellRunner: Sendable {
     /// The run's agent servers, one per host.
     public var servers: AgentServers
@@ -141,7 +141,7 @@ public struct CellRunner: Sendable {
             record.error = "\(error)"
             var lost: String?
             if let e = error as? RemoteError, case .unreachable(let h, _) = e { lost = h }
-            if lost == nil { await teardown(setup, server: server, client: client) }
+            await teardown(setup, server: server, client: client, except: lost)
             finish(&record, job, now: now)
             return .failed(CellOutcome(record: record, skipped: nil, lostHost: lost))
         }
@@ -183,9 +183,20 @@ public struct CellRunner: Sendable {
             record.status = .failed
             record.error = "\(error)"
         }
-        if record.status == .failed, lost == nil,
-           let log = try? await server.run(active.server.invocation.serverStatus(pid: active.server.pid), timeout: 10,
-                                           privileged: active.server.invocation.netns != nil) {
+        var status: CommandOutput?
+        if record.status == .failed, lost == nil {
+            do {
+                status = try await server.run(active.server.invocation.serverStatus(pid: active.server.pid), timeout: 10,
+                                              privileged: active.server.invocation.netns != nil)
+            } catch let e as RemoteError {
+                // The client failed because the server host is gone (killed sshd, reboot): it is lost.
+                if case .unreachable(let h, let why) = e {
+                    lost = h
+                    record.error = (record.error ?? "") + " (\(h) is unreachable: \(why))"
+                }
+            } catch {}
+        }
+        if let log = status {
             var lines = log.stdout.split(separator: "\n")
             if lines.last == "ended" {
                 // The server is gone (killed, crashed): the next cell on this host starts another.
@@ -196,6 +207,9 @@ public struct CellRunner: Sendable {
             let said = lines.suffix(2).joined(separator: " / ").trimmingCharacters(in: .whitespaces)
             if !said.isEmpty { record.error = (record.error ?? "") + " (server said: \(said))" }
         }
+        // A lost host's side waits for its reconnect's cleanup (or its lease); the survivor's
+        // side of the cell (its devices, its end of the path) goes now.
+        if let lost { await teardown(setup, server: server, client: client, except: lost) }
         finish(&record, job, now: now)
         return CellOutcome(record: record, skipped: nil, lostHost: lost)
     }
@@ -205,12 +219,15 @@ public struct CellRunner: Sendable {
         await teardown(active.setup, server: server, client: client)
     }
 
-    func teardown(_ setup: PathSetup, server: RemoteHost, client: RemoteHost) async {
+    /// Runs the tear-down steps of both hosts, but not those of the host labelled `lost`.
+    func teardown(_ setup: PathSetup, server: RemoteHost, client: RemoteHost, except lost: String? = nil) async {
         let steps = setup.teardown
+        let clientSteps = client.label == lost ? [] : steps.filter { $0.role == .client }
+        let serverSteps = server.label == lost ? [] : steps.filter { $0.role == .server }
         async let clientSide: Void = {
-            for step in steps where step.role == .client { _ = try? await client.run(step.command, timeout: 15, privileged: step.privileged) }
+            for step in clientSteps { _ = try? await client.run(step.command, timeout: 15, privileged: step.privileged) }
         }()
-        for step in steps where step.role == .server { _ = try? await server.run(step.command, timeout: 15, privileged: step.privileged) }
+        for step in serverSteps { _ = try? await server.run(step.command, timeout: 15, privileged: step.privileged) }
         await clientSide
     }
 

@@ -1,5 +1,6 @@
 import AgentKit
 import CloudbenchCore
+import CloudbenchSSH
 
 /// One shell command of a path's set-up or tear-down, and on which end it runs.
 public struct PathStep: Sendable, Equatable {
@@ -95,7 +96,7 @@ public struct PathSetup: Sendable, Equatable {
                     + "--lease \(RemoteLayout.leaseFile(in: runDirectory)) "
                     + "> \(runDirectory)/tunnel.log 2>&1 <&3 3<&- & exec 3<&-; echo $! > \(pidFile); "
                     + "for i in $(seq 1 50); do ip -o addr show dev \(dev) 2>/dev/null | grep -q ' \(ip)/' && exit 0; "
-                    + "kill -0 $(cat \(pidFile)) 2>/dev/null || break; sleep 0.1; done; "
+                    + "\(shellProcessRuns("$(cat \(pidFile))")) || break; sleep 0.1; done; "
                     + "cat \(runDirectory)/tunnel.log >&2; exit 1"
                 return PathStep(role: role, command: cmd, privileged: true, what: "start the user-space UDP tunnel \(dev)",
                                 input: pathKey + "\n")

@@ -20,7 +20,9 @@ public struct AgentDeploy: Sendable {
 
     public init(binaries: AgentBinaries) { self.binaries = binaries }
 
-    public func deploy(shell: RemoteShell, facts: HostFacts, sudoAllowed: Bool) async throws -> RemoteHost {
+    /// Uploads the agent (when the host lacks it) and runs the host's cleanup, unless a run other
+    /// than `runID` holds the host (`HostLock`): then its agents stay.
+    public func deploy(shell: RemoteShell, facts: HostFacts, sudoAllowed: Bool, runID: String? = nil) async throws -> RemoteHost {
         guard let binary = binaries.byArch[facts.arch] else {
             throw CellFailure("no agent binary for \(facts.arch); name one under 'agent: { \(facts.arch): PATH }' in the inventory")
         }
@@ -34,7 +36,8 @@ public struct AgentDeploy: Sendable {
         _ = try await shell.upload(localPath: binary, remotePath: remote, mode: 0o755, gzipped: compressed)
         let version = try await host.check("\(remote) --version", what: "run the agent")
         if version.stdout.isEmpty { throw CellFailure("the agent printed no version") }
-        _ = try? await host.run(host.layout.cleanupScript, timeout: 30, privileged: host.hasRoot)
+        _ = try? await host.run(HostLock(layout: host.layout).unlessHeld(host.layout.cleanupScript, runID: runID), timeout: 30,
+                                privileged: host.hasRoot)
         return host
     }
 }

@@ -51,14 +51,14 @@ public struct PairReachability: Sendable {
         return "mkdir -p \(runDirectory) || exit 1; nohup \(shellQuote(agent)) reach-answer --listen \(shellQuote(address)) "
             + Self.portFlags(probes) + " --deadline \(deadline) > \(log) 2>&1 < /dev/null & echo $! > \(pid); "
             + "for i in $(seq 1 200); do grep -q '^ready' \(log) 2>/dev/null && { cat \(log); exit 0; }; "
-            + "kill -0 $(cat \(pid)) 2>/dev/null || break; sleep 0.05; done; cat \(log) >&2; exit 1"
+            + "\(shellProcessRuns("$(cat \(pid))")) || break; sleep 0.05; done; cat \(log) >&2; exit 1"
     }
 
     func stopAnswer(runDirectory: String) -> String {
         let log = "\(runDirectory)/reach-\(tag).log", pid = "\(runDirectory)/reach-\(tag).pid"
         // Waits for it to end: the agent server binds the same port right after.
         return "p=$(cat \(pid) 2>/dev/null); if [ -n \"$p\" ] && grep -q cloudbench-agent /proc/$p/cmdline 2>/dev/null; then kill $p; "
-            + "for i in $(seq 1 60); do kill -0 $p 2>/dev/null || break; sleep 0.05; done; fi; "
+            + "for i in $(seq 1 60); do \(shellProcessRuns("$p")) || break; sleep 0.05; done; fi; "
             + "rm -f \(pid) \(log); true"
     }
 

@@ -16,6 +16,9 @@ public struct CompareOptions: Sendable {
     public var beforeCell: CellHook?
     /// Seconds each port of the reachability preflight may take (`PairReachability`).
     public var reachTimeout: Double = 5
+    /// Seconds a host whose connection was lost has to answer again (a reboot, a link that went
+    /// down) before it is lost for the rest of the run; it is tried every 2 s.
+    public var reconnectWindow: Double = 20
 
     public init() {}
 }
@@ -36,8 +39,9 @@ public struct CompareSummary: Sendable {
     /// What cleanup found still on a host afterwards (empty when clean).
     public var leftovers: [String: [String]]
     public var interrupted: Bool
-    /// Σ (warm-up + duration) over the cells this invocation planned to run, and the lanes it
-    /// ran them on (min(`--parallel`, pairs)): what `RunSummary` divides.
+    /// Σ (warm-up + duration) over the cells this invocation ran to a record (all it planned,
+    /// unless it was interrupted), and the lanes it ran them on (min(`--parallel`, pairs)): what
+    /// `RunSummary` divides.
     public var measuringSeconds: Double = 0
     public var lanes: Int = 1
 
@@ -111,7 +115,7 @@ public struct CompareRun: Sendable {
                 if running == Self.deploysAtOnce { await group.next(); running -= 1 }
                 running += 1
                 group.addTask {
-                    do { await deployed.ready(endpoint, try await deploy.deploy(shell: shell, facts: facts, sudoAllowed: sudo)) }
+                    do { await deployed.ready(endpoint, try await deploy.deploy(shell: shell, facts: facts, sudoAllowed: sudo, runID: runID)) }
                     catch { await deployed.failed(name, "\(error)") }
                 }
             }
@@ -178,7 +182,6 @@ public struct CompareRun: Sendable {
         if options.parallel > works.count, !works.isEmpty {
             await progress.message("note: --parallel \(options.parallel) is more than the \(works.count) pairs to run; running \(lanes) at a time")
         }
-        let measuring = works.flatMap(\.jobs).reduce(0.0) { $0 + $1.run.warmup.seconds + $1.run.duration.seconds }
 
         // 4. Run, appending each record before the pair's next cell.
         let records = try RunRecords(path: resultsPath)
@@ -191,16 +194,26 @@ public struct CompareRun: Sendable {
             }
         }
         let skippedBox = SkippedCells()
+        let measured = MeasuredSeconds()
         // One agent server per host for the whole run; it may live as long as every cell could
         // take, though the host's lease ends it as soon as the run stops renewing.
         let longest = works.flatMap(\.jobs).reduce(0.0) { $0 + $1.clientTimeout } + 600
         let servers = AgentServers(deadlineSeconds: Int(min(longest, AgentLimits.deadline.upperBound)))
         var scheduler = RunScheduler(parallel: lanes) { host in
-            guard let h = self.inventory.hosts.first(where: { self.label($0) == host.label }),
-                  let shell = try? await self.connector.connect(h, label: host.label) else { return false }
+            guard let h = self.inventory.hosts.first(where: { self.label($0) == host.label }) else { return false }
+            let until = Date().addingTimeInterval(self.options.reconnectWindow)
+            var again = try? await self.connector.connect(h, label: host.label)
+            while again == nil, Date() < until, !(await state.stopping) {
+                try? await Task.sleep(nanoseconds: 2_000_000_000)
+                again = try? await self.connector.connect(h, label: host.label)
+            }
+            guard let shell = again else { return false }
             host.replaceShell(shell)
             // What the broken cell left (its agents, tunnel, VXLAN device) goes before the next cell.
             _ = try? await host.run(host.layout.cleanupScript, timeout: 30, privileged: host.hasRoot)
+            // The agent again, in case the host came back without it (a reboot, a replaced
+            // machine); the upload is a no-op when the same binary is in place.
+            guard (try? await deploy.deploy(shell: shell, facts: host.facts, sudoAllowed: host.sudoAllowed, runID: runID)) != nil else { return false }
             // The cleanup ended the host's agent server and lease: a new lease, and a new server
             // for the next cell.
             await servers.forget(host)
@@ -223,7 +236,6 @@ public struct CompareRun: Sendable {
                 }
             }
         }
-        defer { interrupter.cancel() }
         await scheduler.run(works, state: state, onStart: { job in await progress.started(job) }, onOutcome: { job, outcome in
             if let r = outcome.record {
                 do { try await records.append(r) } catch {
@@ -232,12 +244,17 @@ public struct CompareRun: Sendable {
                 }
             }
             if let s = outcome.skipped { await skippedBox.add(job.cell, s) }
+            else if outcome.record != nil { await measured.add(job.run.warmup.seconds + job.run.duration.seconds) }
             await progress.finished(job, outcome)
         })
+        // Its SSH calls block and do not see cancellation: wait for them (each has a timeout), so
+        // no call is still in flight on a host during the cleanup below or when the process exits.
+        interrupter.cancel()
+        await interrupter.value
 
         // 5. Clean up every reachable host (which ends its agent server, watchdog and lease), and
         //    say what is left.
-        renewal.stop()
+        await renewal.finish()
         //    Every host at once, one command each: clean up, then list what is still there.
         let lost = await state.lostHosts
         let found = HostLeftovers()
@@ -255,7 +272,7 @@ public struct CompareRun: Sendable {
         return CompareSummary(runID: runID, resultsPath: resultsPath, records: await records.written, earlierRecords: resume.records,
                               skipped: await skippedBox.items, hostProblems: problems, pairsNotRun: notRun,
                               leftovers: leftovers, interrupted: await state.stopping,
-                              measuringSeconds: measuring, lanes: lanes)
+                              measuringSeconds: await measured.seconds, lanes: lanes)
     }
 
     /// Kills the agents cloudbench runs on `host` and removes its interfaces, over a new connection.
@@ -284,6 +301,11 @@ actor LeaseFailures {
 actor HostLeftovers {
     var items: [String: [String]] = [:]
     func add(_ host: String, _ found: [String]) { if !found.isEmpty { items[host] = found } }
+}
+
+actor MeasuredSeconds {
+    var seconds = 0.0
+    func add(_ s: Double) { seconds += s }
 }
 
 actor SkippedCells {

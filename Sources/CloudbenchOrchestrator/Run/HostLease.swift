@@ -21,8 +21,13 @@ public struct HostLease: Sendable {
     /// The lease file with the run id, made by the login user (so that it renews it without
     /// sudo). Stands alone (`|| exit`): chained with `&&` to the watchdog's start, the whole list
     /// would go to the background and hold the session's output open.
+    ///
+    /// The lease is also the host's lock: while another run's lease is live (renewed less than
+    /// `LeaseTerms.expiry` ago), this one is not made and the command exits with `heldStatus`,
+    /// printing that run's id (`HostLock`).
     public func create(runID: String) -> String {
-        "mkdir -p \(layout.runDirectory) && echo \(shellQuote(runID)) > \(layout.leaseFile) || exit 1"
+        HostLock(layout: layout).refuseIfHeld(by: runID)
+            + "mkdir -p \(layout.runDirectory) && echo \(shellQuote(runID)) > \(layout.leaseFile) || exit 1"
     }
 
     /// Starts the watchdog in the background (as root when the host allows it, so that it can
@@ -46,11 +51,15 @@ public struct HostLease: Sendable {
     /// needs sudo and the lease must stay the login user's.
     public static func begin(on host: RemoteHost, runID: String) async throws {
         let lease = HostLease(layout: host.layout)
-        if host.isRoot || !host.hasRoot {
-            try await host.check(lease.create(runID: runID) + "; " + lease.startWatchdog(), what: "start the host's lease", timeout: 20)
-        } else {
-            try await host.check(lease.create(runID: runID), what: "create the host's lease", timeout: 20)
-            try await host.check(lease.startWatchdog(), what: "start the lease watchdog", timeout: 20, privileged: true)
+        do {
+            if host.isRoot || !host.hasRoot {
+                try await host.check(lease.create(runID: runID) + "; " + lease.startWatchdog(), what: "start the host's lease", timeout: 20)
+            } else {
+                try await host.check(lease.create(runID: runID), what: "create the host's lease", timeout: 20)
+                try await host.check(lease.startWatchdog(), what: "start the lease watchdog", timeout: 20, privileged: true)
+            }
+        } catch RemoteError.failed(_, _, let out) where out.status == HostLock.heldStatus {
+            throw HostLock.Held(host: host.label, said: out.stdout)
         }
     }
 }
@@ -87,4 +96,11 @@ public final class LeaseRenewal: Sendable {
 
     /// Stops renewing (before the run's cleanup removes the leases).
     public func stop() { task.cancel() }
+
+    /// Stops renewing and waits for a renewal in flight (at most its timeout): no SSH call of it
+    /// outlives the run.
+    public func finish() async {
+        task.cancel()
+        await task.value
+    }
 }

@@ -142,8 +142,7 @@ struct CompareCommand: AsyncParsableCommand {
                                      cells: summary.records.count, lanes: summary.lanes)
             print(figures.line)
             let summaryPath = "\(resultsDirectory)/\(summary.runID).summary.json"
-            do { try figures.json().write(toFile: summaryPath, atomically: true, encoding: .utf8) }
-            catch { printError("warning: cannot write \(summaryPath): \(error)") }
+            do { try OutputFile.write(figures.json(), to: summaryPath) } catch { printError("warning: \(error)") }
             return summary.exitStatus(allowSkipped: allowSkipped)
         }
         if status != .ok { throw ExitCode(status) }

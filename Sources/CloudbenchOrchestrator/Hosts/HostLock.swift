@@ -1,0 +1,64 @@
+import AgentContract
+import CloudbenchSSH
+
+/// The lock a run holds on a host: its lease (`HostLease`, `RemoteLayout.leaseFile`).
+///
+/// Two runs may name one host (two inventories, two people). Each run's cleanup kills every agent
+/// cloudbench started there, so the second run must not clean up or measure while the first one
+/// runs. A host is held while a lease of another run is live, that is renewed less than
+/// `LeaseTerms.expiry` ago. A run that finds a host held does not wait: it leaves that host (and its
+/// pairs) out of the run and says which run holds it. A run that was killed lets go once its lease
+/// runs out; `--resume` with the same run id takes its own lease over.
+public struct HostLock: Sendable {
+    public var layout: RemoteLayout
+    public init(layout: RemoteLayout) { self.layout = layout }
+
+    /// The exit status of `refuseIfHeld` on a held host (EX_TEMPFAIL).
+    public static let heldStatus: Int32 = 75
+
+    /// A shell condition, true when a live lease of a run other than `runID` is on the host (of
+    /// any run when `runID` is nil).
+    func held(otherThan runID: String?) -> String {
+        let f = layout.leaseFile
+        var condition = "[ -s \(f) ] && [ $(( $(date +%s) - $(stat -c %Y \(f) 2>/dev/null || echo 0) )) -lt \(Int(LeaseTerms.expiry)) ]"
+        if let runID { condition += " && [ \"$(head -c 200 \(f))\" != \(shellQuote(runID)) ]" }
+        return condition
+    }
+
+    /// Ends the command with `heldStatus`, printing `held=RUN` and `age=SECONDS`, when another
+    /// run holds the host; nothing otherwise. Ends in `; `, to go before the command it guards.
+    public func refuseIfHeld(by runID: String) -> String {
+        let f = layout.leaseFile
+        return "if \(held(otherThan: runID)); then echo \"held=$(head -c 200 \(f))\"; "
+            + "echo \"age=$(( $(date +%s) - $(stat -c %Y \(f) 2>/dev/null || echo 0) ))\"; exit \(Self.heldStatus); fi; "
+    }
+
+    /// `script`, unless another run than `runID` holds the host (then nothing).
+    public func unlessHeld(_ script: String, runID: String?) -> String {
+        "if \(held(otherThan: runID)); then true; else \(script); fi"
+    }
+
+    /// Another run holds the host: which one, and what to do.
+    public struct Held: Error, CustomStringConvertible {
+        public var host: String
+        public var runID: String
+        public var age: Int?
+
+        /// From `refuseIfHeld`'s output (outside input: the run id is cut to 100 printable characters).
+        public init(host: String, said: String) {
+            self.host = host
+            var id = "", age: Int?
+            for line in said.split(separator: "\n").prefix(4) {
+                if line.hasPrefix("held=") { id = String(line.dropFirst(5).prefix(100).filter { $0.isASCII && !$0.isWhitespace && $0.asciiValue! >= 33 }) }
+                if line.hasPrefix("age="), let n = Int(line.dropFirst(4)), (0...86_400).contains(n) { age = n }
+            }
+            runID = id.isEmpty ? "(unnamed)" : id
+            self.age = age
+        }
+
+        public var description: String {
+            "in use by cloudbench run \(runID) (its lease renewed \(age.map { "\($0) s" } ?? "moments") ago); "
+                + "not run here: wait for that run to end and run again (a killed run lets go within \(Int(LeaseTerms.expiry)) s)"
+        }
+    }
+}
