@@ -69,9 +69,10 @@ public struct NICLimit: Hashable, Sendable {
             var l = limit
             l.of = carried[String(key[..<key.lastIndex(of: "\u{0}")!])] ?? l.records
             return l
-        }.sorted {
-            ($0.providerName, $0.type, $0.pair, $0.path, $0.test, rank($0), $0.side)
-                < ($1.providerName, $1.type, $1.pair, $1.path, $1.test, rank($1), $1.side)
+        }.sorted { a, b in
+            // Swift compares tuples of at most six elements: the cell first, then the counter and side.
+            let cellA = (a.providerName, a.type, a.pair, a.path, a.test), cellB = (b.providerName, b.type, b.pair, b.path, b.test)
+            return cellA != cellB ? cellA < cellB : (rank(a), a.side) < (rank(b), b.side)
         }
     }
 
