@@ -5,7 +5,7 @@ import Glibc
 /// `cloudbench-agent run`: connects, presents the token and runs one test against a server.
 public enum Client {
     public static func run(_ o: RunOptions) throws -> JSON {
-        if o.rateSearch && o.request.test == .udpBandwidth { return try UDPRateSearch.run(o) }
+        if o.rateSearch && o.request.test.isUDP { return try UDPRateSearch.run(o) }
         signal(SIGPIPE, SIG_IGN)
         let control = try Socket.connect(to: o.server, timeout: o.connectTimeout)
         try control.setTimeouts(receive: nil, send: 10)
@@ -30,6 +30,7 @@ public enum Client {
         case .tcpBandwidth: result = try TCPBandwidthTest.run(session)
         case .tcpLatency: return try TCPLatencyTest.run(session)
         case .udpBandwidth: result = try UDPBandwidthTest.run(session)
+        case .udpPackets: result = try UDPPacketRateTest.run(session)
         case .http: return try HTTPTest.run(session)
         }
         guard let counters else { return result }

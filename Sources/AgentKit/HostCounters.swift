@@ -25,7 +25,7 @@ public struct HostCounters: Sendable {
     }
 
     /// The tests whose cells record host counters (the ones that move bytes).
-    public static func applies(to test: TestKind) -> Bool { test == .tcpBandwidth || test == .udpBandwidth }
+    public static func applies(to test: TestKind) -> Bool { test == .tcpBandwidth || test.isUDP }
 }
 
 /// What a host's counters did over one test: sent by the server on its `HOST` line after the

@@ -134,7 +134,7 @@ public final class Server: @unchecked Sendable {
             case .tcpLatency:
                 try conn.writeAll("OK \(sid)\n")
                 try TCPLatencyTest.serve(session)
-            case .udpBandwidth:
+            case .udpBandwidth, .udpPackets:
                 let udp = try UDPBandwidthTest.prepare(options.listen)
                 defer { udp.close() }
                 try conn.writeAll("OK \(sid)\n")

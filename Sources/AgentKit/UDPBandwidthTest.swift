@@ -100,10 +100,10 @@ public enum UDPBandwidthTest {
         }
         let sentCount = try num("sent_datagrams"), received = try num("received_datagrams")
         let windowBytes = try num("window_bytes")
-        return .object(AgentJSON.header(.udpBandwidth) + [
+        return .object(AgentJSON.header(r.test) + [
             ("receiver_bytes_per_second", .double(Double(windowBytes) / r.duration)),
             ("loss_percent", .double(sentCount > 0 ? Double(max(0, sentCount - received)) / Double(sentCount) * 100 : 0)),
-            ("target_bytes_per_second", .double(r.rate)),
+            ("target_bytes_per_second", .double(r.bytesPerSecond)),
             ("sender_bytes_per_second", .double(Double(try num("sent_window_bytes")) / r.duration)),
             ("sent_datagrams", .int(sentCount)),
             ("received_datagrams", .int(received)),
@@ -121,7 +121,7 @@ public enum UDPBandwidthTest {
         ])
     }
 
-    /// Sends datagrams at `request.rate` for warm-up plus duration, sleeping between them
+    /// Sends datagrams at `request.bytesPerSecond` for warm-up plus duration, sleeping between them
     /// when ahead of schedule instead of spinning.
     static func sendPaced(_ udp: Socket, request r: TestRequest, tag: UInt64, start: Double) throws -> [(String, String)] {
         let size = r.effectiveMessageSize
@@ -135,9 +135,9 @@ public enum UDPBandwidthTest {
         while true {
             let now = Clock.now()
             if now >= end { break }
-            let due = r.rate * (now - start)
+            let due = r.bytesPerSecond * (now - start)
             if sentBytes >= due {
-                Clock.sleep(min(0.001, (sentBytes - due) / r.rate))
+                Clock.sleep(min(0.001, (sentBytes - due) / r.bytesPerSecond))
                 continue
             }
             seq += 1

@@ -98,6 +98,7 @@ public struct CostEstimate: Sendable {
                 for test in run.tests where test != .tcpLatency {
                     var rate = gbit * 1e9 / 8
                     if test == .udpBandwidth { rate = min(rate, Double(run.udpRate)) }
+                    if test == .udpPackets { rate = min(rate, Double(run.udpPacketRate * run.udpPacketPayload)) }
                     bytes += rate * (run.warmup.seconds + run.duration.seconds) * Double(run.paths.count * run.repetitions)
                 }
                 bytes *= Double(e.count)

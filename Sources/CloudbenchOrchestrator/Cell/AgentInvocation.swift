@@ -85,6 +85,11 @@ public struct AgentInvocation: Sendable {
             r.duration = run.duration.seconds
             r.warmup = run.warmup.seconds
             r.rate = Double(run.udpRate)
+        case .udpPackets:
+            r.duration = run.duration.seconds
+            r.warmup = run.warmup.seconds
+            r.rate = Double(run.udpPacketRate)
+            r.messageSize = run.udpPacketPayload
         case .http:
             r.size = run.httpSize
             r.count = run.httpCount
@@ -96,7 +101,7 @@ public struct AgentInvocation: Sendable {
     /// The client's arguments (after the program name) for `test` against the server.
     public func clientArguments(address: String, port: Int, test: TestKind, run: RunSettings, variant: CellVariant = .plain) -> [String] {
         AgentCommandLine.run(server: hostPort(address, port), request: Self.request(test: test, run: run, variant: variant), json: true,
-                             tokenOnStandardInput: true, rateSearch: test == .udpBandwidth && variant.udpRateSearch,
+                             tokenOnStandardInput: true, rateSearch: test.isUDP && variant.udpRateSearch,
                              lease: RemoteLayout.leaseFile(in: runDirectory))
     }
 
