@@ -144,10 +144,11 @@ public enum UDPBandwidthTest {
             buffer.storeBytes(of: seq, toByteOffset: 8, as: UInt64.self)
             // The send time, for the receiver's RFC 3550 jitter (datagrams of 24 bytes or more).
             if size >= 24 { buffer.storeBytes(of: Clock.nanoseconds(), toByteOffset: 16, as: UInt64.self) }
-            // A full queue (EAGAIN, ENOBUFS) or a refused port (ICMP) is loss, seen by the receiver.
+            // A full queue (EAGAIN, ENOBUFS), a refused port (ICMP) or a local firewall's drop (EPERM,
+            // e.g. an nftables packet-rate limit on this host's egress) is loss, seen by the receiver.
             do {
                 _ = try Posix.send(udp.fd, buffer, size)
-            } catch where error.errno == ENOBUFS || error.errno == ECONNREFUSED {
+            } catch where error.errno == ENOBUFS || error.errno == ECONNREFUSED || error.errno == EPERM {
             } catch {
                 throw SystemError(call: "send(udp)", errno: error.errno)
             }

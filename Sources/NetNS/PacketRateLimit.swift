@@ -46,8 +46,10 @@ public struct PacketRateLimit: Hashable, Sendable {
     /// (`… limit rate over N/second counter packets 123 bytes 456 drop`); nil when there is no such rule.
     public static func dropped(nftListing text: String) -> Int? {
         for line in text.split(separator: "\n").prefix(1000) where line.contains("limit rate over") {
-            let words = line.split(separator: " ")
-            guard let at = words.firstIndex(of: "packets"), at + 1 < words.count, let n = Int(words[at + 1]), n >= 0 else { return nil }
+            // `burst 200 packets` comes first: the count is the word after `counter packets`.
+            let words = line.split(whereSeparator: { $0 == " " || $0 == "\t" })
+            guard let at = words.firstIndex(of: "counter"), at + 2 < words.count, words[at + 1] == "packets",
+                  let n = Int(words[at + 2]), n >= 0 else { return nil }
             return n
         }
         return nil

@@ -11,8 +11,8 @@ struct PacketRateLimitTests {
     name: pps
     run: { tests: [udp_pps] }
     pairs:
-      - { name: a, provider: aws, type: c5.large, goodput: 50 MB/s, pps_limit: 20000, udp_rate: search }
-      - { name: b, provider: aws, type: c5.large, goodput: 10 MB/s }
+      - { name: a, provider: aws, type: m5.large, goodput: 50 MB/s, pps_limit: 20000, udp_rate: search }
+      - { name: b, provider: aws, type: m5.large, goodput: 10 MB/s }
     """
 
     @Test("pps_limit caps both instances' eth0 at N packets/s with a burst of 10 ms; a pair without it has no cap")

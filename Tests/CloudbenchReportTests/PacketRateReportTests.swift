@@ -11,7 +11,7 @@ struct PacketRateReportTests {
         let searched = detail["udp_rate"]?.string == "search"
         return ResultRecord(id: ResultRecord.makeID(runID: "pps", pair: "p", path: "host", test: searched ? "udp_pps~search" : "udp_pps",
                                                     repetition: rep),
-                            runID: "pps", time: "2026-11-20T10:0\(rep):00Z", pair: "p", provider: "aws", type: "c5.large", region: "us-east-1",
+                            runID: "pps", time: "2026-11-20T10:0\(rep):00Z", pair: "p", provider: "aws", type: "m5.large", region: "us-east-1",
                             path: "host", test: "udp_pps", repetition: rep, status: .ok, value: pps, unit: "pps",
                             source: "synthetic test data", detail: .object(detail))
     }
@@ -27,15 +27,17 @@ struct PacketRateReportTests {
 
     @Test("a section in datagrams/s: payload, offered rate or 'searched', received, loss; the pps allowance named")
     func section() throws {
-        let md = MarkdownRenderer.render(ReportBuilder.build(records: Self.records, catalog: AllTestsReportTests.catalog,
-                                                             options: ReportOptions(title: "pps")))
+        var model = ReportBuilder.build(records: Self.records, catalog: AllTestsReportTests.catalog, options: ReportOptions(title: "pps"))
+        // As ReportService does.
+        model.nicLimits = NICLimit.find(records: Self.records, catalog: AllTestsReportTests.catalog)
+        let md = MarkdownRenderer.render(model)
         #expect(md.contains("## UDP packet rate (`udp_pps`)"), "\(md)")
         #expect(md.contains("| received (datagrams/s) | median | CV |"), "\(md)")
         let rows = md.split(separator: "\n").filter { $0.contains("| 64-byte |") }
         #expect(rows.count == 2, "the fixed rate and the search are two cells: \(rows)")
         #expect(rows.contains { $0.contains("| client → server | 64-byte | 50,000 |") && $0.contains("| 49,850") }, "\(rows)")
         #expect(rows.contains { $0.contains("| client → server | 64-byte | searched |") && $0.contains("| 19,700") }, "\(rows)")
-        #expect(md.contains("c5.large (p, host, udp_pps): shaped by the packet-rate allowance: 41,234 packets queued or dropped on the client"), "\(md)")
+        #expect(md.contains("m5.large (p, host, udp_pps): shaped by the packet-rate allowance: 41,234 packets queued or dropped on the client"), "\(md)")
         // Never in MB/s: the value's unit is datagrams per second.
         #expect(!rows.contains { $0.contains("0.0498") })
     }
