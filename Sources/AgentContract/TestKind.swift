@@ -7,6 +7,7 @@ public enum TestKind: String, Sendable, Hashable, CaseIterable, Codable {
     case tcpLatency = "tcp_lat"
     case udpBandwidth = "udp_bw"
     case udpPackets = "udp_pps"
+    case tcpConnectRequestResponse = "tcp_crr"
     case http
 
     /// The UDP tests: datagrams paced at an offered rate (bytes per second for `udp_bw`, packets

@@ -29,6 +29,7 @@ public enum Client {
         switch o.request.test {
         case .tcpBandwidth: result = try TCPBandwidthTest.run(session)
         case .tcpLatency: return try TCPLatencyTest.run(session)
+        case .tcpConnectRequestResponse: return try TCPConnectRateTest.run(session)
         case .udpBandwidth: result = try UDPBandwidthTest.run(session)
         case .udpPackets: result = try UDPPacketRateTest.run(session)
         case .http: return try HTTPTest.run(session)

@@ -35,6 +35,10 @@ public enum HumanReport {
         case .string("udp_bw"):
             lines.append("received    " + mb(d("receiver_bytes_per_second")) + "  (target " + mb(d("target_bytes_per_second")) + ")")
             lines.append(format("loss        %.3f %% (%.0f of %.0f datagrams arrived)", d("loss_percent"), d("received_datagrams"), d("sent_datagrams")))
+        case .string("tcp_crr"):
+            lines.append(format("rate        %.0f connections/s (connect, %.0f-byte request and response, close)",
+                                d("connections_per_second"), d("message_size")))
+            lines.append("transaction " + pct(j["transaction_us"]) + " us")
         case .string("udp_pps"):
             lines.append(format("received    %.0f datagrams/s of %.0f bytes  (target %.0f/s)",
                                 d("receiver_packets_per_second"), d("message_size"), d("target_packets_per_second")))

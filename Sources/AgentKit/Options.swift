@@ -38,7 +38,7 @@ public enum Invocation: Sendable {
 
     public static let usage = """
     usage: cloudbench-agent serve --listen ADDR:PORT --token TOKEN --deadline SECONDS [--lease FILE]
-           cloudbench-agent run --server ADDR:PORT --token TOKEN --test tcp_bw|tcp_lat|udp_bw|udp_pps|http
+           cloudbench-agent run --server ADDR:PORT --token TOKEN --test tcp_bw|tcp_lat|tcp_crr|udp_bw|udp_pps|http
                             [--duration S] [--warmup S] [--streams N] [--message-size BYTES] [--reverse | --bidir]
                             [--interval S] [--rate BYTES_PER_S | PACKETS_PER_S (udp_pps)] [--rate-search] [--size BYTES] [--count N] [--json] [--lease FILE]
            cloudbench-agent conf [--json]
@@ -129,9 +129,9 @@ public enum Invocation: Sendable {
                                        lease: flags["--lease"]))
         case "run":
             guard let server = flags["--server"] else { throw AgentError.usage("missing --server ADDR:PORT") }
-            guard let testName = flags["--test"] else { throw AgentError.usage("missing --test tcp_bw|tcp_lat|udp_bw|udp_pps|http") }
+            guard let testName = flags["--test"] else { throw AgentError.usage("missing --test tcp_bw|tcp_lat|tcp_crr|udp_bw|udp_pps|http") }
             guard let test = TestKind(rawValue: testName) else {
-                throw AgentError.usage("unknown test '\(testName)'; expected tcp_bw, tcp_lat, udp_bw, udp_pps or http")
+                throw AgentError.usage("unknown test '\(testName)'; expected tcp_bw, tcp_lat, tcp_crr, udp_bw, udp_pps or http")
             }
             var request = TestRequest(test: test)
             if let v = try seconds("--duration") { request.duration = v }

@@ -134,6 +134,9 @@ public final class Server: @unchecked Sendable {
             case .tcpLatency:
                 try conn.writeAll("OK \(sid)\n")
                 try TCPLatencyTest.serve(session)
+            case .tcpConnectRequestResponse:
+                try conn.writeAll("OK \(sid)\n")
+                try TCPConnectRateTest.serve(session)
             case .udpBandwidth, .udpPackets:
                 let udp = try UDPBandwidthTest.prepare(options.listen)
                 defer { udp.close() }

@@ -43,6 +43,7 @@ public struct TestRequest: Sendable, Equatable {
         case .tcpLatency: return 1
         case .udpBandwidth: return 1472
         case .udpPackets: return 64
+        case .tcpConnectRequestResponse: return 1
         case .http: return 0
         }
     }

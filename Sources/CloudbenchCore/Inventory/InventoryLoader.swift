@@ -184,7 +184,7 @@ public struct InventoryLoader {
     func readRun(_ r: MappingReader, sink: DiagnosticSink) -> RunSettings {
         var run = RunSettings()
         if let tests = r.stringList("tests") {
-            if tests.isEmpty { sink.add(r.keyLocation("tests"), "'tests' is empty; list at least one of tcp_bw, tcp_lat, udp_bw, udp_pps, http") }
+            if tests.isEmpty { sink.add(r.keyLocation("tests"), "'tests' is empty; list at least one of tcp_bw, tcp_lat, tcp_crr, udp_bw, udp_pps, http") }
             run.tests = testKinds(tests, sink: sink)
         }
         let agent = " (what the agent allows)"
@@ -269,7 +269,7 @@ public struct InventoryLoader {
         for (t, loc) in items {
             guard let k = TestKind(rawValue: t) else {
                 sink.add(loc, "unknown test '\(t)'" + Suggestion.hint(for: t, in: TestKind.allCases.map(\.rawValue),
-                    otherwise: "tests are tcp_bw, tcp_lat, udp_bw, udp_pps and http"))
+                    otherwise: "tests are tcp_bw, tcp_lat, tcp_crr, udp_bw, udp_pps and http"))
                 continue
             }
             if out.contains(k) { sink.add(loc, "test '\(t)' is listed twice") } else { out.append(k) }

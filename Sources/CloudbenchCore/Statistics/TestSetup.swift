@@ -57,6 +57,8 @@ public struct TestSetup: Hashable, Sendable, Comparable {
             return TestSetup(direction: direction ?? "client_to_server", streams: int("streams") ?? 1, messageSize: int("message_size"),
                              udpRate: detail?["udp_rate"]?.string == "search" ? nil : rate("target_packets_per_second"),
                              udpRateSearch: detail?["udp_rate"]?.string == "search")
+        case "tcp_crr":
+            return TestSetup(messageSize: int("message_size") ?? 1)
         case "tcp_lat", "udp_lat":
             return TestSetup(messageSize: int("message_size") ?? 1)
         case "http":

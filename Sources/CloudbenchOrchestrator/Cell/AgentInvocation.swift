@@ -78,7 +78,7 @@ public struct AgentInvocation: Sendable {
             r.warmup = run.warmup.seconds
             r.streams = variant.streams
             r.messageSize = run.messageSize
-        case .tcpLatency:
+        case .tcpLatency, .tcpConnectRequestResponse:
             r.duration = run.duration.seconds
             r.warmup = run.warmup.seconds
         case .udpBandwidth:
