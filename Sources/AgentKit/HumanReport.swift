@@ -44,7 +44,7 @@ public enum HumanReport {
                                 d("receiver_packets_per_second"), d("message_size"), d("target_packets_per_second")))
             lines.append(format("loss        %.3f %% (%.0f of %.0f datagrams arrived)", d("loss_percent"), d("received_datagrams"), d("sent_datagrams")))
             if let cpu = j["cpu"], let c = cpu["client"], let s = cpu["server"] {
-                lines.append(format("cpu         client %.0f %%, server %.0f %% of one core", d("percent", c), d("percent", s)))
+                lines.append(format("host cpu    client %.2f s, server %.2f s in a %.1f s window", d("host_cpu_s", c), d("host_cpu_s", s), d("window_s", c)))
             }
         case .string("http"):
             lines.append(format("object      %.0f bytes, %.0f fetches per mode", d("size"), d("count")))
