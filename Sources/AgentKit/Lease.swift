@@ -27,6 +27,15 @@ public enum Lease {
         return nil
     }
 
+    /// Renews `path` now (as `touch -c`: never creates it), unless it has run out already: a
+    /// lease that ended stays ended. The agent server does this when a test of the run starts
+    /// and when it ends, and the client when it is done, so a host that measures needs no
+    /// renewal from the orchestrator (`LeaseRenewal` skips a host a cell just renewed).
+    public static func renew(_ path: String) {
+        guard ended(path) == nil else { return }
+        _ = utimensat(AT_FDCWD, path, nil, 0)
+    }
+
     /// Renews `path` (as `touch -c`: never creates it) once per period from a thread of its own,
     /// for as long as the process runs: the agent client does this while it measures, because
     /// the orchestrator's own renewals of that host wait for the client's SSH command to end.

@@ -124,6 +124,10 @@ public final class Server: @unchecked Sendable {
         let session = ServerSession(control: conn, listener: listener, listenAddress: options.listen,
                                     request: request, sessionID: sid, peer: peer, log: { Server.log($0) })
         Server.log("running \(request.test.rawValue) for \(peer.host)")
+        // An authenticated test of the run: the host's lease holds while it runs (renewed at
+        // its start and end; in between, by the orchestrator as usual).
+        if let lease = options.lease { Lease.renew(lease) }
+        defer { if let lease = options.lease { Lease.renew(lease) } }
         do {
             try conn.setTimeouts(receive: nil, send: 10)
             let counters = HostCounters.applies(to: request.test) ? HostCounters.sample(toward: peer) : nil

@@ -13,11 +13,16 @@ public enum Digest {
     }
 
     /// SHA-256 of a file as lowercase hex, read in 1 MiB pieces so large files need no memory.
+    /// Computed once per version of the file (its device, inode, size and modification time):
+    /// a run uploads one agent to hundreds of hosts, and each upload checks its hash.
     public static func sha256Hex(ofFile path: String) throws -> String {
         guard let handle = FileHandle(forReadingAtPath: path) else {
             throw CocoaError(.fileReadNoSuchFile)
         }
         defer { try? handle.close() }
+        var info = stat()
+        let version = fstat(handle.fileDescriptor, &info) == 0 ? FileVersion(info) : nil
+        if let version, let known = FileDigestCache.shared.digest(path: path, version: version) { return known }
         guard let ctx = EVP_MD_CTX_new() else { throw CocoaError(.fileReadUnknown) }
         defer { EVP_MD_CTX_free(ctx) }
         EVP_DigestInit_ex(ctx, EVP_sha256(), nil)
@@ -29,7 +34,9 @@ public enum Digest {
         var out = [UInt8](repeating: 0, count: 32)
         var len: UInt32 = 0
         EVP_DigestFinal_ex(ctx, &out, &len)
-        return hex(Data(out))
+        let digest = hex(Data(out))
+        if let version { FileDigestCache.shared.remember(digest, path: path, version: version) }
+        return digest
     }
 
     static func hmacSHA1(key: Data, message: Data) -> Data {
@@ -51,5 +58,37 @@ public enum Digest {
     /// OpenSSH's fingerprint format: `SHA256:` and unpadded base64 of the key blob's digest.
     static func fingerprint(_ keyBlob: Data) -> String {
         "SHA256:" + sha256(keyBlob).base64EncodedString().replacingOccurrences(of: "=", with: "")
+    }
+}
+
+/// What tells one version of a file from another without reading it.
+struct FileVersion: Equatable {
+    var device: UInt64, inode: UInt64, size: Int64, modified: Int64, modifiedNanos: Int64
+    init(_ s: stat) {
+        device = UInt64(s.st_dev); inode = UInt64(s.st_ino); size = Int64(s.st_size)
+        modified = Int64(s.st_mtim.tv_sec); modifiedNanos = Int64(s.st_mtim.tv_nsec)
+    }
+}
+
+/// The digests `Digest.sha256Hex(ofFile:)` computed, by path, with the file version each is of.
+/// Bounded: past `limit` paths it starts afresh (a run hashes a handful of files).
+final class FileDigestCache: @unchecked Sendable {
+    static let shared = FileDigestCache()
+    static let limit = 64
+    private let lock = NSLock()
+    private var known: [String: (FileVersion, String)] = [:]
+
+    func digest(path: String, version: FileVersion) -> String? {
+        lock.withLock {
+            guard let (v, d) = known[path], v == version else { return nil }
+            return d
+        }
+    }
+
+    func remember(_ digest: String, path: String, version: FileVersion) {
+        lock.withLock {
+            if known.count >= FileDigestCache.limit { known.removeAll() }
+            known[path] = (version, digest)
+        }
     }
 }

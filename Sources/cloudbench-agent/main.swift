@@ -48,6 +48,8 @@ do {
     case .run(let options):
         if let lease = options.lease { Lease.keepRenewed(lease) }
         let result = try Client.run(options)
+        // Renewed as it ends too: the orchestrator counts a finished cell as a renewal of both hosts.
+        if let lease = options.lease { Lease.renew(lease) }
         emit(options.json ? result.serialized() : HumanReport.render(result))
     }
     exit(0)

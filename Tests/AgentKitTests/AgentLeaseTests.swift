@@ -36,6 +36,21 @@ struct AgentLeaseTests {
         #expect(LeaseTerms.period >= 1 && LeaseTerms.expiry <= 30)
     }
 
+    @Test("renewing a lease that holds makes it new; one that ran out stays out; a removed one is not made again")
+    func renew() throws {
+        let path = Self.leaseFile()
+        defer { unlink(path) }
+        Self.age(path, by: LeaseTerms.expiry - 2)
+        Lease.renew(path)
+        #expect(try #require(Lease.age(of: path)) < 2)
+        Self.age(path, by: LeaseTerms.expiry + 1)
+        Lease.renew(path)
+        #expect(Lease.ended(path)?.contains("not renewed for") == true)
+        unlink(path)
+        Lease.renew(path)
+        #expect(!FileManager.default.fileExists(atPath: path))
+    }
+
     @Test("serve prints READY with its pid and port and lets go of its output; it ends once its lease is removed",
           .enabled(if: getuid() == 0, "needs root for network namespaces"))
     func readyThenLease() throws {
@@ -55,8 +70,11 @@ struct AgentLeaseTests {
         let stdout = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         #expect(server.isRunning)
         #expect(stdout == "READY pid=\(server.processIdentifier) port=\(pair.port)\n")
+        // A test of the run renews the host's lease (as it starts and as it ends).
+        Self.age(lease, by: LeaseTerms.period + 1)
         let ok = try pair.client(AgentServerTests.quickTest)
         #expect(ok.status == 0, "\(ok.stderr)")
+        #expect(try #require(Lease.age(of: lease)) < LeaseTerms.period, "the server renewed its lease for the test")
         // The lease goes: the server ends within a period or two.
         let removed = Date()
         unlink(lease)

@@ -1,4 +1,5 @@
 import AgentContract
+@testable import CloudbenchCore
 @testable import CloudbenchOrchestrator
 import CloudbenchProcess
 import Foundation
@@ -59,6 +60,21 @@ struct HostLeaseTests {
             usleep(50_000)
         }
         return false
+    }
+
+    @Test("a host whose cell just ended counts as renewed for one period: the orchestrator's renewal skips it, then renews again")
+    func renewedByCell() {
+        let shell = FakeShell(label: "h") { _ in CommandOutput(status: 0, stdout: "", stderr: "") }
+        let host = RemoteHost(shell: shell, facts: HostFacts(arch: "x86_64", kernel: "6.1", home: "/root", uid: 0, glibc: "2.36", sudo: .missing),
+                              sudoAllowed: false, agentSHA: "0")
+        let t0 = Date(timeIntervalSince1970: 1_000_000)
+        #expect(!host.leaseRenewed(within: LeaseTerms.period, now: t0), "never renewed: renew")
+        host.leaseRenewed(at: t0)
+        #expect(host.leaseRenewed(within: LeaseTerms.period, now: t0.addingTimeInterval(LeaseTerms.period - 0.1)))
+        #expect(!host.leaseRenewed(within: LeaseTerms.period, now: t0.addingTimeInterval(LeaseTerms.period)))
+        // An older note does not move the last renewal back.
+        host.leaseRenewed(at: t0.addingTimeInterval(-5))
+        #expect(host.leaseRenewed(within: LeaseTerms.period, now: t0.addingTimeInterval(1)))
     }
 
     @Test("the lease starts in one command that returns at once; the run's cleanup ends the watchdog and removes the lease")

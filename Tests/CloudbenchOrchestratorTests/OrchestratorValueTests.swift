@@ -1,3 +1,4 @@
+import CloudbenchProcess
 import Foundation
 import Testing
 @testable import CloudbenchCore
@@ -44,6 +45,21 @@ struct OrchestratorValueTests {
         #expect(RouteCheck.parse("eth0 1500 eth0")!.problem(for: weave)
                 == "traffic to 10.32.0.1 leaves through eth0, the hosts' own network, not overlay 'weave'")
         #expect(RouteCheck.parse("weave 1376 eth0")!.mtu == 1376)
+    }
+
+    @Test("one command reads the route and the datapath; a datapath that cannot be read leaves the route check whole")
+    func routeWithDatapath() throws {
+        // A route lookup of loopback on this machine: nothing is sent.
+        let out = try ProcessRunner.run(["sh", "-c", RouteCheck.commandWithDatapath(to: "127.0.0.1", underlay: "127.0.0.1")], deadline: 20)
+        #expect(out.status == 0)
+        let parts = RouteCheck.split(out.stdout)
+        #expect(RouteCheck.parse(parts.route)?.device == "lo")
+        #expect(DatapathProbe.detect(try #require(parts.datapath)).device == "lo")
+        // An address `ip` refuses: the route part says nothing usable and the datapath part is empty.
+        let bad = try ProcessRunner.run(["sh", "-c", RouteCheck.commandWithDatapath(to: "300.1.1.1", underlay: "127.0.0.1")], deadline: 20)
+        #expect(bad.status == 0)
+        #expect(RouteCheck.split(bad.stdout).datapath == nil)
+        #expect(RouteCheck.split("eth0 1500 eth0\n") == ("eth0 1500 eth0\n", nil))
     }
 
     @Test("the agent's headline figures", arguments: [

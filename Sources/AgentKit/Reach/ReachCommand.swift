@@ -69,9 +69,9 @@ public enum ReachCommand {
 
     // MARK: the answering end
 
-    nonisolated(unsafe) static var stopRequested: Int32 = 0
-
     /// Binds what it can, says what it bound, and answers until the deadline or SIGTERM.
+    /// SIGTERM and SIGINT end the process at once (their default action: it holds nothing the
+    /// kernel does not release), so the orchestrator's stop returns as soon as it is sent.
     /// `handleSignals` false leaves the process's signal handlers alone (a test in process
     /// stops it by its deadline).
     public static func answer(_ arguments: [String], handleSignals: Bool = true, emit: (String) -> Void) throws(AgentError) {
@@ -88,16 +88,15 @@ public enum ReachCommand {
             }
         }
         emit("ready")
-        if handleSignals { for sig in [SIGTERM, SIGINT] { signal(sig) { _ in ReachCommand.stopRequested = 1 } } }
+        if handleSignals { for sig in [SIGTERM, SIGINT] { signal(sig, SIG_DFL) } }
         let deadline = Deadline(seconds: a.seconds)
         var answered = 0
         var buffer = [UInt8](repeating: 0, count: 256)
-        while !deadline.expired && stopRequested == 0 {
+        while !deadline.expired {
             var fds = (listeners + datagrams).map { pollfd(fd: $0.fd, events: Int16(POLLIN), revents: 0) }
             guard !fds.isEmpty else { return }
-            // Short waits, so a signal's flag is seen soon.
             let n: Int
-            do { n = try Posix.poll(&fds, until: Deadline(seconds: min(0.2, deadline.secondsRemaining))) }
+            do { n = try Posix.poll(&fds, until: Deadline(seconds: deadline.secondsRemaining)) }
             catch { throw AgentError.failed("\(error)") }
             if n == 0 { continue }
             for (i, l) in listeners.enumerated() where fds[i].revents != 0 {

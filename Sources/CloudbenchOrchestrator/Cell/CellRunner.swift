@@ -124,16 +124,17 @@ public struct CellRunner: Sendable {
             do { serverResult = .success(try await running) } catch { serverResult = .failure(error) }
             try setupResult.get()
             let agentServer = try serverResult.get()
-            let out = try await client.check(RouteCheck.command(to: setup.serverAddress, underlay: job.pair.server.testIP),
+            // The route, and what carries the path's packets off the client, in one round trip.
+            let out = try await client.check(RouteCheck.commandWithDatapath(to: setup.serverAddress, underlay: job.pair.server.testIP),
                                              what: "check the route to \(setup.serverAddress)", timeout: 15)
-            guard let route = RouteCheck.parse(out.stdout) else {
-                throw CellFailure("cannot read the route to \(setup.serverAddress) from \(client.label): \(out.stdout)")
+            let seen = RouteCheck.split(out.stdout)
+            guard let route = RouteCheck.parse(seen.route) else {
+                throw CellFailure("cannot read the route to \(setup.serverAddress) from \(client.label): \(seen.route)")
             }
             if let problem = route.problem(for: setup) { throw CellFailure(problem) }
             var active = ActivePath(setup: setup, route: route, server: agentServer)
             active.clientNetns = clientNetns
-            let seen = try? await client.run(DatapathProbe.command(to: setup.serverAddress), timeout: 15)
-            active.datapath = seen.map { $0.status == 0 ? DatapathProbe.detect($0.stdout, hostPath: path == .host) : Datapath(kind: .unknown) }
+            active.datapath = seen.datapath.map { DatapathProbe.detect($0, hostPath: path == .host) } ?? Datapath(kind: .unknown)
             return .ready(active)
         } catch {
             var record = baseRecord(job, now: now())
@@ -160,6 +161,13 @@ public struct CellRunner: Sendable {
             let out = try await client.run(clientInv.runClient(address: setup.serverAddress, port: job.run.agentPort,
                                                                test: job.cell.test, run: job.run, variant: job.cell.variant),
                                            input: clientInv.tokenInput, timeout: job.clientTimeout, privileged: clientInv.netns != nil)
+            if out.status == 0 {
+                // Both agents renewed their host's lease as the test ended: the orchestrator's
+                // next renewal of these hosts can wait (`LeaseRenewal`).
+                let ended = Date()
+                server.leaseRenewed(at: ended)
+                client.leaseRenewed(at: ended)
+            }
             guard out.status == 0 else {
                 let said = out.stderr.trimmingCharacters(in: .whitespacesAndNewlines)
                 throw CellFailure("the agent client failed (exit \(out.status))" + (said.isEmpty ? "" : ": \(said.split(separator: "\n").last ?? "")"))

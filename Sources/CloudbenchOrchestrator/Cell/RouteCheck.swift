@@ -15,6 +15,24 @@ public struct RouteCheck: Sendable, Equatable {
             + "echo \"$d $(cat /sys/class/net/$d/mtu 2>/dev/null || echo ?) $u\""
     }
 
+    /// The line between the route check's output and the datapath probe's in `commandWithDatapath`.
+    static let datapathMarker = "--- datapath ---"
+
+    /// The route check and `DatapathProbe` in one command (one round trip per path instance): the
+    /// route line, `datapathMarker`, then the probe's output (none when the probe failed; the
+    /// route check's outcome does not depend on it).
+    public static func commandWithDatapath(to address: String, underlay: String) -> String {
+        command(to: address, underlay: underlay) + "; echo '\(datapathMarker)'; (\(DatapathProbe.command(to: address))) || true"
+    }
+
+    /// The two parts of `commandWithDatapath`'s output: the route line, and the probe's output
+    /// (nil when the marker is missing or nothing follows it).
+    public static func split(_ output: String) -> (route: String, datapath: String?) {
+        guard let r = output.range(of: "\n\(datapathMarker)\n") else { return (output, nil) }
+        let rest = String(output[r.upperBound...])
+        return (String(output[..<r.lowerBound]), rest.isEmpty ? nil : rest)
+    }
+
     public static func parse(_ output: String) -> RouteCheck? {
         let f = output.split(separator: " ").map(String.init)
         guard f.count >= 2, !f[0].isEmpty else { return nil }

@@ -13,21 +13,21 @@ public struct AgentBinaries: Sendable {
 /// removed.
 public struct AgentDeploy: Sendable {
     public var binaries: AgentBinaries
-    /// Each binary's SHA-256, read once for every host it goes to.
-    private let digests = FileDigests()
     /// Each binary gzipped once, for the hosts that have `gzip`.
     private let gzipped = GzippedAgents()
 
     public init(binaries: AgentBinaries) { self.binaries = binaries }
 
     /// Uploads the agent (when the host lacks it) and runs the host's cleanup, unless a run other
-    /// than `runID` holds the host (`HostLock`): then its agents stay.
-    public func deploy(shell: RemoteShell, facts: HostFacts, sudoAllowed: Bool, runID: String? = nil) async throws -> RemoteHost {
+    /// than `runID` holds the host (`HostLock`): then its agents stay. `cleaning` false skips the
+    /// cleanup (a host reconnected mid-run was cleaned already).
+    public func deploy(shell: RemoteShell, facts: HostFacts, sudoAllowed: Bool, runID: String? = nil,
+                       cleaning: Bool = true) async throws -> RemoteHost {
         guard let binary = binaries.byArch[facts.arch] else {
             throw CellFailure("no agent binary for \(facts.arch); name one under 'agent: { \(facts.arch): PATH }' in the inventory")
         }
         let sha: String
-        do { sha = try digests.sha256(binary) } catch { throw FileError(binary, "cannot read the agent binary") }
+        do { sha = try Digest.sha256Hex(ofFile: binary) } catch { throw FileError(binary, "cannot read the agent binary") }
         let host = RemoteHost(shell: shell, facts: facts, sudoAllowed: sudoAllowed, agentSHA: sha)
         let remote = host.layout.agentPath(sha256: sha)
         // The upload creates the agent's folder when it is missing. The agent travels gzipped
@@ -36,24 +36,10 @@ public struct AgentDeploy: Sendable {
         _ = try await shell.upload(localPath: binary, remotePath: remote, mode: 0o755, gzipped: compressed)
         let version = try await host.check("\(remote) --version", what: "run the agent")
         if version.stdout.isEmpty { throw CellFailure("the agent printed no version") }
-        _ = try? await host.run(HostLock(layout: host.layout).unlessHeld(host.layout.cleanupScript, runID: runID), timeout: 30,
-                                privileged: host.hasRoot)
+        if cleaning {
+            _ = try? await host.run(HostLock(layout: host.layout).unlessHeld(host.layout.cleanupScript, runID: runID), timeout: 30,
+                                    privileged: host.hasRoot)
+        }
         return host
-    }
-}
-
-/// SHA-256 digests of local files by path, each computed once (a run deploys one binary to
-/// hundreds of hosts).
-final class FileDigests: @unchecked Sendable {
-    private let lock = NSLock()
-    private var known: [String: String] = [:]
-
-    func sha256(_ path: String) throws -> String {
-        lock.lock()
-        defer { lock.unlock() }
-        if let d = known[path] { return d }
-        let d = try Digest.sha256Hex(ofFile: path)
-        known[path] = d
-        return d
     }
 }

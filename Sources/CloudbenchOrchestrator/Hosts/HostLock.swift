@@ -1,5 +1,6 @@
 import AgentContract
 import CloudbenchSSH
+import Foundation
 
 /// The lock a run holds on a host: its lease (`HostLease`, `RemoteLayout.leaseFile`).
 ///
@@ -33,9 +34,31 @@ public struct HostLock: Sendable {
             + "echo \"age=$(( $(date +%s) - $(stat -c %Y \(f) 2>/dev/null || echo 0) ))\"; exit \(Self.heldStatus); fi; "
     }
 
-    /// `script`, unless another run than `runID` holds the host (then nothing).
+    /// `script`, unless another run than `runID` holds the host (then nothing); the check and the
+    /// script are one step for every cloudbench command on the host (`serialized`).
     public func unlessHeld(_ script: String, runID: String?) -> String {
-        "if \(held(otherThan: runID)); then true; else \(script); fi"
+        serialized("if \(held(otherThan: runID)); then true; else \(script); fi")
+    }
+
+    /// Seconds a command waits for the host's lock; the commands that hold it run for milliseconds.
+    public static let lockWait = 10
+
+    /// `script` in a subshell that holds the host's lock (`flock` on `RemoteLayout.lockFile`), so
+    /// that one run's check of the lease and what it does about it (write its own lease, clean up)
+    /// cannot interleave with another run's: two runs started at the same moment cannot both take
+    /// a host. The kernel lets go of the lock when the subshell ends, so a command killed half-way
+    /// leaves no stale lock. The file is made by whoever comes first (the login user, or root at a
+    /// deploy's cleanup through sudo) and given to the folder's owner; opened read-only, so either
+    /// may lock it. Unlocked, as before, when the host has no `flock` (util-linux; busybox has it
+    /// too) or no cloudbench folder yet (then there is no lease to race for: `HostLease.create`
+    /// makes the folder first). Its exit status is the script's.
+    public func serialized(_ script: String) -> String {
+        let l = shellQuote(layout.lockFile)
+        let parent = shellQuote((layout.lockFile as NSString).deletingLastPathComponent)
+        return "if [ -d \(parent) ] && command -v flock >/dev/null 2>&1 "
+            + "&& { [ -e \(l) ] || { : >> \(l) && chown \"$(stat -c %u:%g \(parent))\" \(l); }; } 2>/dev/null; then "
+            + "( flock -w \(Self.lockWait) 9 || { echo \"another cloudbench command held \(layout.lockFile) for \(Self.lockWait) s\" >&2; exit 1; }; "
+            + "\(script) ) 9< \(l); else ( \(script) ); fi"
     }
 
     /// Another run holds the host: which one, and what to do.

@@ -56,8 +56,11 @@ public enum SudoState: Sendable, Equatable {
 /// The one host probe: preflight and compare both learn a host's architecture, kernel, glibc,
 /// sudo, home, uid and tools with `command`, read it with `parse` and judge it with `problems`.
 public enum HostProbe {
-    /// Programs the built-in paths use on a host; reported, not required.
-    public static let tools = ["ip", "ss", "nohup", "gzip"]
+    /// Programs the built-in paths use on a host; reported, not required. No step reads the
+    /// host's sockets with `ss` (or /proc/net/tcp): an agent server is ready when it prints READY
+    /// with its pid, a busy port is the agent's own failed bind (`reach-answer` says `busy`), so
+    /// a host without `ss` needs nothing else (`HardenedHostLabTests.withoutSS`).
+    public static let tools = ["ip", "nohup", "gzip"]
 
     /// Folders the agent may be kept in and run from, in order: the home's cache, then per-user
     /// folders on /var/tmp and /dev/shm for a home on a `noexec` mount.

@@ -18,6 +18,17 @@ public final class RemoteHost: @unchecked Sendable {
     /// the session runs one command at a time, and a running client renews the lease itself).
     private var running = 0
     public var isBusy: Bool { lock.lock(); defer { lock.unlock() }; return running > 0 }
+    /// When the host's lease was last known renewed: by the orchestrator's `touch`, or by the
+    /// agents of a cell that just finished (the server renews it as a test starts and ends, the
+    /// client as it ends).
+    private var renewed: Date?
+
+    /// Notes that the host's lease was renewed at `time`.
+    public func leaseRenewed(at time: Date = Date()) { lock.withLock { renewed = max(renewed ?? time, time) } }
+    /// Whether the lease was renewed less than `seconds` ago.
+    public func leaseRenewed(within seconds: Double, now: Date = Date()) -> Bool {
+        lock.withLock { renewed.map { now.timeIntervalSince($0) < seconds } ?? false }
+    }
 
     public init(shell: RemoteShell, facts: HostFacts, sudoAllowed: Bool, agentSHA: String) {
         self.current = shell

@@ -19,6 +19,10 @@ public struct RemoteLayout: Sendable {
     public var directory: String { agentDirectory ?? "\(home)/.cache/cloudbench" }
     /// Pid files and logs of the run in progress; emptied by cleanup.
     public var runDirectory: String { "\(home)/.cache/cloudbench/run" }
+    /// The host's lock file (`HostLock.serialized`), beside the run directory: an empty file,
+    /// kept like the agent (never removed: removing a lock file another shell holds would let a
+    /// third one in on a new file).
+    public var lockFile: String { "\(home)/.cache/cloudbench/run.lock" }
     public static let vxlanDevice = "cbvx0"
     public static let tunDevice = "cbtun0"
     /// The VXLAN network identifier and UDP port (Flannel's VXLAN default port).

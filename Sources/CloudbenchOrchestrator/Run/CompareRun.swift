@@ -43,6 +43,8 @@ public struct CompareSummary: Sendable {
     /// unless it was interrupted), and the lanes it ran them on (min(`--parallel`, pairs)): what
     /// `RunSummary` divides.
     public var measuringSeconds: Double = 0
+    /// Σ over those cells of how long they measured past their configured warm-up and duration.
+    public var pastConfiguredSeconds: Double = 0
     public var lanes: Int = 1
 
     public var failedCount: Int { records.filter { $0.status == .failed }.count }
@@ -176,7 +178,8 @@ public struct CompareRun: Sendable {
             if let why = unreachable[pair.name] { blocked.append((jobs, why)); continue }
             works.append(PairWork(pair: pair, jobs: jobs, server: s, client: c))
         }
-        for p in notRun { await progress.message("pair \(p): not run (a host failed preflight)") }
+        let notRunWhy = await state.stopping ? "interrupted before its first cell" : "a host failed preflight or deploy"
+        for p in notRun { await progress.message("pair \(p): not run (\(notRunWhy))") }
         await progress.planned(cells: works.reduce(0) { $0 + $1.jobs.count } + blocked.reduce(0) { $0 + $1.0.count })
         let lanes = max(1, min(options.parallel, works.count))
         if options.parallel > works.count, !works.isEmpty {
@@ -209,15 +212,23 @@ public struct CompareRun: Sendable {
             }
             guard let shell = again else { return false }
             host.replaceShell(shell)
-            // What the broken cell left (its agents, tunnel, VXLAN device) goes before the next cell.
-            _ = try? await host.run(host.layout.cleanupScript, timeout: 30, privileged: host.hasRoot)
+            // What the broken cell left (its agents, tunnel, VXLAN device) goes before the next cell,
+            // unless another run took the host while this one was away (`HostLock`).
+            _ = try? await host.run(HostLock(layout: host.layout).unlessHeld(host.layout.cleanupScript, runID: runID),
+                                    timeout: 30, privileged: host.hasRoot)
             // The agent again, in case the host came back without it (a reboot, a replaced
-            // machine); the upload is a no-op when the same binary is in place.
-            guard (try? await deploy.deploy(shell: shell, facts: host.facts, sudoAllowed: host.sudoAllowed, runID: runID)) != nil else { return false }
+            // machine); the upload is a no-op when the same binary is in place, and the host was
+            // just cleaned.
+            guard (try? await deploy.deploy(shell: shell, facts: host.facts, sudoAllowed: host.sudoAllowed, runID: runID,
+                                            cleaning: false)) != nil else { return false }
             // The cleanup ended the host's agent server and lease: a new lease, and a new server
             // for the next cell.
             await servers.forget(host)
-            _ = try? await HostLease.begin(on: host, runID: runID)
+            do { try await HostLease.begin(on: host, runID: runID) } catch let held as HostLock.Held {
+                // Its lease ran out while it was away and another run holds it now: lost for this run.
+                await progress.message("host \(host.label): \(held)")
+                return false
+            } catch {}
             await progress.message("host \(host.label): connection lost and re-established")
             return true
         }
@@ -232,7 +243,7 @@ public struct CompareRun: Sendable {
             }
             await withTaskGroup(of: Void.self) { group in
                 for host in hostsToStop {
-                    group.addTask { await self.stopRemoteProcesses(on: host) }
+                    group.addTask { await self.stopRemoteProcesses(on: host, runID: runID) }
                 }
             }
         }
@@ -244,7 +255,9 @@ public struct CompareRun: Sendable {
                 }
             }
             if let s = outcome.skipped { await skippedBox.add(job.cell, s) }
-            else if outcome.record != nil { await measured.add(job.run.warmup.seconds + job.run.duration.seconds) }
+            else if let r = outcome.record {
+                await measured.add(job.run.warmup.seconds + job.run.duration.seconds, pastConfigured: RunSummary.pastConfigured(r))
+            }
             await progress.finished(job, outcome)
         })
         // Its SSH calls block and do not see cancellation: wait for them (each has a timeout), so
@@ -261,9 +274,17 @@ public struct CompareRun: Sendable {
         await withTaskGroup(of: Void.self) { group in
             for (_, host) in connected where lost[host.label] == nil {
                 group.addTask {
-                    let script = host.layout.cleanupScript + "; " + host.layout.leftoversScript
-                    if let out = try? await host.run(script, timeout: 30, privileged: host.hasRoot) {
+                    // Not on a host another run took over (this run's lease ran out): its agents stay.
+                    let script = HostLock(layout: host.layout).unlessHeld(host.layout.cleanupScript + "; " + host.layout.leftoversScript,
+                                                                          runID: runID)
+                    do {
+                        let out = try await host.run(script, timeout: 30, privileged: host.hasRoot)
                         await found.add(host.label, out.stdout.split(separator: "\n").map(String.init))
+                    } catch {
+                        // A host whose SSH went while its agents still measured (they renew its
+                        // lease as they serve): its lease removes what is left.
+                        let within = Int(LeaseTerms.expiry + LeaseTerms.period)
+                        await found.add(host.label, ["what this run left (the cleanup could not run: \(error); the host's lease removes it within \(within) s)"])
                     }
                 }
             }
@@ -272,15 +293,18 @@ public struct CompareRun: Sendable {
         return CompareSummary(runID: runID, resultsPath: resultsPath, records: await records.written, earlierRecords: resume.records,
                               skipped: await skippedBox.items, hostProblems: problems, pairsNotRun: notRun,
                               leftovers: leftovers, interrupted: await state.stopping,
-                              measuringSeconds: await measured.seconds, lanes: lanes)
+                              measuringSeconds: await measured.seconds, pastConfiguredSeconds: await measured.pastConfigured,
+                              lanes: lanes)
     }
 
-    /// Kills the agents cloudbench runs on `host` and removes its interfaces, over a new connection.
-    func stopRemoteProcesses(on host: RemoteHost) async {
+    /// Kills the agents cloudbench runs on `host` and removes its interfaces, over a new connection
+    /// (unless another run than `runID` holds the host).
+    func stopRemoteProcesses(on host: RemoteHost, runID: String) async {
         guard let h = inventory.hosts.first(where: { label($0) == host.label }),
               let shell = try? await connector.connect(h, label: host.label) else { return }
         let fresh = RemoteHost(shell: shell, facts: host.facts, sudoAllowed: host.sudoAllowed, agentSHA: host.agentSHA)
-        _ = try? await fresh.run(host.layout.cleanupScript, timeout: 20, privileged: host.hasRoot)
+        _ = try? await fresh.run(HostLock(layout: host.layout).unlessHeld(host.layout.cleanupScript, runID: runID),
+                                 timeout: 20, privileged: host.hasRoot)
     }
 }
 
@@ -305,7 +329,8 @@ actor HostLeftovers {
 
 actor MeasuredSeconds {
     var seconds = 0.0
-    func add(_ s: Double) { seconds += s }
+    var pastConfigured = 0.0
+    func add(_ s: Double, pastConfigured extra: Double) { seconds += s; pastConfigured += extra }
 }
 
 actor SkippedCells {

@@ -12,7 +12,9 @@ public enum CompareStatus {
             let failedThisRun = s.records.filter { $0.pair == pair.name && $0.status == .failed }
             let skipped = s.skipped.filter { $0.0.pair == pair.name }
             let note: String
-            if s.pairsNotRun.contains(pair.name) { note = "not run: a host failed preflight" }
+            if s.pairsNotRun.contains(pair.name) {
+                note = s.interrupted && mine.isEmpty ? "not run: interrupted before its first cell" : "not run: a host failed preflight or deploy"
+            }
             else { note = failedThisRun.first.map { "\($0.path)/\($0.test): \($0.error ?? "")" } ?? skipped.first.map { $0.1 } ?? "" }
             rows.append([pair.name, "\(cells.count)", "\(okKeys.count)", "\(failedThisRun.count)", "\(skipped.count)",
                          String(note.prefix(110))])

@@ -24,10 +24,12 @@ public struct HostLease: Sendable {
     ///
     /// The lease is also the host's lock: while another run's lease is live (renewed less than
     /// `LeaseTerms.expiry` ago), this one is not made and the command exits with `heldStatus`,
-    /// printing that run's id (`HostLock`).
+    /// printing that run's id (`HostLock`). The check and the write are one step under the host's
+    /// lock (`HostLock.serialized`).
     public func create(runID: String) -> String {
-        HostLock(layout: layout).refuseIfHeld(by: runID)
-            + "mkdir -p \(layout.runDirectory) && echo \(shellQuote(runID)) > \(layout.leaseFile) || exit 1"
+        let lock = HostLock(layout: layout)
+        return "mkdir -p \(layout.runDirectory) || exit 1; "
+            + lock.serialized(lock.refuseIfHeld(by: runID) + "echo \(shellQuote(runID)) > \(layout.leaseFile) || exit 1") + " || exit $?"
     }
 
     /// Starts the watchdog in the background (as root when the host allows it, so that it can
@@ -70,6 +72,10 @@ public struct HostLease: Sendable {
 /// renewal is not an error here: a lost host is noticed by its cells, and its lease runs out.
 /// A host whose SSH session is busy is skipped that period: its session runs one command at a
 /// time, and the long one, the agent client, renews the lease itself while it runs (`--lease`).
+/// So is a host whose lease was renewed less than a period ago (`RemoteHost.leaseRenewed`): by
+/// the agents of a cell that just ended. Hosts that measure back to back then cost no SSH
+/// command for their leases (a run over hundreds of hosts would otherwise spend a command per
+/// host every period).
 public final class LeaseRenewal: Sendable {
     private let task: Task<Void, Never>
 
@@ -84,7 +90,10 @@ public final class LeaseRenewal: Sendable {
                             let wait = next.timeIntervalSinceNow
                             if wait > 0 { try? await Task.sleep(nanoseconds: UInt64(wait * 1e9)) }
                             if Task.isCancelled { return }
-                            if !host.isBusy { _ = try? await host.run(command, timeout: LeaseTerms.period * 2) }
+                            if !host.isBusy && !host.leaseRenewed(within: LeaseTerms.period),
+                               let out = try? await host.run(command, timeout: LeaseTerms.period * 2), out.status == 0 {
+                                host.leaseRenewed()
+                            }
                             // A fixed rate: a slow renewal does not push the next one back.
                             next = max(next.addingTimeInterval(LeaseTerms.period), Date())
                         }

@@ -139,7 +139,8 @@ struct CompareCommand: AsyncParsableCommand {
             print(CompareStatus.render(summary, plan: plan), terminator: "")
             let figures = RunSummary(idealSeconds: summary.measuringSeconds / Double(summary.lanes),
                                      wallSeconds: Date().timeIntervalSince(started),
-                                     cells: summary.records.count, lanes: summary.lanes)
+                                     cells: summary.records.count, lanes: summary.lanes,
+                                     pastConfiguredSeconds: summary.pastConfiguredSeconds / Double(summary.lanes))
             print(figures.line)
             let summaryPath = "\(resultsDirectory)/\(summary.runID).summary.json"
             do { try OutputFile.write(figures.json(), to: summaryPath) } catch { printError("warning: \(error)") }
