@@ -23,8 +23,9 @@ struct TCPConnectRateAgentTests {
         let t = try #require(j["transaction_us"] as? [String: Double], "\(j)")
         let p50 = try #require(t["p50"]), p99 = try #require(t["p99"])
         #expect(p50 > 0 && p50 <= p99 && p99 <= (t["max"] ?? 0), "\(t)")
-        // One transaction at a time: the mean time and the rate are each other's inverse, give or take the loop.
-        #expect((t["mean"] ?? 0) * rate / 1e6 > 0.8 && (t["mean"] ?? 0) * rate / 1e6 <= 1.01, "mean \(t["mean"] ?? 0) µs at \(rate)/s")
+        // One transaction at a time: they never overlap, so the mean time is at most the rate's inverse
+        // (less by the close and the loop, which are outside a transaction's time: under load over 20 %).
+        #expect((t["mean"] ?? 0) * rate / 1e6 > 0 && (t["mean"] ?? 0) * rate / 1e6 <= 1.01, "mean \(t["mean"] ?? 0) µs at \(rate)/s")
         #expect(j["strays"] as? Int == 0)
         // The server is free again for the next test.
         let again = try pair.client(["--test", "tcp_crr", "--duration", "0.5", "--warmup", "0", "--message-size", "1000", "--json"])
