@@ -12,10 +12,12 @@ public enum AgentLimits {
     public static let streams: ClosedRange<Int> = 1...128
     /// `--message-size`: bytes per write; 0 picks the test's default.
     public static let messageSize: ClosedRange<Int> = 0...(16 << 20)
-    /// `--message-size` for udp_bw: one datagram.
+    /// `--message-size` for udp_bw and udp_pps: one datagram.
     public static let udpMessageSize: ClosedRange<Int> = 16...65_507
     /// `--rate`: bytes per second a udp_bw sender aims for.
     public static let rate: ClosedRange<Double> = 1000...100e9
+    /// `--rate` for udp_pps: datagrams per second the sender aims for.
+    public static let packetRate: ClosedRange<Double> = 1...100e6
     /// `--interval`: the length of one interval of the per-interval figures.
     public static let interval: ClosedRange<Double> = 0.001...3600
     /// At most this many intervals in one measured window (`duration / interval`): each costs

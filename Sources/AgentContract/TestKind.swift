@@ -6,5 +6,11 @@ public enum TestKind: String, Sendable, Hashable, CaseIterable, Codable {
     case tcpBandwidth = "tcp_bw"
     case tcpLatency = "tcp_lat"
     case udpBandwidth = "udp_bw"
+    case udpPackets = "udp_pps"
+    case tcpConnectRequestResponse = "tcp_crr"
     case http
+
+    /// The UDP tests: datagrams paced at an offered rate (bytes per second for `udp_bw`, packets
+    /// per second for `udp_pps`), whose rate may be searched for the highest with loss under 1 %.
+    public var isUDP: Bool { self == .udpBandwidth || self == .udpPackets }
 }

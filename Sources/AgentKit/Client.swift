@@ -5,7 +5,7 @@ import Glibc
 /// `cloudbench-agent run`: connects, presents the token and runs one test against a server.
 public enum Client {
     public static func run(_ o: RunOptions) throws -> JSON {
-        if o.rateSearch && o.request.test == .udpBandwidth { return try UDPRateSearch.run(o) }
+        if o.rateSearch && o.request.test.isUDP { return try UDPRateSearch.run(o) }
         signal(SIGPIPE, SIG_IGN)
         let control = try Socket.connect(to: o.server, timeout: o.connectTimeout)
         try control.setTimeouts(receive: nil, send: 10)
@@ -24,26 +24,33 @@ public enum Client {
         }
         let session = ClientSession(control: control, server: o.server, request: o.request,
                                     sessionID: String(words[1]), connectTimeout: o.connectTimeout)
-        let counters = HostCounters.applies(to: o.request.test) ? HostCounters.sample() : nil
+        let counters = HostCounters.applies(to: o.request.test) ? HostCounters.sample(toward: o.server) : nil
         // On a `udp` path (every test): the tunnel on this host, sampled beside the host's counters.
         let tunnel = o.tunnelStats.map { TunnelCounters.sample(statsFile: $0) }
         var result: JSON
         switch o.request.test {
         case .tcpBandwidth: result = try TCPBandwidthTest.run(session)
         case .tcpLatency: result = try TCPLatencyTest.run(session)
+        case .tcpConnectRequestResponse: result = try TCPConnectRateTest.run(session)
         case .udpBandwidth: result = try UDPBandwidthTest.run(session)
+        case .udpPackets: result = try UDPPacketRateTest.run(session)
         case .http: result = try HTTPTest.run(session)
         }
         // The server's `HOST` line follows its result when either is sampled on this test.
         guard counters != nil || tunnel != nil else { return result }
-        let mine = counters.map { HostWindow(from: $0, to: .sample()) }
+        let mine = counters.map { HostWindow(from: $0, to: $0.again()) }
         let myTunnel = tunnel.map { TunnelWindow.between($0, TunnelCounters.sample(statsFile: o.tunnelStats!)) }
         let server = serverFields(control)
         if let mine {
+            let theirs = server.flatMap { HostWindow(fields: $0) }
             let rate = result.receivedBytesPerSecond
             result = result.addingCPU(side: "client", mine.cpuFields(payloadBytesPerSecond: rate))
-                .addingCPU(side: "server", server.flatMap { HostWindow(fields: $0) }?.cpuFields(payloadBytesPerSecond: rate)
+                .addingCPU(side: "server", theirs?.cpuFields(payloadBytesPerSecond: rate)
                            ?? [("host_cpu_absent", .string(ProcStat.Absent.notSent.sentence))])
+            if let nic = mine.nic {
+                result = result.addingNIC(side: "client", NICWindow.json(nic))
+                    .addingNIC(side: "server", NICWindow.json(theirs?.nic ?? .failure(.notSent)))
+            }
         }
         if let myTunnel {
             result = result.addingTunnel(client: myTunnel, server: server.flatMap { TunnelWindow.parse(fields: $0) } ?? .failure(.notSent))
@@ -53,7 +60,7 @@ public enum Client {
 
     /// The fields of the server's `HOST` line, sent right after its result; nil when none comes within 5 s.
     static func serverFields(_ control: Socket) -> [String: String]? {
-        guard let line = try? control.readLine(maxBytes: 4096, timeout: 5) else { return nil }
+        guard let line = try? control.readLine(maxBytes: 8192, timeout: 5) else { return nil }
         let words = line.split(separator: " ")
         guard words.first == "HOST" else { return nil }
         return ControlLine.fields(words.dropFirst())

@@ -3,20 +3,29 @@ import Syscall
 /// A host's own counters at one moment, sampled by each side's agent when a bandwidth test
 /// starts and when it ends: the machine's CPU (`/proc/stat`) and the agent's own CPU time.
 ///
-/// This is the one place per-cell host metrics are sampled; another counter (a NIC's
-/// `ethtool -S` allowance counters) is one more field here and in `HostWindow`, and travels on
-/// the same `HOST` line.
+/// This is the one place per-cell host metrics are sampled; the NIC's counters (`ethtool -S`,
+/// `NICCounters`) are sampled beside the CPU and travel on the same `HOST` line.
 public struct HostCounters: Sendable {
     public var time: Double
     public var cpu: Result<ProcStat, ProcStat.Absent>
     public var agent: CPUTime
+    /// The counters of the device toward the peer; nil when not sampled.
+    public var nic: Result<NICCounters, NICCounters.Absent>? = nil
 
-    public static func sample(procStat path: String = "/proc/stat") -> HostCounters {
-        HostCounters(time: Clock.now(), cpu: ProcStat.read(path: path), agent: CPUTime.current())
+    /// The counters now; the NIC's those of the device that carries traffic to `peer`.
+    public static func sample(procStat path: String = "/proc/stat", toward peer: SocketAddress? = nil) -> HostCounters {
+        let nic = peer.map { NICCounters.sample(toward: $0) }
+        return HostCounters(time: Clock.now(), cpu: ProcStat.read(path: path), agent: CPUTime.current(), nic: nic)
+    }
+
+    /// The counters now, the NIC's of the same device as this sample (the end of a window).
+    public func again(procStat path: String = "/proc/stat") -> HostCounters {
+        let nic = self.nic.map { before in before.flatMap { $0.again() } }
+        return HostCounters(time: Clock.now(), cpu: ProcStat.read(path: path), agent: CPUTime.current(), nic: nic)
     }
 
     /// The tests whose cells record host counters (the ones that move bytes).
-    public static func applies(to test: TestKind) -> Bool { test == .tcpBandwidth || test == .udpBandwidth }
+    public static func applies(to test: TestKind) -> Bool { test == .tcpBandwidth || test.isUDP }
 }
 
 /// What a host's counters did over one test: sent by the server on its `HOST` line after the
@@ -29,12 +38,16 @@ public struct HostWindow: Sendable, Equatable {
     public var ticksPerSecond: Double
     /// The agent's own CPU over the window.
     public var agent: CPUTime
+    /// The NIC's counters over the window; nil when not sampled (or an older peer sent none).
+    public var nic: Result<NICWindow, NICCounters.Absent>?
 
-    public init(seconds: Double, cpu: Result<ProcStat, ProcStat.Absent>, ticksPerSecond: Double, agent: CPUTime) {
+    public init(seconds: Double, cpu: Result<ProcStat, ProcStat.Absent>, ticksPerSecond: Double, agent: CPUTime,
+                nic: Result<NICWindow, NICCounters.Absent>? = nil) {
         self.seconds = seconds
         self.cpu = cpu
         self.ticksPerSecond = ticksPerSecond
         self.agent = agent
+        self.nic = nic
     }
 
     public init(from a: HostCounters, to b: HostCounters, ticksPerSecond: Double = ProcStat.ticksPerSecond) {
@@ -43,12 +56,14 @@ public struct HostWindow: Sendable, Equatable {
         case (.success(let x), .success(let y)): cpu = x.delta(to: y).map { .success($0) } ?? .failure(.inconsistent)
         case (.failure(let e), _), (_, .failure(let e)): cpu = .failure(e)
         }
-        self.init(seconds: max(0, b.time - a.time), cpu: cpu, ticksPerSecond: ticksPerSecond, agent: b.agent - a.agent)
+        var nic: Result<NICWindow, NICCounters.Absent>?
+        if let x = a.nic, let y = b.nic { nic = NICWindow.between(x, y) }
+        self.init(seconds: max(0, b.time - a.time), cpu: cpu, ticksPerSecond: ticksPerSecond, agent: b.agent - a.agent, nic: nic)
     }
 
     public static func == (a: HostWindow, b: HostWindow) -> Bool {
         a.seconds == b.seconds && a.ticksPerSecond == b.ticksPerSecond && a.agent.user == b.agent.user
-            && a.agent.system == b.agent.system && "\(a.cpu)" == "\(b.cpu)"
+            && a.agent.system == b.agent.system && "\(a.cpu)" == "\(b.cpu)" && "\(String(describing: a.nic))" == "\(String(describing: b.nic))"
     }
 
     /// The `HOST k=v …` line's fields.
@@ -62,6 +77,7 @@ public struct HostWindow: Sendable, Equatable {
         case .failure(let why):
             out.append(("cpu_absent", why.rawValue))
         }
+        if let nic { out += NICWindow.fields(nic) }
         return out
     }
 
@@ -85,7 +101,7 @@ public struct HostWindow: Sendable, Equatable {
                 cpu = .failure(.inconsistent)
             }
         }
-        self.init(seconds: secs, cpu: cpu, ticksPerSecond: hz, agent: CPUTime(user: au, system: asys))
+        self.init(seconds: secs, cpu: cpu, ticksPerSecond: hz, agent: CPUTime(user: au, system: asys), nic: NICWindow.parse(fields: f))
     }
 
     /// The fields added to this side's `detail.cpu` object. `payloadBytesPerSecond` is the cell's

@@ -35,6 +35,17 @@ public enum HumanReport {
         case .string("udp_bw"):
             lines.append("received    " + mb(d("receiver_bytes_per_second")) + "  (target " + mb(d("target_bytes_per_second")) + ")")
             lines.append(format("loss        %.3f %% (%.0f of %.0f datagrams arrived)", d("loss_percent"), d("received_datagrams"), d("sent_datagrams")))
+        case .string("tcp_crr"):
+            lines.append(format("rate        %.0f connections/s (connect, %.0f-byte request and response, close)",
+                                d("connections_per_second"), d("message_size")))
+            lines.append("transaction " + pct(j["transaction_us"]) + " us")
+        case .string("udp_pps"):
+            lines.append(format("received    %.0f datagrams/s of %.0f bytes  (target %.0f/s)",
+                                d("receiver_packets_per_second"), d("message_size"), d("target_packets_per_second")))
+            lines.append(format("loss        %.3f %% (%.0f of %.0f datagrams arrived)", d("loss_percent"), d("received_datagrams"), d("sent_datagrams")))
+            if let cpu = j["cpu"], let c = cpu["client"], let s = cpu["server"] {
+                lines.append(format("host cpu    client %.2f s, server %.2f s in a %.1f s window", d("host_cpu_s", c), d("host_cpu_s", s), d("window_s", c)))
+            }
         case .string("http"):
             lines.append(format("object      %.0f bytes, %.0f fetches per mode", d("size"), d("count")))
             for mode in ["reuse", "new_connection"] {

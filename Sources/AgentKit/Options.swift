@@ -24,7 +24,7 @@ public struct RunOptions: Sendable {
     public var request: TestRequest
     public var json = false
     public var connectTimeout: Double = 5
-    /// udp_bw: search for the highest offered rate with loss under 1 % (`--rate-search`), starting
+    /// udp_bw, udp_pps: search for the highest offered rate with loss under 1 % (`--rate-search`), starting
     /// at `request.rate`, within the request's warm-up plus duration.
     public var rateSearch = false
     /// The host's lease file, renewed while the client runs (`--lease`).
@@ -44,9 +44,9 @@ public enum Invocation: Sendable {
 
     public static let usage = """
     usage: cloudbench-agent serve --listen ADDR:PORT --token TOKEN --deadline SECONDS [--lease FILE] [--tunnel-stats FILE]
-           cloudbench-agent run --server ADDR:PORT --token TOKEN --test tcp_bw|tcp_lat|udp_bw|http
+           cloudbench-agent run --server ADDR:PORT --token TOKEN --test tcp_bw|tcp_lat|tcp_crr|udp_bw|udp_pps|http
                             [--duration S] [--warmup S] [--streams N] [--message-size BYTES] [--reverse | --bidir]
-                            [--interval S] [--rate BYTES_PER_S] [--rate-search] [--size BYTES] [--count N] [--json] [--lease FILE]
+                            [--interval S] [--rate BYTES_PER_S | PACKETS_PER_S (udp_pps)] [--rate-search] [--size BYTES] [--count N] [--json] [--lease FILE]
                             [--tunnel-stats FILE]
            cloudbench-agent conf [--json]
            cloudbench-agent --version
@@ -138,9 +138,9 @@ public enum Invocation: Sendable {
                                        lease: flags["--lease"], tunnelStats: flags["--tunnel-stats"]))
         case "run":
             guard let server = flags["--server"] else { throw AgentError.usage("missing --server ADDR:PORT") }
-            guard let testName = flags["--test"] else { throw AgentError.usage("missing --test tcp_bw|tcp_lat|udp_bw|http") }
+            guard let testName = flags["--test"] else { throw AgentError.usage("missing --test tcp_bw|tcp_lat|tcp_crr|udp_bw|udp_pps|http") }
             guard let test = TestKind(rawValue: testName) else {
-                throw AgentError.usage("unknown test '\(testName)'; expected tcp_bw, tcp_lat, udp_bw or http")
+                throw AgentError.usage("unknown test '\(testName)'; expected tcp_bw, tcp_lat, tcp_crr, udp_bw, udp_pps or http")
             }
             var request = TestRequest(test: test)
             if let v = try seconds("--duration") { request.duration = v }
@@ -149,7 +149,9 @@ public enum Invocation: Sendable {
             if let v = try integer("--message-size") { request.messageSize = v }
             if let v = try seconds("--interval") { request.interval = v }
             if let v = flags["--rate"] {
-                guard let d = Double(v), d.isFinite else { throw AgentError.usage("--rate '\(v)' is not a number of bytes per second") }
+                guard let d = Double(v), d.isFinite else {
+                    throw AgentError.usage("--rate '\(v)' is not a number of \(test == .udpPackets ? "datagrams" : "bytes") per second")
+                }
                 request.rate = d
             }
             if let v = try integer("--size") { request.size = v }
@@ -161,7 +163,7 @@ public enum Invocation: Sendable {
             var options = RunOptions(server: try SocketAddress(parsing: server), token: try theToken(), request: request)
             options.json = switches.contains("--json")
             options.rateSearch = switches.contains("--rate-search")
-            if options.rateSearch && test != .udpBandwidth { throw AgentError.usage("--rate-search is for udp_bw only") }
+            if options.rateSearch && !test.isUDP { throw AgentError.usage("--rate-search is for udp_bw and udp_pps only") }
             if let v = try seconds("--connect-timeout", in: AgentLimits.connectTimeout) { options.connectTimeout = v }
             if let lease = flags["--lease"] {
                 guard !lease.isEmpty, lease.utf8.count <= 4096 else { throw AgentError.usage("--lease needs a file name of at most 4096 bytes") }

@@ -130,7 +130,7 @@ public final class Server: @unchecked Sendable {
         defer { if let lease = options.lease { Lease.renew(lease) } }
         do {
             try conn.setTimeouts(receive: nil, send: 10)
-            let counters = HostCounters.applies(to: request.test) ? HostCounters.sample() : nil
+            let counters = HostCounters.applies(to: request.test) ? HostCounters.sample(toward: peer) : nil
             // The user-space tunnel on this host, when one runs (a `udp` path): its counts over any test.
             let tunnel = options.tunnelStats.map { TunnelCounters.sample(statsFile: $0) }
             switch request.test {
@@ -140,7 +140,10 @@ public final class Server: @unchecked Sendable {
             case .tcpLatency:
                 try conn.writeAll("OK \(sid)\n")
                 try TCPLatencyTest.serve(session)
-            case .udpBandwidth:
+            case .tcpConnectRequestResponse:
+                try conn.writeAll("OK \(sid)\n")
+                try TCPConnectRateTest.serve(session)
+            case .udpBandwidth, .udpPackets:
                 let udp = try UDPBandwidthTest.prepare(options.listen)
                 defer { udp.close() }
                 try conn.writeAll("OK \(sid)\n")
@@ -151,7 +154,7 @@ public final class Server: @unchecked Sendable {
             }
             // This host's counters over the test, after the result: the client adds them to detail.cpu.server.
             // (Without host counters, only while a tunnel runs: the client of a `udp` cell waits for it.)
-            var fields = counters.map { HostWindow(from: $0, to: .sample()).fields() } ?? []
+            var fields = counters.map { HostWindow(from: $0, to: $0.again()).fields() } ?? []
             if let file = options.tunnelStats, let tunnel { fields += TunnelWindow.hostFields(since: tunnel, statsFile: file) }
             if !fields.isEmpty { try conn.writeAll(ControlLine.encode("HOST", fields)) }
             Server.log("finished \(request.test.rawValue) for \(peer.host)")

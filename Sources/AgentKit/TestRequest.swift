@@ -15,7 +15,7 @@ public struct TestRequest: Sendable, Equatable {
     /// tcp_bw: both directions at once, `streams` each way.
     public var bidirectional: Bool = false
     public var interval: Double = 1
-    /// udp_bw: bytes per second the sender aims for (UDP payload).
+    /// udp_bw: bytes per second the sender aims for (UDP payload); udp_pps: datagrams per second.
     public var rate: Double = 1_000_000
     /// http: object size in bytes.
     public var size: Int = 200_000
@@ -24,7 +24,16 @@ public struct TestRequest: Sendable, Equatable {
 
     public static let protocolTag = "cloudbench-agent/1"
 
-    public init(test: TestKind) { self.test = test }
+    public init(test: TestKind) {
+        self.test = test
+        if test == .udpPackets { rate = 10_000 }
+    }
+
+    /// What the UDP sender paces to, in payload bytes per second: `rate` itself for udp_bw,
+    /// `rate` datagrams of `effectiveMessageSize` bytes for udp_pps.
+    public var bytesPerSecond: Double {
+        test == .udpPackets ? rate * Double(effectiveMessageSize) : rate
+    }
 
     /// The message size in effect once defaults are applied.
     public var effectiveMessageSize: Int {
@@ -33,6 +42,8 @@ public struct TestRequest: Sendable, Equatable {
         case .tcpBandwidth: return 128 * 1024
         case .tcpLatency: return 1
         case .udpBandwidth: return 1472
+        case .udpPackets: return 64
+        case .tcpConnectRequestResponse: return 1
         case .http: return 0
         }
     }
@@ -57,12 +68,16 @@ public struct TestRequest: Sendable, Equatable {
         guard L.messageSize.contains(messageSize) else {
             throw bad("--message-size must be from \(L.describe(L.messageSize)) bytes (0: the test's default)")
         }
-        if test == .udpBandwidth {
+        if test.isUDP {
             guard L.udpMessageSize.contains(effectiveMessageSize) else {
-                throw bad("--message-size for udp_bw must be from \(L.describe(L.udpMessageSize)) bytes (one datagram)")
+                throw bad("--message-size for \(test.rawValue) must be from \(L.describe(L.udpMessageSize)) bytes (one datagram)")
             }
         }
-        guard L.rate.contains(rate) else { throw bad("--rate must be from \(L.describe(L.rate)) bytes per second") }
+        if test == .udpPackets {
+            guard L.packetRate.contains(rate) else { throw bad("--rate for udp_pps must be from \(L.describe(L.packetRate)) datagrams per second") }
+        } else {
+            guard L.rate.contains(rate) else { throw bad("--rate must be from \(L.describe(L.rate)) bytes per second") }
+        }
         if bidirectional {
             guard test == .tcpBandwidth else { throw bad("--bidir is for tcp_bw only") }
             guard !reverse else { throw bad("--bidir already runs both directions; drop --reverse") }

@@ -108,10 +108,10 @@ public enum UDPBandwidthTest {
         }
         let sentCount = try num("sent_datagrams"), received = try num("received_datagrams")
         let windowBytes = try num("window_bytes")
-        return .object(AgentJSON.header(.udpBandwidth) + [
+        return .object(AgentJSON.header(r.test) + [
             ("receiver_bytes_per_second", .double(Double(windowBytes) / r.duration)),
             ("loss_percent", .double(sentCount > 0 ? Double(max(0, sentCount - received)) / Double(sentCount) * 100 : 0)),
-            ("target_bytes_per_second", .double(r.rate)),
+            ("target_bytes_per_second", .double(r.bytesPerSecond)),
             ("sender_bytes_per_second", .double(Double(try num("sent_window_bytes")) / r.duration)),
             ("sent_datagrams", .int(sentCount)),
             ("received_datagrams", .int(received)),
@@ -131,7 +131,7 @@ public enum UDPBandwidthTest {
         ])
     }
 
-    /// Sends datagrams at `request.rate` for warm-up plus duration, sleeping between them
+    /// Sends datagrams at `request.bytesPerSecond` for warm-up plus duration, sleeping between them
     /// when ahead of schedule instead of spinning.
     static func sendPaced(_ udp: Socket, request r: TestRequest, tag: UInt64, start: Double) throws -> [(String, String)] {
         let size = r.effectiveMessageSize
@@ -145,19 +145,20 @@ public enum UDPBandwidthTest {
         while true {
             let now = Clock.now()
             if now >= end { break }
-            let due = r.rate * (now - start)
+            let due = r.bytesPerSecond * (now - start)
             if sentBytes >= due {
-                Clock.sleep(min(0.001, (sentBytes - due) / r.rate))
+                Clock.sleep(min(0.001, (sentBytes - due) / r.bytesPerSecond))
                 continue
             }
             seq += 1
             buffer.storeBytes(of: seq, toByteOffset: 8, as: UInt64.self)
             // The send time, for the receiver's RFC 3550 jitter (datagrams of 24 bytes or more).
             if size >= 24 { buffer.storeBytes(of: Clock.nanoseconds(), toByteOffset: 16, as: UInt64.self) }
-            // A full queue (EAGAIN, ENOBUFS) or a refused port (ICMP) is loss, seen by the receiver.
+            // A full queue (EAGAIN, ENOBUFS), a refused port (ICMP) or a local firewall's drop (EPERM,
+            // e.g. an nftables packet-rate limit on this host's egress) is loss, seen by the receiver.
             do {
                 _ = try Posix.send(udp.fd, buffer, size)
-            } catch where error.errno == ENOBUFS || error.errno == ECONNREFUSED {
+            } catch where error.errno == ENOBUFS || error.errno == ECONNREFUSED || error.errno == EPERM {
             } catch {
                 throw SystemError(call: "send(udp)", errno: error.errno)
             }

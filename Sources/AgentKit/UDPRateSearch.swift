@@ -1,7 +1,7 @@
 import AgentContract
 import Syscall
 
-/// The bracketing of `udp_bw --rate-search`, as a value: from the probes so far, the next
+/// The bracketing of `udp_bw --rate-search` (and `udp_pps`'s, in datagrams per second), as a value: from the probes so far, the next
 /// offered rate to try, or none when the bracket is tight enough.
 ///
 /// A probe with loss under 1 % raises the floor; one with more lowers the ceiling. Until there
@@ -16,14 +16,15 @@ public struct RateBracket: Sendable, Equatable {
     /// The highest offered rate that passed, and the lowest that failed.
     public private(set) var floor: Double?
     public private(set) var ceiling: Double?
+    /// The rates that may be offered: `AgentLimits.rate` (bytes per second) or `.packetRate`.
+    public let limits: ClosedRange<Double>
 
-    public init() {}
+    public init(limits: ClosedRange<Double> = AgentLimits.rate) { self.limits = limits }
 
     /// Notes one probe; returns the next rate to offer, or nil when done. `sent` is what the
     /// sender managed: a loaded host may fall short of the offer, and then what passed is `sent`,
     /// not the offer, and nothing above it can be tried.
     public mutating func note(offered: Double, sent: Double, received: Double, lossPercent: Double) -> Double? {
-        let limits = AgentLimits.rate
         let senderBound = sent < offered * 0.97
         let actual = senderBound ? max(sent, limits.lowerBound) : offered
         if lossPercent < Self.lossLimitPercent {
@@ -58,6 +59,9 @@ public struct RateBracket: Sendable, Equatable {
 /// (its own single-use key), bracketing the highest offered rate with loss under 1 % within the
 /// request's warm-up plus duration. The result is the best passing probe's measurement with the
 /// search beside it (`udp_rate: "search"`, `searched_rate_bytes_per_second`, `search`).
+///
+/// `udp_pps --rate-search` is the same search in datagrams per second: its probes are `udp_pps`
+/// tests, and the rates are named `…_packets_per_second` (`searched_rate_packets_per_second`).
 public enum UDPRateSearch {
     /// At most this many probes; fewer when the bracket closes first.
     public static let maxProbes = RateSearchSchedule.maxProbes
@@ -67,11 +71,14 @@ public enum UDPRateSearch {
         let schedule = RateSearchSchedule(warmup: o.request.warmup, duration: o.request.duration)
         let warmup = schedule.warmup, duration = schedule.duration
         let started = Clock.now()
-        var bracket = RateBracket()
-        var rate = min(max(o.request.rate, AgentLimits.rate.lowerBound), AgentLimits.rate.upperBound)
+        let limits = o.request.test == .udpPackets ? AgentLimits.packetRate : AgentLimits.rate
+        let unit = o.request.test == .udpPackets ? "packets" : "bytes"
+        var bracket = RateBracket(limits: limits)
+        var rate = min(max(o.request.rate, limits.lowerBound), limits.upperBound)
         var probes: [JSON] = []
         var best: (offered: Double, result: JSON)?
         var last: JSON?
+        var nics: [JSON?] = []
         for _ in 0..<maxProbes {
             var probe = o
             probe.rateSearch = false
@@ -81,22 +88,27 @@ public enum UDPRateSearch {
             probe.request.interval = duration
             let result = try Client.run(probe)
             last = result
-            let received = number(result, "receiver_bytes_per_second") ?? 0
-            let sent = number(result, "sender_bytes_per_second") ?? 0
+            nics.append(result["nic"])
+            let received = number(result, "receiver_\(unit)_per_second") ?? 0
+            let sent = number(result, "sender_\(unit)_per_second") ?? 0
             let loss = number(result, "loss_percent") ?? 100
-            probes.append(.object([("offered_bytes_per_second", .double(rate)), ("sent_bytes_per_second", .double(sent)),
-                                   ("received_bytes_per_second", .double(received)),
+            probes.append(.object([("offered_\(unit)_per_second", .double(rate)), ("sent_\(unit)_per_second", .double(sent)),
+                                   ("received_\(unit)_per_second", .double(received)),
                                    ("loss_percent", .double(loss)), ("duration_s", .double(duration))]))
             // What was really offered: the sender may fall short of the target on a loaded host.
-            let offered = min(rate, max(sent, AgentLimits.rate.lowerBound))
+            let offered = min(rate, max(sent, limits.lowerBound))
             if loss < RateBracket.lossLimitPercent, offered >= best?.offered ?? 0 { best = (offered, result) }
             guard let next = bracket.note(offered: rate, sent: sent, received: received, lossPercent: loss) else { break }
             rate = next
         }
         // No offer passed: the lowest probe's figures stand, and the record says none was found.
         guard case .object(var fields) = best?.result ?? last! else { return best?.result ?? last! }
+        // The NIC's counters over every probe (the ones over the limit are the ones that grow them).
+        if let nic = NICSum.over(nics) {
+            if let i = fields.firstIndex(where: { $0.0 == "nic" }) { fields[i].1 = nic } else { fields.append(("nic", nic)) }
+        }
         fields.append(("udp_rate", .string("search")))
-        fields.append(("searched_rate_bytes_per_second", best.map { .double($0.offered) } ?? .null))
+        fields.append(("searched_rate_\(unit)_per_second", best.map { .double($0.offered) } ?? .null))
         fields.append(("search_s", .double(Clock.now() - started)))
         fields.append(("search", .array(probes)))
         return .object(fields)

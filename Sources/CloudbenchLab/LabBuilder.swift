@@ -95,8 +95,21 @@ final class LabBuilder {
             try ProcessRunner.check(["tc", "-n", instance.namespace, "qdisc", "replace", "dev", "eth0", "root"] + instance.tokenBucket.tcArguments)
             try ProcessRunner.check(["tc", "-n", fabric, "qdisc", "replace", "dev", instance.fabricDevice, "root"]
                                     + instance.ingressTokenBucket.tcArguments)
+            if let cap = instance.packetRateCap { try limitPacketRate(instance, cap) }
             try step()
         }
+    }
+
+    /// `pps_limit:`: the nftables cap on what the instance sends (gone with its namespace), and the
+    /// stand-in `ethtool` its sshd puts first on the PATH (`SSHServerLaunch`).
+    private func limitPacketRate(_ instance: LabInstance, _ cap: PacketRateLimit) throws {
+        try Prerequisites.check([("nft", "nftables")])
+        log("\(instance.id): at most \(cap.packetsPerSecond) packets/s out (nftables), a stand-in ethtool reporting the drops")
+        try Data(cap.script.utf8).write(to: URL(fileURLWithPath: files.packetRateScript(instance)))
+        try ProcessRunner.check(PacketRateLimit.applyArguments(namespace: instance.namespace, scriptFile: files.packetRateScript(instance)))
+        let ethtool = files.standInEthtool(instance)
+        try Data(PacketRateLimit.standInEthtool().utf8).write(to: URL(fileURLWithPath: ethtool))
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: ethtool)
     }
 
     private func createNamespace(_ name: String) throws {
@@ -171,7 +184,8 @@ final class LabBuilder {
             try Data(SSHServerConfig.text(instance: instance, files: files, usePAM: usePAM).utf8)
                 .write(to: URL(fileURLWithPath: config))
             // sshd checks its config first and exits non-zero on a mistake, so this throws early.
-            try ProcessRunner.check(SSHServerLaunch.argv(instance: instance, files: files, sshd: sshd, privateDirectories: privateDirectories))
+            try ProcessRunner.check(SSHServerLaunch.argv(instance: instance, files: files, sshd: sshd, privateDirectories: privateDirectories,
+                                                         standInEthtool: instance.packetRateCap == nil ? nil : files.standInEthtool(instance)))
             let pid = try waitForPidFile(files.sshdPidFile(instance), instance: instance)
             state.sshdPids[instance.id] = pid
             try state.write(files)

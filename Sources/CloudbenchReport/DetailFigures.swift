@@ -46,19 +46,25 @@ public enum DetailFigures {
             case "tcp_bw": return bandwidth
             case "tcp_lat": return latency
             case "udp_bw": return udp
+            case "udp_pps": return packets
+            case "tcp_crr": return connections
             case "http": return http
             default: return []
             }
         }
 
         static let bandwidth = figures(test: "tcp_bw"), latency = figures(test: "tcp_lat")
-        static let udp = figures(test: "udp_bw"), http = figures(test: "http")
+        static let udp = figures(test: "udp_bw"), http = figures(test: "http"), packets = figures(test: "udp_pps")
+        static let connections = figures(test: "tcp_crr")
 
         static func figures(test: String) -> [Figure] {
             switch test {
             case "tcp_bw": return [.retransmits, .cpuClientPerGB, .cpuServerPerGB, .stealClient, .stealServer]
             case "tcp_lat": return [.rttP50, .rttP99, .rttP999, .cpuClientPerGB, .cpuServerPerGB, .stealClient, .stealServer]
             case "udp_bw": return [.udpLoss, .udpJitter, .udpSent, .udpSearchedRate, .cpuClientPerGB, .cpuServerPerGB, .stealClient, .stealServer]
+            case "udp_pps": return [.udpLoss, .cpuClientPerGB, .cpuServerPerGB, .stealClient, .stealServer]
+            // A transaction's time (connect to close) in the RTT percentile columns, named for it.
+            case "tcp_crr": return [.rttP50, .rttP99]
             case "http": return [.httpReusedP50, .httpReusedP95, .httpNewP50, .httpNewP95]
             default: return []
             }
@@ -91,6 +97,13 @@ public enum DetailFigures {
                 put(.udpJitter, d["jitter_us"]?.double)
                 put(.udpSent, d["sender_bytes_per_second"]?.double.map { $0 / 1e6 })
                 put(.udpSearchedRate, d["searched_rate_bytes_per_second"]?.double.map { $0 / 1e6 })
+                cpu()
+            case "tcp_crr":
+                let t = d["transaction_us"]
+                put(.rttP50, t?["p50"]?.double)
+                put(.rttP99, t?["p99"]?.double)
+            case "udp_pps":
+                put(.udpLoss, d["loss_percent"]?.double)
                 cpu()
             case "http":
                 let reused = httpTotals(d, ["reuse", "reused", "keepalive"]), new = httpTotals(d, ["new_connection", "new"])

@@ -133,6 +133,7 @@ public enum MarkdownRenderer {
 
         out += DatapathReport.markdown(m.datapaths)
         out += TunnelDropReport.markdown(m.tunnelDrops)
+        out += NICLimit.markdown(m.nicLimits)
 
         out.append(contentsOf: testSections(m, notes))
 

@@ -9,7 +9,7 @@ import CloudbenchCore
 public enum ReportBuilder {
     static let rowTests: Set<String> = ["tcp_bw", "tcp_lat"]
     /// Tests with a section of their own, in the report's order.
-    static let sectionOrder = ["tcp_bw", "tcp_lat", "udp_bw", "http"]
+    static let sectionOrder = ["tcp_bw", "tcp_lat", "tcp_crr", "udp_bw", "udp_pps", "http"]
     static let sectionTests = Set(sectionOrder)
 
     public static func build(records: [ResultRecord], catalog: Catalog, options: ReportOptions = ReportOptions(),

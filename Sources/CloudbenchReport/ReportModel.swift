@@ -22,6 +22,8 @@ public struct ReportModel: Sendable {
     public var datapaths: [DatapathRow] = []
     /// Paths whose user-space tunnel dropped datagrams (`TunnelDropReport`).
     public var tunnelDrops: [TunnelDropRow] = []
+    /// Cloud network limits the NIC's own counters name (`NICLimit`).
+    public var nicLimits: [NICLimit] = []
 
     /// Which columns tell rows apart. A knob every row shares is said once above the tables
     /// instead of in a column (`commonSetup`).

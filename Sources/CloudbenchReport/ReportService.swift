@@ -64,6 +64,7 @@ public enum ReportService {
         model.bursts = BurstReport.cells(records: loaded.records, catalog: catalog)
         model.datapaths = DatapathReport.rows(records: loaded.records, catalog: catalog)
         model.tunnelDrops = TunnelDropReport.rows(records: loaded.records)
+        model.nicLimits = NICLimit.find(records: loaded.records, catalog: catalog)
         return Output(model: model, warnings: warnings)
     }
 }

@@ -7,9 +7,12 @@ enum SetupText {
         if let n = s.streams { parts.append(n == 1 ? "1 stream" : "\(n) streams") }
         if let d = s.direction { parts.append(direction(d)) }
         if let m = s.messageSize {
-            parts.append(test == "tcp_lat" || test == "udp_lat" ? "\(bytes(m)) ping-pong" : "\(bytes(m)) messages")
+            parts.append(test == "tcp_lat" || test == "udp_lat" ? "\(bytes(m)) ping-pong"
+                         : test == "udp_pps" ? "\(bytes(m)) datagrams" : "\(bytes(m)) messages")
         }
-        if let r = s.udpRate { parts.append("offered \(NumberFormat.sig3(r / 1e6)) MB/s") }
+        if let r = s.udpRate {
+            parts.append(test == "udp_pps" ? "offered \(NumberFormat.sig3(r)) datagrams/s" : "offered \(NumberFormat.sig3(r / 1e6)) MB/s")
+        }
         if s.udpRateSearch { parts.append("rate searched") }
         if let h = s.httpSize { parts.append("\(bytes(h)) objects") }
         return parts.isEmpty ? "as recorded" : parts.joined(separator: separator)

@@ -68,6 +68,16 @@ extension MarkdownRenderer {
             out.append("## UDP throughput and loss (`udp_bw`)")
             intro = "Throughput received at the offered rate, in \(unit), and the share of datagrams lost."
             add("direction", "---"); add("offered (\(unit))")
+        case "tcp_crr":
+            out.append("## TCP connection rate (`tcp_crr`)")
+            intro = "Transactions per second, each a new TCP connection: connect, request, response, close (netperf's TCP_CRR); "
+                + "p50 and p99 are of the time of one transaction, in µs."
+            if sizes { add("request and response") }
+        case "udp_pps":
+            out.append("## UDP packet rate (`udp_pps`)")
+            intro = "Datagrams per second received at the offered packet rate (or the highest rate with loss under 1 % "
+                + "where searched), and the share of datagrams lost."
+            add("direction", "---"); add("payload"); add("offered (datagrams/s)")
         default:
             out.append("## HTTP object download (`http`)")
             intro = "Time to download the object, in ms: the median and the 95th percentile of the fetches of a repetition, "
@@ -85,10 +95,15 @@ extension MarkdownRenderer {
         case "tcp_bw": add("throughput (\(unit))"); add("median"); add("CV")
         case "tcp_lat": add("one-way latency, RTT/2 (µs)"); add("median"); add("CV")
         case "udp_bw": add("received (\(unit))"); add("median"); add("CV")
+        case "udp_pps": add("received (datagrams/s)"); add("median"); add("CV")
+        case "tcp_crr": add("connections/s"); add("median"); add("CV")
         default: add(columnName(.httpReusedP50, unit: unit))
         }
         let figures = s.figures.filter { $0 != .httpReusedP50 }
-        for f in figures { add(columnName(f, unit: unit)) }
+        for f in figures {
+            if s.test == "tcp_crr", f == .rttP50 || f == .rttP99 { add(f == .rttP50 ? "transaction p50 (µs)" : "transaction p99 (µs)"); continue }
+            add(columnName(f, unit: unit))
+        }
         if s.rateSweep { add("highest rate with loss < 1 % (\(unit))") }
         out.append(tableRow(header))
         out.append("|" + align.joined(separator: "|") + "|")
@@ -107,6 +122,11 @@ extension MarkdownRenderer {
             case "udp_bw":
                 fields += [SetupText.direction(c.setup.direction ?? "client_to_server"),
                            c.setup.udpRate.map { NumberFormat.sig3($0 / 1e6 * factor) } ?? (c.setup.udpRateSearch ? "searched" : "n/a")]
+            case "tcp_crr":
+                if sizes { fields.append(c.setup.messageSize.map(SetupText.bytes) ?? "n/a") }
+            case "udp_pps":
+                fields += [SetupText.direction(c.setup.direction ?? "client_to_server"), c.setup.messageSize.map(SetupText.bytes) ?? "n/a",
+                           c.setup.udpRate.map(NumberFormat.sig3) ?? (c.setup.udpRateSearch ? "searched" : "n/a")]
             default:
                 fields.append(c.setup.httpSize.map(SetupText.bytes) ?? "n/a")
             }

@@ -41,9 +41,9 @@ struct DirectionsStreamsTests {
         ("tests: [tcp_bw], directions: [client_to_server, server_to_clinet]", "",
          "d.yaml:3:56: unknown direction 'server_to_clinet'; did you mean 'server_to_client'?"),
         ("tests: [tcp_bw], udp_rate: search", "",
-         "d.yaml:3:25: 'udp_rate: search' searches the rate of udp_bw, and no pair runs udp_bw; add udp_bw to 'tests' or give a rate"),
+         "d.yaml:3:25: 'udp_rate: search' searches the rate of udp_bw and udp_pps, and no pair runs either; add one to 'tests' or give a rate"),
         ("tests: [tcp_bw, udp_bw]", "udp_rate: search\n    tests: [tcp_bw]",
-         "d.yaml:10:5: 'udp_rate: search' searches the rate of udp_bw, and this pair does not run udp_bw; add it to the pair's 'tests'"),
+         "d.yaml:10:5: 'udp_rate: search' searches the rate of udp_bw and udp_pps, and this pair runs neither; add one to the pair's 'tests'"),
         ("tests: [udp_bw], udp_rate: fast", "", "d.yaml:3:35: 'udp_rate' must be a whole number from 1000 to 100000000000 (bytes per second) or 'search', not 'fast'"),
         ("tests: [tcp_bw]", "streams: [2, 200]", "d.yaml:10:18: 'streams' must be a whole number from 1 to 128, not '200'"),
     ])

@@ -47,6 +47,7 @@ struct AgentContractTests {
         (.tcpBandwidth, CellVariant(direction: .bidirectional), ["--bidir"]),
         (.udpBandwidth, CellVariant(direction: .serverToClient, udpRateSearch: true), ["--reverse", "--rate-search"]),
         (.udpBandwidth, CellVariant.plain, []),
+        (.udpPackets, CellVariant(direction: .serverToClient, udpRateSearch: true), ["--reverse", "--rate-search"]),
     ])
     func variants(test: TestKind, variant: CellVariant, flags: [String]) throws {
         let invocation = AgentInvocation(agent: "/a", runDirectory: "/r", token: "t", cellTag: "1")

@@ -95,9 +95,10 @@ public struct CostEstimate: Sendable {
             if e.crossesZones {
                 let gbit = catalog.type(e.provider, e.type).flatMap { Self.gigabits($0.documentedNetwork) } ?? prices.fallbackGbit
                 var bytes = 0.0
-                for test in run.tests where test != .tcpLatency {
+                for test in run.tests where test != .tcpLatency && test != .tcpConnectRequestResponse {
                     var rate = gbit * 1e9 / 8
                     if test == .udpBandwidth { rate = min(rate, Double(run.udpRate)) }
+                    if test == .udpPackets { rate = min(rate, Double(run.udpPacketRate * run.udpPacketPayload)) }
                     bytes += rate * (run.warmup.seconds + run.duration.seconds) * Double(run.paths.count * run.repetitions)
                 }
                 bytes *= Double(e.count)

@@ -104,7 +104,7 @@ public struct Pair: Hashable, Sendable {
     public var directions: [Direction] = [.clientToServer]
     /// `streams:` (a number or a list): each count its own `tcp_bw` cell.
     public var streams: [Int] = [1]
-    /// `udp_rate: search`: `udp_bw` searches for the highest offered rate with loss under 1 %.
+    /// `udp_rate: search`: `udp_bw` and `udp_pps` search for the highest offered rate with loss under 1 %.
     public var udpRateSearch = false
 }
 
@@ -119,13 +119,17 @@ public struct RunSettings: Hashable, Sendable {
     public var streams: [Int] = [1]
     /// `directions:`: each its own cell of `tcp_bw` and `udp_bw`.
     public var directions: [Direction] = [.clientToServer]
-    /// `udp_rate: search`: `udp_bw` finds the highest offered rate with loss under 1 % instead
-    /// of offering `udpRate` (which is then where the search starts).
+    /// `udp_rate: search`: `udp_bw` and `udp_pps` find the highest offered rate with loss under 1 %
+    /// instead of offering `udpRate` or `udpPacketRate` (which is then where the search starts).
     public var udpRateSearch = false
     /// Bytes per write for `tcp_bw` (qperf's default message size is 64 KiB).
     public var messageSize = 65_536
     /// Target send rate for `udp_bw`, in bytes per second.
     public var udpRate: Int = 100_000_000
+    /// Target send rate for `udp_pps`, in datagrams per second (`udp_pps_rate`).
+    public var udpPacketRate: Int = 100_000
+    /// Payload bytes of each `udp_pps` datagram (`udp_pps_payload`).
+    public var udpPacketPayload: Int = 64
     /// Object size and fetch count for `http` (the reference study used 200 KB and 400 KB).
     public var httpSize = 200_000
     public var httpCount = 100

@@ -31,7 +31,7 @@ public struct InventoryLoader {
     }
 
     private static let runKeys = ["tests", "duration", "warmup", "repetitions", "paths", "streams", "message_size",
-                                  "udp_rate", "directions", "http_size", "http_count", "agent_port", "sustained_after"]
+                                  "udp_rate", "udp_pps_rate", "udp_pps_payload", "directions", "http_size", "http_count", "agent_port", "sustained_after"]
     private static let sshKeysElsewhere = ["user", "port", "identity", "identity_passphrase_env", "known_hosts", "sudo",
                                            "jump", "connect_timeout", "keepalive"].reduce(into: [String: String]()) { $0[$1] = "under 'ssh:'" }
 
@@ -95,8 +95,8 @@ public struct InventoryLoader {
         } else {
             sink.add(doc.location(root), "the inventory has no 'pairs'; list at least one pair of instances")
         }
-        if let loc = runSearchAt, !pairs.isEmpty, !pairs.contains(where: { $0.udpRateSearch && $0.tests.contains(.udpBandwidth) }) {
-            sink.add(loc, "'udp_rate: search' searches the rate of udp_bw, and no pair runs udp_bw; add udp_bw to 'tests' or give a rate")
+        if let loc = runSearchAt, !pairs.isEmpty, !pairs.contains(where: { $0.udpRateSearch && $0.tests.contains(where: \.isUDP) }) {
+            sink.add(loc, "'udp_rate: search' searches the rate of udp_bw and udp_pps, and no pair runs either; add one to 'tests' or give a rate")
         }
         return Inventory(file: doc.file, name: header.name, currency: header.currency, ssh: ssh, run: run, pairs: pairs, agentBinaries: agents)
     }
@@ -164,6 +164,8 @@ public struct InventoryLoader {
         public static let streams = AgentLimits.streams
         public static let messageSize = 1...AgentLimits.messageSize.upperBound
         public static let udpRate = Int(AgentLimits.rate.lowerBound)...Int(AgentLimits.rate.upperBound)
+        public static let udpPacketRate = Int(AgentLimits.packetRate.lowerBound)...Int(AgentLimits.packetRate.upperBound)
+        public static let udpPacketPayload = AgentLimits.udpMessageSize
         public static let httpSize = 1...AgentLimits.size.upperBound
         public static let httpCount = 1...Swift.min(1_000_000, AgentLimits.count.upperBound)
         public static let repetitions = 1...1000
@@ -182,7 +184,7 @@ public struct InventoryLoader {
     func readRun(_ r: MappingReader, sink: DiagnosticSink) -> RunSettings {
         var run = RunSettings()
         if let tests = r.stringList("tests") {
-            if tests.isEmpty { sink.add(r.keyLocation("tests"), "'tests' is empty; list at least one of tcp_bw, tcp_lat, udp_bw, http") }
+            if tests.isEmpty { sink.add(r.keyLocation("tests"), "'tests' is empty; list at least one of tcp_bw, tcp_lat, tcp_crr, udp_bw, udp_pps, http") }
             run.tests = testKinds(tests, sink: sink)
         }
         let agent = " (what the agent allows)"
@@ -201,6 +203,8 @@ public struct InventoryLoader {
         case .fixed(let n)?: run.udpRate = n
         case nil: break
         }
+        if let n = r.int("udp_pps_rate", range: Limits.udpPacketRate) { run.udpPacketRate = n }
+        if let n = r.int("udp_pps_payload", range: Limits.udpPacketPayload) { run.udpPacketPayload = n }
         if let n = r.int("http_size", range: Limits.httpSize) { run.httpSize = n }
         if let n = r.int("http_count", range: Limits.httpCount) { run.httpCount = n }
         if let n = r.int("agent_port", range: 1...65535) { run.agentPort = n }
@@ -265,7 +269,7 @@ public struct InventoryLoader {
         for (t, loc) in items {
             guard let k = TestKind(rawValue: t) else {
                 sink.add(loc, "unknown test '\(t)'" + Suggestion.hint(for: t, in: TestKind.allCases.map(\.rawValue),
-                    otherwise: "tests are tcp_bw, tcp_lat, udp_bw and http"))
+                    otherwise: "tests are tcp_bw, tcp_lat, tcp_crr, udp_bw, udp_pps and http"))
                 continue
             }
             if out.contains(k) { sink.add(loc, "test '\(t)' is listed twice") } else { out.append(k) }
@@ -336,8 +340,8 @@ public struct InventoryLoader {
         switch udpRate(r, sink: sink) {
         case .search?:
             udpRateSearch = true
-            if !tests.contains(.udpBandwidth) {
-                sink.add(r.keyLocation("udp_rate"), "'udp_rate: search' searches the rate of udp_bw, and this pair does not run udp_bw; add it to the pair's 'tests'")
+            if !tests.contains(where: \.isUDP) {
+                sink.add(r.keyLocation("udp_rate"), "'udp_rate: search' searches the rate of udp_bw and udp_pps, and this pair runs neither; add one to the pair's 'tests'")
             }
         case .fixed?:
             sink.add(r.keyLocation("udp_rate"), "a pair may only say 'udp_rate: search'; a fixed rate is set for all pairs under 'run:'")

@@ -8,7 +8,7 @@ public struct CellVariant: Hashable, Sendable, Comparable, CustomStringConvertib
     public var direction: Direction
     /// Parallel TCP streams (`tcp_bw`).
     public var streams: Int
-    /// `udp_rate: search` (`udp_bw`): the highest offered rate with loss under 1 %.
+    /// `udp_rate: search` (`udp_bw`, `udp_pps`): the highest offered rate with loss under 1 %.
     public var udpRateSearch: Bool
 
     public init(direction: Direction = .clientToServer, streams: Int = 1, udpRateSearch: Bool = false) {
@@ -43,7 +43,7 @@ public struct CellVariant: Hashable, Sendable, Comparable, CustomStringConvertib
         var v = CellVariant()
         if let d = detail?["direction"]?.string, let dir = Direction(rawValue: d) { v.direction = dir }
         if test == "tcp_bw", let s = detail?["streams"]?.double, s.isFinite, s >= 1, s <= 1e6 { v.streams = Int(s) }
-        if test == "udp_bw", detail?["udp_rate"]?.string == "search" { v.udpRateSearch = true }
+        if test == "udp_bw" || test == "udp_pps", detail?["udp_rate"]?.string == "search" { v.udpRateSearch = true }
         return v
     }
 
@@ -58,13 +58,13 @@ public struct CellVariant: Hashable, Sendable, Comparable, CustomStringConvertib
     }
 
     /// The variants of `test` a pair runs: for `tcp_bw` every direction × stream count; for
-    /// `udp_bw` the one-way directions (the agent has no bidirectional UDP test) and the rate
+    /// `udp_bw` and `udp_pps` the one-way directions (the agent has no bidirectional UDP test) and the rate
     /// search; one plain cell for other tests.
     public static func variants(test: TestKind, directions: [Direction], streams: [Int], udpRateSearch: Bool) -> [CellVariant] {
         switch test {
         case .tcpBandwidth:
             return directions.flatMap { d in streams.map { CellVariant(direction: d, streams: $0) } }
-        case .udpBandwidth:
+        case .udpBandwidth, .udpPackets:
             let oneWay = directions.filter { $0 != .bidirectional }
             return (oneWay.isEmpty ? [.clientToServer] : oneWay).map { CellVariant(direction: $0, udpRateSearch: udpRateSearch) }
         default:

@@ -18,12 +18,12 @@ public struct TimeEstimate: Sendable, Equatable {
     /// Preflight (parallel over hosts) plus deploying the agent (parallel, once per host).
     public static let runSetup = 8.0
 
-    /// A `udp_rate: search` cell is counted as its search runs (`RateSearchSchedule`): at most
+    /// A `udp_rate: search` cell (`udp_bw` or `udp_pps`) is counted as its search runs (`RateSearchSchedule`): at most
     /// `maxProbes` probes, each a short test with its own cost, which on short cells adds up to
     /// more than the cell's warm-up plus duration. The estimate takes the longest search.
     public static func cellSeconds(_ cell: Cell, run: RunSettings) -> (measuring: Double, total: Double) {
         let overlay = cell.path.needsRoot ? overlaySetup : 0
-        if cell.test == .udpBandwidth && cell.variant.udpRateSearch {
+        if cell.test.isUDP && cell.variant.udpRateSearch {
             let search = RateSearchSchedule(warmup: run.warmup.seconds, duration: run.duration.seconds)
             return (search.longestMeasuringSeconds, search.longestSeconds + cellOverhead + overlay)
         }

@@ -13,7 +13,7 @@ public struct TestSetup: Hashable, Sendable, Comparable {
     public var streams: Int?
     /// Bytes per write (bandwidth) or per ping-pong (latency).
     public var messageSize: Int?
-    /// `udp_bw`'s offered rate, bytes per second.
+    /// `udp_bw`'s offered rate, bytes per second; `udp_pps`'s, datagrams per second.
     public var udpRate: Double?
     /// `http`'s object size, bytes.
     public var httpSize: Int?
@@ -57,6 +57,13 @@ public struct TestSetup: Hashable, Sendable, Comparable {
             }
             return TestSetup(direction: direction ?? "client_to_server", streams: int("streams") ?? 1, messageSize: int("message_size"),
                              udpRate: rate("target_bytes_per_second") ?? rate("udp_rate"))
+        case "udp_pps":
+            // The offer in datagrams per second and the payload size are what make a cell.
+            return TestSetup(direction: direction ?? "client_to_server", streams: int("streams") ?? 1, messageSize: int("message_size"),
+                             udpRate: detail?["udp_rate"]?.string == "search" ? nil : rate("target_packets_per_second"),
+                             udpRateSearch: detail?["udp_rate"]?.string == "search")
+        case "tcp_crr":
+            return TestSetup(messageSize: int("message_size") ?? 1)
         case "tcp_lat", "udp_lat":
             return TestSetup(messageSize: int("message_size") ?? 1)
         case "http":

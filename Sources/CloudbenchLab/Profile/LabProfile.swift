@@ -61,6 +61,10 @@ public struct LabProfile: Hashable, Sendable {
         public var directions: [String]? = nil
         public var streams: [Int]? = nil
         public var udpRateSearch = false
+        /// `pps_limit: N`: each instance of the pair drops what it sends over N packets per
+        /// second (nftables, `PacketRateLimit`), and its stand-in `ethtool` reports the drops as
+        /// ENA's `pps_allowance_exceeded`; nil for no packet-rate limit.
+        public var packetRateLimit: Int? = nil
 
         /// The goodput from `role`'s side to the other (a client sends up, a server down).
         public func goodput(sentBy role: LabInstance.Role) -> Goodput {

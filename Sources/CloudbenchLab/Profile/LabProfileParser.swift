@@ -1,5 +1,6 @@
 import CloudbenchCore
 import Foundation
+import NetNS
 import Yams
 
 /// Reads a lab profile from YAML and reports mistakes as `file:line:column: sentence`.
@@ -102,7 +103,7 @@ public enum LabProfileParser {
         var seen = Set<String>()
         for item in seq {
             let p = try r.mapping(item, keys: ["name", "provider", "type", "goodput", "price", "price_as_of", "paths", "region", "burst",
-                                               "tests", "rate", "directions", "streams", "udp_rate"], what: "a pair")
+                                               "tests", "rate", "directions", "streams", "udp_rate", "pps_limit"], what: "a pair")
             let pname = try r.string(p, "name", required: true, at: item)!
             try r.check(pname, matches: #"^[a-z0-9][a-z0-9.-]{0,30}$"#, node: p["name"]!, what: "pair name")
             guard seen.insert(pname).inserted else { throw r.error(p["name"]!, "pair name '\(pname)' appears twice") }
@@ -128,6 +129,13 @@ public enum LabProfileParser {
             if let u = p["udp_rate"] {
                 guard u.string == "search" else { throw r.error(u, "a pair's udp_rate may only be 'search'") }
                 profile.pairs[profile.pairs.count - 1].udpRateSearch = true
+            }
+            if let node = p["pps_limit"] {
+                guard let n = node.int, PacketRateLimit.range.contains(n) else {
+                    throw r.error(node, "pps_limit must be a whole number of packets per second from "
+                                  + "\(PacketRateLimit.range.lowerBound) to \(PacketRateLimit.range.upperBound)")
+                }
+                profile.pairs[profile.pairs.count - 1].packetRateLimit = n
             }
             if let region = profile.pairs.last?.region {
                 try r.check(region, matches: #"^[a-z0-9][a-z0-9-]{0,40}$"#, node: p["region"]!, what: "region")

@@ -24,6 +24,9 @@ public struct LabFiles: Hashable, Sendable {
     public func hostKey(_ instance: LabInstance) -> String { hostDirectory(instance) + "/ssh_host_ed25519_key" }
     public func sshdConfig(_ instance: LabInstance) -> String { hostDirectory(instance) + "/sshd_config" }
     public func sshdPidFile(_ instance: LabInstance) -> String { hostDirectory(instance) + "/sshd.pid" }
+    /// `pps_limit:`: the nft script of the instance's packet-rate cap, and its stand-in `ethtool`.
+    public func packetRateScript(_ instance: LabInstance) -> String { hostDirectory(instance) + "/pps-limit.nft" }
+    public func standInEthtool(_ instance: LabInstance) -> String { hostDirectory(instance) + "/ethtool" }
     public func sshdLog(_ instance: LabInstance) -> String { hostDirectory(instance) + "/sshd.log" }
 
     /// Every pid file under `hosts/`, also of instances a crashed `lab up` never recorded.

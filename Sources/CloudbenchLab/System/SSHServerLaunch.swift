@@ -16,12 +16,23 @@ enum SSHServerLaunch {
         }
     }
 
-    /// The argv that starts sshd (which then daemonizes and writes its pid file).
-    static func argv(instance: LabInstance, files: LabFiles, sshd: String, privateDirectories: [String]) -> [String] {
+    /// Where an instance with a packet-rate limit finds its stand-in `ethtool`: first on the PATH
+    /// sshd gives root (`/usr/local/sbin:/usr/local/bin:/usr/sbin:…`), on a tmpfs of its own.
+    static let standInDirectory = "/usr/local/sbin"
+
+    /// The argv that starts sshd (which then daemonizes and writes its pid file). `standInEthtool`:
+    /// a script copied to `standInDirectory/ethtool` in the instance's own mount namespace.
+    static func argv(instance: LabInstance, files: LabFiles, sshd: String, privateDirectories: [String],
+                     standInEthtool: String? = nil) -> [String] {
         let daemon = [sshd, "-f", files.sshdConfig(instance), "-E", files.sshdLog(instance)]
-        guard !privateDirectories.isEmpty else { return ["ip", "netns", "exec", instance.namespace] + daemon }
-        let mounts = privateDirectories.map { dir in
+        guard !privateDirectories.isEmpty || standInEthtool != nil else { return ["ip", "netns", "exec", instance.namespace] + daemon }
+        var mounts = privateDirectories.map { dir in
             "mount -t tmpfs -o mode=\(dir == "/tmp" ? "1777" : "0700"),size=2g cloudbench-lab \(dir)"
+        }
+        if let standInEthtool {
+            // The script's path is in the user's state directory: single-quoted for the shell.
+            let quoted = "'" + standInEthtool.replacingOccurrences(of: "'", with: "'\\''") + "'"
+            mounts.append("mount -t tmpfs -o mode=0755,size=1m cloudbench-lab \(standInDirectory) && cp \(quoted) \(standInDirectory)/ethtool")
         }
         // The directories come from this code, never from a user, so plain interpolation is safe;
         // the sshd arguments pass through "$@" untouched.

@@ -1,4 +1,5 @@
 import Foundation
+import NetNS
 
 /// One emulated cloud instance: a namespace with its own sshd, link and addresses.
 public struct LabInstance: Hashable, Sendable, Codable {
@@ -23,6 +24,9 @@ public struct LabInstance: Hashable, Sendable, Codable {
     /// The burst credit of its link (`burst:` in the profile): peak goodput and bucket bytes.
     public var burstPeakBytesPerSecond: Double? = nil
     public var burstCreditBytes: Int? = nil
+    /// Packets per second it may send (`pps_limit:`): nftables drops the rest, and a stand-in
+    /// `ethtool` reports them as ENA's `pps_allowance_exceeded`; nil for no limit.
+    public var packetRateLimit: Int? = nil
 
     public var goodput: Goodput { Goodput(bytesPerSecond: goodputBytesPerSecond) }
 
@@ -32,6 +36,11 @@ public struct LabInstance: Hashable, Sendable, Codable {
     }
 
     /// The tbf of what it sends (and of both directions when the link is symmetric).
+    /// The nftables cap on what it sends out of `eth0`, if the profile gives one.
+    public var packetRateCap: PacketRateLimit? {
+        packetRateLimit.map { PacketRateLimit(packetsPerSecond: $0, device: "eth0") }
+    }
+
     public var tokenBucket: TokenBucket { TokenBucket(goodput: goodput, burst: burst) }
     /// The tbf of what the bridge delivers to it.
     public var ingressTokenBucket: TokenBucket {

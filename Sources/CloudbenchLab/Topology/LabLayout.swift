@@ -45,7 +45,8 @@ public struct LabLayout: Hashable, Sendable {
                     goodputBytesPerSecond: pair.goodput(sentBy: role).bytesPerSecond,
                     ingressGoodputBytesPerSecond: pair.downGoodput == nil ? nil : pair.goodput(sentBy: role == .client ? .server : .client).bytesPerSecond,
                     burstPeakBytesPerSecond: pair.burst?.peak.bytesPerSecond,
-                    burstCreditBytes: pair.burst?.creditBytes))
+                    burstCreditBytes: pair.burst?.creditBytes,
+                    packetRateLimit: pair.packetRateLimit))
             }
         }
         self.instances = instances

@@ -83,13 +83,18 @@ public struct AgentInvocation: Sendable {
             r.warmup = run.warmup.seconds
             r.streams = variant.streams
             r.messageSize = run.messageSize
-        case .tcpLatency:
+        case .tcpLatency, .tcpConnectRequestResponse:
             r.duration = run.duration.seconds
             r.warmup = run.warmup.seconds
         case .udpBandwidth:
             r.duration = run.duration.seconds
             r.warmup = run.warmup.seconds
             r.rate = Double(run.udpRate)
+        case .udpPackets:
+            r.duration = run.duration.seconds
+            r.warmup = run.warmup.seconds
+            r.rate = Double(run.udpPacketRate)
+            r.messageSize = run.udpPacketPayload
         case .http:
             r.size = run.httpSize
             r.count = run.httpCount
@@ -101,7 +106,7 @@ public struct AgentInvocation: Sendable {
     /// The client's arguments (after the program name) for `test` against the server.
     public func clientArguments(address: String, port: Int, test: TestKind, run: RunSettings, variant: CellVariant = .plain) -> [String] {
         AgentCommandLine.run(server: hostPort(address, port), request: Self.request(test: test, run: run, variant: variant), json: true,
-                             tokenOnStandardInput: true, rateSearch: test == .udpBandwidth && variant.udpRateSearch,
+                             tokenOnStandardInput: true, rateSearch: test.isUDP && variant.udpRateSearch,
                              lease: RemoteLayout.leaseFile(in: runDirectory), tunnelStats: tunnelStats)
     }
 

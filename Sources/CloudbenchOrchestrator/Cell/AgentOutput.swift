@@ -27,6 +27,12 @@ public enum AgentOutput {
         case .tcpBandwidth, .udpBandwidth:
             guard let bps = json["receiver_bytes_per_second"]?.double else { throw .missing("receiver_bytes_per_second") }
             return (Headline(value: bps / 1e6, unit: "MB/s"), json)
+        case .tcpConnectRequestResponse:
+            guard let cps = json["connections_per_second"]?.double else { throw .missing("connections_per_second") }
+            return (Headline(value: cps, unit: "conn/s"), json)
+        case .udpPackets:
+            guard let pps = json["receiver_packets_per_second"]?.double else { throw .missing("receiver_packets_per_second") }
+            return (Headline(value: pps, unit: "pps"), json)
         case .tcpLatency:
             guard let us = json["latency_us"]?.double else { throw .missing("latency_us") }
             return (Headline(value: us, unit: "us"), json)

@@ -24,8 +24,8 @@ public struct ReachProbe: Sendable, Equatable {
         var out: [ReachProbe] = []
         if pair.paths.contains(.host) {
             out.append(ReachProbe(proto: .tcp, port: agentPort, purpose: "the agent port", to: .server))
-            if pair.tests.contains(.udpBandwidth) {
-                out.append(ReachProbe(proto: .udp, port: agentPort, purpose: "the agent port (udp_bw)", to: .server))
+            if let udp = pair.tests.first(where: \.isUDP) {
+                out.append(ReachProbe(proto: .udp, port: agentPort, purpose: "the agent port (\(udp.rawValue))", to: .server))
             }
         }
         for (path, port) in [(PathKind.vxlan, RemoteLayout.vxlanPort), (.udp, RemoteLayout.tunnelPort)] where pair.paths.contains(path) {
