@@ -2,10 +2,13 @@ import Foundation
 import CloudbenchCore
 
 /// The report's rows as CSV, one per instance type, region, placement, knobs and path: `tcp_bw`
-/// and `tcp_lat` host rows first (in ranking order), then overlays, then one row per `udp_bw` and
-/// `http` cell (the `test` column says which). Missing values are `n/a` (read as missing by most
-/// tools). The figures read from `detail` (RTT percentiles, loss, HTTP times, CPU, steal) follow,
-/// each as mean and 95 % interval.
+/// and `tcp_lat` host rows first (in ranking order), then overlays, then one row per `tcp_crr`,
+/// `udp_bw`, `udp_pps` and `http` cell (the `test` column says which). A rate test's value is in
+/// the throughput columns in its own unit (`throughput_unit`): `udp_bw` in the report's unit,
+/// `udp_pps` in datagrams per second (`pps`, and `udp_offered` too), `tcp_crr` in connections per
+/// second (`conn/s`, its transaction p50/p99 in the `rtt_*` columns). Missing values are `n/a`
+/// (read as missing by most tools). The figures read from `detail` (RTT percentiles, loss, HTTP
+/// times, CPU, steal) follow, each as mean and 95 % interval.
 public enum CSVRenderer {
     public static let header = [
         "provider", "instance_type", "region", "placement", "path", "direction", "streams", "message_size", "runs", "pairs",
@@ -19,6 +22,9 @@ public enum CSVRenderer {
         "latency_vs_host_pct", "latency_vs_host_ci95_low", "latency_vs_host_ci95_high", "latency_vs_host_method",
         "test", "udp_offered", "udp_highest_rate_loss_under_1pct", "http_object_bytes",
     ] + DetailFigures.Figure.allCases.flatMap { [$0.rawValue, "\($0.rawValue)_ci95_low", "\($0.rawValue)_ci95_high"] }
+
+    /// The tests with a row per cell (the rest are in the host and overlay rows).
+    static let cellRowTests: Set<String> = ["tcp_crr", "udp_bw", "udp_pps", "http"]
 
     public static func render(_ m: ReportModel) -> String {
         let f = m.options.unit.factor
@@ -51,18 +57,27 @@ public enum CSVRenderer {
             fields += tail(o.key, figures, m)
             lines.append(fields.map(CSVTable.escape).joined(separator: ","))
         }
-        // udp_bw and http: received throughput (udp_bw) in the throughput columns, the rest after.
-        for section in m.tests where section.test == "udp_bw" || section.test == "http" {
+        // One row per cell of the other tests: a rate (received for udp_bw and udp_pps, completed
+        // connections for tcp_crr) in the throughput columns, http's times in its own columns after.
+        for section in m.tests where cellRowTests.contains(section.test) {
             for r in section.rows {
                 let c = r.cell.key
                 var fields = [c.provider, c.type, c.region ?? "n/a", c.placement ?? "n/a", c.path, c.setup.direction ?? "n/a",
                               c.setup.streams.map(String.init) ?? "n/a", c.setup.messageSize.map(String.init) ?? "n/a",
                               r.runs.joined(separator: " "), r.cell.pairs.joined(separator: " ")]
-                fields += section.test == "udp_bw" ? cell(r.cell, factor: f, unit: m.options.unit.rawValue)
-                    : [String(r.cell.summary?.n ?? 0)] + Array(repeating: "n/a", count: 9) + [String(r.cell.failed)]
+                switch section.test {
+                case "udp_bw":
+                    fields += cell(r.cell, factor: f, unit: m.options.unit.rawValue)
+                case "http":
+                    fields += [String(r.cell.summary?.n ?? 0)] + Array(repeating: "n/a", count: 9) + [String(r.cell.failed)]
+                default:
+                    fields += cell(r.cell, factor: 1, unit: MeasurementUnit.canonical(for: section.test) ?? "n/a")
+                }
                 fields += Array(repeating: "n/a", count: 10)
                 fields += Array(repeating: "n/a", count: 12 + 8)
-                fields += [section.test, c.setup.udpRate.map { number($0 / 1e6 * f) } ?? "n/a",
+                let offered = section.test == "udp_bw" ? c.setup.udpRate.map { number($0 / 1e6 * f) }
+                    : section.test == "udp_pps" ? c.setup.udpRate.map { number($0) } : nil
+                fields += [section.test, offered ?? "n/a",
                            number(r.highestRateUnder1PercentLoss.map { $0 / 1e6 * f }), c.setup.httpSize.map(String.init) ?? "n/a"]
                 fields += figureFields(r.figures)
                 lines.append(fields.map(CSVTable.escape).joined(separator: ","))

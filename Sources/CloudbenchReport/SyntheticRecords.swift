@@ -29,7 +29,7 @@ public enum SyntheticRecords {
             return Double((z ^ (z >> 31)) >> 11) / Double(1 << 53)
         }
         let types = catalog.providers.flatMap { p in catalog.types[p, default: [:]].keys.sorted().map { (p, $0) } }
-        let placements = ["same-zone", "cross-zone"], paths = ["host", "vxlan", "udp"], tests = ["tcp_bw", "tcp_lat", "udp_bw", "http"]
+        let placements = ["same-zone", "cross-zone"], paths = ["host", "vxlan", "udp"], tests = ["tcp_bw", "tcp_lat", "tcp_crr", "udp_bw", "udp_pps", "http"]
         let cellsPerRound = max(1, types.count * placements.count * paths.count * tests.count)
         var i = 0
         func rounded(_ x: Double) -> JSONValue { .number((x * 1000).rounded() / 1000) }
@@ -56,6 +56,8 @@ public enum SyntheticRecords {
             case "tcp_bw": base = typeSpeed; unit = "MB/s"
             case "tcp_lat": base = 80 + Double(type.count * 17); unit = "us"
             case "udp_bw": base = min(typeSpeed, 100) * 0.97; unit = "MB/s"
+            case "udp_pps": base = typeSpeed * 400; unit = "pps"
+            case "tcp_crr": base = typeSpeed * 8; unit = "conn/s"
             default: base = 0.2 / min(typeSpeed, 500) * 1000 + 0.3; unit = "ms"
             }
             let slower = test == "tcp_lat" || test == "http"
@@ -84,6 +86,16 @@ public enum SyntheticRecords {
                 detail["sender_bytes_per_second"] = .number(100e6)
                 detail["loss_percent"] = rounded(max(0, 100 - value) + next() * 0.5)
                 detail["jitter_us"] = rounded(20 + next() * 30)
+            case "udp_pps":
+                detail["message_size"] = .number(64)
+                // A search for the highest rate with < 1 % loss: what it found and the loss there.
+                detail["udp_rate"] = .string("search")
+                detail["searched_rate_packets_per_second"] = .number(value.rounded())
+                detail["loss_percent"] = rounded(next() * 0.9)
+                detail["cpu"] = cpu()
+            case "tcp_crr":
+                detail["message_size"] = .number(1)
+                detail["transaction_us"] = percentiles(1e6 / value * 0.8)
             default:
                 detail["size"] = .number(200_000)
                 detail["count"] = .number(100)

@@ -8,7 +8,8 @@ import CloudbenchCore
 
 /// Hand-made records (labelled synthetic, for the test only) of every test type, shaped like the
 /// agent's JSON: per-second intervals (one with a drop, one with a stall), RTT percentiles, UDP
-/// loss at two offered rates, HTTP times per connection mode, CPU per GB and steal.
+/// loss at two offered rates, datagrams and connections per second, HTTP times per connection
+/// mode, CPU per GB and steal.
 @Suite("Report of every test type: sections, CSV and charts")
 struct AllTestsReportTests {
     static let catalog = try! Catalog.load(directory: TestPaths.providers)
@@ -69,6 +70,17 @@ struct AllTestsReportTests {
                         "target_bytes_per_second": .number(rate * 1e6), "loss_percent": .number(loss + j * 0.1),
                         "sender_bytes_per_second": .number(rate * 1e6), "jitter_us": .number(30 + j)]))
                 }
+                // udp_pps: 64-byte datagrams offered at 50,000/s per scale; a little is lost.
+                let offered = 50_000 * scale, pps = 48_000 * scale + j * 300
+                rs.append(rec(pair, type, "host", "udp_pps", rep, pps, "pps", [
+                    "direction": .string("client_to_server"), "streams": .number(1), "message_size": .number(64),
+                    "target_packets_per_second": .number(offered), "loss_percent": .number(100 * (1 - pps / offered)),
+                    "cpu": cpu(3.0 / scale + j * 0.1, 0.4)]))
+                // tcp_crr: connections per second, a transaction's p50 and p99.
+                let cps = 4_000 * scale + j * 50
+                rs.append(rec(pair, type, "host", "tcp_crr", rep, cps, "conn/s", [
+                    "message_size": .number(1),
+                    "transaction_us": .object(["p50": .number((1e6 / cps * 0.9).rounded()), "p99": .number((1e6 / cps * 2.5).rounded())])]))
                 // http: a 200 kB object; a new connection costs a handshake more.
                 let t = 2.0 / scale + j * 0.1
                 rs.append(rec(pair, type, "host", "http", rep, t, "ms", [
@@ -132,6 +144,10 @@ struct AllTestsReportTests {
         #expect(md.contains("| Microsoft Azure | D2s_v5 | eastus | same-zone | host | 200 kB | 3 | 2.00 ± 0.25 (1 failed[^failed]) | 2.80 ± 0.35 | 3.00 ± 0.37 | 4.20 ± 0.52 |"))
         #expect(md.contains("| reused: median (ms) | reused: p95 (ms) | new connection: median (ms) | new connection: p95 (ms) |"))
         #expect(md.contains("| Microsoft Azure | D4s_v5 | eastus | same-zone | host | 200 kB | 3 | 1.00 ± 0.25 | 1.40 ± 0.35 | 1.50 ± 0.37 | 2.10 ± 0.52 |"))
+        // udp_pps in datagrams/s with its payload and offer; tcp_crr in connections/s with a transaction's p50 and p99.
+        #expect(md.contains("## UDP packet rate (`udp_pps`)") && md.contains("## TCP connection rate (`tcp_crr`)"))
+        #expect(md.contains("| received (datagrams/s) | median | CV |"))
+        #expect(md.contains("| connections/s | median | CV | transaction p50 (µs) | transaction p99 (µs) |"))
         // The timelines: a drop and a stall named.
         #expect(md.contains("| Microsoft Azure | D2s_v5 | eastus | vxlan | 1 stream, client → server, 64 KiB messages | az-d2 | 2 | drop | 30 % of the median |"))
         #expect(md.contains("| stall | 0 % of the median |"))
@@ -160,6 +176,20 @@ struct AllTestsReportTests {
         }
         #expect(table.count == lines.count && table.allSatisfy { $0.count == header.count })
         #expect(lines.contains { $0.contains(",udp_bw,") } && lines.contains { $0.contains(",http,") })
+        // The rate tests in their own units, never scaled as bytes: datagrams/s and connections/s.
+        let column = Dictionary(uniqueKeysWithValues: header.enumerated().map { ($1, $0) })
+        func rows(_ test: String) -> [[String]] { table.dropFirst().filter { $0[column["test"]!] == test } }
+        let pps = rows("udp_pps"), crr = rows("tcp_crr")
+        #expect(pps.count == 2 && crr.count == 2, "one row per instance type: \(pps) \(crr)")
+        for r in pps {
+            #expect(r[column["throughput_unit"]!] == "pps" && r[column["throughput_n"]!] == "3")
+            #expect(["50000", "100000"].contains(r[column["udp_offered"]!]) && Double(r[column["throughput"]!])! > 40_000)
+            #expect(Double(r[column["loss_pct"]!]).map { $0 > 0 && $0 < 10 } == true)
+        }
+        for r in crr {
+            #expect(r[column["throughput_unit"]!] == "conn/s" && [4000, 8000].contains(Double(r[column["throughput"]!])!))
+            #expect(Double(r[column["rtt_p99_us"]!])! > Double(r[column["rtt_p50_us"]!])!)
+        }
     }
 
     @Test("every chart is well-formed XML with axis labels and no scripts")

@@ -34,7 +34,7 @@ struct SyntheticRecordsTests {
         #expect(!m.overlays.isEmpty && !m.ranking.isEmpty && m.providers.count == 3)
         #expect(SVGRenderer.render(m).hasPrefix("<svg "))
         // Every test type, with the figures its section shows, and every chart.
-        #expect(m.tests.map(\.test) == ["tcp_bw", "tcp_lat", "udp_bw", "http"])
+        #expect(m.tests.map(\.test) == ["tcp_bw", "tcp_lat", "tcp_crr", "udp_bw", "udp_pps", "http"])
         let figures = Set(m.tests.flatMap(\.figures))
         for f in [DetailFigures.Figure.rttP99, .udpLoss, .udpJitter, .httpNewP95, .cpuClientPerGB, .stealServer] { #expect(figures.contains(f)) }
         #expect(Set(ReportCharts.render(m).map(\.kind)) == Set(ReportCharts.Kind.allCases))
