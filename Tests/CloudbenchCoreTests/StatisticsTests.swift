@@ -47,6 +47,14 @@ struct StatisticsTests {
         if let ci = s.confidenceInterval { #expect(Self.close((ci.low + ci.high) / 2, c.mean)) }
     }
 
+    @Test("equal values have no spread, whatever the rounding of their sum", arguments: [0.4, 0.1, 1e-7, 3.3, 123_456.789])
+    func equalValues(x: Double) throws {
+        for n in 2...7 {
+            let s = try #require(Summary(Array(repeating: x, count: n)))
+            #expect(s.mean == x && s.stddev == 0 && s.confidenceInterval?.halfWidth == 0, "\(n) × \(x): \(s)")
+        }
+    }
+
     @Test("no values, no summary")
     func empty() { #expect(Summary([]) == nil) }
 

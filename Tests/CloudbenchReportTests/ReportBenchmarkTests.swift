@@ -12,11 +12,11 @@ struct ReportBenchmarkTests {
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("cb-bench-\(getpid())-\(UInt64.random(in: 0...UInt64.max))").path
         try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: scratch) }
-        let result = try ReportBenchmark.run(records: 600, repetitions: 2, catalog: Self.catalog, scratchDirectory: scratch)
+        let result = try ReportBenchmark.run(records: 1200, repetitions: 2, catalog: Self.catalog, scratchDirectory: scratch)
         #expect(result.phases.map(\.name) == ["write synthetic JSONL (setup, untimed)", "load results file", "statistics + report model",
                                              "render markdown + charts", "render CSV"])
         #expect(result.phases.dropFirst().allSatisfy { $0.runs.count == 2 } && result.total.runs.count == 2)
-        #expect(result.phases[1].note == "600 records, 0 warnings")
+        #expect(result.phases[1].note == "1200 records, 0 warnings")
         // Markdown plus the five charts (and a burst timeline per burst cell, none in synthetic data).
         #expect(result.phases[3].note.contains("5 SVGs"))
         for i in 0..<2 {

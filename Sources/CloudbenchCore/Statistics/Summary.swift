@@ -28,11 +28,14 @@ public struct Summary: Hashable, Sendable {
         let sorted = values.sorted()
         n = sorted.count
         // Summing in sorted order keeps the result independent of record order.
-        mean = sorted.reduce(0, +) / Double(n)
-        guard mean.isFinite else { return nil }
+        let sum = sorted.reduce(0, +) / Double(n)
+        guard sum.isFinite else { return nil }
         median = n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2
         min = sorted[0]
         max = sorted[n - 1]
+        // Within [min, max] as a mean is: rounding can put the sum of equal values an ulp beside
+        // them, which would give them a spread (0.4 ± 0.00000000000000017) they do not have.
+        mean = Swift.min(Swift.max(sum, min), max)
         if n >= 2 {
             let m = mean
             let variance = sorted.reduce(0) { $0 + ($1 - m) * ($1 - m) } / Double(n - 1)
