@@ -45,7 +45,7 @@ public struct NICLimit: Hashable, Sendable {
         var carried: [String: Int] = [:]
         records.withUnsafeBufferPointer { rs in
             for i in rs.indices where rs[i].status == .ok {
-                guard let nic = rs[i].detail?["nic"] else { continue }
+                guard let nic = rs[i].detailView?["nic"] else { continue }
                 let r = rs[i]
                 for side in ["client", "server"] {
                     guard let deltas = nic[side]?["deltas"] else { continue }

@@ -25,7 +25,7 @@ public enum TunnelDropReport {
         var rows: [String: TunnelDropRow] = [:]
         records.withUnsafeBufferPointer { rs in
             for i in rs.indices where rs[i].status == .ok {
-                guard let tunnel = rs[i].detail?["tunnel"] else { continue }
+                guard let tunnel = rs[i].detailView?["tunnel"] else { continue }
                 var counts = [0, 0, 0]
                 for side in ["client", "server"] {
                     guard let s = tunnel[side] else { continue }
