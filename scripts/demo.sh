@@ -4,7 +4,7 @@
 # controller namespace, writes reports/demo.md (with its charts beside it as demo-KIND.svg) and
 # prints it, and takes the lab down, also when something fails or on Ctrl-C.
 # The time budget (under 5 minutes after the build on 2 cores) is set in data: the profile's run:
-# section (3 repetitions of 1 s cells, udp_bw and http on two pairs) and --parallel 3 here (pairs with most cells listed first in the profile);
+# section (3 repetitions of 1 s cells, udp_bw and http on two pairs, udp_pps and tcp_crr on one) and --parallel 3 here (pairs with most cells listed first in the profile);
 # `cloudbench plan` on the lab's inventory estimates it (docs/report.md).
 set -euo pipefail
 BIN=${1:?usage: demo.sh BIN_DIR}
