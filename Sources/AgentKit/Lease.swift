@@ -4,10 +4,23 @@ import Glibc
 import AgentContract
 import Syscall
 
-/// A lease file on the host: the orchestrator renews it (touches it) every `LeaseTerms.period`;
-/// a process holding it ends itself once it goes `LeaseTerms.expiry` seconds without a renewal,
-/// or is removed (the run's cleanup removes it), so a killed orchestrator leaves nothing running.
+/// A lease file on the host: the orchestrator renews it (touches it) once per the run's period
+/// (`LeaseTerms`, stated in the file beside it); a process holding it ends itself once it goes
+/// `LeaseTerms.missedPeriods` periods without a renewal, or is removed (the run's cleanup removes
+/// it), so a killed orchestrator leaves nothing running.
 public enum Lease {
+    /// The period the run states beside `path` (`LeaseTerms.periodFile`), or `LeaseTerms.period`
+    /// when there is no such file or it holds anything but a whole number of seconds in range.
+    public static func period(of path: String) -> Double {
+        let fd = open(LeaseTerms.periodFile(of: path), O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return LeaseTerms.period }
+        defer { close(fd) }
+        var bytes = [UInt8](repeating: 0, count: 16)
+        let n = bytes.withUnsafeMutableBytes { read(fd, $0.baseAddress, 16) }
+        guard n > 0 else { return LeaseTerms.period }
+        return LeaseTerms.period(stated: String(decoding: bytes[0..<n], as: UTF8.self))
+    }
+
     /// Seconds since `path` was last renewed, by the host's own clock; nil when it is gone.
     public static func age(of path: String) -> Double? {
         var st = stat()
@@ -21,8 +34,9 @@ public enum Lease {
     /// Why a lease no longer holds, or nil while it does.
     public static func ended(_ path: String) -> String? {
         guard let age = age(of: path) else { return "lease \(path) removed" }
-        if age > LeaseTerms.expiry {
-            return "lease \(path) not renewed for \(Int(age)) s (more than \(LeaseTerms.missedPeriods) periods of \(Int(LeaseTerms.period)) s)"
+        let p = period(of: path)
+        if age > LeaseTerms.expiry(period: p) {
+            return "lease \(path) not renewed for \(Int(age)) s (more than \(LeaseTerms.missedPeriods) periods of \(Int(p)) s)"
         }
         return nil
     }
@@ -40,6 +54,7 @@ public enum Lease {
     /// for as long as the process runs: the agent client does this while it measures, because
     /// the orchestrator's own renewals of that host wait for the client's SSH command to end.
     public static func keepRenewed(_ path: String) {
+        // Local and cheap: at the shortest period whatever the run's, so a lease is never stale here.
         _ = try? WorkerThread<Void> {
             while true {
                 _ = utimensat(AT_FDCWD, path, nil, 0)
@@ -52,6 +67,7 @@ public enum Lease {
     /// (exit status 0, after `log`) once it no longer holds.
     public static func hold(_ path: String, log: @escaping @Sendable (String) -> Void) throws {
         if let why = ended(path) { throw AgentError.failed("cannot start: \(why)") }
+        // Checked at the shortest period whatever the run's: a removed lease ends the process in seconds.
         _ = try WorkerThread<Void> {
             while true {
                 Clock.sleep(LeaseTerms.period)

@@ -36,6 +36,33 @@ struct AgentLeaseTests {
         #expect(LeaseTerms.period >= 1 && LeaseTerms.expiry <= 30)
     }
 
+    @Test("the run's period beside the lease sets its expiry; a period file that is not a whole number from 1 to 60 reads as 3 s")
+    func statedPeriod() throws {
+        let path = Self.leaseFile()
+        let periodFile = LeaseTerms.periodFile(of: path)
+        defer { unlink(path); unlink(periodFile) }
+        FileManager.default.createFile(atPath: periodFile, contents: Data("12\n".utf8))
+        #expect(Lease.period(of: path) == 12)
+        Self.age(path, by: 30)
+        #expect(Lease.ended(path) == nil, "30 s is within 3 periods of 12 s")
+        Self.age(path, by: 37)
+        #expect(Lease.ended(path)?.contains("more than 3 periods of 12 s") == true, "\(Lease.ended(path) ?? "holds")")
+        for text in ["0", "61", "-5", "12.5", "abc", "", String(repeating: "9", count: 40)] {
+            FileManager.default.createFile(atPath: periodFile, contents: Data(text.utf8))
+            #expect(Lease.period(of: path) == LeaseTerms.period, "'\(text)'")
+        }
+        unlink(periodFile)
+        #expect(Lease.period(of: path) == LeaseTerms.period)
+    }
+
+    @Test("a run's period is 3 s up to 60 hosts, then one second more per 20 hosts, at most 60 s",
+          arguments: [(0, 3.0), (2, 3), (60, 3), (61, 4), (120, 6), (240, 12), (1200, 60), (100_000, 60), (-1, 3)])
+    func periodForHosts(hosts: Int, period: Double) {
+        #expect(LeaseTerms.period(hosts: hosts) == period)
+        // Renewing every host once per period costs at most 20 commands a second.
+        #expect(Double(max(0, min(hosts, 1200))) / LeaseTerms.period(hosts: hosts) <= Double(LeaseTerms.renewalsPerSecond))
+    }
+
     @Test("renewing a lease that holds makes it new; one that ran out stays out; a removed one is not made again")
     func renew() throws {
         let path = Self.leaseFile()

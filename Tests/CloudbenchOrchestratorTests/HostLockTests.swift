@@ -1,3 +1,4 @@
+import AgentContract
 @testable import CloudbenchOrchestrator
 import CloudbenchProcess
 import Foundation
@@ -70,6 +71,41 @@ struct HostLockTests {
             #expect(try ProcessRunner.run(["sh", "-c", HostLock(layout: layout).unlessHeld(layout.cleanupScript, runID: "first")],
                                           deadline: 10).status == 0)
             #expect(!FileManager.default.fileExists(atPath: layout.runDirectory))
+        }
+    }
+
+    @Test("a run over many hosts writes its longer period beside its lease; another run counts that run's expiry, not its own")
+    func longerPeriod() throws {
+        try Self.withHome { dir, layout in
+            let big = HostLease(layout: layout, period: LeaseTerms.period(hosts: 240))
+            #expect(try ProcessRunner.run(["sh", "-c", big.create(runID: "big")], deadline: 10).status == 0)
+            let stated = try String(contentsOfFile: LeaseTerms.periodFile(of: layout.leaseFile), encoding: .utf8)
+            #expect(stated == "12\n")
+            func aged(_ seconds: Double) throws {
+                try FileManager.default.setAttributes([.modificationDate: Date().addingTimeInterval(-seconds)], ofItemAtPath: layout.leaseFile)
+            }
+            let small = HostLease(layout: layout)
+            // 20 s without a renewal: past a 3 s period's expiry (9 s), within 3 periods of 12 s.
+            try aged(20)
+            let refused = try ProcessRunner.run(["sh", "-c", small.create(runID: "small")], deadline: 10)
+            #expect(refused.status == HostLock.heldStatus && refused.stdout.contains("held=big"), "\(refused)")
+            // 40 s: that run's lease ran out; the small run takes the host and states its own period.
+            try aged(40)
+            let taken = try ProcessRunner.run(["sh", "-c", small.create(runID: "small")], deadline: 10)
+            #expect(taken.status == 0, "\(taken)")
+            #expect(try String(contentsOfFile: LeaseTerms.periodFile(of: layout.leaseFile), encoding: .utf8) == "3\n")
+            // A period file in any other shape counts as 3 s: 20 s old, the lease has run out.
+            for text in ["0\n", "61\n", "x\n", ""] {
+                try text.write(toFile: LeaseTerms.periodFile(of: layout.leaseFile), atomically: true, encoding: .utf8)
+                try aged(20)
+                let other = try ProcessRunner.run(["sh", "-c", big.create(runID: "big-\(text.count)")], deadline: 10)
+                #expect(other.status == 0, "'\(text)': \(other)")
+                try aged(20)  // big's own period file now says 12: held again for the next
+                try text.write(toFile: LeaseTerms.periodFile(of: layout.leaseFile), atomically: true, encoding: .utf8)
+            }
+            // The run's cleanup removes the period file with the lease.
+            _ = try ProcessRunner.run(["sh", "-c", layout.cleanupScript], deadline: 10)
+            #expect(!FileManager.default.fileExists(atPath: LeaseTerms.periodFile(of: layout.leaseFile)))
         }
     }
 

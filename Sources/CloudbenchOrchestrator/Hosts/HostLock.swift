@@ -6,8 +6,8 @@ import Foundation
 ///
 /// Two runs may name one host (two inventories, two people). Each run's cleanup kills every agent
 /// cloudbench started there, so the second run must not clean up or measure while the first one
-/// runs. A host is held while a lease of another run is live, that is renewed less than
-/// `LeaseTerms.expiry` ago. A run that finds a host held does not wait: it leaves that host (and its
+/// runs. A host is held while a lease of another run is live, that is renewed less than its
+/// expiry ago (`LeaseTerms.missedPeriods` of the period that run wrote beside its lease). A run that finds a host held does not wait: it leaves that host (and its
 /// pairs) out of the run and says which run holds it. A run that was killed lets go once its lease
 /// runs out; `--resume` with the same run id takes its own lease over.
 public struct HostLock: Sendable {
@@ -21,7 +21,12 @@ public struct HostLock: Sendable {
     /// any run when `runID` is nil).
     func held(otherThan runID: String?) -> String {
         let f = layout.leaseFile
-        var condition = "[ -s \(f) ] && [ $(( $(date +%s) - $(stat -c %Y \(f) 2>/dev/null || echo 0) )) -lt \(Int(LeaseTerms.expiry)) ]"
+        // The holder's expiry from the period it wrote beside its lease (`LeaseTerms.periodFile`):
+        // a whole number of seconds in range, else the shortest period.
+        let p = LeaseTerms.periodFile(of: f), base = Int(LeaseTerms.period)
+        var condition = "{ cbp=; { read -r cbp < \(p); } 2>/dev/null; case \"$cbp\" in ''|*[!0-9]*) cbp=\(base) ;; esac; "
+            + "{ [ \"$cbp\" -ge 1 ] && [ \"$cbp\" -le \(LeaseTerms.longestPeriod) ]; } || cbp=\(base); true; } && "
+            + "[ -s \(f) ] && [ $(( $(date +%s) - $(stat -c %Y \(f) 2>/dev/null || echo 0) )) -lt $(( cbp * \(LeaseTerms.missedPeriods) )) ]"
         if let runID { condition += " && [ \"$(head -c 200 \(f))\" != \(shellQuote(runID)) ]" }
         return condition
     }
@@ -81,7 +86,7 @@ public struct HostLock: Sendable {
 
         public var description: String {
             "in use by cloudbench run \(runID) (its lease renewed \(age.map { "\($0) s" } ?? "moments") ago); "
-                + "not run here: wait for that run to end and run again (a killed run lets go within \(Int(LeaseTerms.expiry)) s)"
+                + "not run here: wait for that run to end and run again (a killed run lets go within \(Int(LeaseTerms.expiry)) s, or 3 periods of its own if it ran over more than 60 hosts)"
         }
     }
 }

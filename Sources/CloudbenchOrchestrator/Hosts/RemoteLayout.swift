@@ -50,7 +50,7 @@ public struct RemoteLayout: Sendable {
         if [ -n "$p" ] && [ "$p" != "$$" ] && grep -q cloudbench-agent "/proc/$p/cmdline" 2>/dev/null; then kill "$p" 2>/dev/null; fi; \
         rm -f "$f"; done; \
         for dev in \(Self.vxlanDevice) \(Self.tunDevice); do if [ -e "/sys/class/net/$dev" ]; then ip link del "$dev" 2>/dev/null; fi; done; \
-        rm -f "$d"/*.log "$d"/lease "$d"/lease.seen "$d"/*.stats "$d"/*.stats.new; rmdir "$d" 2>/dev/null; true
+        rm -f "$d"/*.log "$d"/lease "$d"/lease.period "$d"/lease.seen "$d"/*.stats "$d"/*.stats.new; rmdir "$d" 2>/dev/null; true
         """
     }
 

@@ -125,13 +125,15 @@ public struct CompareRun: Sendable {
         let (merged, sameMachine) = SameMachine.merge(await deployed.hosts)
         for note in sameMachine { await progress.message("note: \(note)") }
         // Each ready machine's lease (and its watchdog) before anything else starts there: once
-        // per machine, however many addresses reach it.
+        // per machine, however many addresses reach it. Its period grows with the machines past
+        // 60, so that renewing them all costs at most 20 SSH commands a second (`LeaseTerms`).
+        let leasePeriod = LeaseTerms.period(hosts: Set(merged.values.map(ObjectIdentifier.init)).count)
         let leaseFailed = LeaseFailures()
         await withTaskGroup(of: Void.self) { group in
             var seen = Set<ObjectIdentifier>()
             for host in merged.values where seen.insert(ObjectIdentifier(host)).inserted {
                 group.addTask {
-                    do { try await HostLease.begin(on: host, runID: runID) } catch {
+                    do { try await HostLease.begin(on: host, runID: runID, period: leasePeriod) } catch {
                         await deployed.failed(host.label, "\(error)")
                         await leaseFailed.add(host)
                     }
@@ -142,7 +144,7 @@ public struct CompareRun: Sendable {
         let connected = merged.filter { !failedLeases.contains(ObjectIdentifier($0.value)) }
         // Renewed from now on: the reachability preflight below may take longer than a lease.
         var machines = Set<ObjectIdentifier>()
-        let renewal = LeaseRenewal(hosts: connected.values.filter { machines.insert(ObjectIdentifier($0)).inserted })
+        let renewal = LeaseRenewal(hosts: connected.values.filter { machines.insert(ObjectIdentifier($0)).inserted }, period: leasePeriod)
         defer { renewal.stop() }
         var problems = await deployed.problems
         problems.sort { $0.0 < $1.0 }
@@ -224,7 +226,7 @@ public struct CompareRun: Sendable {
             // The cleanup ended the host's agent server and lease: a new lease, and a new server
             // for the next cell.
             await servers.forget(host)
-            do { try await HostLease.begin(on: host, runID: runID) } catch let held as HostLock.Held {
+            do { try await HostLease.begin(on: host, runID: runID, period: leasePeriod) } catch let held as HostLock.Held {
                 // Its lease ran out while it was away and another run holds it now: lost for this run.
                 await progress.message("host \(host.label): \(held)")
                 return false
@@ -283,7 +285,7 @@ public struct CompareRun: Sendable {
                     } catch {
                         // A host whose SSH went while its agents still measured (they renew its
                         // lease as they serve): its lease removes what is left.
-                        let within = Int(LeaseTerms.expiry + LeaseTerms.period)
+                        let within = Int(LeaseTerms.expiry(period: leasePeriod) + leasePeriod)
                         await found.add(host.label, ["what this run left (the cleanup could not run: \(error); the host's lease removes it within \(within) s)"])
                     }
                 }
