@@ -40,18 +40,11 @@ public enum LeaseTerms {
     /// The period a period file's text states: a whole number of seconds from 1 to
     /// `longestPeriod`, or `period` when the text is missing or anything else.
     public static func period(stated text: String?) -> Double {
-        guard let text, text.utf8.count <= 16, let n = Int(text.trimmingCharactersInNewlines()), (1...longestPeriod).contains(n) else {
+        // As `echo N >` writes it: the digits and a newline.
+        guard let text, text.utf8.count <= 16, let n = Int(text.hasSuffix("\n") ? text.dropLast() : Substring(text)),
+              (1...longestPeriod).contains(n) else {
             return period
         }
         return Double(n)
-    }
-}
-
-extension String {
-    /// Without leading and trailing spaces and newlines (AgentContract does not import Foundation).
-    fileprivate func trimmingCharactersInNewlines() -> Substring {
-        let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\n" || $0 == "\r" || $0 == "\t" }
-        guard let first = firstIndex(where: { !isSpace($0) }), let last = lastIndex(where: { !isSpace($0) }) else { return "" }
-        return self[first...last]
     }
 }

@@ -31,10 +31,10 @@ public enum Lease {
         return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9 - modified
     }
 
-    /// Why a lease no longer holds, or nil while it does.
-    public static func ended(_ path: String) -> String? {
+    /// Why a lease no longer holds, or nil while it does; `period` when the caller read it already.
+    public static func ended(_ path: String, period known: Double? = nil) -> String? {
         guard let age = age(of: path) else { return "lease \(path) removed" }
-        let p = period(of: path)
+        let p = known ?? period(of: path)
         if age > LeaseTerms.expiry(period: p) {
             return "lease \(path) not renewed for \(Int(age)) s (more than \(LeaseTerms.missedPeriods) periods of \(Int(p)) s)"
         }
@@ -66,12 +66,14 @@ public enum Lease {
     /// Checks that `path` holds now, then watches it from a thread of its own and ends the process
     /// (exit status 0, after `log`) once it no longer holds.
     public static func hold(_ path: String, log: @escaping @Sendable (String) -> Void) throws {
-        if let why = ended(path) { throw AgentError.failed("cannot start: \(why)") }
+        // The run's period is read once: it stays the same for the run.
+        let p = period(of: path)
+        if let why = ended(path, period: p) { throw AgentError.failed("cannot start: \(why)") }
         // Checked at the shortest period whatever the run's: a removed lease ends the process in seconds.
         _ = try WorkerThread<Void> {
             while true {
                 Clock.sleep(LeaseTerms.period)
-                if let why = ended(path) {
+                if let why = ended(path, period: p) {
                     log("\(why); exiting")
                     _exit(0)
                 }

@@ -7,8 +7,9 @@ import Foundation
 /// Two runs may name one host (two inventories, two people). Each run's cleanup kills every agent
 /// cloudbench started there, so the second run must not clean up or measure while the first one
 /// runs. A host is held while a lease of another run is live, that is renewed less than its
-/// expiry ago (`LeaseTerms.missedPeriods` of the period that run wrote beside its lease). A run that finds a host held does not wait: it leaves that host (and its
-/// pairs) out of the run and says which run holds it. A run that was killed lets go once its lease
+/// expiry ago (`LeaseTerms.missedPeriods` of the period that run wrote beside its lease). A run
+/// that finds a host held does not wait: it leaves that host (and its pairs) out of the run and
+/// says which run holds it. A run that was killed lets go once its lease
 /// runs out; `--resume` with the same run id takes its own lease over.
 public struct HostLock: Sendable {
     public var layout: RemoteLayout
@@ -18,7 +19,7 @@ public struct HostLock: Sendable {
     public static let heldStatus: Int32 = 75
 
     /// A shell condition, true when a live lease of a run other than `runID` is on the host (of
-    /// any run when `runID` is nil).
+    /// any run when `runID` is nil). It leaves the holder's period in `cbp`.
     func held(otherThan runID: String?) -> String {
         let f = layout.leaseFile
         // The holder's expiry from the period it wrote beside its lease (`LeaseTerms.periodFile`):
@@ -31,12 +32,14 @@ public struct HostLock: Sendable {
         return condition
     }
 
-    /// Ends the command with `heldStatus`, printing `held=RUN` and `age=SECONDS`, when another
-    /// run holds the host; nothing otherwise. Ends in `; `, to go before the command it guards.
+    /// Ends the command with `heldStatus`, printing `held=RUN`, `age=SECONDS` and the holder's
+    /// `expiry=SECONDS`, when another run holds the host; nothing otherwise. Ends in `; `, to go
+    /// before the command it guards.
     public func refuseIfHeld(by runID: String) -> String {
         let f = layout.leaseFile
         return "if \(held(otherThan: runID)); then echo \"held=$(head -c 200 \(f))\"; "
-            + "echo \"age=$(( $(date +%s) - $(stat -c %Y \(f) 2>/dev/null || echo 0) ))\"; exit \(Self.heldStatus); fi; "
+            + "echo \"age=$(( $(date +%s) - $(stat -c %Y \(f) 2>/dev/null || echo 0) ))\"; "
+            + "echo \"expiry=$(( cbp * \(LeaseTerms.missedPeriods) ))\"; exit \(Self.heldStatus); fi; "
     }
 
     /// `script`, unless another run than `runID` holds the host (then nothing); the check and the
@@ -71,22 +74,28 @@ public struct HostLock: Sendable {
         public var host: String
         public var runID: String
         public var age: Int?
+        /// Seconds the holder's lease lasts without a renewal (its own period's expiry).
+        public var expiry: Int
 
-        /// From `refuseIfHeld`'s output (outside input: the run id is cut to 100 printable characters).
+        /// From `refuseIfHeld`'s output (outside input: the run id is cut to 100 printable
+        /// characters, age and expiry are read within their ranges).
         public init(host: String, said: String) {
             self.host = host
-            var id = "", age: Int?
+            var id = "", age: Int?, expiry: Int?
+            let longest = Int(LeaseTerms.expiry(period: Double(LeaseTerms.longestPeriod)))
             for line in said.split(separator: "\n").prefix(4) {
                 if line.hasPrefix("held=") { id = String(line.dropFirst(5).prefix(100).filter { $0.isASCII && !$0.isWhitespace && $0.asciiValue! >= 33 }) }
                 if line.hasPrefix("age="), let n = Int(line.dropFirst(4)), (0...86_400).contains(n) { age = n }
+                if line.hasPrefix("expiry="), let n = Int(line.dropFirst(7)), (1...longest).contains(n) { expiry = n }
             }
             runID = id.isEmpty ? "(unnamed)" : id
             self.age = age
+            self.expiry = expiry ?? Int(LeaseTerms.expiry)
         }
 
         public var description: String {
             "in use by cloudbench run \(runID) (its lease renewed \(age.map { "\($0) s" } ?? "moments") ago); "
-                + "not run here: wait for that run to end and run again (a killed run lets go within \(Int(LeaseTerms.expiry)) s, or 3 periods of its own if it ran over more than 60 hosts)"
+                + "not run here: wait for that run to end and run again (a killed run lets go within \(expiry) s)"
         }
     }
 }
