@@ -5,8 +5,9 @@ import Syscall
 /// offered rate to try, or none when the bracket is tight enough.
 ///
 /// A probe with loss under 1 % raises the floor; one with more lowers the ceiling. Until there
-/// is a floor, the next offer is just under what the overloaded probe received (the link's
-/// goodput shows through the loss); until there is a ceiling, the offer quadruples. Then it bisects.
+/// is a floor, the next offer is just under the overloaded probe's goodput (the offer times the
+/// share delivered: the link's capacity shows through the loss); until there is a ceiling, the
+/// offer quadruples. Then it bisects.
 public struct RateBracket: Sendable, Equatable {
     /// Loss below this share passes.
     public static let lossLimitPercent = 1.0
@@ -24,16 +25,25 @@ public struct RateBracket: Sendable, Equatable {
     /// Notes one probe; returns the next rate to offer, or nil when done. `sent` is what the
     /// sender managed: a loaded host may fall short of the offer, and then what passed is `sent`,
     /// not the offer, and nothing above it can be tried.
-    public mutating func note(offered: Double, sent: Double, received: Double, lossPercent: Double) -> Double? {
+    ///
+    /// A sender that fell short still sent at the offer between its stalls (it makes up at most a
+    /// few milliseconds at once, `UDPBandwidthTest.catchUpSeconds`): its loss is the offer's,
+    /// and its average rate (and the receiver's) says nothing about the link. So a failed probe
+    /// caps the ceiling at the offer and estimates the link from the share delivered, not from
+    /// the rate received (a stalled sender at 24,000/s over a 20,000/s cap sends 16,000/s on
+    /// average, loses 16 % and receives 13,400/s: the link carries 24,000 × 0.84 ≈ 20,200/s).
+    public mutating func note(offered: Double, sent: Double, lossPercent: Double) -> Double? {
         let senderBound = sent < offered * 0.97
         let actual = senderBound ? max(sent, limits.lowerBound) : offered
+        // What the link carried of the offer (what was received, when the sender kept up).
+        let goodput = offered * min(1, max(0, 1 - lossPercent / 100))
         if lossPercent < Self.lossLimitPercent {
             floor = max(floor ?? 0, actual)
             if senderBound { ceiling = min(ceiling ?? .infinity, actual * (1 + Self.tightness / 2)) }
         } else {
             // An overloaded link delivers about what it can carry: no offer much above that passes.
-            var c = min(ceiling ?? .infinity, actual)
-            if received > (floor ?? 0) { c = min(c, received * 1.05) }
+            var c = min(ceiling ?? .infinity, offered)
+            if goodput > (floor ?? 0) { c = min(c, goodput * 1.05) }
             ceiling = c
         }
         if let f = floor, let c = ceiling, c <= f { ceiling = f * (1 + Self.tightness) }
@@ -44,7 +54,7 @@ public struct RateBracket: Sendable, Equatable {
         case (nil, let c?):
             guard c > limits.lowerBound else { return nil }
             // Just under the goodput seen, and always well below the failed offer.
-            let guess = received > 0 ? received * 0.97 : c / 4
+            let guess = goodput > 0 ? goodput * 0.97 : c / 4
             return max(limits.lowerBound, min(guess, c * 0.95))
         case (let f?, let c?):
             if (c - f) / c <= Self.tightness { return nil }
@@ -98,7 +108,7 @@ public enum UDPRateSearch {
             // What was really offered: the sender may fall short of the target on a loaded host.
             let offered = min(rate, max(sent, limits.lowerBound))
             if loss < RateBracket.lossLimitPercent, offered >= best?.offered ?? 0 { best = (offered, result) }
-            guard let next = bracket.note(offered: rate, sent: sent, received: received, lossPercent: loss) else { break }
+            guard let next = bracket.note(offered: rate, sent: sent, lossPercent: loss) else { break }
             rate = next
         }
         // No offer passed: the lowest probe's figures stand, and the record says none was found.

@@ -96,7 +96,7 @@ struct HostCountersTests {
     }
 
     @Test("the bracket: from an overloaded first offer to within 3 % of a 25 MB/s link in a few probes")
-    func bracketConverges() {
+    func bracketConverges() throws {
         // A link that carries 25.4 MB/s of UDP payload: under it nothing is lost, above it the excess is.
         let capacity = 25.4e6
         var bracket = RateBracket()
@@ -104,9 +104,8 @@ struct HostCountersTests {
         var probes = 0
         while probes < 10 {
             probes += 1
-            let received = min(rate, capacity)
             let loss = rate <= capacity ? 0 : (rate - capacity) / rate * 100
-            guard let next = bracket.note(offered: rate, sent: rate, received: received, lossPercent: loss) else { break }
+            guard let next = bracket.note(offered: rate, sent: rate, lossPercent: loss) else { break }
             rate = next
         }
         let floor = bracket.floor ?? 0
@@ -115,10 +114,26 @@ struct HostCountersTests {
         #expect(floor <= capacity / 0.99 && floor >= 0.9 * capacity, "found \(floor)")
         // A link with room to spare: the offer grows until it stops passing or hits the agent's limit.
         var open = RateBracket()
-        #expect(open.note(offered: 1e6, sent: 1e6, received: 1e6, lossPercent: 0) == 4e6)
+        #expect(open.note(offered: 1e6, sent: 1e6, lossPercent: 0) == 4e6)
         // A sender that cannot reach the offer: what it sent without loss is the answer, and the search ends.
         var bound = RateBracket()
-        #expect(bound.note(offered: 100e6, sent: 35e6, received: 35e6, lossPercent: 0) == nil)
+        #expect(bound.note(offered: 100e6, sent: 35e6, lossPercent: 0) == nil)
         #expect(bound.floor == 35e6)
+        // A sender that stalled in one probe over a 20,000/s packet cap (seen in CI): it sent at the
+        // offer, 24,000/s, between stalls (16,000/s on average) and lost 15.9 %. The link carried
+        // about 24,000 × 0.841; the search must not take the 13,400/s received as the link's rate.
+        let cap = 20_000.0
+        var stalled = RateBracket(limits: 1...1e9)
+        let first = stalled.note(offered: 24_000, sent: 16_000, lossPercent: 15.9)
+        var offer = try #require(first)
+        #expect(offer > 19_000 && offer < cap, "next offer \(offer)")
+        var count = 1
+        while count < UDPRateSearch.maxProbes {
+            count += 1
+            guard let next = stalled.note(offered: offer, sent: offer, lossPercent: offer <= cap ? 0 : (offer - cap) / offer * 100) else { break }
+            offer = next
+        }
+        let found = stalled.floor ?? 0
+        #expect(abs(found - cap) / cap <= 0.05, "found \(found) in \(count) probes")
     }
 }
