@@ -91,7 +91,7 @@ struct LabRun {
                 if cmd.contains("cloudbench-agent") { found.append("\(ns.name): agent process \(pid)") }
             }
             let links = (try? ns.run(["ip", "-o", "link", "show"])) ?? ""
-            for dev in ["cbvx0", "cbtun0"] where links.contains(" \(dev):") { found.append("\(ns.name): interface \(dev)") }
+            for dev in ["cbvx0", "cbtun0", "cbdock0", "cbdockv0"] where links.contains(" \(dev):") { found.append("\(ns.name): interface \(dev)") }
         }
         return found
     }

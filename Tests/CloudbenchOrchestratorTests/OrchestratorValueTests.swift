@@ -47,6 +47,34 @@ struct OrchestratorValueTests {
         #expect(weave.serverAddress == "10.32.0.1" && weave.clientAddress == "10.32.0.2" && weave.setup.isEmpty)
     }
 
+    @Test("the docker path: a container namespace per host, NAT out on both, the agent's port published on the server only")
+    func dockerPath() {
+        let d = PathSetup.make(path: .docker, pair: Self.pair(), server: side, client: side, deadline: 100, pathKey: "k", agentPort: 7000)
+        // The client connects to the server's test IP, as a client of a published port does.
+        #expect(d.serverAddress == "10.0.0.4" && d.clientAddress == "10.0.0.5" && d.expectedDevice == nil)
+        #expect(d.serverNetns == "/var/run/netns/cbdock-10.0.0.4" && d.clientNetns == "/var/run/netns/cbdock-10.0.0.5")
+        #expect(d.datapath == Datapath(kind: .bridgeNAT, device: "cbdock0", encapOverheadBytes: 0, product: "cloudbench"))
+        #expect(d.setup.count == 2 && d.setup.allSatisfy(\.privileged) && d.teardown.count == 2)
+        let server = d.setup.first { $0.role == .server }!.command, client = d.setup.first { $0.role == .client }!.command
+        for c in [server, client] {
+            #expect(c.contains("ip saddr 10.254.252.0/24 oifname != \\\"cbdock0\\\" masquerade"), "\(c)")
+            #expect(c.contains("cat /proc/sys/net/ipv4/ip_forward > /h/.cache/cloudbench/run/ip_forward.saved"))
+            #expect(c.hasPrefix("command -v nft > /dev/null || {"))
+        }
+        #expect(server.contains("ip daddr 10.0.0.4 tcp dport 7000 dnat to 10.254.252.2; ip daddr 10.0.0.4 udp dport 7000 dnat to 10.254.252.2"))
+        #expect(!client.contains("dnat"))
+        // The tear-down is the cleanup's own removal, which puts ip_forward back.
+        #expect(d.teardown.allSatisfy { $0.command == RemoteLayout.dockerRemoval(runDirectory: "/h/.cache/cloudbench/run") })
+        #expect(RemoteLayout(home: "/h").cleanupScript.contains(RemoteLayout.dockerRemoval(runDirectory: "/h/.cache/cloudbench/run")))
+        // An IPv6 pair fails its set-up with the reason, before touching the host.
+        var v6 = Self.pair()
+        v6.server.testIP = "2001:db8::4"
+        v6.client.testIP = "2001:db8::5"
+        let six = PathSetup.make(path: .docker, pair: v6, server: side, client: side, deadline: 100, pathKey: "k")
+        #expect(six.setup.allSatisfy { $0.command.hasPrefix("echo 'the docker path is built for IPv4 test IPs") })
+        #expect(PathKind(name: "docker") == .docker && PathKind.docker.needsRoot)
+    }
+
     @Test("the route check refuses traffic that does not take its path")
     func routeCheck() {
         let vx = PathSetup.make(path: .vxlan, pair: Self.pair(), server: side, client: side, deadline: 100, pathKey: "k")

@@ -20,6 +20,10 @@ struct ReachabilityTests {
         let all = ReachProbe.needed(by: Self.pair(paths: [.host, .vxlan, .udp], tests: [.tcpBandwidth, .udpBandwidth]), agentPort: 6000)
         #expect(all.map { "\($0.proto.rawValue) \($0.port) \($0.to.rawValue)" }
                 == ["TCP 6000 server", "UDP 6000 server", "UDP 8472 server", "UDP 8472 client", "UDP 8285 server", "UDP 8285 client"])
+        // The docker path publishes the agent's port on the server's test IP: the same port, probed once.
+        #expect(ReachProbe.needed(by: Self.pair(paths: [.docker]), agentPort: 5201)
+                == [ReachProbe(proto: .tcp, port: 5201, purpose: "the agent port", to: .server)])
+        #expect(ReachProbe.needed(by: Self.pair(paths: [.host, .docker]), agentPort: 5201).count == 1)
         // An overlay the user runs is the user's to open: nothing is probed.
         #expect(ReachProbe.needed(by: Self.pair(paths: [.external("weave")]), agentPort: 5201).isEmpty)
     }

@@ -9,6 +9,10 @@ public enum PathKind: Hashable, Sendable {
     case vxlan
     /// User-space UDP encapsulation through a TUN device (Flannel UDP, Weave sleeve).
     case udp
+    /// What `docker run -p` builds on each host: the agent in a container's network namespace
+    /// behind a Linux bridge and a veth, MASQUERADE out, the agent's port published on the
+    /// test IP by DNAT. The cost containers pay before any overlay.
+    case docker
     /// An overlay the user already runs, between the hosts' `overlays` addresses.
     case external(String)
 
@@ -17,6 +21,7 @@ public enum PathKind: Hashable, Sendable {
         case "host": self = .host
         case "vxlan": self = .vxlan
         case "udp": self = .udp
+        case "docker": self = .docker
         default: self = .external(name)
         }
     }
@@ -26,12 +31,16 @@ public enum PathKind: Hashable, Sendable {
         case .host: return "host"
         case .vxlan: return "vxlan"
         case .udp: return "udp"
+        case .docker: return "docker"
         case .external(let n): return n
         }
     }
 
+    /// The paths cloudbench sets up itself (and `host`): no overlay of the user's may take these names.
+    public static let builtIn: [PathKind] = [.host, .vxlan, .udp, .docker]
+
     /// Built-in overlays change interfaces on the hosts, which needs root.
-    public var needsRoot: Bool { self == .vxlan || self == .udp }
+    public var needsRoot: Bool { self == .vxlan || self == .udp || self == .docker }
 }
 
 /// How to reach hosts over SSH; the inventory's `ssh:` defaults, overridden per host.

@@ -422,7 +422,7 @@ public struct InventoryLoader {
                         if let netns { overlayNamespaces[overlay] = netns }
                     }
                     guard let ip = value.string else { continue }
-                    if ["host", "vxlan", "udp"].contains(overlay) {
+                    if PathKind.builtIn.contains(where: { $0.name == overlay }) {
                         sink.add(r.doc.location(k), "'\(overlay)' is a built-in path, not an external overlay; cloudbench sets it up itself")
                     } else if !NetworkAddress.isIP(ip) {
                         sink.add(r.doc.location(value), "bad address '\(ip)' on overlay '\(overlay)'; give this host's IP address on that overlay")

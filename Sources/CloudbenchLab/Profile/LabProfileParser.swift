@@ -6,7 +6,7 @@ import Yams
 /// Reads a lab profile from YAML and reports mistakes as `file:line:column: sentence`.
 public enum LabProfileParser {
     /// Built-in path names; an overlay may not take one of them.
-    static let builtinPaths: Set<String> = ["host", "vxlan", "udp"]
+    static let builtinPaths = Set(PathKind.builtIn.map(\.name))
 
     /// Loads and validates the profile at `path`.
     public static func load(path: String) throws -> LabProfile {

@@ -97,11 +97,12 @@ public struct CellRunner: Sendable {
         let setup = PathSetup.make(path: path, pair: job.pair,
                                    server: .init(agent: job.serverAgent, runDirectory: job.serverLayout.runDirectory),
                                    client: .init(agent: job.clientAgent, runDirectory: job.clientLayout.runDirectory),
-                                   deadline: deadline + 30, pathKey: pathKey)
+                                   deadline: deadline + 30, pathKey: pathKey, agentPort: job.run.agentPort)
         do {
-            // An overlay address in a pod or container: find its namespace on each host, and the address in it.
+            // An overlay address in a pod or container: find its namespace on each host, and the
+            // address in it. The docker path's namespaces are its own set-up's.
             let spaces = Self.namespaces(job)
-            var serverNetns: String?, clientNetns: String?
+            var serverNetns = setup.serverNetns, clientNetns = setup.clientNetns
             if let ns = spaces.server {
                 serverNetns = try await NamespaceResolver().resolve(ns, address: setup.serverAddress, on: server)
             }
@@ -110,18 +111,28 @@ public struct CellRunner: Sendable {
             }
             // Both ends' set-up at once: each host's steps in order, the two hosts side by side;
             // the agent server of the server host (in the server address's namespace) started
-            // (the first time) beside them.
+            // (the first time) beside them, or after them when the set-up makes its namespace.
             let servers = self.servers, netns = serverNetns
-            async let running = servers.server(on: server, netns: netns, for: job)
-            let setupResult: Result<Void, Error>
-            do {
-                try await Self.onBoth(setup.setup, server: server, client: client) { host, step in
-                    try await host.check(step.command, input: step.input, what: step.what, timeout: 30, privileged: step.privileged)
-                }
-                setupResult = .success(())
-            } catch { setupResult = .failure(error) }
-            let serverResult: Result<AgentServers.Running, Error>
-            do { serverResult = .success(try await running) } catch { serverResult = .failure(error) }
+            let startServer: @Sendable () async -> Result<AgentServers.Running, Error> = {
+                do { return .success(try await servers.server(on: server, netns: netns, for: job)) } catch { return .failure(error) }
+            }
+            let runSetup: @Sendable () async -> Result<Void, Error> = {
+                do {
+                    try await Self.onBoth(setup.setup, server: server, client: client) { host, step in
+                        try await host.check(step.command, input: step.input, what: step.what, timeout: 30, privileged: step.privileged)
+                    }
+                    return .success(())
+                } catch { return .failure(error) }
+            }
+            let setupResult: Result<Void, Error>, serverResult: Result<AgentServers.Running, Error>
+            if setup.serverNetns == nil {
+                async let running = startServer()
+                setupResult = await runSetup()
+                serverResult = await running
+            } else {
+                setupResult = await runSetup()
+                serverResult = (try? setupResult.get()) == nil ? .failure(CellFailure("the path's set-up failed")) : await startServer()
+            }
             try setupResult.get()
             let agentServer = try serverResult.get()
             // The route, and what carries the path's packets off the client, in one round trip.
@@ -134,7 +145,7 @@ public struct CellRunner: Sendable {
             if let problem = route.problem(for: setup) { throw CellFailure(problem) }
             var active = ActivePath(setup: setup, route: route, server: agentServer)
             active.clientNetns = clientNetns
-            active.datapath = seen.datapath.map { DatapathProbe.detect($0, hostPath: path == .host) } ?? Datapath(kind: .unknown)
+            active.datapath = setup.datapath ?? seen.datapath.map { DatapathProbe.detect($0, hostPath: path == .host) } ?? Datapath(kind: .unknown)
             return .ready(active)
         } catch {
             var record = baseRecord(job, now: now())
@@ -171,7 +182,12 @@ public struct CellRunner: Sendable {
             }
             guard out.status == 0 else {
                 let said = out.stderr.trimmingCharacters(in: .whitespacesAndNewlines)
-                throw CellFailure("the agent client failed (exit \(out.status))" + (said.isEmpty ? "" : ": \(said.split(separator: "\n").last ?? "")"))
+                var why = "the agent client failed (exit \(out.status))" + (said.isEmpty ? "" : ": \(said.split(separator: "\n").last ?? "")")
+                if setup.path == .docker && said.contains("could not connect") {
+                    why += "; the docker path forwards port \(job.run.agentPort) on \(server.label) to its container at "
+                        + "\(RemoteLayout.dockerNet).2: a firewall there that drops forwarded packets stops it"
+                }
+                throw CellFailure(why)
             }
             let (headline, json) = try AgentOutput.parse(out.stdout, test: job.cell.test)
             record.status = .ok
@@ -238,6 +254,9 @@ public struct CellRunner: Sendable {
         }()
         for step in serverSteps { _ = try? await server.run(step.command, timeout: 15, privileged: step.privileged) }
         await clientSide
+        // The docker path's tear-down ends the agent server in its container with the container:
+        // the next instance starts a new one. (A lost host's is forgotten with the host.)
+        if let ns = setup.serverNetns, server.label != lost { await servers.forget(server, netns: ns) }
     }
 
     /// The namespaces of the job's overlay addresses, when its path is an external overlay that has them.

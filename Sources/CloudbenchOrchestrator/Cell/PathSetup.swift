@@ -33,6 +33,14 @@ public struct PathSetup: Sendable, Equatable {
     /// The udp path: where the client host's tunnel keeps its counts (`TunnelStats`), for the
     /// client's `--tunnel-stats`; the server host's agent server reads its own tunnel's there too.
     public var clientTunnelStats: String? = nil
+    /// The network namespaces the path's set-up creates for the agents (the docker path's
+    /// containers, `/var/run/netns/…`): the server host's agent server for this path starts in
+    /// the first after the set-up, and the client runs in the second. Nil: the host's own.
+    public var serverNetns: String? = nil
+    public var clientNetns: String? = nil
+    /// What carries the path's packets, when the path itself decides it (the docker path's NAT
+    /// is not visible from the route: the record says what cloudbench built).
+    public var datapath: Datapath? = nil
 
     /// The user-space tunnel's stats file in a host's run directory.
     public static func tunnelStats(in runDirectory: String) -> String { "\(runDirectory)/tunnel.stats" }
@@ -53,7 +61,9 @@ public struct PathSetup: Sendable, Equatable {
     ///   VXLAN device is removed by the host's lease watchdog then.
     /// - Parameter pathKey: the path instance's key; the udp path's tunnel authenticates its
     ///   datagrams with keys derived from it, read from standard input.
-    public static func make(path: PathKind, pair: Pair, server: Side, client: Side, deadline: Int, pathKey: String) -> PathSetup {
+    /// - Parameter agentPort: the port the docker path publishes on the server's test IP.
+    public static func make(path: PathKind, pair: Pair, server: Side, client: Side, deadline: Int, pathKey: String,
+                            agentPort: Int = RunSettings().agentPort) -> PathSetup {
         let s = pair.server.testIP, c = pair.client.testIP
         func side(_ role: Instance.Role) -> Side { role == .server ? server : client }
         switch path {
@@ -123,6 +133,9 @@ public struct PathSetup: Sendable, Equatable {
             setup.clientTunnelStats = tunnelStats(in: client.runDirectory)
             return setup
 
+        case .docker:
+            return docker(pair: pair, server: server, client: client, agentPort: agentPort)
+
         case .external(let name):
             var setup = PathSetup(path: path, setup: [], teardown: [],
                                   serverAddress: pair.server.overlays[name] ?? s, clientAddress: pair.client.overlays[name] ?? c,
@@ -130,5 +143,62 @@ public struct PathSetup: Sendable, Equatable {
             setup.namespaced = pair.server.overlayNamespaces[name] != nil || pair.client.overlayNamespaces[name] != nil
             return setup
         }
+    }
+
+    /// The docker path: on each host, what `docker run -p PORT:PORT` builds for a container — a
+    /// network namespace behind the bridge `cbdock0` and a veth, a default route via the bridge,
+    /// `ip_forward` on (its old value kept in the run directory, put back by the tear-down),
+    /// MASQUERADE for what the container sends out, and on the server host DNAT of the agent's
+    /// port (TCP and UDP) on the test IP to the container. The agents run in the containers; the
+    /// client connects to the server's test IP, as a client of a published port does.
+    ///
+    /// NAT rules go in an nftables table of cloudbench's own (`cloudbench_docker`); a host without
+    /// `nft` fails the cell with that reason. The namespace's processes, the namespace, the
+    /// bridge, the table and `ip_forward` are the tear-down's, and the lease watchdog's
+    /// (`RemoteLayout.dockerRemoval`) when cloudbench is gone.
+    static func docker(pair: Pair, server: Side, client: Side, agentPort: Int) -> PathSetup {
+        let net = RemoteLayout.dockerNet, bridge = RemoteLayout.dockerBridge, veth = RemoteLayout.dockerVeth
+        let table = RemoteLayout.dockerTable
+        func create(_ role: Instance.Role, side: Side, ip: String, peer: String) -> PathStep {
+            let d = side.runDirectory, ns = RemoteLayout.dockerNamespace(testIP: ip)
+            var rules = ["table ip \(table) {}", "delete table ip \(table)", "table ip \(table) {",
+                         "chain postrouting { type nat hook postrouting priority srcnat; policy accept; "
+                            + "ip saddr \(net).0/24 oifname != \\\"\(bridge)\\\" masquerade; }"]
+            if role == .server {
+                rules.append("chain prerouting { type nat hook prerouting priority dstnat; policy accept; "
+                             + "ip daddr \(ip) tcp dport \(agentPort) dnat to \(net).2; ip daddr \(ip) udp dport \(agentPort) dnat to \(net).2; }")
+            }
+            rules.append("}")
+            guard !ip.contains(":") && !peer.contains(":") else {
+                return PathStep(role: role, command: "echo 'the docker path is built for IPv4 test IPs; \(ip) is not one' >&2; exit 1",
+                                privileged: true, what: "build the docker-style container network")
+            }
+            let cmd = "command -v nft > /dev/null || { echo 'the docker path needs nft (nftables) on this host for its NAT rules' >&2; exit 1; }; "
+                + "mkdir -p \(d) || exit 1; \(RemoteLayout.dockerRemoval(runDirectory: d)); "
+                + "cat /proc/sys/net/ipv4/ip_forward > \(RemoteLayout.ipForwardFile(in: d)) || exit 1; "
+                + "echo \(ns) > \(RemoteLayout.dockerNamespaceFile(in: d)) || exit 1; "
+                // The container's MTU is the underlay's, as Docker's is on a host with a 1500-byte NIC.
+                + "u=$(ip -o route get \(peer) | sed -n 's/.* dev \\([^ ]*\\).*/\\1/p'); m=$(cat /sys/class/net/$u/mtu); "
+                + "ip netns add \(ns) && ip link add \(bridge) type bridge && ip addr add \(net).1/24 dev \(bridge) && "
+                + "ip link set \(bridge) up && ip link add \(veth) mtu $m type veth peer name eth0 mtu $m netns \(ns) && "
+                + "ip link set \(veth) master \(bridge) up && ip -n \(ns) addr add \(net).2/24 dev eth0 && "
+                + "ip -n \(ns) link set lo up && ip -n \(ns) link set eth0 up && ip -n \(ns) route add default via \(net).1 && "
+                + "echo 1 > /proc/sys/net/ipv4/ip_forward && "
+                + "printf '%s\\n' " + rules.map { "\"\($0)\"" }.joined(separator: " ") + " | nft -f -"
+            return PathStep(role: role, command: cmd, privileged: true, what: "build the docker-style container network")
+        }
+        func remove(_ role: Instance.Role, side: Side) -> PathStep {
+            PathStep(role: role, command: RemoteLayout.dockerRemoval(runDirectory: side.runDirectory), privileged: true,
+                     what: "remove the docker-style container network")
+        }
+        let s = pair.server.testIP, c = pair.client.testIP
+        var setup = PathSetup(path: .docker,
+                              setup: [create(.server, side: server, ip: s, peer: c), create(.client, side: client, ip: c, peer: s)],
+                              teardown: [remove(.server, side: server), remove(.client, side: client)],
+                              serverAddress: s, clientAddress: c, expectedDevice: nil)
+        setup.serverNetns = "/var/run/netns/" + RemoteLayout.dockerNamespace(testIP: s)
+        setup.clientNetns = "/var/run/netns/" + RemoteLayout.dockerNamespace(testIP: c)
+        setup.datapath = Datapath(kind: .bridgeNAT, device: bridge, encapOverheadBytes: 0, product: "cloudbench")
+        return setup
     }
 }

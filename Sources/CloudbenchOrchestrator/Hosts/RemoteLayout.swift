@@ -34,6 +34,38 @@ public struct RemoteLayout: Sendable {
     public static let vxlanNet = "10.254.254"
     public static let tunnelNet = "10.254.253"
 
+    /// The docker path's bridge, its host-side veth and the container network behind them (the
+    /// bridge .1, the container .2; the same on every host, as Docker's 172.17.0.0/16 is).
+    public static let dockerBridge = "cbdock0"
+    public static let dockerVeth = "cbdockv0"
+    public static let dockerNet = "10.254.252"
+    /// The nftables table of the docker path's NAT rules; nothing else is ever put in it.
+    public static let dockerTable = "cloudbench_docker"
+    /// The docker path's container namespace on the host whose test IP is `testIP`: named after
+    /// it, since hosts that share a machine's /run/netns (the lab's) must not share the name.
+    public static func dockerNamespace(testIP: String) -> String {
+        "cbdock-" + String(testIP.map { $0.isHexDigit || $0 == "." ? $0 : "-" })
+    }
+    /// Files in the run directory: the container namespace's name (for cleanup, which knows no
+    /// test IP), and `ip_forward` as it was before the path turned it on (restored after).
+    public static func dockerNamespaceFile(in runDirectory: String) -> String { "\(runDirectory)/docker.netns" }
+    public static func ipForwardFile(in runDirectory: String) -> String { "\(runDirectory)/ip_forward.saved" }
+
+    /// Removes the docker path's pieces on a host (the namespace named in the run directory, its
+    /// agents, the bridge, the NAT table) and puts `ip_forward` back: the path's tear-down, and part
+    /// of cleanup. Safe to run twice, and when there is nothing to remove.
+    public static func dockerRemoval(runDirectory d: String) -> String {
+        let nsFile = dockerNamespaceFile(in: d), saved = ipForwardFile(in: d)
+        return "n=$(cat \(nsFile) 2>/dev/null); case \"$n\" in cbdock-*[!A-Za-z0-9.-]*) n= ;; cbdock-?*) "
+            + "for p in $(ip netns pids \"$n\" 2>/dev/null | head -n 1000); do "
+            + "if grep -q cloudbench-agent /proc/$p/cmdline 2>/dev/null; then kill $p 2>/dev/null; fi; done; "
+            + "ip netns del \"$n\" 2>/dev/null ;; esac; rm -f \(nsFile); "
+            + "if [ -e /sys/class/net/\(dockerBridge) ]; then ip link del \(dockerBridge) 2>/dev/null; fi; "
+            + "if [ -e /sys/class/net/\(dockerVeth) ]; then ip link del \(dockerVeth) 2>/dev/null; fi; "
+            + "nft delete table ip \(dockerTable) 2>/dev/null; "
+            + "f=$(cat \(saved) 2>/dev/null); case \"$f\" in 0|1) echo $f > /proc/sys/net/ipv4/ip_forward ;; esac; rm -f \(saved); true"
+    }
+
     /// The host's lease for the run in progress (`HostLease`): renewed by the orchestrator,
     /// held by every agent process and by the watchdog that cleans up when it runs out.
     public var leaseFile: String { Self.leaseFile(in: runDirectory) }
@@ -50,6 +82,7 @@ public struct RemoteLayout: Sendable {
         if [ -n "$p" ] && [ "$p" != "$$" ] && grep -q cloudbench-agent "/proc/$p/cmdline" 2>/dev/null; then kill "$p" 2>/dev/null; fi; \
         rm -f "$f"; done; \
         for dev in \(Self.vxlanDevice) \(Self.tunDevice); do if [ -e "/sys/class/net/$dev" ]; then ip link del "$dev" 2>/dev/null; fi; done; \
+        \(Self.dockerRemoval(runDirectory: runDirectory)); \
         rm -f "$d"/*.log "$d"/lease "$d"/lease.period "$d"/lease.seen "$d"/*.stats "$d"/*.stats.new; rmdir "$d" 2>/dev/null; true
         """
     }
@@ -59,7 +92,8 @@ public struct RemoteLayout: Sendable {
         d="\(runDirectory)"; \
         for f in "$d"/*.pid; do [ -f "$f" ] || continue; p=$(cat "$f"); \
         if [ -n "$p" ] && grep -q cloudbench-agent "/proc/$p/cmdline" 2>/dev/null; then echo "process $p ($f)"; fi; done; \
-        for dev in \(Self.vxlanDevice) \(Self.tunDevice); do if [ -e "/sys/class/net/$dev" ]; then echo "interface $dev"; fi; done; \
+        for dev in \(Self.vxlanDevice) \(Self.tunDevice) \(Self.dockerBridge) \(Self.dockerVeth); do if [ -e "/sys/class/net/$dev" ]; then echo "interface $dev"; fi; done; \
+        if nft list table ip \(Self.dockerTable) > /dev/null 2>&1; then echo "nftables table \(Self.dockerTable)"; fi; \
         ls "$d" 2>/dev/null | sed 's/^/file /'; true
         """
     }

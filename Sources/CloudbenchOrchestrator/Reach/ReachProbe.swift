@@ -17,12 +17,13 @@ public struct ReachProbe: Sendable, Equatable {
     }
 
     /// What `pair` needs across the underlay before any of its paths exists: the agent's port on
-    /// the server (TCP, and UDP for `udp_bw`) when it measures the host path, and each built-in
-    /// overlay's UDP port in both directions (a tunnel carries the replies back). External
-    /// overlays are the user's to open; nothing is probed for them.
+    /// the server (TCP, and UDP for `udp_bw`) when it measures the host path or the docker path
+    /// (which publishes that port on the test IP), and each built-in overlay's UDP port in both
+    /// directions (a tunnel carries the replies back). External overlays are the user's to open;
+    /// nothing is probed for them.
     public static func needed(by pair: Pair, agentPort: Int) -> [ReachProbe] {
         var out: [ReachProbe] = []
-        if pair.paths.contains(.host) {
+        if pair.paths.contains(.host) || pair.paths.contains(.docker) {
             out.append(ReachProbe(proto: .tcp, port: agentPort, purpose: "the agent port", to: .server))
             if let udp = pair.tests.first(where: \.isUDP) {
                 out.append(ReachProbe(proto: .udp, port: agentPort, purpose: "the agent port (\(udp.rawValue))", to: .server))
