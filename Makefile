@@ -9,7 +9,7 @@ BIN          := $(shell $(SWIFT) build -c $(CONFIG) --show-bin-path 2>/dev/null)
 # Debian packages the build, the tests and the lab need.
 APT_PACKAGES := libssh2-1-dev libcurl4-openssl-dev libssl-dev pkg-config \
                 openssh-server openssh-client iproute2 iputils-ping qperf iperf3 sockperf python3 python3-venv \
-                nftables sudo
+                nftables sudo podman runc busybox-static
 
 # moto's EC2 in server mode for the provisioning tests (docs/provision.md), from PyPI, in a
 # virtual environment of the repository (git-ignored); installed only when missing.

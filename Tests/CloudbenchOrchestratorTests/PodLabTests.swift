@@ -19,9 +19,11 @@ struct LabNode {
 
     static func run(_ argv: [String]) throws { _ = try ProcessRunner.check(argv) }
 
-    func build(agent: String) throws {
+    /// - Parameter podExists: the pod's namespace is there already under its name (a container's,
+    ///   attached with `ip netns attach`); otherwise a new one is made.
+    func build(agent: String, podExists: Bool = false) throws {
         let peerIndex = 3 - index
-        try Self.run(["ip", "netns", "add", pod])
+        if !podExists { try Self.run(["ip", "netns", "add", pod]) }
         let veth = "cali\(index)a2b3c4d"
         try Self.run(["ip", "-n", host, "link", "add", veth, "type", "veth", "peer", "name", "eth0", "netns", pod])
         for cmd in [["addr", "add", "\(podAddress)/32", "dev", "eth0"], ["link", "set", "lo", "up"], ["link", "set", "eth0", "up"],
