@@ -28,19 +28,9 @@ struct ContainerLabTests {
         _ = try ProcessRunner.check(Self.podman + ["import", "-q", "\(dir)/root.tar", image])
         defer { _ = try? ProcessRunner.check(Self.podman + ["rmi", "-f", image]) }
 
-        var nodes: [LabNode] = []
-        let lab = try LabRun(tag: "o", third: 222, profile: "pods-lab") { text in
-            let addresses = text.split(separator: "\n").filter { $0.contains("server: {") || $0.contains("client: {") }
-                .compactMap { $0.firstMatch(of: /address: "?([0-9.]+)"?/).map { String($0.1) } }
-            guard addresses.count == 2 else { return text }
-            nodes = [LabNode(host: "", address: addresses[0], peer: addresses[1], index: 1),
-                     LabNode(host: "", address: addresses[1], peer: addresses[0], index: 2)]
-            return text
-        }
+        let lab = try LabRun(tag: "o", third: 222, profile: "pods-lab")
         defer { lab.down() }
-        try #require(nodes.count == 2)
-        nodes = [LabNode(host: "cbl-\(lab.name)-pods-s", address: nodes[0].address, peer: nodes[0].peer, index: 1),
-                 LabNode(host: "cbl-\(lab.name)-pods-c", address: nodes[1].address, peer: nodes[1].peer, index: 2)]
+        let nodes = try LabNode.nodes(of: lab)
         let names = ["\(tag)-bench-a", "\(tag)-bench-b"]
         defer { for name in names { _ = try? ProcessRunner.check(Self.podman + ["rm", "-f", "-t", "0", name]) } }
         var pids: [Int32] = []
@@ -60,13 +50,7 @@ struct ContainerLabTests {
             "bench: { address: \(nodes[0].podAddress), netns: \"container:\(names[0])\" }",
             "bench: { address: \(nodes[1].podAddress), netns: \"container:\(names[1])\" }",
         ]
-        var lines = try String(contentsOfFile: lab.inventory, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
-        for (i, line) in lines.enumerated() {
-            if line.hasPrefix("    server: {") { lines[i] = String(line.dropLast(2)) + ", overlays: { \(overlays[0]) } }" }
-            if line.hasPrefix("    client: {") { lines[i] = String(line.dropLast(2)) + ", overlays: { \(overlays[1]) } }" }
-            if line.hasPrefix("    paths: ") { lines[i] = "    paths: [bench]" }
-        }
-        try lines.joined(separator: "\n").write(toFile: lab.inventory, atomically: true, encoding: .utf8)
+        try LabNode.addOverlays(to: lab, server: overlays[0], client: overlays[1], paths: "[bench]")
 
         let r = try lab.compare()
         #expect(r.status == 0, "\(r.stdout)\n\(r.stderr)")

@@ -19,6 +19,28 @@ struct LabNode {
 
     static func run(_ argv: [String]) throws { _ = try ProcessRunner.check(argv) }
 
+    /// The two nodes of a `pods-lab` lab (server first), from the instances' addresses in its inventory.
+    static func nodes(of lab: LabRun) throws -> [LabNode] {
+        let text = try String(contentsOfFile: lab.inventory, encoding: .utf8)
+        let addresses = text.split(separator: "\n").filter { $0.contains("server: {") || $0.contains("client: {") }
+            .compactMap { $0.firstMatch(of: /address: "?([0-9.]+)"?/).map { String($0.1) } }
+        guard addresses.count == 2 else { throw CommandError(argv: [lab.inventory], status: 1, stderr: "no server and client address in the inventory") }
+        return [LabNode(host: "cbl-\(lab.name)-pods-s", address: addresses[0], peer: addresses[1], index: 1),
+                LabNode(host: "cbl-\(lab.name)-pods-c", address: addresses[1], peer: addresses[0], index: 2)]
+    }
+
+    /// Gives the lab inventory's server and client these `overlays` entries and the pair these `paths`.
+    static func addOverlays(to lab: LabRun, server: String, client: String, paths: String) throws {
+        var lines = try String(contentsOfFile: lab.inventory, encoding: .utf8)
+            .split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        for (i, line) in lines.enumerated() {
+            if line.hasPrefix("    server: {") { lines[i] = String(line.dropLast(2)) + ", overlays: { \(server) } }" }
+            if line.hasPrefix("    client: {") { lines[i] = String(line.dropLast(2)) + ", overlays: { \(client) } }" }
+            if line.hasPrefix("    paths: ") { lines[i] = "    paths: \(paths)" }
+        }
+        try lines.joined(separator: "\n").write(toFile: lab.inventory, atomically: true, encoding: .utf8)
+    }
+
     /// - Parameter podExists: the pod's namespace is there already under its name (a container's,
     ///   attached with `ip netns attach`); otherwise a new one is made.
     func build(agent: String, podExists: Bool = false) throws {
@@ -93,19 +115,9 @@ struct LabNode {
 struct PodLabTests {
     @Test("Calico-style pods measured from inside their namespaces; every datapath the lab builds named on its records")
     func podsAndDatapaths() throws {
-        var nodes: [LabNode] = []
-        let lab = try LabRun(tag: "p", third: 174, profile: "pods-lab") { text in
-            let addresses = text.split(separator: "\n").filter { $0.contains("server: {") || $0.contains("client: {") }
-                .compactMap { $0.firstMatch(of: /address: "?([0-9.]+)"?/).map { String($0.1) } }
-            guard addresses.count == 2 else { return text }
-            nodes = [LabNode(host: "", address: addresses[0], peer: addresses[1], index: 1),
-                     LabNode(host: "", address: addresses[1], peer: addresses[0], index: 2)]
-            return text
-        }
+        let lab = try LabRun(tag: "p", third: 174, profile: "pods-lab")
         defer { lab.down() }
-        try #require(nodes.count == 2)
-        nodes = [LabNode(host: "cbl-\(lab.name)-pods-s", address: nodes[0].address, peer: nodes[0].peer, index: 1),
-                 LabNode(host: "cbl-\(lab.name)-pods-c", address: nodes[1].address, peer: nodes[1].peer, index: 2)]
+        let nodes = try LabNode.nodes(of: lab)
         var tunnels: [Process] = []
         defer { tunnels.forEach(LabNode.stopTunnel) }
         for n in nodes {
@@ -121,15 +133,7 @@ struct PodLabTests {
             "calico: { address: 10.244.1.2, netns: \"path:/proc/\(podPid(0))/ns/net\" }, flannel: 10.245.0.1, flanneludp: 10.246.0.1",
             "calico: { address: 10.244.2.2, netns: \"path:/proc/\(podPid(1))/ns/net\" }, flannel: 10.245.0.2, flanneludp: 10.246.0.2",
         ]
-        var text = try String(contentsOfFile: lab.inventory, encoding: .utf8)
-        var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
-        for (i, line) in lines.enumerated() {
-            if line.hasPrefix("    server: {") { lines[i] = String(line.dropLast(2)) + ", overlays: { \(overlays[0]) } }" }
-            if line.hasPrefix("    client: {") { lines[i] = String(line.dropLast(2)) + ", overlays: { \(overlays[1]) } }" }
-            if line.hasPrefix("    paths: ") { lines[i] = "    paths: [host, calico, flannel, flanneludp]" }
-        }
-        text = lines.joined(separator: "\n")
-        try text.write(toFile: lab.inventory, atomically: true, encoding: .utf8)
+        try LabNode.addOverlays(to: lab, server: overlays[0], client: overlays[1], paths: "[host, calico, flannel, flanneludp]")
 
         let r = try lab.compare()
         #expect(r.status == 0, "\(r.stdout)\n\(r.stderr)")
