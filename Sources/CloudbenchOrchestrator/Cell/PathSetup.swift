@@ -152,8 +152,9 @@ public struct PathSetup: Sendable, Equatable {
     /// port (TCP and UDP) on the test IP to the container. The agents run in the containers; the
     /// client connects to the server's test IP, as a client of a published port does.
     ///
-    /// NAT rules go in an nftables table of cloudbench's own (`cloudbench_docker`); a host without
-    /// `nft` fails the cell with that reason. The namespace's processes, the namespace, the
+    /// NAT rules go in an nftables table of cloudbench's own (`cloudbench_docker`), or on a host
+    /// without a usable `nft` in iptables chains of its own (`CLOUDBENCH_DOCKER_PRE`/`_POST`); a
+    /// host with neither fails the cell with that reason. The namespace's processes, the namespace, the
     /// bridge, the table and `ip_forward` are the tear-down's, and the lease watchdog's
     /// (`RemoteLayout.dockerRemoval`) when cloudbench is gone.
     static func docker(pair: Pair, server: Side, client: Side, agentPort: Int) -> PathSetup {
@@ -169,22 +170,36 @@ public struct PathSetup: Sendable, Equatable {
                              + "ip daddr \(ip) tcp dport \(agentPort) dnat to \(net).2; ip daddr \(ip) udp dport \(agentPort) dnat to \(net).2; }")
             }
             rules.append("}")
+            // The same rules for a host whose firewall is iptables (no `nft`, or one that cannot
+            // list tables), in chains of cloudbench's own.
+            let (pre, post) = (RemoteLayout.dockerIptablesChains[0], RemoteLayout.dockerIptablesChains[1])
+            var iptables = ["iptables -t nat -N \(post.1)", "iptables -t nat -A \(post.1) -s \(net).0/24 ! -o \(bridge) -j MASQUERADE",
+                            "iptables -t nat -A \(post.0) -j \(post.1)"]
+            if role == .server {
+                iptables += ["iptables -t nat -N \(pre.1)"]
+                    + ["tcp", "udp"].map { "iptables -t nat -A \(pre.1) -d \(ip) -p \($0) --dport \(agentPort) -j DNAT --to-destination \(net).2" }
+                    + ["iptables -t nat -A \(pre.0) -j \(pre.1)"]
+            }
             guard !ip.contains(":") && !peer.contains(":") else {
                 return PathStep(role: role, command: "echo 'the docker path is built for IPv4 test IPs; \(ip) is not one' >&2; exit 1",
                                 privileged: true, what: "build the docker-style container network")
             }
-            let cmd = "command -v nft > /dev/null || { echo 'the docker path needs nft (nftables) on this host for its NAT rules' >&2; exit 1; }; "
+            let cmd = "if command -v nft > /dev/null 2>&1 && nft list tables > /dev/null 2>&1; then fw=nft; "
+                + "elif command -v iptables > /dev/null 2>&1; then fw=iptables; "
+                + "else echo 'the docker path needs nft (nftables) or iptables on this host for its NAT rules' >&2; exit 1; fi; "
                 + "mkdir -p \(d) || exit 1; \(RemoteLayout.dockerRemoval(runDirectory: d)); "
                 + "cat /proc/sys/net/ipv4/ip_forward > \(RemoteLayout.ipForwardFile(in: d)) || exit 1; "
                 + "echo \(ns) > \(RemoteLayout.dockerNamespaceFile(in: d)) || exit 1; "
                 // The container's MTU is the underlay's, as Docker's is on a host with a 1500-byte NIC.
-                + "u=$(ip -o route get \(peer) | sed -n 's/.* dev \\([^ ]*\\).*/\\1/p'); m=$(cat /sys/class/net/$u/mtu); "
+                + "u=$(ip -o route get \(peer) | sed -n 's/.* dev \\([^ ]*\\).*/\\1/p'); "
+                + "m=$(ip -o link show dev \"$u\" | sed -n 's/.* mtu \\([0-9]*\\).*/\\1/p'); [ -n \"$m\" ] || exit 1; "
                 + "ip netns add \(ns) && ip link add \(bridge) type bridge && ip addr add \(net).1/24 dev \(bridge) && "
                 + "ip link set \(bridge) up && ip link add \(veth) mtu $m type veth peer name eth0 mtu $m netns \(ns) && "
                 + "ip link set \(veth) master \(bridge) up && ip -n \(ns) addr add \(net).2/24 dev eth0 && "
                 + "ip -n \(ns) link set lo up && ip -n \(ns) link set eth0 up && ip -n \(ns) route add default via \(net).1 && "
                 + "echo 1 > /proc/sys/net/ipv4/ip_forward && "
-                + "printf '%s\\n' " + rules.map { "\"\($0)\"" }.joined(separator: " ") + " | nft -f -"
+                + "if [ $fw = nft ]; then printf '%s\\n' " + rules.map { "\"\($0)\"" }.joined(separator: " ") + " | nft -f -; "
+                + "else " + iptables.joined(separator: " && ") + "; fi"
             return PathStep(role: role, command: cmd, privileged: true, what: "build the docker-style container network")
         }
         func remove(_ role: Instance.Role, side: Side) -> PathStep {
