@@ -8,8 +8,9 @@ import Testing
 /// The docker path's set-up and tear-down commands run as they are on two scratch "hosts"
 /// (network namespaces joined by a veth), through each firewall a host may have: nftables, or
 /// iptables where `nft` is missing or cannot list tables (a stand-in `nft` that fails, first on
-/// the PATH). A connection from the client's container to the server's test IP reaches a listener
-/// in the server's container; afterwards nothing of the path is left.
+/// the PATH). Both hosts' FORWARD policy is DROP, as Docker and ufw leave it. A connection from the
+/// client's container to the server's test IP reaches a listener in the server's container;
+/// afterwards nothing of the path is left.
 @Suite("docker path NAT rules, nftables or iptables", .enabled(if: getuid() == 0, "needs root for namespaces"), .serialized)
 struct DockerPathFirewallTests {
     @Test("published port and MASQUERADE work and are removed", arguments: ["nft", "iptables"])
@@ -43,6 +44,8 @@ struct DockerPathFirewallTests {
             return try ProcessRunner.check(["env", "PATH=\(path)", "nsenter", "--net=/var/run/netns/\(ns.name)", "sh", "-c", command])
         }
         let forwarding = try [Instance.Role.server, .client].map { try onHost($0, "cat /proc/sys/net/ipv4/ip_forward") }
+        // Both hosts forward nothing by default, as Docker and ufw leave FORWARD.
+        for role in [Instance.Role.server, .client] { _ = try onHost(role, "iptables -P FORWARD DROP") }
         let containers = [setup.serverNetns!, setup.clientNetns!]
         defer {
             for step in setup.teardown { _ = try? onHost(step.role, step.command) }
@@ -81,6 +84,9 @@ struct DockerPathFirewallTests {
             #expect(!left.contains("interface") && !left.contains("table") && !left.contains("chain"), "\(role): \(left)")
             let links = try onHost(role, "ip -o link show")
             #expect(!links.contains("cbdock"), "\(links)")
+            // FORWARD as it was: the policy kept, no jump to cloudbench's chain.
+            let forward = try onHost(role, "iptables -S FORWARD")
+            #expect(forward == "-P FORWARD DROP\n", "\(role): \(forward)")
         }
     }
 }

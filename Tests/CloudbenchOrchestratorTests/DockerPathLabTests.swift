@@ -42,6 +42,8 @@ struct DockerPathLabTests {
         for ns in lab.instances {
             let tables = (try? ns.run(["nft", "list", "tables"])) ?? ""
             #expect(!tables.contains("cloudbench_docker"), "\(ns.name): \(tables)")
+            let forward = (try? ns.run(["iptables", "-S", "FORWARD"])) ?? ""
+            #expect(!forward.contains("CLOUDBENCH"), "\(ns.name): \(forward)")
             let now = (try? ns.run(["cat", "/proc/sys/net/ipv4/ip_forward"])) ?? "?"
             #expect(now == forwarding.first { $0.0 == ns.name }?.1, "\(ns.name): ip_forward \(now)")
         }

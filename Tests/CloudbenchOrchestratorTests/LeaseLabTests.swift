@@ -100,6 +100,7 @@ struct LeaseLabTests {
                 .map { "agent \($0) in a container" }
             for ns in lab.instances {
                 if ((try? ns.run(["nft", "list", "tables"])) ?? "").contains("cloudbench_docker") { found.append("\(ns.name): NAT table") }
+                if ((try? ns.run(["iptables", "-S", "FORWARD"])) ?? "").contains("CLOUDBENCH") { found.append("\(ns.name): FORWARD jump") }
                 if ((try? ns.run(["cat", "/proc/sys/net/ipv4/ip_forward"])) ?? "?") != forwarding[ns.name] { found.append("\(ns.name): ip_forward") }
             }
             for instance in ["dock-server", "dock-client"] where Self.inSSHMounts(lab, instance, "ls -A /run/netns 2>/dev/null; true").contains("cbdock-") {

@@ -65,6 +65,10 @@ struct OrchestratorValueTests {
         #expect(server.contains("ip daddr 10.0.0.4 tcp dport 7000 dnat to 10.254.252.2; ip daddr 10.0.0.4 udp dport 7000 dnat to 10.254.252.2"))
         #expect(server.contains("iptables -t nat -A CLOUDBENCH_DOCKER_PRE -d 10.0.0.4 -p udp --dport 7000 -j DNAT --to-destination 10.254.252.2"))
         #expect(!client.contains("dnat") && !client.contains("DNAT"))
+        // FORWARD accepts the container's traffic first, where iptables works; new connections only to the published port.
+        #expect(server.contains("iptables -A CLOUDBENCH_DOCKER_FWD -o cbdock0 -d 10.254.252.2 -p tcp --dport 7000 -j ACCEPT")
+                && server.contains("iptables -I FORWARD 1 -j CLOUDBENCH_DOCKER_FWD"))
+        #expect(client.contains("iptables -I FORWARD 1 -j CLOUDBENCH_DOCKER_FWD") && !client.contains("--dport 7000 -j ACCEPT"))
         // The tear-down is the cleanup's own removal, which puts ip_forward back.
         #expect(d.teardown.allSatisfy { $0.command == RemoteLayout.dockerRemoval(runDirectory: "/h/.cache/cloudbench/run") })
         #expect(RemoteLayout(home: "/h").cleanupScript.contains(RemoteLayout.dockerRemoval(runDirectory: "/h/.cache/cloudbench/run")))

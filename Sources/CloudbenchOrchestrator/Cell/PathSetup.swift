@@ -154,7 +154,8 @@ public struct PathSetup: Sendable, Equatable {
     ///
     /// NAT rules go in an nftables table of cloudbench's own (`cloudbench_docker`), or on a host
     /// without a usable `nft` in iptables chains of its own (`CLOUDBENCH_DOCKER_PRE`/`_POST`); a
-    /// host with neither fails the cell with that reason. The namespace's processes, the namespace, the
+    /// host with neither fails the cell with that reason. Where iptables works, FORWARD first jumps
+    /// to `CLOUDBENCH_DOCKER_FWD`, which accepts the container's traffic as Docker's rules do. The namespace's processes, the namespace, the
     /// bridge, the table and `ip_forward` are the tear-down's, and the lease watchdog's
     /// (`RemoteLayout.dockerRemoval`) when cloudbench is gone.
     static func docker(pair: Pair, server: Side, client: Side, agentPort: Int) -> PathSetup {
@@ -172,14 +173,24 @@ public struct PathSetup: Sendable, Equatable {
             rules.append("}")
             // The same rules for a host whose firewall is iptables (no `nft`, or one that cannot
             // list tables), in chains of cloudbench's own.
-            let (pre, post) = (RemoteLayout.dockerIptablesChains[0], RemoteLayout.dockerIptablesChains[1])
-            var iptables = ["iptables -t nat -N \(post.1)", "iptables -t nat -A \(post.1) -s \(net).0/24 ! -o \(bridge) -j MASQUERADE",
-                            "iptables -t nat -A \(post.0) -j \(post.1)"]
+            let (pre, post, fwd) = (RemoteLayout.dockerPrerouting, RemoteLayout.dockerPostrouting, RemoteLayout.dockerForward)
+            var iptables = ["iptables -t nat -N \(post.chain)", "iptables -t nat -A \(post.chain) -s \(net).0/24 ! -o \(bridge) -j MASQUERADE",
+                            "iptables -t nat -A \(post.hook) -j \(post.chain)"]
             if role == .server {
-                iptables += ["iptables -t nat -N \(pre.1)"]
-                    + ["tcp", "udp"].map { "iptables -t nat -A \(pre.1) -d \(ip) -p \($0) --dport \(agentPort) -j DNAT --to-destination \(net).2" }
-                    + ["iptables -t nat -A \(pre.0) -j \(pre.1)"]
+                iptables += ["iptables -t nat -N \(pre.chain)"]
+                    + ["tcp", "udp"].map { "iptables -t nat -A \(pre.chain) -d \(ip) -p \($0) --dport \(agentPort) -j DNAT --to-destination \(net).2" }
+                    + ["iptables -t nat -A \(pre.hook) -j \(pre.chain)"]
             }
+            // What Docker accepts in FORWARD for a container with a published port: its own traffic
+            // out, the replies to it, and (server) new connections to the published port. First in
+            // FORWARD, so a policy of DROP (Docker's, ufw's) does not stop the path; a drop in a
+            // table of its own (nftables) still does, and the cell then says so.
+            var forward = ["iptables -N \(fwd.chain)", "iptables -A \(fwd.chain) -i \(bridge) ! -o \(bridge) -j ACCEPT",
+                           "iptables -A \(fwd.chain) -o \(bridge) -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT"]
+            if role == .server {
+                forward += ["tcp", "udp"].map { "iptables -A \(fwd.chain) -o \(bridge) -d \(net).2 -p \($0) --dport \(agentPort) -j ACCEPT" }
+            }
+            forward.append("iptables -I \(fwd.hook) 1 -j \(fwd.chain)")
             guard !ip.contains(":") && !peer.contains(":") else {
                 return PathStep(role: role, command: "echo 'the docker path is built for IPv4 test IPs; \(ip) is not one' >&2; exit 1",
                                 privileged: true, what: "build the docker-style container network")
@@ -199,7 +210,9 @@ public struct PathSetup: Sendable, Equatable {
                 + "ip -n \(ns) link set lo up && ip -n \(ns) link set eth0 up && ip -n \(ns) route add default via \(net).1 && "
                 + "echo 1 > /proc/sys/net/ipv4/ip_forward && "
                 + "if [ $fw = nft ]; then printf '%s\\n' " + rules.map { "\"\($0)\"" }.joined(separator: " ") + " | nft -f -; "
-                + "else " + iptables.joined(separator: " && ") + "; fi"
+                + "else " + iptables.joined(separator: " && ") + "; fi && "
+                + "if command -v iptables > /dev/null 2>&1 && iptables -S \(fwd.hook) > /dev/null 2>&1; then "
+                + forward.joined(separator: " && ") + "; fi"
             return PathStep(role: role, command: cmd, privileged: true, what: "build the docker-style container network")
         }
         func remove(_ role: Instance.Role, side: Side) -> PathStep {

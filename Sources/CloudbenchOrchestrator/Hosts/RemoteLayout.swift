@@ -41,9 +41,18 @@ public struct RemoteLayout: Sendable {
     public static let dockerNet = "10.254.252"
     /// The nftables table of the docker path's NAT rules; nothing else is ever put in it.
     public static let dockerTable = "cloudbench_docker"
-    /// On a host without a usable `nft`: the iptables chains of those rules in the `nat` table,
-    /// each jumped to from the built-in chain it is named after.
-    public static let dockerIptablesChains = [("PREROUTING", "CLOUDBENCH_DOCKER_PRE"), ("POSTROUTING", "CLOUDBENCH_DOCKER_POST")]
+    /// The docker path's iptables chains, each jumped to from a built-in chain of its table: the
+    /// NAT rules on a host without a usable `nft`, and on every host with iptables the FORWARD
+    /// accepts for the container (Docker and ufw set FORWARD's policy to DROP).
+    public struct IptablesChain: Sendable {
+        public var table: String
+        public var hook: String
+        public var chain: String
+    }
+    public static let dockerPrerouting = IptablesChain(table: "nat", hook: "PREROUTING", chain: "CLOUDBENCH_DOCKER_PRE")
+    public static let dockerPostrouting = IptablesChain(table: "nat", hook: "POSTROUTING", chain: "CLOUDBENCH_DOCKER_POST")
+    public static let dockerForward = IptablesChain(table: "filter", hook: "FORWARD", chain: "CLOUDBENCH_DOCKER_FWD")
+    public static let dockerIptablesChains = [dockerPrerouting, dockerPostrouting, dockerForward]
     /// The docker path's container namespace on the host whose test IP is `testIP`: named after
     /// it, since hosts that share a machine's /run/netns (the lab's) must not share the name.
     public static func dockerNamespace(testIP: String) -> String {
@@ -66,9 +75,9 @@ public struct RemoteLayout: Sendable {
             + "ip link del \(dockerBridge) 2>/dev/null; ip link del \(dockerVeth) 2>/dev/null; "
             + "if command -v nft > /dev/null 2>&1; then nft delete table ip \(dockerTable) 2>/dev/null; fi; "
             + "if command -v iptables > /dev/null 2>&1; then "
-            + dockerIptablesChains.map { hook, chain in
-                "for i in 1 2 3 4 5 6 7 8; do iptables -t nat -D \(hook) -j \(chain) 2>/dev/null || break; done; "
-                    + "iptables -t nat -F \(chain) 2>/dev/null; iptables -t nat -X \(chain) 2>/dev/null; "
+            + dockerIptablesChains.map { c in
+                "for i in 1 2 3 4 5 6 7 8; do iptables -t \(c.table) -D \(c.hook) -j \(c.chain) 2>/dev/null || break; done; "
+                    + "iptables -t \(c.table) -F \(c.chain) 2>/dev/null; iptables -t \(c.table) -X \(c.chain) 2>/dev/null; "
             }.joined() + "fi; "
             + "f=$(cat \(saved) 2>/dev/null); case \"$f\" in 0|1) echo $f > /proc/sys/net/ipv4/ip_forward ;; esac; rm -f \(saved); true"
     }
@@ -101,7 +110,8 @@ public struct RemoteLayout: Sendable {
         if [ -n "$p" ] && grep -q cloudbench-agent "/proc/$p/cmdline" 2>/dev/null; then echo "process $p ($f)"; fi; done; \
         for dev in \(Self.vxlanDevice) \(Self.tunDevice) \(Self.dockerBridge) \(Self.dockerVeth); do if [ -e "/sys/class/net/$dev" ]; then echo "interface $dev"; fi; done; \
         if nft list table ip \(Self.dockerTable) > /dev/null 2>&1; then echo "nftables table \(Self.dockerTable)"; fi; \
-        for c in \(Self.dockerIptablesChains.map(\.1).joined(separator: " ")); do if iptables -t nat -S "$c" > /dev/null 2>&1; then echo "iptables chain $c"; fi; done; \
+        for c in \(Self.dockerIptablesChains.map { "\($0.table):\($0.chain)" }.joined(separator: " ")); do \
+        if iptables -t "${c%%:*}" -S "${c#*:}" > /dev/null 2>&1; then echo "iptables chain ${c#*:}"; fi; done; \
         ls "$d" 2>/dev/null | sed 's/^/file /'; true
         """
     }
