@@ -67,8 +67,20 @@ struct ContainerLabTests {
             #expect(!inside.contains("cloudbench-agent"), "an agent still listens in the container: \(inside)")
         }
 
-        // A container that is not running is named, and its pair fails alone with the reason.
+        // `preflight` finds each container's namespace and the address in it, ahead of a run.
+        let preflight = ["\(LabRun.bin)/cloudbench", "lab", "exec", "--name", lab.name, "--", "\(LabRun.bin)/cloudbench", "preflight",
+                         lab.inventory, "--providers", "\(LabRun.root)/providers"]
+        let before = try ProcessRunner.run(preflight, deadline: 120)
+        #expect(before.status == 0, "\(before.stdout)\n\(before.stderr)")
+        for (i, name) in names.enumerated() {
+            #expect(before.stdout.contains("namespace container:\(name) at /proc/\(pids[i])/ns/net holds \(nodes[i].podAddress)"), "\(before.stdout)")
+        }
+
+        // A container that is not running is named, and its pair fails alone with the reason; preflight says so first.
         _ = try ProcessRunner.check(Self.podman + ["stop", "-t", "0", names[0]])
+        let stopped = try ProcessRunner.run(preflight, deadline: 120)
+        #expect(stopped.status == 1 && stopped.stdout.contains("not usable:") && stopped.stdout.contains("no running container named \(names[0])"),
+                "\(stopped.status) \(stopped.stdout)")
         let again = try lab.compare()
         #expect(again.status != 0)
         let failed = try lab.records().filter { $0["status"] as? String == "failed" }

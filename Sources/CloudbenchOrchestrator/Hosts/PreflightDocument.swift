@@ -20,6 +20,8 @@ public struct PreflightDocument: Encodable, Sendable {
     public var total: Int
     /// With `--ports`: each pair's reachability preflight; absent otherwise.
     public var pairs: [PreflightPortsDocument]?
+    /// Each overlay namespace (`netns:`) on a ready host; absent when the inventory names none.
+    public var namespaces: [PreflightNamespaceDocument]?
 
     public init(_ rows: [PreflightRow]) {
         // The table's "-" and "n/a" stand for nothing known.

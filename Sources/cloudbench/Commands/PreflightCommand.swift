@@ -36,6 +36,7 @@ struct PreflightCommand: AsyncParsableCommand {
             let connector = LoggedConnector(SSHConnector(policy: acceptNewHostKeys ? .acceptNew : .strict), logger: logOptions.logger())
             let checked = await Preflight.check(PreflightTarget.all(inv, connector: connector))
             let rows = checked.map(\.row)
+            let namespaces = await PreflightNamespaces.check(inv, checked: checked)
             var reach: [ReachReport] = []
             if ports {
                 reach = await PreflightPorts.check(inv, checked: checked, agents: try AgentLocator.binaries(inventory: inv))
@@ -43,11 +44,13 @@ struct PreflightCommand: AsyncParsableCommand {
             if json {
                 var doc = PreflightDocument(rows)
                 if ports { doc.pairs = reach.map(PreflightPortsDocument.init) }
+                if !namespaces.isEmpty { doc.namespaces = namespaces.map(PreflightNamespaceDocument.init) }
                 print(try JSONOutput.encode(doc), terminator: "")
             } else {
-                print(PreflightTable.render(rows) + (ports ? "\n" + PreflightPorts.render(reach) : ""), terminator: "")
+                print(PreflightTable.render(rows) + (namespaces.isEmpty ? "" : "\n" + PreflightNamespaces.render(namespaces))
+                      + (ports ? "\n" + PreflightPorts.render(reach) : ""), terminator: "")
             }
-            if !rows.allSatisfy(\.ready) || !reach.allSatisfy(\.ok) { throw ExitCode(.failures) }
+            if !rows.allSatisfy(\.ready) || !reach.allSatisfy(\.ok) || !namespaces.allSatisfy(\.ok) { throw ExitCode(.failures) }
         }
     }
 }
