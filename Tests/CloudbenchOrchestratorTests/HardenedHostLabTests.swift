@@ -36,7 +36,7 @@ struct HardenedHostLabTests {
         #expect(lab.leftovers() == [])
     }
 
-    @Test("a login user that is not root, with passwordless sudo: preflight ready, host, vxlan and udp measured, hosts clean",
+    @Test("a login user that is not root, with passwordless sudo: preflight ready, host, vxlan, udp and docker measured, hosts clean",
           .enabled(if: (try? ProcessRunner.resolve("sudo")) != nil, "needs sudo installed (APT_PACKAGES)"))
     func nonRootSudo() throws {
         let user = "cbsudo\(getpid() % 100_000)"
@@ -75,8 +75,8 @@ struct HardenedHostLabTests {
         let r = try lab.compare(["--parallel", "1"])
         #expect(r.status == 0, "\(r.stdout)\n\(r.stderr)")
         let records = try lab.records()
-        #expect(records.count == 3 && records.allSatisfy { $0["status"] as? String == "ok" }, "\(records.map { $0["error"] ?? "" })")
-        #expect(Set(records.compactMap { $0["path"] as? String }) == ["host", "vxlan", "udp"])
+        #expect(records.count == 4 && records.allSatisfy { $0["status"] as? String == "ok" }, "\(records.map { $0["error"] ?? "" })")
+        #expect(Set(records.compactMap { $0["path"] as? String }) == ["host", "vxlan", "udp", "docker"])
         let vxlan = records.first { $0["path"] as? String == "vxlan" }
         #expect(((vxlan?["detail"] as? [String: Any])?["route"] as? [String: Any])?["device"] as? String == "cbvx0")
         // The agent lives in the user's own home; nothing of the run is left, and nothing the
