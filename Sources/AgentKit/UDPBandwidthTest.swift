@@ -136,9 +136,9 @@ public enum UDPBandwidthTest {
     /// token bucket below its rate: a cloud's packet or bandwidth allowance, the lab's nftables
     /// limit (its burst is 10 ms of packets). What it owes beyond this is not sent, and the sender
     /// rate in the record shows the shortfall (`RateBracket` then treats the probe as sender-bound).
-    /// 5 ms covers a scheduler's time slice on a busy core: with 2 ms, two busy loops on the lab's
-    /// two cores cut a 6,000/s offer by 3-8 % and ended 10 of 10 searches there; with 5 ms the
-    /// searches found the lab's 20,000/s cap (8 of 8).
+    /// 5 ms covers a scheduler's time slice on a busy core: with two busy loops on the lab's two
+    /// cores, 2 ms cut a 6,000/s offer by 3-8 % and ended 10 of 10 searches there, while with 5 ms
+    /// the searches found the lab's 20,000/s cap (8 of 8).
     static let catchUpSeconds = 0.005
 
     /// Sends datagrams at `request.bytesPerSecond` for warm-up plus duration, sleeping between them

@@ -131,7 +131,8 @@ public struct CellRunner: Sendable {
                 serverResult = await running
             } else {
                 setupResult = await runSetup()
-                serverResult = (try? setupResult.get()) == nil ? .failure(CellFailure("the path's set-up failed")) : await startServer()
+                if case .success = setupResult { serverResult = await startServer() }
+                else { serverResult = .failure(CellFailure("the path's set-up failed")) }
             }
             try setupResult.get()
             let agentServer = try serverResult.get()

@@ -155,13 +155,18 @@ public struct PathSetup: Sendable, Equatable {
     /// NAT rules go in an nftables table of cloudbench's own (`cloudbench_docker`), or on a host
     /// without a usable `nft` in iptables chains of its own (`CLOUDBENCH_DOCKER_PRE`/`_POST`); a
     /// host with neither fails the cell with that reason. Where iptables works, FORWARD first jumps
-    /// to `CLOUDBENCH_DOCKER_FWD`, which accepts the container's traffic as Docker's rules do. The namespace's processes, the namespace, the
-    /// bridge, the table and `ip_forward` are the tear-down's, and the lease watchdog's
-    /// (`RemoteLayout.dockerRemoval`) when cloudbench is gone.
+    /// to `CLOUDBENCH_DOCKER_FWD`, which accepts the container's traffic as Docker's rules do.
+    /// The namespace's processes, the namespace, the bridge, the table, the chains and
+    /// `ip_forward` are the tear-down's, and the lease watchdog's (`RemoteLayout.dockerRemoval`)
+    /// when cloudbench is gone.
     static func docker(pair: Pair, server: Side, client: Side, agentPort: Int) -> PathSetup {
         let net = RemoteLayout.dockerNet, bridge = RemoteLayout.dockerBridge, veth = RemoteLayout.dockerVeth
         let table = RemoteLayout.dockerTable
         func create(_ role: Instance.Role, side: Side, ip: String, peer: String) -> PathStep {
+            guard !ip.contains(":") && !peer.contains(":") else {
+                return PathStep(role: role, command: "echo 'the docker path is built for IPv4 test IPs; \(ip) is not one' >&2; exit 1",
+                                privileged: true, what: "build the docker-style container network")
+            }
             let d = side.runDirectory, ns = RemoteLayout.dockerNamespace(testIP: ip)
             var rules = ["table ip \(table) {}", "delete table ip \(table)", "table ip \(table) {",
                          "chain postrouting { type nat hook postrouting priority srcnat; policy accept; "
@@ -191,10 +196,6 @@ public struct PathSetup: Sendable, Equatable {
                 forward += ["tcp", "udp"].map { "iptables -A \(fwd.chain) -o \(bridge) -d \(net).2 -p \($0) --dport \(agentPort) -j ACCEPT" }
             }
             forward.append("iptables -I \(fwd.hook) 1 -j \(fwd.chain)")
-            guard !ip.contains(":") && !peer.contains(":") else {
-                return PathStep(role: role, command: "echo 'the docker path is built for IPv4 test IPs; \(ip) is not one' >&2; exit 1",
-                                privileged: true, what: "build the docker-style container network")
-            }
             let cmd = "if command -v nft > /dev/null 2>&1 && nft list tables > /dev/null 2>&1; then fw=nft; "
                 + "elif command -v iptables > /dev/null 2>&1; then fw=iptables; "
                 + "else echo 'the docker path needs nft (nftables) or iptables on this host for its NAT rules' >&2; exit 1; fi; "
