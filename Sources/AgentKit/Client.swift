@@ -6,6 +6,7 @@ import Glibc
 public enum Client {
     public static func run(_ o: RunOptions) throws -> JSON {
         if o.rateSearch && o.request.test.isUDP { return try UDPRateSearch.run(o) }
+        if !o.peers.isEmpty { return try GroupBandwidthTest.run(o) }
         signal(SIGPIPE, SIG_IGN)
         let control = try Socket.connect(to: o.server, timeout: o.connectTimeout)
         try control.setTimeouts(receive: nil, send: 10)

@@ -32,6 +32,14 @@ public struct RunOptions: Sendable {
     /// The test crosses a user-space tunnel whose counts are kept in this file on this host
     /// (`--tunnel-stats`): the result gets `tunnel` for both sides and their `cpu.SIDE.tunnel_cpu_s`.
     public var tunnelStats: String? = nil
+    /// A group step (`--servers A,B,…`): one tcp_bw test against every server at once, all flows
+    /// started together and measured over one window (`GroupBandwidthTest`); `server` is the first.
+    public var peers: [SocketAddress] = []
+    /// Each peer's run key, in the order of `peers` (`--token-stdin` reads one line per server).
+    public var peerTokens: [String] = []
+    /// Where each peer's data connections go (`--via`): a relay in front of it (a `through`
+    /// group's middle); empty: straight to the peer.
+    public var dataAddresses: [SocketAddress] = []
 }
 
 /// One invocation of the agent, parsed from the command line.
@@ -48,6 +56,9 @@ public enum Invocation: Sendable {
                             [--duration S] [--warmup S] [--streams N] [--message-size BYTES] [--reverse | --bidir]
                             [--interval S] [--rate BYTES_PER_S | PACKETS_PER_S (udp_pps)] [--rate-search] [--size BYTES] [--count N] [--json] [--lease FILE]
                             [--tunnel-stats FILE]
+           cloudbench-agent run --servers ADDR:PORT,ADDR:PORT,… [--via ADDR:PORT,…] --token-stdin --test tcp_bw [--reverse] …
+                            (a group step: every server at once, one run key per server on standard input)
+           cloudbench-agent relay --listen ADDR --routes PORT=ADDR:PORT,… --deadline SECONDS [--lease FILE]
            cloudbench-agent conf [--json]
            cloudbench-agent --version
     The token may come from CLOUDBENCH_AGENT_TOKEN, or with --token-stdin from the first line of
@@ -69,7 +80,7 @@ public enum Invocation: Sendable {
         case "serve":
             valueFlags = ["--listen", "--token", "--deadline", "--lease", "--tunnel-stats"]; switchFlags = ["--token-stdin"]
         case "run":
-            valueFlags = ["--server", "--token", "--test", "--duration", "--warmup", "--streams", "--message-size",
+            valueFlags = ["--server", "--servers", "--via", "--token", "--test", "--duration", "--warmup", "--streams", "--message-size",
                           "--interval", "--rate", "--size", "--count", "--connect-timeout", "--lease", "--tunnel-stats"]
             switchFlags = ["--reverse", "--bidir", "--json", "--token-stdin", "--rate-search"]
         case "conf":
@@ -137,7 +148,19 @@ public enum Invocation: Sendable {
             return .serve(ServeOptions(listen: try SocketAddress(parsing: listen), token: try theToken(), deadline: deadline,
                                        lease: flags["--lease"], tunnelStats: flags["--tunnel-stats"]))
         case "run":
-            guard let server = flags["--server"] else { throw AgentError.usage("missing --server ADDR:PORT") }
+            var peers: [SocketAddress] = []
+            if let list = flags["--servers"] {
+                if flags["--server"] != nil { throw AgentError.usage("--server and --servers exclude each other") }
+                peers = try addressList("--servers", list)
+                if flags["--token"] != nil || !switches.contains("--token-stdin") {
+                    throw AgentError.usage("--servers needs --token-stdin: one run key per server, a line each")
+                }
+            }
+            let server: SocketAddress
+            if let first = peers.first { server = first } else {
+                guard let text = flags["--server"] else { throw AgentError.usage("missing --server ADDR:PORT") }
+                server = try SocketAddress(parsing: text)
+            }
             guard let testName = flags["--test"] else { throw AgentError.usage("missing --test tcp_bw|tcp_lat|tcp_crr|udp_bw|udp_pps|http") }
             guard let test = TestKind(rawValue: testName) else {
                 throw AgentError.usage("unknown test '\(testName)'; expected tcp_bw, tcp_lat, tcp_crr, udp_bw, udp_pps or http")
@@ -160,7 +183,26 @@ public enum Invocation: Sendable {
             request.bidirectional = switches.contains("--bidir")
             if request.interval > request.duration && flags["--interval"] == nil { request.interval = request.duration }
             try request.validate()
-            var options = RunOptions(server: try SocketAddress(parsing: server), token: try theToken(), request: request)
+            var options = RunOptions(server: server, token: try theToken(), request: request)
+            if !peers.isEmpty {
+                guard test == .tcpBandwidth, !request.bidirectional else { throw AgentError.usage("--servers runs tcp_bw in one direction only") }
+                options.peers = peers
+                options.peerTokens = [options.token]
+                for i in 1..<peers.count {
+                    guard let t = standardInput(), !t.isEmpty, t.utf8.count <= 512 else {
+                        throw AgentError.usage("--servers: \(peers.count) servers and only \(i) run keys on standard input")
+                    }
+                    options.peerTokens.append(t)
+                }
+                if let via = flags["--via"] {
+                    options.dataAddresses = try addressList("--via", via)
+                    guard options.dataAddresses.count == peers.count else {
+                        throw AgentError.usage("--via gives \(options.dataAddresses.count) addresses for \(peers.count) servers; give one per server")
+                    }
+                }
+            } else if flags["--via"] != nil {
+                throw AgentError.usage("--via is for --servers")
+            }
             options.json = switches.contains("--json")
             options.rateSearch = switches.contains("--rate-search")
             if options.rateSearch && !test.isUDP { throw AgentError.usage("--rate-search is for udp_bw and udp_pps only") }
@@ -177,6 +219,16 @@ public enum Invocation: Sendable {
         default:
             return .conf(json: switches.contains("--json"))
         }
+    }
+
+    /// At most this many servers in one group step (`--servers`).
+    public static let maxPeers = 64
+
+    /// `A:P,B:P,…`: 1 to `maxPeers` addresses.
+    static func addressList(_ flag: String, _ text: String) throws -> [SocketAddress] {
+        let items = text.split(separator: ",", omittingEmptySubsequences: false)
+        guard !items.isEmpty, items.count <= maxPeers else { throw AgentError.usage("\(flag) takes 1 to \(maxPeers) ADDR:PORT, comma-separated") }
+        return try items.map { try SocketAddress(parsing: String($0)) }
     }
 
     /// The first line of standard input (at most 600 bytes, read byte by byte so that nothing
@@ -235,6 +287,22 @@ public enum AgentCommandLine {
         if let lease { args += ["--lease", lease] }
         if let tunnelStats { args += ["--tunnel-stats", tunnelStats] }
         return args
+    }
+
+    /// `run --servers A,B,… [--via X,Y,…] --token-stdin --test tcp_bw …`: a group step against
+    /// every server at once; standard input carries one run key per server, a line each.
+    public static func group(servers: [String], via: [String]? = nil, request: TestRequest, lease: String? = nil) -> [String] {
+        var args = run(server: "-", request: request, json: true, tokenOnStandardInput: true, lease: lease)
+        args.replaceSubrange(1...2, with: ["--servers", servers.joined(separator: ",")])
+        if let via { args += ["--via", via.joined(separator: ",")] }
+        return args
+    }
+
+    /// `relay --listen ADDR --routes PORT=ADDR:PORT,… --deadline S [--lease FILE]`: the agent's TCP
+    /// relay on a `through` group's middle host (`Relay`).
+    public static func relay(listen: String, routes: [(port: Int, to: String)], deadline: Double, lease: String? = nil) -> [String] {
+        ["relay", "--listen", listen, "--routes", routes.map { "\($0.port)=\($0.to)" }.joined(separator: ","),
+         "--deadline", number(deadline)] + (lease.map { ["--lease", $0] } ?? [])
     }
 
     /// `10` for whole numbers, `0.5` otherwise: what `Double(_:)` reads back exactly.

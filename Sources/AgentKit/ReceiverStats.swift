@@ -20,6 +20,9 @@ public struct ReceiverStats: Sendable {
     public var elapsed: Double
     /// A connection ended before the window did: the peer went away.
     public var cutShort = false
+    /// Each stream's own rate over its span, in the order of the sockets (on this side only; not
+    /// sent to the peer): the flows of a group step.
+    public var streamRates: [Double?] = []
 
     func fields() -> [(String, String)] {
         [("rbytes", String(windowBytes)), ("rtotal", String(totalBytes)),

@@ -25,8 +25,14 @@ public struct ServerSession: Sendable {
                                          maxLine: 256, log: log)
         defer { pending.closeAll() }
         while sockets.count < count {
-            guard let (conn, from, line) = try pending.nextLine(until: deadline) else {
-                throw AgentError.failed("only \(sockets.count) of \(count) data connections arrived within \(formatSeconds(timeout)) s")
+            // In slices, so that a client that gave up (a group step another server refused) frees
+            // this server at once instead of after the timeout.
+            guard let (conn, from, line) = try pending.nextLine(until: min(deadline, Clock.now() + 0.25)) else {
+                if Clock.now() >= deadline {
+                    throw AgentError.failed("only \(sockets.count) of \(count) data connections arrived within \(formatSeconds(timeout)) s")
+                }
+                if controlClosed() { throw AgentError.failed("the client closed its control connection before its data connections arrived") }
+                continue
             }
             let words = line.split(separator: " ")
             if words.count == 3, words[0] == "DATA", words[1] == sessionID, let index = Int(words[2]),
@@ -45,6 +51,13 @@ public struct ServerSession: Sendable {
     }
 
     public func send(_ line: String) throws { try control.writeAll(line) }
+
+    /// Whether the client has closed (or reset) the control connection; nothing is consumed.
+    func controlClosed() -> Bool {
+        var byte: UInt8 = 0
+        let n = recv(control.fd, &byte, 1, Int32(MSG_PEEK | MSG_DONTWAIT))
+        return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+    }
 }
 
 /// The client's side of one accepted test.

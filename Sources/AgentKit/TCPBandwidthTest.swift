@@ -7,7 +7,8 @@ public enum TCPBandwidthTest {
         let r = s.request
         let sockets = try s.acceptData(r.bidirectional ? 2 * r.streams : r.streams)
         try s.send("GO\n")
-        let window = Window(start: Clock.now(), warmup: r.warmup, duration: r.duration, interval: r.interval)
+        let window = Window(start: Clock.now(), warmup: r.warmup, duration: r.duration, interval: r.interval,
+                            fixedOpening: r.fixedWindow)
         let cutShort: Bool
         if r.bidirectional {
             // The first half carries the client's data to us, the second half ours to it.

@@ -32,6 +32,7 @@ public enum TCPStreams {
                                   readSize: opened?.size ?? IOSize.largestRead,
                                   cpu: CPUTime.current() - cpu0, elapsed: Clock.now() - window.start)
         stats.cutShort = results.contains { $0.cutShort }
+        stats.streamRates = results.map(\.span.bytesPerSecond)
         return stats
     }
 
@@ -57,7 +58,7 @@ public enum TCPStreams {
             // Sampled at the time of the newest read, so a late wake-up does not skew a slice.
             if newest > 0 { settling.offer(bytes: bytes, at: newest) }
             let settled = now >= earliest ? settling.settledRate : nil
-            if settled != nil || now >= latest || !running {
+            if settled != nil || now >= latest || !running || (window.fixedOpening && now >= earliest) {
                 let rate = settled ?? settling.recentRate
                 let perStream = rate.map { $0 / Double(progress.count) }
                 opening.open(at: now, size: IOSize.read(forRate: perStream), rate: perStream ?? 0)

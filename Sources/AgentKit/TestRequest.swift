@@ -21,6 +21,10 @@ public struct TestRequest: Sendable, Equatable {
     public var size: Int = 200_000
     /// http: fetches per mode; tcp_lat: minimum round trips.
     public var count: Int = 0
+    /// tcp_bw: the receiver opens its window exactly `warmup` after GO instead of once the rate
+    /// has settled, so that the receivers of a group step on several hosts measure the same window
+    /// (`window=fixed` on the wire; `GroupBandwidthTest`).
+    public var fixedWindow = false
 
     public static let protocolTag = "cloudbench-agent/1"
 
@@ -96,6 +100,7 @@ public struct TestRequest: Sendable, Equatable {
     public func encodedFields() -> String {
         "test=\(test.rawValue) duration=\(duration) warmup=\(warmup) streams=\(streams) message_size=\(messageSize)"
             + " reverse=\(reverse ? 1 : 0) bidir=\(bidirectional ? 1 : 0) interval=\(interval) rate=\(rate) size=\(size) count=\(count)"
+            + (fixedWindow ? " window=fixed" : "")
     }
 
     /// Parses the fields of a request line; throws `.usage` with what was wrong.
@@ -120,6 +125,7 @@ public struct TestRequest: Sendable, Equatable {
         try double("rate", &rate)
         try int("size", &size)
         try int("count", &count)
+        fixedWindow = fields["window"] == "fixed"
         try validate()
     }
 }

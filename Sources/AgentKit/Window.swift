@@ -8,9 +8,13 @@ public struct Window: Sendable {
     public let warmup: Double
     public let duration: Double
     public let interval: Double
+    /// tcp_bw: the window opens at `warmup` whether or not the rate has settled (a group step's
+    /// receivers on several hosts, `TestRequest.fixedWindow`).
+    public var fixedOpening = false
 
-    public init(start: Double, warmup: Double, duration: Double, interval: Double) {
+    public init(start: Double, warmup: Double, duration: Double, interval: Double, fixedOpening: Bool = false) {
         self.start = start; self.warmup = warmup; self.duration = duration; self.interval = interval
+        self.fixedOpening = fixedOpening
     }
 
     public var measureStart: Double { start + warmup }

@@ -136,6 +136,7 @@ public enum MarkdownRenderer {
         out += NICLimit.markdown(m.nicLimits)
 
         out.append(contentsOf: testSections(m, notes))
+        out += GroupReport.markdown(m.groups, unit: m.options.unit)
 
         if !m.others.isEmpty {
             out.append("## Other tests")

@@ -4,7 +4,7 @@ import CloudbenchCore
 /// `NAME-KIND.svg` and linked from it. A chart is made only when there is data for it.
 public enum ReportCharts {
     public enum Kind: String, CaseIterable, Sendable {
-        case ranking, throughput, penalty, latency, timeline
+        case ranking, throughput, penalty, latency, timeline, groups
     }
 
     public struct Chart: Sendable {
@@ -29,6 +29,7 @@ public enum ReportCharts {
         if let c = penalty(m) { out.append(c) }
         if let c = latency(m) { out.append(c) }
         if let c = timeline(m) { out.append(c) }
+        if let c = groups(m) { out.append(c) }
         return out
     }
 
@@ -141,6 +142,24 @@ public enum ReportCharts {
             },
             note: m.timelines.count > shown.count ? "\(m.timelines.count - shown.count) more cells with a drop or a stall are listed in the report." : nil)
         return Chart(kind: .timeline, title: "Per-second throughput of repetitions that dropped or stalled", svg: chart.render())
+    }
+
+    /// Each group's aggregate against its step (`GroupReport`), one line per group with two steps or more.
+    static func groups(_ m: ReportModel) -> Chart? {
+        let shown = m.groups.filter { $0.steps.compactMap(\.aggregate).count >= 2 }.prefix(lineLimit)
+        guard !shown.isEmpty else { return nil }
+        let f = m.options.unit.factor, unit = m.options.unit.rawValue
+        let chart = LineChart(
+            title: "Groups: aggregate throughput per step", caption: "Aggregate throughput (\(unit)) of each group per step",
+            subtitle: "Every flow of a step at once; the line flattens where a shared link caps the group",
+            xAxis: "clients, servers or backends at once", yAxis: "aggregate throughput (\(unit))",
+            series: shown.map { g in
+                LineChart.Series(label: "\(g.name) (\(g.shape.replacingOccurrences(of: "_", with: "-")))"
+                                     + (g.ceiling.map { ": capped at " + NumberFormat.sig3($0.value * f) + " \(unit) from \($0.fromStep) on" } ?? ""),
+                                 points: g.steps.compactMap { s in s.aggregate.map { (Double(s.step), $0.mean * f) } })
+            },
+            note: m.groups.count > shown.count ? "Groups with one step, or past \(lineLimit), are in the report's tables only." : nil)
+        return Chart(kind: .groups, title: "Aggregate throughput of each group per step", svg: chart.render())
     }
 
     /// Row labels naming only what sets rows apart: the provider when there are several, the

@@ -24,6 +24,8 @@ public struct ReportModel: Sendable {
     public var tunnelDrops: [TunnelDropRow] = []
     /// Cloud network limits the NIC's own counters name (`NICLimit`).
     public var nicLimits: [NICLimit] = []
+    /// The inventory's groups (`GroupReport`): their records are kept out of every table above.
+    public var groups: [GroupSection] = []
 
     /// Which columns tell rows apart. A knob every row shares is said once above the tables
     /// instead of in a column (`commonSetup`).

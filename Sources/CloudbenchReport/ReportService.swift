@@ -59,12 +59,38 @@ public enum ReportService {
     /// times this same step.
     public static func model(_ loaded: ResultStore.Loaded, catalog: Catalog, options: ReportOptions) -> Output {
         let warnings = loaded.warnings.map(\.description)
-        var model = ReportBuilder.build(records: loaded.records, catalog: catalog, options: options,
+        // A group's step is several flows at once: never a row beside a pair's cells.
+        let grouped = loaded.records.contains(where: GroupReport.isGroupRecord)
+        let records = grouped ? loaded.records.filter { !GroupReport.isGroupRecord($0) } : loaded.records
+        var model = ReportBuilder.build(records: records, catalog: catalog, options: options,
                                         inputWarnings: warnings, duplicates: loaded.duplicates)
-        model.bursts = BurstReport.cells(records: loaded.records, catalog: catalog)
-        model.datapaths = DatapathReport.rows(records: loaded.records, catalog: catalog)
-        model.tunnelDrops = TunnelDropReport.rows(records: loaded.records)
-        model.nicLimits = NICLimit.find(records: loaded.records, catalog: catalog)
+        model.bursts = BurstReport.cells(records: records, catalog: catalog)
+        model.datapaths = DatapathReport.rows(records: records, catalog: catalog)
+        model.tunnelDrops = TunnelDropReport.rows(records: records)
+        model.nicLimits = NICLimit.find(records: records, catalog: catalog)
+        if grouped {
+            let groupRecords = loaded.records.filter(GroupReport.isGroupRecord)
+            model.groups = GroupReport.sections(records: groupRecords)
+            // The sources count them too: the pairs' runs keep their labels, a run of groups only comes last.
+            model.footer.records += groupRecords.count
+            let (groupRuns, failed) = ReportBuilder.runLines(groupRecords)
+            model.footer.failed += failed
+            for run in groupRuns {
+                if let i = model.footer.runs.firstIndex(where: { $0.runID == run.runID }) {
+                    model.footer.runs[i].records += run.records
+                    model.footer.runs[i].failed += run.failed
+                    model.footer.runs[i].firstTime = min(model.footer.runs[i].firstTime, run.firstTime)
+                    model.footer.runs[i].lastTime = max(model.footer.runs[i].lastTime, run.lastTime)
+                } else {
+                    var line = run
+                    line.label = "r\(model.footer.runs.count + 1)"
+                    model.footer.runs.append(line)
+                }
+            }
+            if let newest = groupRuns.map(\.lastTime).max(), newest > (model.footer.newestRecordTime ?? "") {
+                model.footer.newestRecordTime = newest
+            }
+        }
         return Output(model: model, warnings: warnings)
     }
 }

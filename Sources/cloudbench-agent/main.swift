@@ -35,6 +35,10 @@ do {
         try ReachCommand.answer(Array(CommandLine.arguments.dropFirst(2)), emit: emit)
         exit(0)
     }
+    // The relay on a `through` group's middle host (Sources/AgentKit/Relay).
+    if CommandLine.arguments.dropFirst().first == "relay" {
+        try Relay.run(try Relay.parse(Array(CommandLine.arguments.dropFirst(2))))
+    }
     switch try Invocation.parse(Array(CommandLine.arguments.dropFirst())) {
     case .version:
         emit("cloudbench-agent \(AgentVersion.version) (build \(AgentVersion.buildID()))")

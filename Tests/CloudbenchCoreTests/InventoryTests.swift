@@ -52,7 +52,7 @@ struct InventoryTests {
         ("21-passphrase-in-inventory", "10:3: never write a secret into the inventory; put it in an environment variable and name that variable with 'identity_passphrase_env'"),
         ("22-repetitions-zero", "14:16: 'repetitions' must be a whole number from 1 to 1000, not '0'"),
         ("23-duplicate-key", "13:3: 'duration' is given twice in 'run'; keep one"),
-        ("24-no-pairs", "1:1: the inventory has no 'pairs'; list at least one pair of instances"),
+        ("24-no-pairs", "1:1: the inventory has no 'pairs'; list at least one pair of instances (or a group under 'groups')"),
         ("25-missing-address", "29:13: the server of pair 'do-5' is missing 'address'"),
         ("26-hostname-without-test-ip", "22:24: address 'a2-server.example.com' is a name, so give 'test_ip' too: the IP address that carries test traffic"),
         ("27-bad-sudo", "9:9: 'sudo' must be true or false, not 'maybe'"),

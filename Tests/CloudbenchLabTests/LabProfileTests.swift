@@ -55,7 +55,7 @@ struct LabProfileTests {
         ("name: x\npairs: " + String(repeating: "[", count: 10_000) + String(repeating: "]", count: 10_000) + "\n",
          "p.yaml:2:71: the YAML nests deeper than 64 levels here; cloudbench's files need a handful"),
         ("name: x\nspeed: 3\npairs: []\n",
-         "p.yaml:2:1: unknown key 'speed' in the profile; expected one of: description, name, overlay, pairs, run"),
+         "p.yaml:2:1: unknown key 'speed' in the profile; expected one of: description, groups, name, overlay, pairs, run"),
         ("name: x\npairs:\n  - { name: a, provider: p, type: t, goodput: 1 MB/s }\n  - { name: a, provider: p, type: t, goodput: 1 MB/s }\n",
          "p.yaml:4:13: pair name 'a' appears twice"),
         ("name: x\noverlay: { name: vxlan }\npairs:\n  - { name: a, provider: p, type: t, goodput: 1 MB/s }\n",

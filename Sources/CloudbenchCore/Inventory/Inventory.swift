@@ -159,6 +159,8 @@ public struct Inventory: Sendable {
     public var ssh: SSHSettings
     public var run: RunSettings
     public var pairs: [Pair]
+    /// Hosts measured together (`groups:`): fan-in, fan-out, through a middle.
+    public var groups: [HostGroup] = []
     /// Agent binaries per architecture (`uname -m`), for hosts that are not this machine's kind.
     public var agentBinaries: [String: String]
     /// Things that are accepted but should change (an old placement name), as `file:line:col`.
@@ -178,6 +180,12 @@ public struct Inventory: Sendable {
                                       source: "set in \((file as NSString).lastPathComponent)",
                                       asOf: p.priceAsOf ?? fileDate)
         }
+        for g in groups {
+            guard let money = g.price else { continue }
+            out[g.name] = HourlyPrice(money: money, region: g.region.isEmpty ? nil : g.region, status: .inventory,
+                                      source: "set in \((file as NSString).lastPathComponent)",
+                                      asOf: g.priceAsOf ?? fileDate)
+        }
         return out
     }
 
@@ -188,9 +196,9 @@ public struct Inventory: Sendable {
         return String(ISO8601DateFormatter().string(from: date).prefix(10))
     }
 
-    /// Every distinct host, in inventory order.
+    /// Every distinct host, in inventory order: the pairs', then the groups'.
     public var hosts: [Instance] {
         var seen: Set<String> = []
-        return pairs.flatMap { [$0.server, $0.client] }.filter { seen.insert($0.endpoint).inserted }
+        return (pairs.flatMap { [$0.server, $0.client] } + groups.flatMap(\.hosts)).filter { seen.insert($0.endpoint).inserted }
     }
 }

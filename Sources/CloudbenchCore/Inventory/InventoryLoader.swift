@@ -92,13 +92,16 @@ public struct InventoryLoader {
                 }
                 r.finish()
             }
-        } else {
-            sink.add(doc.location(root), "the inventory has no 'pairs'; list at least one pair of instances")
+        } else if top.value("groups") == nil {
+            sink.add(doc.location(root), "the inventory has no 'pairs'; list at least one pair of instances (or a group under 'groups')")
         }
+        let groups = readGroups(top, ssh: ssh, run: run, baseDir: baseDir, pairNames: pairNames, sink: sink)
         if let loc = runSearchAt, !pairs.isEmpty, !pairs.contains(where: { $0.udpRateSearch && $0.tests.contains(where: \.isUDP) }) {
             sink.add(loc, "'udp_rate: search' searches the rate of udp_bw and udp_pps, and no pair runs either; add one to 'tests' or give a rate")
         }
-        return Inventory(file: doc.file, name: header.name, currency: header.currency, ssh: ssh, run: run, pairs: pairs, agentBinaries: agents)
+        var inventory = Inventory(file: doc.file, name: header.name, currency: header.currency, ssh: ssh, run: run, pairs: pairs, agentBinaries: agents)
+        inventory.groups = groups
+        return inventory
     }
 
     // MARK: - ssh
@@ -399,7 +402,7 @@ public struct InventoryLoader {
                     directions: directions, streams: streams, udpRateSearch: udpRateSearch)
     }
 
-    private func readHost(_ r: MappingReader, role: Instance.Role, ssh: SSHSettings, baseDir: String, sink: DiagnosticSink) -> Instance? {
+    func readHost(_ r: MappingReader, role: Instance.Role, ssh: SSHSettings, baseDir: String, sink: DiagnosticSink) -> Instance? {
         let before = sink.diagnostics.count
         var settings = readSSH(r, base: ssh, baseDir: baseDir, sink: sink)
         let address = r.string("address", required: true)
@@ -459,7 +462,7 @@ public struct InventoryLoader {
     }
 
     /// Parses `0.1207 EUR/h` (also `/hour`).
-    private func parsePrice(_ text: String, at loc: SourceLocation, sink: DiagnosticSink) -> Money? {
+    func parsePrice(_ text: String, at loc: SourceLocation, sink: DiagnosticSink) -> Money? {
         let parts = text.split(separator: " ").map(String.init)
         let usage = "write the price like '0.1207 EUR/h'"
         guard parts.count == 2, let amount = Money.decimal(parts[0]) else {

@@ -7,6 +7,8 @@ public struct ValidationDocument: Encodable, Sendable {
         public var name: String?
         public var pairs: Int?
         public var hosts: Int?
+        /// Only when the inventory has `groups:`.
+        public var groups: Int? = nil
         public var warnings: [DiagnosticJSON]
         public var errors: [DiagnosticJSON]
     }
@@ -20,6 +22,7 @@ public struct ValidationDocument: Encodable, Sendable {
     public mutating func add(path: String, inventory: Inventory) {
         files.append(File(path: path, ok: true, name: inventory.name, pairs: inventory.pairs.count, hosts: inventory.hosts.count,
                           warnings: inventory.warnings.map(DiagnosticJSON.init), errors: []))
+        if !inventory.groups.isEmpty { files[files.count - 1].groups = inventory.groups.count }
     }
 
     public mutating func add(path: String, errors: [DiagnosticJSON]) {

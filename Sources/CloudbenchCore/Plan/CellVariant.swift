@@ -10,11 +10,19 @@ public struct CellVariant: Hashable, Sendable, Comparable, CustomStringConvertib
     public var streams: Int
     /// `udp_rate: search` (`udp_bw`, `udp_pps`): the highest offered rate with loss under 1 %.
     public var udpRateSearch: Bool
+    /// A group's step (`HostGroup`): how many of its clients, servers or backends take part; nil
+    /// for a pair's cell.
+    public var groupStep: Int?
+    /// A through group's reference: the step straight to the backends, without the middle.
+    public var groupDirect = false
 
-    public init(direction: Direction = .clientToServer, streams: Int = 1, udpRateSearch: Bool = false) {
+    public init(direction: Direction = .clientToServer, streams: Int = 1, udpRateSearch: Bool = false, groupStep: Int? = nil,
+                groupDirect: Bool = false) {
         self.direction = direction
         self.streams = streams
         self.udpRateSearch = udpRateSearch
+        self.groupStep = groupStep
+        self.groupDirect = groupDirect
     }
 
     public static let plain = CellVariant()
@@ -25,6 +33,8 @@ public struct CellVariant: Hashable, Sendable, Comparable, CustomStringConvertib
         if direction != .clientToServer { out += "~\(direction.rawValue)" }
         if streams != 1 { out += "~s\(streams)" }
         if udpRateSearch { out += "~search" }
+        if let groupStep { out += "~g\(groupStep)" }
+        if groupDirect { out += "~direct" }
         return out
     }
 
@@ -34,6 +44,7 @@ public struct CellVariant: Hashable, Sendable, Comparable, CustomStringConvertib
         if direction != .clientToServer { parts.append(direction.rawValue) }
         if streams != 1 { parts.append("\(streams) streams") }
         if udpRateSearch { parts.append("rate search") }
+        if let groupStep { parts.append("step \(groupStep)" + (groupDirect ? " direct" : "")) }
         return parts.joined(separator: " ")
     }
 
@@ -44,6 +55,10 @@ public struct CellVariant: Hashable, Sendable, Comparable, CustomStringConvertib
         if let d = detail?["direction"]?.string, let dir = Direction(rawValue: d) { v.direction = dir }
         if test == "tcp_bw", let s = detail?["streams"]?.double, s.isFinite, s >= 1, s <= 1e6 { v.streams = Int(s) }
         if test == "udp_bw" || test == "udp_pps", detail?["udp_rate"]?.string == "search" { v.udpRateSearch = true }
+        if let s = detail?["group"]?["step"]?.double, s.isFinite, s >= 1, s <= 1e6 {
+            v.groupStep = Int(s)
+            v.groupDirect = detail?["group"]?["direct"] == .bool(true)
+        }
         return v
     }
 
@@ -51,6 +66,11 @@ public struct CellVariant: Hashable, Sendable, Comparable, CustomStringConvertib
     /// still says which cell it was. Empty for the plain variant.
     public func statedDetail(test: TestKind) -> [String: JSONValue] {
         guard self != .plain else { return [:] }
+        if let groupStep {
+            var group: [String: JSONValue] = ["step": .number(Double(groupStep))]
+            if groupDirect { group["direct"] = .bool(true) }
+            return ["group": .object(group)]
+        }
         var out: [String: JSONValue] = ["direction": .string(direction.rawValue)]
         if test == .tcpBandwidth { out["streams"] = .number(Double(streams)) }
         if udpRateSearch { out["udp_rate"] = .string("search") }
@@ -73,6 +93,7 @@ public struct CellVariant: Hashable, Sendable, Comparable, CustomStringConvertib
     }
 
     public static func < (a: CellVariant, b: CellVariant) -> Bool {
-        (a.direction, a.streams, a.udpRateSearch ? 1 : 0) < (b.direction, b.streams, b.udpRateSearch ? 1 : 0)
+        (a.direction, a.streams, a.udpRateSearch ? 1 : 0, a.groupStep ?? 0, a.groupDirect ? 1 : 0)
+            < (b.direction, b.streams, b.udpRateSearch ? 1 : 0, b.groupStep ?? 0, b.groupDirect ? 1 : 0)
     }
 }

@@ -33,8 +33,11 @@ public struct Plan: Sendable {
     /// Pair name → its cells in run order.
     public var cellsByPair: [(pair: Pair, cells: [Cell])]
     public var seed: UInt64?
+    /// Each group's steps, round by round (`HostGroup`): one tcp_bw cell per step and repetition,
+    /// run after the pairs.
+    public var cellsByGroup: [(group: HostGroup, cells: [Cell])] = []
 
-    public var cellCount: Int { cellsByPair.reduce(0) { $0 + $1.cells.count } }
+    public var cellCount: Int { cellsByPair.reduce(0) { $0 + $1.cells.count } + cellsByGroup.reduce(0) { $0 + $1.cells.count } }
 
     public init(inventory: Inventory, seed: UInt64? = nil) {
         inventoryName = inventory.name
@@ -56,6 +59,16 @@ public struct Plan: Sendable {
                 cells += round
             }
             return (pair, cells)
+        }
+        cellsByGroup = inventory.groups.map { group in
+            let cells = (1...max(1, group.repetitions)).flatMap { rep in
+                // A through group's last cell of each round is its reference: the largest step without the middle.
+                let direct = group.shape == .through ? [CellVariant(groupStep: group.steps.last!, groupDirect: true)] : []
+                return (group.steps.map { CellVariant(groupStep: $0) } + direct).map {
+                    Cell(pair: group.name, path: .host, test: .tcpBandwidth, repetition: rep, variant: $0)
+                }
+            }
+            return (group, cells)
         }
     }
 }

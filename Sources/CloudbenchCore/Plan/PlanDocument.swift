@@ -21,6 +21,25 @@ public struct PlanDocument: Encodable, Sendable {
         }
     }
 
+    /// A group (`HostGroup`): its steps in the order they run, after the pairs.
+    public struct GroupPlan: Encodable, Sendable {
+        public var name: String
+        public var shape: String
+        public var provider: String
+        public var type: String
+        public var hosts: Int
+        public var repetitions: Int
+        public var cells: Int
+        public var estimatedSeconds: Double
+        /// Per round: `tcp_bw~gSTEP` (`~direct` for a through group's reference).
+        public var rounds: [[String]]
+
+        enum CodingKeys: String, CodingKey {
+            case name, shape, provider, type, hosts, repetitions, cells, rounds
+            case estimatedSeconds = "estimated_seconds"
+        }
+    }
+
     public var schema = "cloudbench-plan/1"
     public var inventory: String
     public var file: String
@@ -33,12 +52,14 @@ public struct PlanDocument: Encodable, Sendable {
     public var estimatedWallSeconds: Double
     public var measuringSeconds: Double
     public var pairs: [PairPlan]
+    /// Only when the inventory has `groups:`.
+    public var groups: [GroupPlan]?
     /// Paths that need root, which hosts without sudo will skip.
     public var rootPaths: [String]
     public var hostsWithoutRoot: [String]
 
     enum CodingKeys: String, CodingKey {
-        case schema, inventory, file, cells, parallel, seed, streams, pairs
+        case schema, inventory, file, cells, parallel, seed, streams, pairs, groups
         case warmupSeconds = "warmup_seconds", durationSeconds = "duration_seconds"
         case estimatedWallSeconds = "estimated_wall_seconds", measuringSeconds = "measuring_seconds"
         case rootPaths = "root_paths", hostsWithoutRoot = "hosts_without_root"
@@ -64,6 +85,15 @@ public struct PlanDocument: Encodable, Sendable {
                             repetitions: pair.repetitions, cells: cells.count,
                             estimatedSeconds: (estimate.pairSeconds[pair.name] ?? 0).rounded(),
                             rounds: rounds.keys.sorted().map { rounds[$0]!.map { "\($0.path.name)/\($0.testKey)" } })
+        }
+        if !plan.cellsByGroup.isEmpty {
+            groups = plan.cellsByGroup.map { group, cells in
+                let rounds = Dictionary(grouping: cells, by: \.repetition)
+                return GroupPlan(name: group.name, shape: group.shape.rawValue, provider: group.provider, type: group.type,
+                                 hosts: group.hosts.count, repetitions: group.repetitions, cells: cells.count,
+                                 estimatedSeconds: (estimate.pairSeconds[group.name] ?? 0).rounded(),
+                                 rounds: rounds.keys.sorted().map { rounds[$0]!.map(\.testKey) })
+            }
         }
         rootPaths = Set(inventory.pairs.flatMap(\.paths).filter(\.needsRoot).map(\.name)).sorted()
         hostsWithoutRoot = rootPaths.isEmpty ? [] : inventory.hosts.filter { !$0.ssh.sudo && $0.ssh.user != "root" }.map(\.address)

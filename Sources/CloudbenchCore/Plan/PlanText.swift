@@ -17,6 +17,20 @@ public enum PlanText {
             ])
         }
         out += TextTable.render(rows) + "\n"
+        if !plan.cellsByGroup.isEmpty {
+            var groupRows = [["group", "shape", "instance", "hosts", "steps", "reps", "cells", "time"]]
+            for (group, cells) in plan.cellsByGroup {
+                groupRows.append([
+                    group.name, group.shape.rawValue,
+                    "\(group.provider) \(group.type)" + (group.region.isEmpty ? "" : " \(group.region)"),
+                    "\(group.hosts.count)",
+                    group.steps.map { "\($0)" }.joined(separator: ", ") + (group.shape == .through ? " + direct" : ""),
+                    "\(group.repetitions)", "\(cells.count)", formatDuration(seconds: estimate.pairSeconds[group.name] ?? 0),
+                ])
+            }
+            out += "Groups (tcp_bw, every flow of a step at once; after the pairs, one group at a time):\n"
+            out += TextTable.render(groupRows) + "\n"
+        }
         out += "Each cell: \(inventory.run.warmup) warm-up + \(inventory.run.duration) measured"
         out += inventory.run.streams == [1] ? "" : ", \(inventory.run.streams.map(String.init).joined(separator: "/")) TCP streams"
         if let sustained, sustained.enabled, !sustained.burstableTypes.isEmpty, inventory.run.duration < inventory.run.sustainedAfter {

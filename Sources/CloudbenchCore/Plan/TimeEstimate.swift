@@ -10,7 +10,7 @@ public struct TimeEstimate: Sendable, Equatable {
     public var measuringSeconds: Double
     /// Estimated wall-clock seconds for the whole run.
     public var wallSeconds: Double
-    /// Per pair: its sequential time.
+    /// Per pair (and per group): its sequential time.
     public var pairSeconds: [String: Double]
 
     public static let cellOverhead = 1.5
@@ -44,9 +44,17 @@ public struct TimeEstimate: Sendable, Equatable {
             }
             perPair[pair.name] = t
         }
+        // Groups run after the pairs, one at a time.
+        var groups = 0.0
+        for (group, cells) in plan.cellsByGroup {
+            let t = cells.reduce(0.0) { $0 + TimeEstimate.cellSeconds($1, run: run).total }
+            measuring += cells.reduce(0.0) { $0 + TimeEstimate.cellSeconds($1, run: run).measuring }
+            perPair[group.name] = t
+            groups += t
+        }
         measuringSeconds = measuring
         pairSeconds = perPair
-        wallSeconds = TimeEstimate.runSetup + TimeEstimate.schedule(plan: plan, seconds: perPair, parallel: max(1, parallel))
+        wallSeconds = TimeEstimate.runSetup + TimeEstimate.schedule(plan: plan, seconds: perPair, parallel: max(1, parallel)) + groups
     }
 
     /// List scheduling: whenever a lane is free, start the first waiting pair none of whose hosts is busy.

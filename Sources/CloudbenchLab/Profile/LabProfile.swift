@@ -121,6 +121,8 @@ public struct LabProfile: Hashable, Sendable {
     public var run: RunDefaults
     public var overlay: Overlay?
     public var pairs: [Pair]
+    /// Groups of the pairs' instances (`Group`), measured after the pairs.
+    public var groups: [Group] = []
 
     public init(name: String, description: String = "", run: RunDefaults = RunDefaults(),
                 overlay: Overlay? = nil, pairs: [Pair]) {
@@ -137,5 +139,37 @@ public struct LabProfile: Hashable, Sendable {
         var paths = run.paths
         if let overlay, !paths.contains(overlay.name) { paths.append(overlay.name) }
         return paths
+    }
+}
+
+extension LabProfile {
+    /// A group of the lab's instances measured together (the inventory's `groups:`), written into
+    /// the lab's inventory by address: `server`/`clients` (fan_in), `client`/`servers` (fan_out),
+    /// `client`/`middle`/`backends` (through), each an instance id (`PAIR-server`, `PAIR-client`).
+    /// The instances are its pairs' own: the groups run after the pairs, on the same links.
+    public struct Group: Hashable, Sendable {
+        public var name: String
+        public var shape: String
+        public var provider: String
+        public var type: String
+        public var region: String?
+        public var price: String?
+        public var priceAsOf: String?
+        /// fan_in's server, fan_out's and through's client.
+        public var hub: String
+        public var middle: String?
+        /// fan_in's clients, fan_out's servers, through's backends.
+        public var spokes: [String]
+        public var sweep: [Int]?
+        public var repetitions: Int?
+
+        /// The inventory keys of the hub and the spokes for this shape.
+        public var keys: (hub: String, spokes: String) {
+            switch shape {
+            case "fan_in": return ("server", "clients")
+            case "fan_out": return ("client", "servers")
+            default: return ("client", "backends")
+            }
+        }
     }
 }

@@ -31,7 +31,7 @@ public enum LabProfileParser {
             throw LabError.usage("\(error)")
         }
         let r = Reader(source: source)
-        let top = try r.mapping(root, keys: ["name", "description", "run", "overlay", "pairs"], what: "the profile")
+        let top = try r.mapping(root, keys: ["name", "description", "run", "overlay", "pairs", "groups"], what: "the profile")
 
         let name = try r.string(top, "name", required: true, at: root)!
         try r.check(name, matches: #"^[a-z0-9][a-z0-9._-]*$"#, node: top["name"]!, what: "profile name")
@@ -141,7 +141,57 @@ public enum LabProfileParser {
                 try r.check(region, matches: #"^[a-z0-9][a-z0-9-]{0,40}$"#, node: p["region"]!, what: "region")
             }
         }
+        if let node = top["groups"] { profile.groups = try Self.groups(node, pairs: profile.pairs, r) }
         return profile
+    }
+
+    /// `groups:` over the pairs' instances, each host an instance id (`PAIR-server`, `PAIR-client`);
+    /// the inventory checks the rest again when the lab writes them out.
+    private static func groups(_ node: Node, pairs: [LabProfile.Pair], _ r: Reader) throws -> [LabProfile.Group] {
+        guard let list = node.sequence, !list.isEmpty, list.count <= 64 else {
+            throw r.error(node, "'groups' must be a list of 1 to 64 groups")
+        }
+        let ids = Set(pairs.flatMap { ["\($0.name)-server", "\($0.name)-client"] })
+        var names = Set(pairs.map(\.name))
+        var out: [LabProfile.Group] = []
+        for item in list {
+            let g = try r.mapping(item, keys: ["name", "shape", "provider", "type", "region", "price", "price_as_of", "repetitions",
+                                               "server", "client", "clients", "servers", "middle", "backends", "sweep"], what: "a group")
+            let name = try r.string(g, "name", required: true, at: item)!
+            try r.check(name, matches: #"^[a-z0-9][a-z0-9.-]{0,30}$"#, node: g["name"]!, what: "group name")
+            guard names.insert(name).inserted else { throw r.error(g["name"]!, "the name '\(name)' is a pair's or another group's") }
+            let shape = try r.string(g, "shape", required: true, at: item)!
+            guard ["fan_in", "fan_out", "through"].contains(shape) else { throw r.error(g["shape"]!, "shape must be fan_in, fan_out or through") }
+            var group = LabProfile.Group(name: name, shape: shape, provider: try r.string(g, "provider", required: true, at: item)!,
+                                         type: try r.string(g, "type", required: true, at: item)!, region: try r.string(g, "region", at: item),
+                                         price: try r.string(g, "price", at: item), priceAsOf: try r.string(g, "price_as_of", at: item),
+                                         hub: "", middle: nil, spokes: [], sweep: nil, repetitions: nil)
+            func instance(_ id: String, _ at: Node) throws -> String {
+                guard ids.contains(id) else { throw r.error(at, "'\(id)' is no instance of this profile; name one as PAIR-server or PAIR-client") }
+                return id
+            }
+            group.hub = try instance(try r.string(g, group.keys.hub, required: true, at: item)!, g[group.keys.hub] ?? item)
+            if shape == "through" { group.middle = try instance(try r.string(g, "middle", required: true, at: item)!, g["middle"]!) }
+            guard let spokes = try r.strings(g, group.keys.spokes), !spokes.isEmpty, spokes.count <= 64 else {
+                throw r.error(g[group.keys.spokes] ?? item, "a \(shape) group needs '\(group.keys.spokes)': a list of 1 to 64 instance ids")
+            }
+            group.spokes = try zip(spokes, g[group.keys.spokes]!.sequence!).map { try instance($0, $1) }
+            if let s = g["sweep"] {
+                let items = s.sequence.map(Array.init) ?? [s]
+                group.sweep = try items.map { item in
+                    guard let n = item.int, (1...spokes.count).contains(n) else {
+                        throw r.error(item, "a sweep step is a number of \(group.keys.spokes) from 1 to \(spokes.count)")
+                    }
+                    return n
+                }
+            }
+            if let n = g["repetitions"] {
+                guard let v = n.int, InventoryLoader.Limits.repetitions.contains(v) else { throw r.error(n, "repetitions must be from 1 to 1000") }
+                group.repetitions = v
+            }
+            out.append(group)
+        }
+        return out
     }
 
     /// `burst: { rate: PEAK, bytes: CREDIT }`: a peak above the baseline, a credit of at least

@@ -63,6 +63,35 @@ public enum LabInventory {
             if let list = pair.streams { out += "    streams: [\(list.map(String.init).joined(separator: ", "))]\n" }
             if pair.udpRateSearch { out += "    udp_rate: search\n" }
         }
+        out += groups(layout)
+        return out
+    }
+
+    /// The profile's groups, their hosts by address (each an instance of a pair above).
+    static func groups(_ layout: LabLayout) -> String {
+        guard !layout.profile.groups.isEmpty else { return "" }
+        func host(_ id: String) -> String {
+            guard let i = layout.instances.first(where: { $0.id == id }) else { return "{}" }
+            return Self.host(i, overlay: nil)
+        }
+        var out = "groups:\n"
+        for g in layout.profile.groups {
+            out += "  - name: \(scalar(g.name))\n"
+            let hosts = ([g.hub] + (g.middle.map { [$0] } ?? []) + g.spokes).compactMap { id in layout.instances.first { $0.id == id } }
+            out += "    # " + hosts.map { "\($0.id) \($0.goodput)" }.joined(separator: ", ") + "\n"
+            out += "    shape: \(g.shape)\n"
+            out += "    provider: \(scalar(g.provider))\n"
+            out += "    type: \(scalar(g.type))\n"
+            if let region = g.region { out += "    region: \(scalar(region))\n" }
+            if let price = g.price { out += "    price: \(scalar(price))\n" }
+            if let asOf = g.priceAsOf { out += "    price_as_of: \(scalar(asOf))\n" }
+            if let n = g.repetitions { out += "    repetitions: \(n)\n" }
+            // A through group's client is a list of one in the inventory.
+            out += g.shape == "through" ? "    clients: [\(host(g.hub))]\n" : "    \(g.keys.hub): \(host(g.hub))\n"
+            if let middle = g.middle { out += "    middle: \(host(middle))\n" }
+            out += "    \(g.keys.spokes): [" + g.spokes.map(host).joined(separator: ", ") + "]\n"
+            if let sweep = g.sweep { out += "    sweep: { \(g.keys.spokes): [\(sweep.map(String.init).joined(separator: ", "))] }\n" }
+        }
         return out
     }
 

@@ -45,16 +45,22 @@ public struct AgentInvocation: Sendable {
     /// poll of the port. Prints that line on success (`readyPid` reads it); the server's log on
     /// failure.
     public func startServer(listen address: String, port: Int, deadlineSeconds: Int, lease: String) -> String {
+        startDetached(AgentCommandLine.serve(listen: hostPort(address, port), deadline: Double(deadlineSeconds), lease: lease,
+                                             tokenOnStandardInput: true,
+                                             // The host's own server reads the udp path's tunnel on this host, while one runs.
+                                             tunnelStats: netns == nil ? PathSetup.tunnelStats(in: runDirectory) : nil),
+                      pidFile: pidFile, logFile: logFile)
+    }
+
+    /// Starts the agent with `arguments` in the background and waits for its READY line (a server,
+    /// a relay): prints that line and keeps the pid in `pidFile` on success, prints the log on failure.
+    func startDetached(_ arguments: [String], pidFile: String, logFile: String) -> String {
         // `mkdir … || exit` stands alone: chained with `&&` it would put the shell itself in the
         // background, holding the session's output open until the server ends.
         // A background job's standard input is /dev/null unless handed on explicitly (fd 3). The
         // command substitution ends when the server lets go of its output, after READY (or dies).
         "mkdir -p \(runDirectory) || exit 1; exec 3<&0; r=$(nohup \(NamespaceLocator.enter(netns, agent)) "
-            + AgentCommandLine.serve(listen: hostPort(address, port), deadline: Double(deadlineSeconds), lease: lease,
-                                     tokenOnStandardInput: true,
-                                     // The host's own server reads the udp path's tunnel on this host, while one runs.
-                                     tunnelStats: netns == nil ? PathSetup.tunnelStats(in: runDirectory) : nil)
-                .map(shellQuote).joined(separator: " ")
+            + arguments.map(shellQuote).joined(separator: " ")
             + " 2>>\(logFile) <&3 3<&- &); exec 3<&-; set -- $r; p=${2#pid=}; "
             + "case \"$1 $p\" in 'READY '|'READY '*[!0-9]*) ;; 'READY '*) echo \"$r\"; echo \"$p\" > \(pidFile); exit 0;; esac; "
             + "cat \(logFile) >&2; exit 1"
@@ -115,9 +121,15 @@ public struct AgentInvocation: Sendable {
     /// it ends: one remote command per cell. The client reads its key from the command's standard
     /// input (handed on as fd 3: a background job's own is /dev/null).
     public func runClient(address: String, port: Int, test: TestKind, run: RunSettings, variant: CellVariant = .plain) -> String {
+        runForeground(clientArguments(address: address, port: port, test: test, run: run, variant: variant))
+    }
+
+    /// Runs the agent with `arguments` (a client, a group step) and waits for it, with a pid file
+    /// while it runs and standard input handed on.
+    func runForeground(_ arguments: [String]) -> String {
         let pidFile = "\(runDirectory)/client-\(cellTag).pid"
         return "mkdir -p \(runDirectory) || exit 1; exec 3<&0; \(NamespaceLocator.enter(netns, agent)) "
-            + clientArguments(address: address, port: port, test: test, run: run, variant: variant).map(shellQuote).joined(separator: " ")
+            + arguments.map(shellQuote).joined(separator: " ")
             + " <&3 3<&- & echo $! > \(pidFile); exec 3<&-; wait $!; s=$?; rm -f \(pidFile); exit $s"
     }
 

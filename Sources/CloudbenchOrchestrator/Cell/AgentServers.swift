@@ -36,13 +36,27 @@ public actor AgentServers {
     /// The server on `host` (the server end of `job`) in the network namespace `netns` (nil: the
     /// host's own), started now if none runs.
     public func server(on host: RemoteHost, netns: String? = nil, for job: CellJob) async throws -> Running {
+        try await server(on: host, netns: netns, place: Place(agent: job.serverAgent, layout: job.serverLayout, port: job.run.agentPort,
+                                                              ipv6: job.pair.server.testIP.contains(":")))
+    }
+
+    /// Where a server runs on its host: the agent binary, the run's files, the port and family.
+    public struct Place: Sendable {
+        var agent: String
+        var layout: RemoteLayout
+        var port: Int
+        var ipv6: Bool
+    }
+
+    /// The server on `host` in `netns` (nil: the host's own), started at `place` if none runs.
+    public func server(on host: RemoteHost, netns: String? = nil, place: Place) async throws -> Running {
         let id = Key(host: ObjectIdentifier(host), netns: netns)
         if let existing = servers[id] {
             if let running = try? await existing.value { return running }
             if servers[id] == existing { servers[id] = nil }
         }
         let deadline = deadlineSeconds
-        let starting = Task { try await Self.start(on: host, netns: netns, for: job, deadlineSeconds: deadline) }
+        let starting = Task { try await Self.start(on: host, netns: netns, place: place, deadlineSeconds: deadline) }
         servers[id] = starting
         do { return try await starting.value } catch {
             if servers[id] == starting { servers[id] = nil }
@@ -63,15 +77,15 @@ public actor AgentServers {
     /// How many servers this run has started and still counts as running.
     public var count: Int { servers.count }
 
-    static func start(on host: RemoteHost, netns: String?, for job: CellJob, deadlineSeconds: Int) async throws -> Running {
+    static func start(on host: RemoteHost, netns: String?, place: Place, deadlineSeconds: Int) async throws -> Running {
         let key = CellRunner.token()
-        var invocation = AgentInvocation(agent: job.serverAgent, runDirectory: job.serverLayout.runDirectory, token: key, cellTag: "serve")
+        var invocation = AgentInvocation(agent: place.agent, runDirectory: place.layout.runDirectory, token: key, cellTag: "serve")
         invocation.netns = netns
-        let port = job.run.agentPort
+        let port = place.port
         // Every address of the host (or of the namespace), in the family of its test address.
-        let any = job.pair.server.testIP.contains(":") ? "::" : "0.0.0.0"
+        let any = place.ipv6 ? "::" : "0.0.0.0"
         let out = try await host.check(invocation.startServer(listen: any, port: port, deadlineSeconds: deadlineSeconds,
-                                                              lease: job.serverLayout.leaseFile),
+                                                              lease: place.layout.leaseFile),
                                        input: invocation.tokenInput, what: "start the agent server", timeout: 20,
                                        privileged: netns != nil)
         guard let pid = AgentInvocation.readyPid(out.stdout, port: port) else {

@@ -180,9 +180,30 @@ public struct CompareRun: Sendable {
             if let why = unreachable[pair.name] { blocked.append((jobs, why)); continue }
             works.append(PairWork(pair: pair, jobs: jobs, server: s, client: c))
         }
+        // A group runs when all its hosts are ready, after the pairs (`GroupRunner`).
+        var groupWorks: [GroupWork] = []
+        for (group, cells) in plan.cellsByGroup {
+            let hosts = group.hosts.map { connected[$0.endpoint] }
+            guard let hub = hosts[0], hosts.allSatisfy({ $0 != nil }) else {
+                notRun.append(group.name)
+                continue
+            }
+            let pair = group.recordPair
+            let price = group.price ?? catalog.price(group.provider, group.type, region: CellIdentity.region(group.region))?.money
+            let agent = hub.layout.agentPath(sha256: hub.agentSHA)
+            let jobs = cells.filter { !resume.isDone($0) }.map { cell -> CellJob in
+                tag += 1
+                return CellJob(runID: runID, pair: pair, cell: cell, attempt: resume.nextAttempt(cell), run: inventory.run,
+                               serverAgent: agent, clientAgent: agent, serverLayout: hub.layout, clientLayout: hub.layout,
+                               price: price, tag: "\(getpid())-\(tag)")
+            }
+            let spokes = group.spokes.map { connected[$0.endpoint]! }
+            groupWorks.append(GroupWork(group: group, jobs: jobs, hub: hub, spokes: spokes, middle: group.middle.map { connected[$0.endpoint]! }))
+        }
         let notRunWhy = await state.stopping ? "interrupted before its first cell" : "a host failed preflight or deploy"
         for p in notRun { await progress.message("pair \(p): not run (\(notRunWhy))") }
-        await progress.planned(cells: works.reduce(0) { $0 + $1.jobs.count } + blocked.reduce(0) { $0 + $1.0.count })
+        await progress.planned(cells: works.reduce(0) { $0 + $1.jobs.count } + blocked.reduce(0) { $0 + $1.0.count }
+                               + groupWorks.reduce(0) { $0 + $1.jobs.count })
         let lanes = max(1, min(options.parallel, works.count))
         if options.parallel > works.count, !works.isEmpty {
             await progress.message("note: --parallel \(options.parallel) is more than the \(works.count) pairs to run; running \(lanes) at a time")
@@ -202,7 +223,7 @@ public struct CompareRun: Sendable {
         let measured = MeasuredSeconds()
         // One agent server per host for the whole run; it may live as long as every cell could
         // take, though the host's lease ends it as soon as the run stops renewing.
-        let longest = works.flatMap(\.jobs).reduce(0.0) { $0 + $1.clientTimeout } + 600
+        let longest = (works.flatMap(\.jobs) + groupWorks.flatMap(\.jobs)).reduce(0.0) { $0 + $1.clientTimeout } + 600
         let servers = AgentServers(deadlineSeconds: Int(min(longest, AgentLimits.deadline.upperBound)))
         var scheduler = RunScheduler(parallel: lanes) { host in
             guard let h = self.inventory.hosts.first(where: { self.label($0) == host.label }) else { return false }
@@ -249,7 +270,7 @@ public struct CompareRun: Sendable {
                 }
             }
         }
-        await scheduler.run(works, state: state, onStart: { job in await progress.started(job) }, onOutcome: { job, outcome in
+        let onOutcome: @Sendable (CellJob, CellOutcome) async -> Void = { job, outcome in
             if let r = outcome.record {
                 do { try await records.append(r) } catch {
                     await progress.message("cannot write \(resultsPath): \(error); stopping")
@@ -261,7 +282,13 @@ public struct CompareRun: Sendable {
                 await measured.add(job.run.warmup.seconds + job.run.duration.seconds, pastConfigured: RunSummary.pastConfigured(r))
             }
             await progress.finished(job, outcome)
-        })
+        }
+        await scheduler.run(works, state: state, onStart: { job in await progress.started(job) }, onOutcome: onOutcome)
+        // Then the groups, one at a time, each on all its hosts.
+        let groups = GroupRunner(servers: servers)
+        for work in groupWorks {
+            await groups.run(work, state: state, onStart: { job in await progress.started(job) }, onOutcome: onOutcome)
+        }
         // Its SSH calls block and do not see cancellation: wait for them (each has a timeout), so
         // no call is still in flight on a host during the cleanup below or when the process exits.
         interrupter.cancel()

@@ -27,7 +27,7 @@ struct ValidateCommand: AsyncParsableCommand {
                     let inv = try loader.load(path: path)
                     inv.warningLines.forEach(printError)
                     document.add(path: path, inventory: inv)
-                    if !json { print("\(path): ok (\(inv.pairs.count) pairs, \(inv.hosts.count) hosts)") }
+                    if !json { print("\(path): ok (\(inv.pairs.count) pairs, " + (inv.groups.isEmpty ? "" : "\(inv.groups.count) groups, ") + "\(inv.hosts.count) hosts)") }
                     for w in SustainedRuns(inventory: inv, catalog: catalog, enabled: false).warnings(inv) {
                         printError("\(path): warning: \(w)")
                     }

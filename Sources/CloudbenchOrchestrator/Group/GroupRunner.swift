@@ -1,0 +1,169 @@
+import AgentContract
+import AgentKit
+import CloudbenchCore
+import Foundation
+
+/// A group of the inventory (`HostGroup`) with its hosts connected and ready, and its cells.
+public struct GroupWork: Sendable {
+    public var group: HostGroup
+    public var jobs: [CellJob]
+    public var hub: RemoteHost
+    /// In the order of `group.spokes`.
+    public var spokes: [RemoteHost]
+    public var middle: RemoteHost?
+
+    public init(group: HostGroup, jobs: [CellJob], hub: RemoteHost, spokes: [RemoteHost], middle: RemoteHost?) {
+        self.group = group
+        self.jobs = jobs
+        self.hub = hub
+        self.spokes = spokes
+        self.middle = middle
+    }
+
+    var hosts: [RemoteHost] { [hub] + (middle.map { [$0] } ?? []) + spokes }
+}
+
+/// Runs a group's steps: the run's agent server on each spoke of the step, the relay on a
+/// `through` group's middle, and the group agent on the hub (`run --servers`, the barrier and the
+/// one window), whose JSON becomes one record with `detail.group`.
+///
+/// Groups run after the pairs, one at a time: a group occupies all its hosts, and no pair's cell
+/// shares one of them while it runs.
+public struct GroupRunner: Sendable {
+    public var servers: AgentServers
+
+    public init(servers: AgentServers) { self.servers = servers }
+
+    public func run(_ work: GroupWork, state: RunState, onStart: @escaping @Sendable (CellJob) async -> Void,
+                    onOutcome: @escaping @Sendable (CellJob, CellOutcome) async -> Void) async {
+        var relay: Result<Void, Error>?
+        for job in work.jobs {
+            if await state.stopping { return }
+            await onStart(job)
+            let lost = await state.lostHosts
+            if let gone = work.hosts.first(where: { lost[$0.label] != nil }) {
+                await onOutcome(job, CellOutcome(record: CellRunner().lostHostRecord(job, host: gone.label), skipped: nil, lostHost: nil))
+                continue
+            }
+            if work.group.shape == .through, !job.cell.variant.groupDirect, relay == nil, let middle = work.middle {
+                do { try await startRelay(on: middle, work: work); relay = .success(()) } catch { relay = .failure(error) }
+            }
+            let outcome = await step(job, work, relay: relay)
+            if let host = outcome.lostHost { await state.hostLost(host, reason: outcome.record?.error ?? "unreachable") }
+            await onOutcome(job, outcome)
+        }
+    }
+
+    /// One step: its servers, then the hub's agent against all of them at once.
+    func step(_ job: CellJob, _ work: GroupWork, relay: Result<Void, Error>?) async -> CellOutcome {
+        let group = work.group
+        let k = min(job.cell.variant.groupStep ?? group.spokes.count, group.spokes.count)
+        let runner = CellRunner(servers: servers)
+        var record = runner.baseRecord(job, now: Date())
+        var lost: String?
+        var running: [AgentServers.Running] = []
+        do {
+            try relay?.get()
+            let port = job.run.agentPort
+            running = try await withThrowingTaskGroup(of: (Int, AgentServers.Running).self) { tasks in
+                for i in 0..<k {
+                    let host = work.spokes[i], ipv6 = group.spokes[i].testIP.contains(":")
+                    tasks.addTask {
+                        do {
+                            return (i, try await servers.server(on: host, place: .init(agent: host.layout.agentPath(sha256: host.agentSHA),
+                                                                                       layout: host.layout, port: port, ipv6: ipv6)))
+                        } catch let e as RemoteError { throw e } catch { throw CellFailure("\(host.label): \(error)") }
+                    }
+                }
+                var out: [AgentServers.Running?] = Array(repeating: nil, count: k)
+                for try await (i, r) in tasks { out[i] = r }
+                return out.compactMap { $0 }
+            }
+            var request = AgentInvocation.request(test: .tcpBandwidth, run: job.run)
+            request.reverse = group.shape == .fanIn
+            let addresses = group.spokes.prefix(k).map { Self.hostPort($0.testIP, port) }
+            let direct = job.cell.variant.groupDirect
+            let via = direct ? nil : group.middle.map { m in (0..<k).map { Self.hostPort(m.testIP, group.relayPort(backend: $0, agentPort: port)) } }
+            let hub = work.hub
+            let invocation = AgentInvocation(agent: hub.layout.agentPath(sha256: hub.agentSHA), runDirectory: hub.layout.runDirectory,
+                                             token: running[0].key, cellTag: job.tag)
+            let arguments = AgentCommandLine.group(servers: addresses, via: via, request: request,
+                                                   lease: RemoteLayout.leaseFile(in: hub.layout.runDirectory))
+            let out = try await hub.run(invocation.runForeground(arguments), input: running.map(\.key).joined(separator: "\n") + "\n",
+                                        timeout: job.clientTimeout + 15)
+            guard out.status == 0 else {
+                let said = out.stderr.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: "\n").last.map(String.init) ?? ""
+                throw CellFailure("the group's agent on \(hub.label) failed (exit \(out.status))" + (said.isEmpty ? "" : ": \(said)"))
+            }
+            let ended = Date()
+            for host in [hub] + work.spokes.prefix(k) { host.leaseRenewed(at: ended) }
+            let (headline, json) = try AgentOutput.parse(out.stdout, test: .tcpBandwidth)
+            record.status = .ok
+            record.value = headline.value
+            record.unit = headline.unit
+            var detail: [String: JSONValue] = [:]
+            if case .object(let o) = json { detail = o }
+            detail["group"] = Self.groupDetail(group, step: k, direct: direct, agent: json, hosts: work)
+            record.detail = .object(detail)
+            record.source = json["agent_version"]?.string.map { "cloudbench-agent \($0)" } ?? "cloudbench-agent"
+        } catch let e as RemoteError {
+            record.error = e.description
+            if case .unreachable(let h, _) = e { lost = h }
+        } catch {
+            record.error = "\(error)"
+        }
+        // A spoke's server that has ended (killed, crashed) is said, and started again for the next step.
+        if record.status == .failed, lost == nil {
+            for (i, server) in running.enumerated() {
+                let host = work.spokes[i]
+                guard let out = try? await host.run(server.invocation.serverStatus(pid: server.pid), timeout: 10),
+                      out.stdout.split(separator: "\n").last == "ended" else { continue }
+                await servers.forget(host, netns: nil)
+                record.error = (record.error ?? "") + " (the agent server on \(host.label) had ended)"
+            }
+        }
+        runner.finish(&record, job, now: Date.init)
+        return CellOutcome(record: record, skipped: nil, lostHost: lost)
+    }
+
+    /// `detail.group`: the shape, the step, each flow's rate (bytes/s, in spoke order), Jain's
+    /// fairness index, and which host is which, so that a report can name the one that caps it.
+    static func groupDetail(_ group: HostGroup, step k: Int, direct: Bool, agent json: JSONValue, hosts work: GroupWork) -> JSONValue {
+        var rates: [Double] = []
+        if case .array(let flows)? = json["flows"] { rates = flows.compactMap { $0["bytes_per_second"]?.double } }
+        var out: [String: JSONValue] = [
+            "shape": .string(group.shape.rawValue),
+            "step": .number(Double(k)),
+            "flows": .array(rates.map { .number($0) }),
+            "hub": .string(work.hub.label),
+            group.shape.spokesKey: .array(work.spokes.prefix(k).map { .string($0.label) }),
+        ]
+        if let f = HostGroup.fairness(rates) { out["fairness"] = .number(f) }
+        if let m = work.middle { out["middle"] = .string(m.label) }
+        if direct { out["direct"] = .bool(true) }
+        return .object(out)
+    }
+
+    /// The relay on the middle: one port per backend, each to that backend's agent, for the
+    /// group's whole run (the run's cleanup and the middle's lease end it).
+    func startRelay(on middle: RemoteHost, work: GroupWork) async throws {
+        let group = work.group
+        guard let m = group.middle, let port = work.jobs.first?.run.agentPort else { return }
+        let routes = group.spokes.indices.map { (port: group.relayPort(backend: $0, agentPort: port), to: Self.hostPort(group.spokes[$0].testIP, port)) }
+        let deadline = work.jobs.reduce(60.0) { $0 + $1.clientTimeout + 15 }
+        let layout = middle.layout
+        let invocation = AgentInvocation(agent: layout.agentPath(sha256: middle.agentSHA), runDirectory: layout.runDirectory, token: "", cellTag: "relay")
+        let out = try await middle.check(
+            invocation.startDetached(AgentCommandLine.relay(listen: m.testIP, routes: routes, deadline: min(deadline, AgentLimits.deadline.upperBound),
+                                                            lease: layout.leaseFile),
+                                     pidFile: "\(layout.runDirectory)/relay-\(group.name).pid", logFile: "\(layout.runDirectory)/relay.log"),
+            what: "start the relay on the middle", timeout: 20)
+        guard AgentInvocation.readyPid(out.stdout, port: routes[0].port) != nil else {
+            throw CellFailure("the relay on \(middle.label) did not say READY: \(out.stdout.prefix(200))")
+        }
+    }
+
+    static func hostPort(_ address: String, _ port: Int) -> String {
+        address.contains(":") ? "[\(address)]:\(port)" : "\(address):\(port)"
+    }
+}

@@ -1,0 +1,72 @@
+import Foundation
+import Testing
+@testable import CloudbenchCore
+@testable import CloudbenchReport
+
+/// The report's groups (issue 20): a table per group, kept out of the pairs' tables, and the step
+/// where the aggregate stops rising with the host whose link caps it.
+@Suite("Groups section")
+struct GroupReportTests {
+    static func r(_ group: String, shape: String, step: Int, rep: Int, flows: [Double], direct: Bool = false,
+                  status: ResultRecord.Status = .ok) -> ResultRecord {
+        var g: [String: JSONValue] = ["shape": .string(shape), "step": .number(Double(step)), "hub": .string("10.0.0.1")]
+        if status == .ok {
+            g["flows"] = .array(flows.map { .number($0 * 1e6) })
+            g["fairness"] = HostGroup.fairness(flows).map(JSONValue.number)
+        }
+        if shape == "through" { g["middle"] = .string("10.0.0.9") }
+        if direct { g["direct"] = .bool(true) }
+        return ResultRecord(id: ResultRecord.makeID(runID: "g", pair: group, path: "host", test: "tcp_bw~g\(step)\(direct ? "~direct" : "")", repetition: rep),
+                            runID: "g", time: "2026-12-02T10:00:00Z", pair: group, provider: "azure", type: "A2", region: "westeurope",
+                            path: "host", test: "tcp_bw", repetition: rep, status: status,
+                            error: status == .ok ? nil : "the group's agent failed", value: status == .ok ? flows.reduce(0, +) : nil,
+                            unit: "MB/s", source: "synthetic test data", detail: .object(["group": .object(g)]))
+    }
+
+    static var records: [ResultRecord] {
+        var out: [ResultRecord] = []
+        for rep in 1...3 {
+            let j = Double(rep) * 0.05
+            out.append(r("lb", shape: "through", step: 1, rep: rep, flows: [10 + j]))
+            out.append(r("lb", shape: "through", step: 2, rep: rep, flows: [11.8 + j, 11.9]))
+            out.append(r("lb", shape: "through", step: 3, rep: rep, flows: [8 + j, 7.9, 7.8]))
+            out.append(r("lb", shape: "through", step: 3, rep: rep, flows: [10, 10 + j, 9.9], direct: true))
+            out.append(r("in", shape: "fan_in", step: 1, rep: rep, flows: [30 + j]))
+            out.append(r("in", shape: "fan_in", step: 2, rep: rep, flows: [40 + j, 41]))
+        }
+        out.append(r("in", shape: "fan_in", step: 2, rep: 4, flows: [], status: .failed))
+        return out
+    }
+
+    @Test("the ceiling's step and host: the middle when the backends reach more without it; none while the aggregate rises")
+    func ceilings() throws {
+        let sections = GroupReport.sections(records: Self.records)
+        #expect(sections.map(\.name) == ["lb", "in"])
+        let lb = sections[0]
+        #expect(lb.steps.map(\.step) == [1, 2, 3] && lb.direct?.step == 3)
+        let c = try #require(lb.ceiling)
+        #expect(c.fromStep == 2 && abs(c.value - 23.8) < 0.01 && c.host == "the middle's (10.0.0.9)", "\(c)")
+        #expect(sections[1].ceiling == nil && sections[1].steps[1].failed == 1)
+        #expect(abs(sections[1].steps[1].flows[1] - 41) < 1e-9)
+    }
+
+    @Test("the section as users publish it (golden file), and group records stay out of the pairs' tables")
+    func golden() throws {
+        let catalog = try Catalog.load(directory: "\(GoldenFile.root)/providers")
+        let pair = ResultRecord(id: "g/p/host/tcp_bw/1", runID: "g", time: "2026-12-02T10:00:00Z", pair: "p", provider: "azure", type: "D2",
+                                region: "westeurope", path: "host", test: "tcp_bw", repetition: 1, status: .ok, value: 100, unit: "MB/s",
+                                source: "synthetic test data")
+        let loaded = ResultStore.Loaded(records: Self.records + [pair], warnings: [], duplicates: 0)
+        var options = ReportOptions()
+        options.title = "groups"
+        let model = ReportService.model(loaded, catalog: catalog, options: options).model
+        #expect(model.footer.records == Self.records.count + 1 && model.footer.failed == 1)
+        #expect(model.providers.flatMap(\.rows).map(\.key.cell.type) == ["D2"])
+        let chart = try #require(ReportCharts.render(model).first { $0.kind == .groups })
+        #expect(chart.svg.contains("lb (through): capped at 23.8 MB/s from 2 on") && chart.svg.contains("in (fan-in)"), "\(chart.svg)")
+        let markdown = MarkdownRenderer.render(model)
+        let section = String(markdown[markdown.range(of: "## Groups")!.lowerBound...])
+        try GoldenFile.check(String(section[..<(section.range(of: "\n## ", range: section.index(after: section.startIndex)..<section.endIndex)?.lowerBound ?? section.endIndex)]),
+                             "groups-section.md")
+    }
+}
