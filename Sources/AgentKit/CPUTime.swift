@@ -14,6 +14,10 @@ public struct CPUTime: Sendable {
                        system: Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) * 1e-6)
     }
 
+    public static func + (a: CPUTime, b: CPUTime) -> CPUTime {
+        CPUTime(user: a.user + b.user, system: a.system + b.system)
+    }
+
     public static func - (a: CPUTime, b: CPUTime) -> CPUTime {
         CPUTime(user: a.user - b.user, system: a.system - b.system)
     }

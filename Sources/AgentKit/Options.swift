@@ -58,7 +58,7 @@ public enum Invocation: Sendable {
                             [--tunnel-stats FILE]
            cloudbench-agent run --servers ADDR:PORT,ADDR:PORT,… [--via ADDR:PORT,…] --token-stdin --test tcp_bw [--reverse] …
                             (a group step: every server at once, one run key per server on standard input)
-           cloudbench-agent relay --listen ADDR --routes PORT=ADDR:PORT,… --deadline SECONDS [--lease FILE]
+           cloudbench-agent relay --listen ADDR --routes PORT=ADDR:PORT,… --deadline SECONDS [--allow ADDR,…] [--lease FILE]
            cloudbench-agent conf [--json]
            cloudbench-agent --version
     The token may come from CLOUDBENCH_AGENT_TOKEN, or with --token-stdin from the first line of
@@ -129,6 +129,9 @@ public enum Invocation: Sendable {
                 if switches.contains("--token-stdin") { throw AgentError.usage("--token-stdin: no token on standard input") }
                 throw AgentError.usage("missing --token (or CLOUDBENCH_AGENT_TOKEN)")
             }
+            return try checked(t)
+        }
+        func checked(_ t: String) throws -> String {
             guard t.utf8.count <= 512, !t.utf8.contains(where: { $0 <= 0x20 || $0 == 0x7f }) else {
                 throw AgentError.usage("the token must be at most 512 bytes without spaces or control characters")
             }
@@ -189,10 +192,10 @@ public enum Invocation: Sendable {
                 options.peers = peers
                 options.peerTokens = [options.token]
                 for i in 1..<peers.count {
-                    guard let t = standardInput(), !t.isEmpty, t.utf8.count <= 512 else {
+                    guard let t = standardInput(), !t.isEmpty else {
                         throw AgentError.usage("--servers: \(peers.count) servers and only \(i) run keys on standard input")
                     }
-                    options.peerTokens.append(t)
+                    options.peerTokens.append(try checked(t))
                 }
                 if let via = flags["--via"] {
                     options.dataAddresses = try addressList("--via", via)
@@ -300,9 +303,10 @@ public enum AgentCommandLine {
 
     /// `relay --listen ADDR --routes PORT=ADDR:PORT,… --deadline S [--lease FILE]`: the agent's TCP
     /// relay on a `through` group's middle host (`Relay`).
-    public static func relay(listen: String, routes: [(port: Int, to: String)], deadline: Double, lease: String? = nil) -> [String] {
+    public static func relay(listen: String, routes: [(port: Int, to: String)], deadline: Double, allow: [String] = [],
+                             lease: String? = nil) -> [String] {
         ["relay", "--listen", listen, "--routes", routes.map { "\($0.port)=\($0.to)" }.joined(separator: ","),
-         "--deadline", number(deadline)] + (lease.map { ["--lease", $0] } ?? [])
+         "--deadline", number(deadline)] + (allow.isEmpty ? [] : ["--allow", allow.joined(separator: ",")]) + (lease.map { ["--lease", $0] } ?? [])
     }
 
     /// `10` for whole numbers, `0.5` otherwise: what `Double(_:)` reads back exactly.

@@ -91,7 +91,7 @@ public enum GroupReport {
             if let f = r.detailView?["group"]?["fairness"]?.double, f.isFinite, f > 0, f <= 1 { fairness.append(f) }
         }
         return GroupStepRow(step: step, aggregate: Summary(ok.compactMap(\.value), floor: 0),
-                            failed: records.count - ok.count,
+                            failed: records.filter { $0.status == .failed }.count,
                             flows: zip(flowSums, flowCounts).map { $0 / Double($1) },
                             fairness: fairness.isEmpty ? nil : fairness.reduce(0, +) / Double(fairness.count))
     }
@@ -122,11 +122,11 @@ public enum GroupReport {
         default:
             // Through a middle: the middle's link, or the client's, which every flow crosses too; the
             // direct reference (the same backends without the middle) tells them apart.
-            guard let direct = g.direct?.aggregate else {
+            // Against the same number of backends through the middle.
+            guard let direct = g.direct?.aggregate, let top = measured.first(where: { $0.0 == g.direct?.step })?.1 else {
                 return .init(fromStep: step, value: summary.mean, host: nil,
-                             why: "every flow crosses both the client's and the middle's links, and no direct reference was measured")
+                             why: "every flow crosses both the client's and the middle's links, and no direct reference was measured beside it")
             }
-            let top = measured.last!.1
             if direct.mean > top.mean + max(noise(direct), noise(top)) {
                 return .init(fromStep: step, value: summary.mean, host: "the middle's (\(g.middle ?? "?"))",
                              why: "the same backends without the middle reach " + NumberFormat.sig3(direct.mean) + " MB/s")
@@ -177,7 +177,7 @@ public enum GroupReport {
                 out.append("\(subject.prefix(1).uppercased() + subject.dropFirst()) caps the group at " + NumberFormat.sig3(c.value * f)
                            + " \(u) from \(c.fromStep) \(c.fromStep == 1 ? String(spokes.dropLast()) : spokes) on: \(c.why).")
             } else if g.steps.count >= 2 {
-                out.append("The aggregate rose with every step: no ceiling within the steps measured.")
+                out.append("The aggregate did not level off within the steps measured: no ceiling.")
             }
             out.append("")
         }

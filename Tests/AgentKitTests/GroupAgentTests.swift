@@ -105,6 +105,13 @@ struct GroupAgentTests {
         #expect(broken.status == 1)
         #expect(broken.stderr.contains("flow 2 (127.0.0.1:6102)"), "\(broken.stderr)")
         #expect(hosts.log("relay").contains("could not reach 127.0.0.1:6199"))
+
+        // With --allow (cloudbench passes the group's client), anyone else is refused at the relay.
+        try hosts.start("relay2", ["relay", "--listen", "127.0.0.1", "--routes", "7201=127.0.0.1:6101", "--allow", "127.0.0.2",
+                                   "--deadline", "120"], ready: "relaying")
+        _ = try Outcome.run(["ip", "netns", "exec", hosts.ns.name, "bash", "-c",
+                             "exec 3<>/dev/tcp/127.0.0.1/7201; printf 'x\\n' >&3 2>/dev/null; sleep 0.3"], deadline: 10)
+        #expect(hosts.log("relay2").contains("refused a connection from 127.0.0.1: not the group's client"), "\(hosts.log("relay2"))")
     }
 
     @Test("a refused key fails the step before any data flows, naming the flow; the server that accepted is free again at once")

@@ -67,6 +67,11 @@ struct GroupInventoryTests {
         // A failed record still says its step, so a resumed run does not run it twice.
         let v = CellVariant(groupStep: 2, groupDirect: true)
         #expect(CellVariant.of(test: "tcp_bw", detail: .object(v.statedDetail(test: .tcpBandwidth))) == v)
+        // And a measured one, whose agent JSON says the flows' direction and summed streams: still step 3.
+        let measured: JSONValue = .object(["direction": .string("server_to_client"), "streams": .number(3),
+                                           "group": .object(["shape": .string("fan_in"), "step": .number(3)])])
+        #expect(CellVariant.of(test: "tcp_bw", detail: measured) == CellVariant(groupStep: 3))
+        #expect(Cell(pair: "lb", path: .host, test: .tcpBandwidth, repetition: 1, variant: CellVariant.of(test: "tcp_bw", detail: measured)).testKey == "tcp_bw~g3")
     }
 
     @Test("bad input: one line with the position and what to do", arguments: [

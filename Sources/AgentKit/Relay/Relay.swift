@@ -9,13 +9,16 @@ import Syscall
 /// stand-in for a load balancer or a proxy: each listening port forwards every connection to one
 /// backend's agent, so a flow's bytes cross the middle's network twice, in and out.
 ///
-///     cloudbench-agent relay --listen ADDR --routes PORT=ADDR:PORT,… --deadline SECONDS [--lease FILE]
+///     cloudbench-agent relay --listen ADDR --routes PORT=ADDR:PORT,… --deadline SECONDS
+///                            [--allow ADDR,…] [--lease FILE]
 ///
 /// It prints `READY pid=PID port=FIRST_PORT` once every port listens (as `serve` does), then
 /// relays until the deadline, SIGTERM, or the end of its lease. The backends' agents authenticate
-/// every test; the relay only carries bytes, at most `maxConnections` connections at once. A reset
-/// on one side resets the other (a receiver's end of window reaches the sender at once), an end of
-/// stream is passed on as one.
+/// every test; the relay only carries bytes, only from `--allow`'s addresses (cloudbench passes the
+/// group's client), at most `maxConnections` connections at once. A reset on one side resets the
+/// other (a receiver's end of window reaches the sender at once), an end of stream is passed on as
+/// one; a side that has ended gives the other `halfOpenSeconds`, and a write waits at most
+/// `sendTimeout`.
 public enum Relay {
     public struct Route: Sendable {
         public var port: UInt16
@@ -27,9 +30,13 @@ public enum Relay {
         public var routes: [Route]
         public var deadline: Double
         public var lease: String?
+        /// Only these peers are relayed (`--allow`); empty: any.
+        public var allow: [String] = []
     }
 
     static let maxConnections = 256
+    static let halfOpenSeconds = 10.0
+    static let sendTimeout = 10.0
     static let maxRoutes = 64
     static let bufferSize = 256 * 1024
 
@@ -43,14 +50,23 @@ public enum Relay {
         var flags: [String: String] = [:]
         var rest = arguments[...]
         while let flag = rest.popFirst() {
-            guard ["--listen", "--routes", "--deadline", "--lease"].contains(flag) else {
+            guard ["--listen", "--routes", "--deadline", "--lease", "--allow"].contains(flag) else {
                 throw AgentError.usage("unknown option '\(flag)' for relay")
             }
             guard let v = rest.popFirst() else { throw AgentError.usage("\(flag) needs a value") }
             flags[flag] = v
         }
-        guard let listen = flags["--listen"], (try? SocketAddress(parsing: "\(listen.contains(":") ? "[\(listen)]" : listen):1")) != nil else {
+        guard let listen = flags["--listen"], (try? address(listen, port: 1)) != nil else {
             throw AgentError.usage("relay needs --listen ADDR, an IP address of this host")
+        }
+        var allow: [String] = []
+        if let list = flags["--allow"] {
+            let items = list.split(separator: ",").map(String.init)
+            guard !items.isEmpty, items.count <= maxRoutes else { throw AgentError.usage("--allow takes 1 to \(maxRoutes) addresses") }
+            for item in items {
+                guard let a = try? address(item, port: 1) else { throw AgentError.usage("--allow: '\(item)' is not an IP address") }
+                allow.append(a.host)
+            }
         }
         guard let text = flags["--routes"] else { throw AgentError.usage("relay needs --routes PORT=ADDR:PORT,…") }
         let items = text.split(separator: ",")
@@ -70,14 +86,20 @@ public enum Relay {
         if let lease = flags["--lease"], lease.isEmpty || lease.utf8.count > 4096 {
             throw AgentError.usage("--lease needs a file name of at most 4096 bytes")
         }
-        return Options(listen: listen, routes: routes, deadline: d, lease: flags["--lease"])
+        var options = Options(listen: listen, routes: routes, deadline: d, lease: flags["--lease"])
+        options.allow = allow
+        return options
+    }
+
+    /// `IP` and a port as a socket address (IPv6 in brackets).
+    static func address(_ ip: String, port: UInt16) throws -> SocketAddress {
+        try SocketAddress(parsing: ip.contains(":") ? "[\(ip)]:\(port)" : "\(ip):\(port)")
     }
 
     /// Relays until the deadline, a signal or the end of the lease; returns only by exiting.
     public static func run(_ o: Options) throws -> Never {
         signal(SIGPIPE, SIG_IGN)
-        let host = o.listen.contains(":") ? "[\(o.listen)]" : o.listen
-        let listeners = try o.routes.map { try Socket.listen(on: try SocketAddress(parsing: "\(host):\($0.port)")) }
+        let listeners = try o.routes.map { try Socket.listen(on: try address(o.listen, port: $0.port)) }
         if let lease = o.lease { try Lease.hold(lease, log: { log($0) }) }
         let deadline = Clock.now() + o.deadline
         _ = try WorkerThread<Void> {
@@ -87,28 +109,40 @@ public enum Relay {
         }
         let active = Count()
         for (listener, route) in zip(listeners, o.routes) {
-            _ = try WorkerThread<Void> { accept(listener, route: route, active: active) }
+            _ = try WorkerThread<Void> { accept(listener, route: route, allow: o.allow, active: active) }
         }
         log("\(AgentVersion.version) relaying " + o.routes.map { "\($0.port) → \($0.to)" }.joined(separator: ", "))
         Server.ready(port: o.routes[0].port)
         while true { Clock.sleep(3600) }
     }
 
-    private static func accept(_ listener: Socket, route: Route, active: Count) {
+    private static func accept(_ listener: Socket, route: Route, allow: [String], active: Count) {
         var running: [(WorkerThread<Void>, Flag)] = []
         while true {
-            guard let (client, from) = (try? listener.accept(timeout: 1)) ?? nil else { continue }
+            let accepted: (Socket, SocketAddress)?
+            do { accepted = try listener.accept(timeout: 1) } catch {
+                // Out of descriptors, say: try again shortly rather than spin.
+                Clock.sleep(0.1)
+                continue
+            }
+            guard let (client, from) = accepted else { continue }
+            if !allow.isEmpty && !allow.contains(from.host) {
+                log("refused a connection from \(from.host): not the group's client")
+                client.setLingerReset()
+                continue
+            }
             // Threads of connections that ended are joined, so that a long run holds none of them.
             running.removeAll { thread, done in
                 guard done.value.load(ordering: .acquiring) else { return false }
                 thread.join()
                 return true
             }
-            guard active.value.load(ordering: .relaxed) < maxConnections else {
+            // Reserved before it is checked: the routes' accept threads share the count.
+            guard active.value.add(1, ordering: .relaxed).newValue <= maxConnections else {
+                active.value.subtract(1, ordering: .relaxed)
                 log("refused a connection from \(from.host): \(maxConnections) connections are relayed already")
                 continue
             }
-            active.value.add(1, ordering: .relaxed)
             let done = Flag()
             do {
                 let thread = try WorkerThread<Void> {
@@ -132,10 +166,19 @@ public enum Relay {
     static func splice(_ a: Socket, _ b: Socket) {
         let buffer = UnsafeMutableRawPointer.allocate(byteCount: bufferSize, alignment: 64)
         defer { buffer.deallocate(); a.close(); b.close() }
+        try? a.setTimeouts(receive: nil, send: sendTimeout)
+        try? b.setTimeouts(receive: nil, send: sendTimeout)
+        var halfOpenSince: Double?
         var fds = [pollfd(fd: a.fd, events: Int16(POLLIN), revents: 0), pollfd(fd: b.fd, events: Int16(POLLIN), revents: 0)]
         var ended = [false, false]
         let sockets = [a, b]
         while !(ended[0] && ended[1]) {
+            if let since = halfOpenSince, Clock.now() - since > halfOpenSeconds {
+                // One side ended long ago and the other stays open: a peer that will not finish.
+                a.setLingerReset()
+                b.setLingerReset()
+                return
+            }
             let n = poll(&fds, 2, 1000)
             if n < 0 { if errno == EINTR { continue }; return }
             for i in 0..<2 where !ended[i] && fds[i].revents != 0 {
@@ -155,6 +198,7 @@ public enum Relay {
                     ended[i] = true
                     fds[i].fd = -1
                     shutdown(to.fd, Int32(SHUT_WR))
+                    halfOpenSince = halfOpenSince ?? Clock.now()
                 } else if errno != EAGAIN && errno != EINTR {
                     to.setLingerReset()
                     return

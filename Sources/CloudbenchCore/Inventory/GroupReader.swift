@@ -177,6 +177,11 @@ extension InventoryLoader {
                 sink.add(r.keyLocation("sweep"), "a \(shape.rawValue) group sweeps its \(key): write 'sweep: { \(key): [1, 2, 3] }'")
             }
         }
+        // The relay listens on one port per backend above the agent's.
+        if shape == .through, let spokes, run.agentPort + spokes.count > 65535 {
+            sink.add(r.keyLocation("backends"), "the relay on the middle needs ports \(run.agentPort + 1) to \(run.agentPort + spokes.count), "
+                     + "past 65535; lower run.agent_port or list fewer backends")
+        }
         guard sink.diagnostics.count == before, let name, let hub, let spokes, !steps.isEmpty else { return nil }
         if shape == .through && middle == nil { return nil }
         var group = HostGroup(name: name.0, shape: shape, provider: instanceType.provider, type: instanceType.type, region: region,

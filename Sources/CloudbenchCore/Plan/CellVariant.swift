@@ -51,14 +51,15 @@ public struct CellVariant: Hashable, Sendable, Comparable, CustomStringConvertib
     /// The knobs a record states in `detail` (`direction`, `streams`, `udp_rate: "search"`);
     /// plain where it says nothing, as a failed record without a measurement may.
     public static func of(test: String, detail: JSONValue?) -> CellVariant {
+        // A group's step is its step alone: the agent's `direction` and summed `streams` beside it
+        // describe the step's flows, not another cell.
+        if let s = detail?["group"]?["step"]?.double, s.isFinite, s >= 1, s <= 1e6 {
+            return CellVariant(groupStep: Int(s), groupDirect: detail?["group"]?["direct"] == .bool(true))
+        }
         var v = CellVariant()
         if let d = detail?["direction"]?.string, let dir = Direction(rawValue: d) { v.direction = dir }
         if test == "tcp_bw", let s = detail?["streams"]?.double, s.isFinite, s >= 1, s <= 1e6 { v.streams = Int(s) }
         if test == "udp_bw" || test == "udp_pps", detail?["udp_rate"]?.string == "search" { v.udpRateSearch = true }
-        if let s = detail?["group"]?["step"]?.double, s.isFinite, s >= 1, s <= 1e6 {
-            v.groupStep = Int(s)
-            v.groupDirect = detail?["group"]?["direct"] == .bool(true)
-        }
         return v
     }
 

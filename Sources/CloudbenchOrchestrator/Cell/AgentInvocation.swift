@@ -45,7 +45,7 @@ public struct AgentInvocation: Sendable {
     /// poll of the port. Prints that line on success (`readyPid` reads it); the server's log on
     /// failure.
     public func startServer(listen address: String, port: Int, deadlineSeconds: Int, lease: String) -> String {
-        startDetached(AgentCommandLine.serve(listen: hostPort(address, port), deadline: Double(deadlineSeconds), lease: lease,
+        startDetached(AgentCommandLine.serve(listen: Self.hostPort(address, port), deadline: Double(deadlineSeconds), lease: lease,
                                              tokenOnStandardInput: true,
                                              // The host's own server reads the udp path's tunnel on this host, while one runs.
                                              tunnelStats: netns == nil ? PathSetup.tunnelStats(in: runDirectory) : nil),
@@ -111,7 +111,7 @@ public struct AgentInvocation: Sendable {
 
     /// The client's arguments (after the program name) for `test` against the server.
     public func clientArguments(address: String, port: Int, test: TestKind, run: RunSettings, variant: CellVariant = .plain) -> [String] {
-        AgentCommandLine.run(server: hostPort(address, port), request: Self.request(test: test, run: run, variant: variant), json: true,
+        AgentCommandLine.run(server: Self.hostPort(address, port), request: Self.request(test: test, run: run, variant: variant), json: true,
                              tokenOnStandardInput: true, rateSearch: test.isUDP && variant.udpRateSearch,
                              lease: RemoteLayout.leaseFile(in: runDirectory), tunnelStats: tunnelStats)
     }
@@ -140,7 +140,7 @@ public struct AgentInvocation: Sendable {
         "tail -n 2 \(logFile) 2>/dev/null; \(shellProcessRuns(String(pid))) || echo ended"
     }
 
-    func hostPort(_ address: String, _ port: Int) -> String {
+    static func hostPort(_ address: String, _ port: Int) -> String {
         address.contains(":") ? "[\(address)]:\(port)" : "\(address):\(port)"
     }
 }

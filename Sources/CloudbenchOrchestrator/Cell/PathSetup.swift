@@ -111,7 +111,10 @@ public struct PathSetup: Sendable, Equatable {
                     + "--address \(ip)/30 --mtu $((m - \(UDPTunnel.overhead))) --deadline \(deadline) "
                     + "--lease \(RemoteLayout.leaseFile(in: runDirectory)) --stats \(tunnelStats(in: runDirectory)) "
                     + "> \(runDirectory)/tunnel.log 2>&1 <&3 3<&- & exec 3<&-; echo $! > \(pidFile); "
-                    + "for i in $(seq 1 50); do ip -o addr show dev \(dev) 2>/dev/null | grep -q ' \(ip)/' && exit 0; "
+                    // Ready once it has its address and is up: the tunnel sets the address first, and
+                    // its route exists only once the device is up (a route check in between saw none).
+                    + "for i in $(seq 1 50); do ip -o addr show dev \(dev) 2>/dev/null | grep -q ' \(ip)/' "
+                    + "&& ip -o link show dev \(dev) 2>/dev/null | grep -q '[<,]UP[,>]' && exit 0; "
                     + "\(shellProcessRuns("$(cat \(pidFile))")) || break; sleep 0.1; done; "
                     + "cat \(runDirectory)/tunnel.log >&2; exit 1"
                 return PathStep(role: role, command: cmd, privileged: true, what: "start the user-space UDP tunnel \(dev)",

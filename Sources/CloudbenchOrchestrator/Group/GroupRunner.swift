@@ -38,19 +38,32 @@ public struct GroupRunner: Sendable {
                     onOutcome: @escaping @Sendable (CellJob, CellOutcome) async -> Void) async {
         var relay: Result<Void, Error>?
         for job in work.jobs {
-            if await state.stopping { return }
+            if await state.stopping { break }
             await onStart(job)
+            // Only the hosts of this step: a lost spoke past it does not fail a smaller step.
+            let direct = job.cell.variant.groupDirect
+            let k = min(job.cell.variant.groupStep ?? work.spokes.count, work.spokes.count)
+            let hosts = [work.hub] + (direct ? [] : work.middle.map { [$0] } ?? []) + work.spokes.prefix(k)
             let lost = await state.lostHosts
-            if let gone = work.hosts.first(where: { lost[$0.label] != nil }) {
+            if let gone = hosts.first(where: { lost[$0.label] != nil }) {
                 await onOutcome(job, CellOutcome(record: CellRunner().lostHostRecord(job, host: gone.label), skipped: nil, lostHost: nil))
                 continue
             }
-            if work.group.shape == .through, !job.cell.variant.groupDirect, relay == nil, let middle = work.middle {
-                do { try await startRelay(on: middle, work: work); relay = .success(()) } catch { relay = .failure(error) }
+            // The relay once per group; a start that failed is tried again at the next step through it.
+            var tried: Result<Void, Error>?
+            if work.group.shape == .through, !direct, let middle = work.middle {
+                if case .success? = relay {} else {
+                    do { try await startRelay(on: middle, work: work); relay = .success(()) } catch { relay = .failure(error) }
+                }
+                tried = relay
             }
-            let outcome = await step(job, work, relay: relay)
+            let outcome = await step(job, work, relay: tried)
             if let host = outcome.lostHost { await state.hostLost(host, reason: outcome.record?.error ?? "unreachable") }
             await onOutcome(job, outcome)
+        }
+        // The middle may serve another group next: its relay ends with this one.
+        if case .success? = relay, let middle = work.middle, await state.lostHosts[middle.label] == nil {
+            _ = try? await middle.run(Self.stopRelay(work.group, layout: middle.layout), timeout: 15)
         }
     }
 
@@ -64,6 +77,7 @@ public struct GroupRunner: Sendable {
         var running: [AgentServers.Running] = []
         do {
             try relay?.get()
+            if let hook = job.beforeCell { try await hook.run(job.cell) }
             let port = job.run.agentPort
             running = try await withThrowingTaskGroup(of: (Int, AgentServers.Running).self) { tasks in
                 for i in 0..<k {
@@ -81,9 +95,9 @@ public struct GroupRunner: Sendable {
             }
             var request = AgentInvocation.request(test: .tcpBandwidth, run: job.run)
             request.reverse = group.shape == .fanIn
-            let addresses = group.spokes.prefix(k).map { Self.hostPort($0.testIP, port) }
+            let addresses = group.spokes.prefix(k).map { AgentInvocation.hostPort($0.testIP, port) }
             let direct = job.cell.variant.groupDirect
-            let via = direct ? nil : group.middle.map { m in (0..<k).map { Self.hostPort(m.testIP, group.relayPort(backend: $0, agentPort: port)) } }
+            let via = direct ? nil : group.middle.map { m in (0..<k).map { AgentInvocation.hostPort(m.testIP, group.relayPort(backend: $0, agentPort: port)) } }
             let hub = work.hub
             let invocation = AgentInvocation(agent: hub.layout.agentPath(sha256: hub.agentSHA), runDirectory: hub.layout.runDirectory,
                                              token: running[0].key, cellTag: job.tag)
@@ -149,21 +163,25 @@ public struct GroupRunner: Sendable {
     func startRelay(on middle: RemoteHost, work: GroupWork) async throws {
         let group = work.group
         guard let m = group.middle, let port = work.jobs.first?.run.agentPort else { return }
-        let routes = group.spokes.indices.map { (port: group.relayPort(backend: $0, agentPort: port), to: Self.hostPort(group.spokes[$0].testIP, port)) }
+        let routes = group.spokes.indices.map { (port: group.relayPort(backend: $0, agentPort: port), to: AgentInvocation.hostPort(group.spokes[$0].testIP, port)) }
         let deadline = work.jobs.reduce(60.0) { $0 + $1.clientTimeout + 15 }
         let layout = middle.layout
         let invocation = AgentInvocation(agent: layout.agentPath(sha256: middle.agentSHA), runDirectory: layout.runDirectory, token: "", cellTag: "relay")
         let out = try await middle.check(
             invocation.startDetached(AgentCommandLine.relay(listen: m.testIP, routes: routes, deadline: min(deadline, AgentLimits.deadline.upperBound),
-                                                            lease: layout.leaseFile),
-                                     pidFile: "\(layout.runDirectory)/relay-\(group.name).pid", logFile: "\(layout.runDirectory)/relay.log"),
+                                                            allow: [group.hub.testIP], lease: layout.leaseFile),
+                                     pidFile: Self.relayPidFile(group, layout: layout), logFile: "\(layout.runDirectory)/relay.log"),
             what: "start the relay on the middle", timeout: 20)
         guard AgentInvocation.readyPid(out.stdout, port: routes[0].port) != nil else {
             throw CellFailure("the relay on \(middle.label) did not say READY: \(out.stdout.prefix(200))")
         }
     }
 
-    static func hostPort(_ address: String, _ port: Int) -> String {
-        address.contains(":") ? "[\(address)]:\(port)" : "\(address):\(port)"
+    static func relayPidFile(_ group: HostGroup, layout: RemoteLayout) -> String { "\(layout.runDirectory)/relay-\(group.name).pid" }
+
+    /// Ends the group's relay by its pid file (only if that pid is still an agent).
+    static func stopRelay(_ group: HostGroup, layout: RemoteLayout) -> String {
+        let file = relayPidFile(group, layout: layout)
+        return "p=$(cat \(file) 2>/dev/null); if [ -n \"$p\" ] && grep -q cloudbench-agent /proc/$p/cmdline 2>/dev/null; then kill $p; fi; rm -f \(file)"
     }
 }

@@ -182,10 +182,12 @@ public struct CompareRun: Sendable {
         }
         // A group runs when all its hosts are ready, after the pairs (`GroupRunner`).
         var groupWorks: [GroupWork] = []
+        var groupsNotRun: [String] = []
         for (group, cells) in plan.cellsByGroup {
             let hosts = group.hosts.map { connected[$0.endpoint] }
             guard let hub = hosts[0], hosts.allSatisfy({ $0 != nil }) else {
                 notRun.append(group.name)
+                groupsNotRun.append(group.name)
                 continue
             }
             let pair = group.recordPair
@@ -195,13 +197,13 @@ public struct CompareRun: Sendable {
                 tag += 1
                 return CellJob(runID: runID, pair: pair, cell: cell, attempt: resume.nextAttempt(cell), run: inventory.run,
                                serverAgent: agent, clientAgent: agent, serverLayout: hub.layout, clientLayout: hub.layout,
-                               price: price, tag: "\(getpid())-\(tag)")
+                               price: price, tag: "\(getpid())-\(tag)", beforeCell: options.beforeCell)
             }
             let spokes = group.spokes.map { connected[$0.endpoint]! }
             groupWorks.append(GroupWork(group: group, jobs: jobs, hub: hub, spokes: spokes, middle: group.middle.map { connected[$0.endpoint]! }))
         }
         let notRunWhy = await state.stopping ? "interrupted before its first cell" : "a host failed preflight or deploy"
-        for p in notRun { await progress.message("pair \(p): not run (\(notRunWhy))") }
+        for p in notRun { await progress.message("\(groupsNotRun.contains(p) ? "group" : "pair") \(p): not run (\(notRunWhy))") }
         await progress.planned(cells: works.reduce(0) { $0 + $1.jobs.count } + blocked.reduce(0) { $0 + $1.0.count }
                                + groupWorks.reduce(0) { $0 + $1.jobs.count })
         let lanes = max(1, min(options.parallel, works.count))
