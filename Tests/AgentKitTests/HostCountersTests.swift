@@ -115,10 +115,21 @@ struct HostCountersTests {
         // A link with room to spare: the offer grows until it stops passing or hits the agent's limit.
         var open = RateBracket()
         #expect(open.note(offered: 1e6, sent: 1e6, lossPercent: 0) == 4e6)
-        // A sender that cannot reach the offer: what it sent without loss is the answer, and the search ends.
+        // A sender that cannot reach the offer: the same offer once more (a stall says nothing about
+        // the link); short again, what it sent without loss is the answer, and the search ends.
         var bound = RateBracket()
-        #expect(bound.note(offered: 100e6, sent: 35e6, lossPercent: 0) == nil)
-        #expect(bound.floor == 35e6)
+        #expect(bound.note(offered: 100e6, sent: 35e6, lossPercent: 0) == 100e6)
+        #expect(bound.note(offered: 100e6, sent: 36e6, lossPercent: 0) == nil)
+        #expect(bound.floor == 36e6)
+        // The CI probes under a 20,000/s cap whose fifth probe stalled (17,300/s sent of 19,945/s, no
+        // loss): the offer is repeated and the search goes on, instead of ending at 17,953/s.
+        var replay = RateBracket(limits: 1...1e9)
+        for (offered, sent, loss) in [(6000.0, 6000.0, 0.0), (24_000, 23_145, 12.95), (13_968.5, 13_775, 0), (17_952.7, 17_985, 0)] {
+            _ = replay.note(offered: offered, sent: sent, lossPercent: loss)
+        }
+        #expect(replay.note(offered: 19_944.8, sent: 17_300, lossPercent: 0) == 19_944.8)
+        #expect(replay.note(offered: 19_944.8, sent: 19_950, lossPercent: 0) != nil)
+        #expect(replay.floor == 19_944.8)
         // A sender that stalled in one probe over a 20,000/s packet cap (seen in CI): it sent at the
         // offer, 24,000/s, between stalls (16,000/s on average) and lost 15.9 %. The link carried
         // about 24,000 × 0.841; the search must not take the 13,400/s received as the link's rate.

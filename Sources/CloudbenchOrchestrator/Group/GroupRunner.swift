@@ -73,6 +73,8 @@ public struct GroupRunner: Sendable {
         let k = min(job.cell.variant.groupStep ?? group.spokes.count, group.spokes.count)
         let runner = CellRunner(servers: servers)
         var record = runner.baseRecord(job, now: Date())
+        // A failed step's record says which group, shape, step and hosts it was, without flows.
+        record.detail = .object(["group": Self.groupDetail(group, step: k, direct: job.cell.variant.groupDirect, agent: .null, hosts: work)])
         var lost: String?
         var running: [AgentServers.Running] = []
         do {
