@@ -271,8 +271,15 @@ public enum AgentCommandLine {
     public static func run(server: String, request: TestRequest, json: Bool = true,
                            tokenOnStandardInput: Bool = false, rateSearch: Bool = false, lease: String? = nil,
                            tunnelStats: String? = nil) -> [String] {
+        run(target: ["--server", server], request: request, json: json, tokenOnStandardInput: tokenOnStandardInput,
+            rateSearch: rateSearch, lease: lease, tunnelStats: tunnelStats)
+    }
+
+    /// `run TARGET …`, where the target is `--server ADDR:PORT` or a group's `--servers A,B,…`.
+    static func run(target: [String], request: TestRequest, json: Bool, tokenOnStandardInput: Bool, rateSearch: Bool,
+                    lease: String?, tunnelStats: String?) -> [String] {
         let d = TestRequest(test: request.test)
-        var args = ["run", "--server", server] + (tokenOnStandardInput ? ["--token-stdin"] : []) + ["--test", request.test.rawValue]
+        var args = ["run"] + target + (tokenOnStandardInput ? ["--token-stdin"] : []) + ["--test", request.test.rawValue]
         if request.duration != d.duration { args += ["--duration", number(request.duration)] }
         if request.warmup != d.warmup { args += ["--warmup", number(request.warmup)] }
         if request.streams != d.streams { args += ["--streams", "\(request.streams)"] }
@@ -295,10 +302,8 @@ public enum AgentCommandLine {
     /// `run --servers A,B,… [--via X,Y,…] --token-stdin --test tcp_bw …`: a group step against
     /// every server at once; standard input carries one run key per server, a line each.
     public static func group(servers: [String], via: [String]? = nil, request: TestRequest, lease: String? = nil) -> [String] {
-        var args = run(server: "-", request: request, json: true, tokenOnStandardInput: true, lease: lease)
-        args.replaceSubrange(1...2, with: ["--servers", servers.joined(separator: ",")])
-        if let via { args += ["--via", via.joined(separator: ",")] }
-        return args
+        run(target: ["--servers", servers.joined(separator: ",")], request: request, json: true, tokenOnStandardInput: true,
+            rateSearch: false, lease: lease, tunnelStats: nil) + (via.map { ["--via", $0.joined(separator: ",")] } ?? [])
     }
 
     /// `relay --listen ADDR --routes PORT=ADDR:PORT,… --deadline S [--lease FILE]`: the agent's TCP

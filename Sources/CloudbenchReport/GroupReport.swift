@@ -42,7 +42,7 @@ public struct GroupStepRow: Sendable {
 public enum GroupReport {
     /// Whether a record is a group's (it has `detail.group`): such records have no place in the
     /// tables of pairs.
-    public static func isGroupRecord(_ r: ResultRecord) -> Bool { r.detailView?["group"] != nil }
+    public static func isGroupRecord(_ r: ResultRecord) -> Bool { r.test == "tcp_bw" && r.detailView?["group"] != nil }
 
     public static func sections(records: [ResultRecord]) -> [GroupSection] {
         var order: [String] = []

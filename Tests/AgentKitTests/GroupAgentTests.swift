@@ -145,6 +145,19 @@ struct GroupAgentTests {
         #expect(parse(base + ["--token-stdin", "--via", "10.0.0.9:5202"]).contains("--via gives 1 addresses for 2 servers"))
         #expect(parse(["run", "--servers", "10.0.0.1:5201", "--test", "udp_bw", "--token-stdin"]).contains("tcp_bw in one direction only"))
         #expect(parse(["run", "--server", "10.0.0.1:5201", "--via", "10.0.0.9:1", "--test", "tcp_bw", "--token", "x"]).contains("--via is for --servers"))
+        // What the orchestrator writes reads back as the same group step.
+        var request = TestRequest(test: .tcpBandwidth)
+        request.duration = 4
+        request.reverse = true
+        let written = AgentCommandLine.group(servers: ["10.0.0.1:5201", "10.0.0.2:5201"], via: ["10.0.0.9:5202", "10.0.0.9:5203"],
+                                             request: request, lease: "/tmp/lease")
+        var keys = ["a", "b"][...]
+        guard case .run(let back) = try? Invocation.parse(written, environment: nil, standardInput: { keys.popFirst() }) else {
+            Issue.record("\(written) does not parse")
+            return
+        }
+        #expect(back.peers.map(\.description) == ["10.0.0.1:5201", "10.0.0.2:5201"] && back.peerTokens == ["a", "b"])
+        #expect(back.dataAddresses.map(\.description) == ["10.0.0.9:5202", "10.0.0.9:5203"] && back.request == request && back.json)
         #expect(throws: (any Error).self) { try Relay.parse(["--listen", "127.0.0.1", "--routes", "7101=127.0.0.1:1,7101=127.0.0.1:2", "--deadline", "5"]) }
         #expect(throws: (any Error).self) { try Relay.parse(["--listen", "127.0.0.1", "--routes", "x=127.0.0.1:1", "--deadline", "5"]) }
         #expect((try? Relay.parse(["--listen", "127.0.0.1", "--routes", "7101=127.0.0.1:1", "--deadline", "5"]))?.routes.count == 1)

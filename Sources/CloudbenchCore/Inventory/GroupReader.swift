@@ -65,7 +65,7 @@ extension InventoryLoader {
         }
 
         // The keys of the other shapes, named as such.
-        let own: Set<String> = shape == .through ? ["clients", "middle", "backends"] : [shape.hubKey, shape.spokesKey]
+        let own = Set(shape.keys)
         for key in keys where !own.contains(key) && r.value(key) != nil {
             sink.add(r.keyLocation(key), "a \(shape.rawValue) group has no '\(key)'; it takes " + own.sorted().map { "'\($0)'" }.joined(separator: ", "))
         }

@@ -23,13 +23,17 @@ public struct HostGroup: Hashable, Sendable {
             }
         }
 
-        /// The key of the one host every flow shares.
+        /// The key of the one host every flow shares (a through group's is a list of one).
         public var hubKey: String {
             switch self {
             case .fanIn: return "server"
-            case .fanOut, .through: return "client"
+            case .fanOut: return "client"
+            case .through: return "clients"
             }
         }
+
+        /// Every host key the shape takes.
+        public var keys: [String] { [hubKey] + (self == .through ? ["middle"] : []) + [spokesKey] }
     }
 
     public var name: String
