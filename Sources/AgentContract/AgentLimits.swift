@@ -29,6 +29,8 @@ public enum AgentLimits {
     public static let count: ClosedRange<Int> = 0...10_000_000
     /// `serve --deadline`: the server ends itself after this many seconds (7 days at most).
     public static let deadline: ClosedRange<Double> = 0.001...604_800
+    /// `run --flows`: data connections of a group step through a balancer (each its own flow).
+    public static let groupFlows: ClosedRange<Int> = 1...64
     /// `run --connect-timeout`.
     public static let connectTimeout: ClosedRange<Double> = 0.1...600
 

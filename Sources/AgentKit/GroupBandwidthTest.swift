@@ -19,15 +19,61 @@ public enum GroupBandwidthTest {
         var address: SocketAddress
         var session: ClientSession
         var sockets: [Socket] = []
+        /// A pooled step: the flows that landed on this server, this host's or another client's.
+        var landed: [Int] = []
     }
 
     public static func run(_ o: RunOptions) throws -> JSON {
         signal(SIGPIPE, SIG_IGN)
         var request = o.request
         request.fixedWindow = !request.reverse
+        if let pool = o.pool {
+            request.pool = pool
+            request.flows = o.flows
+        }
         var peers: [Peer] = []
         defer { for p in peers { p.session.control.close() } }
-        // Every server accepts its test first: one that refuses fails the step before any data flows.
+        try acceptAll(o, request, into: &peers)
+        if o.pool != nil {
+            try landPool(o, request, &peers)
+        } else {
+            try connectAll(o, request, &peers)
+        }
+        let active = peers.filter { o.pool == nil || !$0.landed.isEmpty }
+        for (i, p) in active.enumerated() {
+            do { try p.session.awaitGo() } catch { throw AgentError.failed("\(o.pool == nil ? "flow" : "server") \(i + 1) (\(p.address)): \(error)") }
+        }
+        let window = Window(start: Clock.now(), warmup: request.warmup, duration: request.duration, interval: request.interval,
+                            fixedOpening: request.fixedWindow)
+        let m = request.reverse ? try receiveAll(active, window: window)
+            : o.pool != nil ? try sendPooled(active, window: window, messageSize: request.messageSize)
+            : try sendAll(active, window: window, messageSize: request.messageSize)
+        // Each server's HOST line follows its result: read it so that it ends its test cleanly.
+        for p in active { _ = Client.serverFields(p.session.control) }
+        if m.receiver.cutShort || m.senders.contains(where: { $0.cutShort }) {
+            throw AgentError.failed("a flow's data connections closed before the test ended")
+        }
+        // A starved flow is what fairness is for: it counts as 0. Nothing at all is a path that is down.
+        if m.flowRates.allSatisfy({ $0 == nil }) {
+            throw AgentError.failed("no flow's bytes arrived in the measured window (is the path up?)")
+        }
+        var whole = request
+        whole.streams = o.pool != nil ? request.flows : request.streams * peers.count
+        var fields = TCPBandwidthTest.fields(whole, receiver: m.receiver, sender: merged(m.senders))
+        if o.pool != nil {
+            fields += pooledFields(peers, active: active, measured: m, flows: request.flows)
+        } else {
+            fields.append(("flows", JSON .array(peers.indices.map { i in
+                .object([("server", .string(peers[i].address.description)), ("bytes_per_second", .double(m.flowRates[i] ?? 0)),
+                         ("retransmits", .int(m.senders[i].retransmits)), ("rtt_us", .double(m.senders[i].rttMicroseconds))])
+            })))
+        }
+        fields.append(("window", .string(request.fixedWindow ? "fixed" : "settled")))
+        return .object(AgentJSON.header(.tcpBandwidth) + fields)
+    }
+
+    /// Every server accepts its test first: one that refuses fails the step before any data flows.
+    static func acceptAll(_ o: RunOptions, _ request: TestRequest, into peers: inout [Peer]) throws {
         for (i, address) in o.peers.enumerated() {
             let control: Socket
             do { control = try Socket.connect(to: address, timeout: o.connectTimeout) } catch {
@@ -48,9 +94,12 @@ public enum GroupBandwidthTest {
             peers.append(Peer(address: address, session: ClientSession(control: control, server: data, request: request,
                                                                       sessionID: String(words[1]), connectTimeout: o.connectTimeout)))
         }
-        // Every data connection is connected first and introduced after, in one tight loop: each
-        // server sends GO (and starts its clock) once its own have arrived, so the GOs leave within
-        // the time of these writes, not one handshake per flow apart.
+    }
+
+    /// Every data connection is connected first and introduced after, in one tight loop: each
+    /// server sends GO (and starts its clock) once its own have arrived, so the GOs leave within
+    /// the time of these writes, not one handshake per flow apart.
+    static func connectAll(_ o: RunOptions, _ request: TestRequest, _ peers: inout [Peer]) throws {
         for i in peers.indices {
             do { peers[i].sockets = try (0..<request.streams).map { _ in try Socket.connect(to: peers[i].session.server, timeout: o.connectTimeout) } } catch {
                 let via = peers[i].session.server.description == peers[i].address.description ? "" : " through \(peers[i].session.server)"
@@ -60,36 +109,10 @@ public enum GroupBandwidthTest {
         for (i, p) in peers.enumerated() {
             for (index, socket) in p.sockets.enumerated() {
                 do { try socket.writeAll("DATA \(p.session.sessionID) \(index)\n") } catch {
-                    throw AgentError.failed("flow \(i + 1) (\(p.address)): its data connection closed before the test: \(error)")
+                    throw AgentError.failed("flow \(i + 1) (\(p.address)): its data connections closed before the test: \(error)")
                 }
             }
         }
-        for (i, p) in peers.enumerated() {
-            do { try p.session.awaitGo() } catch { throw AgentError.failed("flow \(i + 1) (\(p.address)): \(error)") }
-        }
-        let window = Window(start: Clock.now(), warmup: request.warmup, duration: request.duration, interval: request.interval,
-                            fixedOpening: request.fixedWindow)
-        let m = request.reverse ? try receiveAll(peers, window: window) : try sendAll(peers, window: window, messageSize: request.messageSize)
-        // Each server's HOST line follows its result: read it so that it ends its test cleanly.
-        for p in peers { _ = Client.serverFields(p.session.control) }
-        if m.receiver.cutShort || m.senders.contains(where: { $0.cutShort }) {
-            throw AgentError.failed("a flow's data connections closed before the test ended")
-        }
-        // A starved flow is what fairness is for: it counts as 0. Nothing at all is a path that is down.
-        if m.flowRates.allSatisfy({ $0 == nil }) {
-            throw AgentError.failed("no flow's bytes arrived in the measured window (is the path up?)")
-        }
-        var whole = request
-        whole.streams = request.streams * peers.count
-        var fields = TCPBandwidthTest.fields(whole, receiver: m.receiver, sender: merged(m.senders))
-        fields += [
-            ("flows", JSON .array(peers.indices.map { i in
-                .object([("server", .string(peers[i].address.description)), ("bytes_per_second", .double(m.flowRates[i] ?? 0)),
-                         ("retransmits", .int(m.senders[i].retransmits)), ("rtt_us", .double(m.senders[i].rttMicroseconds))])
-            })),
-            ("window", .string(request.fixedWindow ? "fixed" : "settled")),
-        ]
-        return .object(AgentJSON.header(.tcpBandwidth) + fields)
     }
 
     /// What a step measured: every flow's receiving as one, each flow's rate, each flow's sender.
@@ -97,6 +120,8 @@ public enum GroupBandwidthTest {
         var receiver: ReceiverStats
         var flowRates: [Double?]
         var senders: [SenderStats]
+        /// fan-out and through: each server's own receiving, in the order of the peers.
+        var receivers: [ReceiverStats] = []
     }
 
     /// fan-in: every server sends; this host receives all flows over one window.
@@ -137,7 +162,7 @@ public enum GroupBandwidthTest {
             guard let received = ReceiverStats(fields: fields) else { throw AgentError.failed("flow \(i + 1) (\(p.address)): a malformed result") }
             receivers.append(received)
         }
-        return Measured(receiver: merged(receivers), flowRates: receivers.map(\.bytesPerSecond), senders: senders)
+        return Measured(receiver: merged(receivers), flowRates: receivers.map(\.bytesPerSecond), senders: senders, receivers: receivers)
     }
 
     /// The flows' receivers as one: rates, bytes, CPU and intervals summed, times at their longest.

@@ -40,6 +40,54 @@ public struct RunOptions: Sendable {
     /// Where each peer's data connections go (`--via`): a relay in front of it (a `through`
     /// group's middle); empty: straight to the peer.
     public var dataAddresses: [SocketAddress] = []
+    /// A pooled group step (`--flows N --send FLOW=ADDR:PORT,…`, `PooledGroupStep`): `flows` data
+    /// connections in all, each to any of the servers (a balancer of the user's own picks, or other
+    /// clients send some: `cloudbench-agent send`); this process opens `ownFlows`. The pool id,
+    /// which every data connection presents, is the line after the run keys on standard input.
+    public var flows: Int = 0
+    public var ownFlows: [PoolFlow] = []
+    public var pool: String? = nil
+}
+
+/// One data connection of a pooled group step: its number and where it goes (a server, a relay's
+/// port or a balancer).
+public struct PoolFlow: Sendable, Equatable {
+    public var flow: Int
+    public var to: SocketAddress
+    public init(flow: Int, to: SocketAddress) {
+        self.flow = flow
+        self.to = to
+    }
+
+    public static func == (a: PoolFlow, b: PoolFlow) -> Bool { a.flow == b.flow && a.to.description == b.to.description }
+
+    /// `FLOW=ADDR:PORT,…`: 1 to 64 flows, each below `flows` and given once.
+    static func parseList(_ flag: String, _ text: String, flows: Int) throws -> [PoolFlow] {
+        let items = text.split(separator: ",", omittingEmptySubsequences: false)
+        guard !items.isEmpty, items.count <= AgentLimits.groupFlows.upperBound else {
+            throw AgentError.usage("\(flag) takes 1 to \(AgentLimits.groupFlows.upperBound) FLOW=ADDR:PORT, comma-separated")
+        }
+        var out: [PoolFlow] = []
+        for item in items {
+            let parts = item.split(separator: "=", maxSplits: 1)
+            guard parts.count == 2, let flow = Int(parts[0]), (0..<flows).contains(flow) else {
+                throw AgentError.usage("\(flag): '\(item)' is not FLOW=ADDR:PORT with FLOW from 0 to \(flows - 1)")
+            }
+            guard !out.contains(where: { $0.flow == flow }) else { throw AgentError.usage("\(flag): flow \(flow) is given twice") }
+            out.append(PoolFlow(flow: flow, to: try SocketAddress(parsing: String(parts[1]))))
+        }
+        return out
+    }
+
+    static func wire(_ flows: [(flow: Int, to: String)]) -> String { flows.map { "\($0.flow)=\($0.to)" }.joined(separator: ",") }
+
+    /// The pool id from standard input: 32 lower-case hex digits (`TestKey.randomID`).
+    static func poolID(_ line: String?) throws -> String {
+        guard let line, line.utf8.count == 32, line.utf8.allSatisfy({ (48...57).contains($0) || (97...102).contains($0) }) else {
+            throw AgentError.usage("a pooled step needs its pool id, 32 hex digits, on standard input after the run keys")
+        }
+        return line
+    }
 }
 
 /// One invocation of the agent, parsed from the command line.
@@ -56,8 +104,11 @@ public enum Invocation: Sendable {
                             [--duration S] [--warmup S] [--streams N] [--message-size BYTES] [--reverse | --bidir]
                             [--interval S] [--rate BYTES_PER_S | PACKETS_PER_S (udp_pps)] [--rate-search] [--size BYTES] [--count N] [--json] [--lease FILE]
                             [--tunnel-stats FILE]
-           cloudbench-agent run --servers ADDR:PORT,ADDR:PORT,… [--via ADDR:PORT,…] --token-stdin --test tcp_bw [--reverse] …
-                            (a group step: every server at once, one run key per server on standard input)
+           cloudbench-agent run --servers ADDR:PORT,ADDR:PORT,… [--via ADDR:PORT,… | --flows N --send FLOW=ADDR:PORT,…] --token-stdin --test tcp_bw [--reverse] …
+                            (a group step: every server at once, one run key per server on standard input; with --flows,
+                            N connections each taken by any server, the pool id on the line after the keys)
+           cloudbench-agent send --send FLOW=ADDR:PORT,… --deadline SECONDS [--message-size BYTES] [--lease FILE]
+                            (another client's flows of a pooled step; the pool id on standard input)
            cloudbench-agent relay --listen ADDR --routes PORT=ADDR:PORT,… --deadline SECONDS [--allow ADDR,…] [--lease FILE]
            cloudbench-agent conf [--json]
            cloudbench-agent --version
@@ -80,7 +131,7 @@ public enum Invocation: Sendable {
         case "serve":
             valueFlags = ["--listen", "--token", "--deadline", "--lease", "--tunnel-stats"]; switchFlags = ["--token-stdin"]
         case "run":
-            valueFlags = ["--server", "--servers", "--via", "--token", "--test", "--duration", "--warmup", "--streams", "--message-size",
+            valueFlags = ["--server", "--servers", "--via", "--send", "--flows", "--token", "--test", "--duration", "--warmup", "--streams", "--message-size",
                           "--interval", "--rate", "--size", "--count", "--connect-timeout", "--lease", "--tunnel-stats"]
             switchFlags = ["--reverse", "--bidir", "--json", "--token-stdin", "--rate-search"]
         case "conf":
@@ -203,8 +254,21 @@ public enum Invocation: Sendable {
                         throw AgentError.usage("--via gives \(options.dataAddresses.count) addresses for \(peers.count) servers; give one per server")
                     }
                 }
-            } else if flags["--via"] != nil {
-                throw AgentError.usage("--via is for --servers")
+                if let flowsText = flags["--flows"] {
+                    guard flags["--via"] == nil, !request.reverse else { throw AgentError.usage("--flows excludes --via and --reverse") }
+                    guard let flows = Int(flowsText), AgentLimits.groupFlows.contains(flows) else {
+                        throw AgentError.usage("--flows must be from \(AgentLimits.describe(AgentLimits.groupFlows))")
+                    }
+                    guard let send = flags["--send"] else { throw AgentError.usage("--flows needs --send FLOW=ADDR:PORT,…: the flows this host opens") }
+                    guard request.streams == 1 else { throw AgentError.usage("--flows: each flow is one connection; drop --streams") }
+                    options.flows = flows
+                    options.ownFlows = try PoolFlow.parseList("--send", send, flows: flows)
+                    options.pool = try PoolFlow.poolID(standardInput())
+                } else if flags["--send"] != nil {
+                    throw AgentError.usage("--send is for --flows")
+                }
+            } else if flags["--via"] != nil || flags["--send"] != nil || flags["--flows"] != nil {
+                throw AgentError.usage("--via, --flows and --send are for --servers")
             }
             options.json = switches.contains("--json")
             options.rateSearch = switches.contains("--rate-search")
@@ -299,11 +363,21 @@ public enum AgentCommandLine {
         return args
     }
 
-    /// `run --servers A,B,… [--via X,Y,…] --token-stdin --test tcp_bw …`: a group step against
-    /// every server at once; standard input carries one run key per server, a line each.
-    public static func group(servers: [String], via: [String]? = nil, request: TestRequest, lease: String? = nil) -> [String] {
+    /// `run --servers A,B,… [--via X,Y,… | --flows N --send FLOW=ADDR:PORT,…] --token-stdin --test tcp_bw …`:
+    /// a group step against every server at once; standard input carries one run key per server,
+    /// a line each, and for a pooled step (`pool`: the flows in all and this host's) the pool id.
+    public static func group(servers: [String], via: [String]? = nil, pool: (flows: Int, own: [(flow: Int, to: String)])? = nil,
+                             request: TestRequest, lease: String? = nil) -> [String] {
         run(target: ["--servers", servers.joined(separator: ",")], request: request, json: true, tokenOnStandardInput: true,
             rateSearch: false, lease: lease, tunnelStats: nil) + (via.map { ["--via", $0.joined(separator: ",")] } ?? [])
+            + (pool.map { ["--flows", "\($0.flows)", "--send", PoolFlow.wire($0.own)] } ?? [])
+    }
+
+    /// `send --send FLOW=ADDR:PORT,… --deadline S [--message-size B]`: another client's flows of a
+    /// pooled group step (`PoolSender`); standard input carries the pool id.
+    public static func send(_ flows: [(flow: Int, to: String)], deadline: Double, messageSize: Int = 0, lease: String? = nil) -> [String] {
+        ["send", "--send", PoolFlow.wire(flows), "--deadline", number(deadline)] + (messageSize > 0 ? ["--message-size", "\(messageSize)"] : [])
+            + (lease.map { ["--lease", $0] } ?? [])
     }
 
     /// `relay --listen ADDR --routes PORT=ADDR:PORT,… --deadline S [--lease FILE]`: the agent's TCP

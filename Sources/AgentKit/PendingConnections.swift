@@ -46,17 +46,20 @@ final class PendingConnections {
     }
 
     /// The next connection that sent a whole line (without its `\n` or `\r\n`), or nil when
-    /// the clock reaches `until` first. Connections that close, overrun `maxLine`, send
-    /// something that is not UTF-8 or exhaust their budget are dropped and logged.
-    func nextLine(until: Double) throws -> (socket: Socket, peer: SocketAddress, line: String)? {
+    /// the clock reaches `until` first, or as soon as `wakeOn` (another descriptor: a test's
+    /// control connection) has something to read or has closed. Connections that close, overrun
+    /// `maxLine`, send something that is not UTF-8 or exhaust their budget are dropped and logged.
+    func nextLine(until: Double, wakeOn: Int32? = nil) throws -> (socket: Socket, peer: SocketAddress, line: String)? {
         while true {
             let now = Clock.now()
             dropExpired(now)
             guard now < until else { return nil }
             let wake = waiting.map(\.deadline).reduce(until, min)
-            var fds = [pollfd(fd: listener.fd, events: Int16(POLLIN), revents: 0)]
-            fds += waiting.map { pollfd(fd: $0.socket.fd, events: Int16(POLLIN), revents: 0) }
+            var fds = waiting.map { pollfd(fd: $0.socket.fd, events: Int16(POLLIN), revents: 0) }
+            fds.insert(pollfd(fd: listener.fd, events: Int16(POLLIN), revents: 0), at: 0)
+            if let wakeOn { fds.append(pollfd(fd: wakeOn, events: Int16(POLLIN), revents: 0)) }
             if try Posix.poll(&fds, until: Deadline(seconds: max(0, min(wake - now, 1)))) == 0 { continue }
+            if wakeOn != nil, fds[fds.count - 1].revents != 0 { return nil }
             let polled = waiting.count
             var done: [Int] = []
             var found: (Int, String)?

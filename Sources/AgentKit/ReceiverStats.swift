@@ -23,13 +23,22 @@ public struct ReceiverStats: Sendable {
     /// Each stream's own rate over its span, in the order of the sockets (on this side only; not
     /// sent to the peer): the flows of a group step.
     public var streamRates: [Double?] = []
+    /// A pooled test (`TestRequest.pool`): the group step's flow each stream is, in the order of
+    /// `streamRates`. Sent with them as `rflows=FLOW:RATE,…` (`-` for a stream that counted nothing).
+    public var flows: [Int] = []
+    /// What a peer's `rflows` said: each flow that landed on it and its rate.
+    public var flowRates: [(flow: Int, rate: Double?)] = []
 
     func fields() -> [(String, String)] {
-        [("rbytes", String(windowBytes)), ("rtotal", String(totalBytes)),
-         ("intervals", intervals.map(String.init).joined(separator: ",")),
-         ("rrate", bytesPerSecond.map { String($0) } ?? "-"), ("rspan", String(measuredSeconds)),
-         ("rwarm", String(warmupTaken)), ("rread", String(readSize)),
-         ("rcpu_user", String(cpu.user)), ("rcpu_sys", String(cpu.system)), ("relapsed", String(elapsed))]
+        var out = [("rbytes", String(windowBytes)), ("rtotal", String(totalBytes)),
+                   ("intervals", intervals.map(String.init).joined(separator: ",")),
+                   ("rrate", bytesPerSecond.map { String($0) } ?? "-"), ("rspan", String(measuredSeconds)),
+                   ("rwarm", String(warmupTaken)), ("rread", String(readSize)),
+                   ("rcpu_user", String(cpu.user)), ("rcpu_sys", String(cpu.system)), ("relapsed", String(elapsed))]
+        if !flows.isEmpty, flows.count == streamRates.count {
+            out.append(("rflows", zip(flows, streamRates).map { "\($0):\($1.map { String($0) } ?? "-")" }.joined(separator: ",")))
+        }
+        return out
     }
 
     init(intervals: [Int], totalBytes: Int, bytesPerSecond: Double?, measuredSeconds: Double,
@@ -56,5 +65,15 @@ public struct ReceiverStats: Sendable {
         self.init(intervals: parsed, totalBytes: total, bytesPerSecond: bps, measuredSeconds: span,
                   warmupTaken: warm, readSize: read,
                   cpu: CPUTime(user: u, system: s), elapsed: e)
+        if let list = f["rflows"] {
+            for item in list.split(separator: ",") {
+                let parts = item.split(separator: ":")
+                guard flowRates.count < AgentLimits.groupFlows.upperBound, parts.count == 2, let flow = Int(parts[0]),
+                      AgentLimits.groupFlows.contains(flow + 1) else { return nil }
+                let r = Double(parts[1]).flatMap { $0.isFinite && $0 > 0 && $0 < 1e13 ? $0 : nil }
+                guard r != nil || parts[1] == "-" else { return nil }
+                flowRates.append((flow, r))
+            }
+        }
     }
 }

@@ -50,6 +50,62 @@ public struct ServerSession: Sendable {
         return zip(order, sockets).sorted { $0.0 < $1.0 }.map(\.1)
     }
 
+    /// A pooled test (`TestRequest.pool`): the data connections of a group step came through a
+    /// balancer that picked this server for some of them. Accepts every `DATA <pool> <flow>` with a
+    /// flow below `flows`, each flow once, until the client's `START` on the control connection;
+    /// each is told `IN` once taken, and the client's `COUNT` is answered `HAVE <k> <flow>,<flow>,…`
+    /// so that it knows when all its connections have landed, and where. `DONE` instead of `START`:
+    /// none landed here, no test.
+    /// The sockets come back in the order of their flows, with those flows.
+    public func acceptPooled(timeout: Double = 30) throws -> [(flow: Int, socket: Socket)] {
+        guard let pool = request.pool else { return [] }
+        var landed: [(flow: Int, socket: Socket)] = []
+        let deadline = Clock.now() + timeout
+        let pending = PendingConnections(listener: listener, capacity: Server.pendingCapacity, budget: 2,
+                                         maxLine: 256, log: log)
+        defer { pending.closeAll() }
+        var dropped = 0
+        while true {
+            guard Clock.now() < deadline else {
+                throw AgentError.failed("the client neither started nor ended the test within \(formatSeconds(timeout)) s (\(landed.count) data connections had arrived)")
+            }
+            if let (conn, from, line) = try pending.nextLine(until: min(deadline, Clock.now() + 1), wakeOn: control.fd) {
+                let words = line.split(separator: " ")
+                if words.count == 3, words[0] == "DATA", words[1] == pool, let flow = Int(words[2]),
+                   (0..<request.flows).contains(flow), !landed.contains(where: { $0.flow == flow }) {
+                    // Said to the sender, which may be another client's `send` that tries until a server takes it.
+                    try? conn.writeAll("IN\n")
+                    landed.append((flow, conn))
+                } else if line.hasPrefix(TestRequest.protocolTag) {
+                    try? conn.writeAll("ERR busy: another test is running\n")
+                    log("refused a control connection from \(from.host): another test is running")
+                } else {
+                    // A balancer's health checks land here too: say so once, not once a second.
+                    if dropped == 0 { log("dropped a connection from \(from.host) during a pooled test: not one of its data connections") }
+                    dropped += 1
+                }
+                continue
+            }
+            guard try control.waitReadable(timeout: 0) else { continue }
+            switch try control.readLineResult(maxBytes: 64, timeout: 5) {
+            case .line("COUNT"):
+                let flows = landed.map(\.flow).sorted()
+                try control.writeAll("HAVE \(flows.count) \(flows.isEmpty ? "-" : flows.map(String.init).joined(separator: ","))\n")
+            case .line("START"):
+                return landed.sorted { $0.flow < $1.flow }
+            case .line("DONE"):
+                for c in landed { c.socket.close() }
+                return []
+            case .closed:
+                for c in landed { c.socket.close() }
+                throw AgentError.failed("the client closed its control connection before starting the test")
+            default:
+                for c in landed { c.socket.close() }
+                throw AgentError.failed("the client sent something other than COUNT, START or DONE while its data connections arrived")
+            }
+        }
+    }
+
     public func send(_ line: String) throws { try control.writeAll(line) }
 
     /// Whether the client has closed (or reset) the control connection; nothing is consumed.

@@ -5,7 +5,17 @@ import Syscall
 public enum TCPBandwidthTest {
     static func serve(_ s: ServerSession) throws {
         let r = s.request
-        let sockets = try s.acceptData(r.bidirectional ? 2 * r.streams : r.streams)
+        let sockets: [Socket]
+        var flows: [Int] = []
+        if r.pool != nil {
+            let landed = try s.acceptPooled()
+            // None of the step's connections landed here: nothing to measure, no GO.
+            guard !landed.isEmpty else { return }
+            sockets = landed.map(\.socket)
+            flows = landed.map(\.flow)
+        } else {
+            sockets = try s.acceptData(r.bidirectional ? 2 * r.streams : r.streams)
+        }
         try s.send("GO\n")
         let window = Window(start: Clock.now(), warmup: r.warmup, duration: r.duration, interval: r.interval,
                             fixedOpening: r.fixedWindow)
@@ -28,7 +38,8 @@ public enum TCPBandwidthTest {
             cutShort = stats.cutShort
             if !cutShort { try s.send(ControlLine.encode("RESULT", stats.fields())) }
         } else {
-            let stats = try TCPStreams.receive(sockets, window: window, announce: announce(s.control))
+            var stats = try TCPStreams.receive(sockets, window: window, announce: announce(s.control))
+            stats.flows = flows
             cutShort = stats.cutShort
             if !cutShort { try s.send(ControlLine.encode("RESULT", stats.fields())) }
         }

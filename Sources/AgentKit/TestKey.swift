@@ -19,10 +19,14 @@ public struct TestKey: Equatable, Sendable {
 
     /// A key for a new test, with 128 random bits of test id.
     public static func fresh(runKey: String) -> TestKey {
+        derive(runKey: runKey, testID: randomID())
+    }
+
+    /// 128 random bits as 32 lower-case hex digits.
+    public static func randomID() -> String {
         var rng = SystemRandomNumberGenerator()
-        let id = (0..<2).map { _ in String(rng.next() as UInt64, radix: 16) }
+        return (0..<2).map { _ in String(rng.next() as UInt64, radix: 16) }
             .map { String(repeating: "0", count: 16 - $0.count) + $0 }.joined()
-        return derive(runKey: runKey, testID: id)
     }
 
     public var wire: String { "\(testID):\(mac)" }

@@ -25,6 +25,12 @@ public struct TestRequest: Sendable, Equatable {
     /// has settled, so that the receivers of a group step on several hosts measure the same window
     /// (`window=fixed` on the wire; `GroupBandwidthTest`).
     public var fixedWindow = false
+    /// tcp_bw through a balancer of the user's own (`pool=ID flows=N`): the data connections of a
+    /// group step go to the balancer, which picks a backend for each; every backend of the step
+    /// accepts any of the `flows` connections that say `DATA ID <flow>`, and this id, 32 hex digits
+    /// the client picked at random, is what they share (`ServerSession.acceptPooled`).
+    public var pool: String? = nil
+    public var flows: Int = 0
 
     public static let protocolTag = "cloudbench-agent/1"
 
@@ -92,6 +98,15 @@ public struct TestRequest: Sendable, Equatable {
         guard duration / interval <= Double(L.intervals) else {
             throw bad("--interval cuts --duration into more than \(L.intervals) intervals; make it at least \(duration / Double(L.intervals)) seconds")
         }
+        if let pool {
+            guard pool.utf8.count == 32, pool.utf8.allSatisfy({ (48...57).contains($0) || (97...102).contains($0) }) else {
+                throw bad("pool must be 32 lower-case hex digits")
+            }
+            guard L.groupFlows.contains(flows) else { throw bad("--flows must be from \(L.describe(L.groupFlows))") }
+            guard test == .tcpBandwidth, !reverse, !bidirectional, streams == 1, fixedWindow else {
+                throw bad("a pool is one tcp_bw stream per flow, client to server, over a fixed window")
+            }
+        }
         guard L.size.contains(size) else { throw bad("--size must be from \(L.describe(L.size)) bytes") }
         guard L.count.contains(count) else { throw bad("--count must be from \(L.describe(L.count))") }
     }
@@ -100,7 +115,7 @@ public struct TestRequest: Sendable, Equatable {
     public func encodedFields() -> String {
         "test=\(test.rawValue) duration=\(duration) warmup=\(warmup) streams=\(streams) message_size=\(messageSize)"
             + " reverse=\(reverse ? 1 : 0) bidir=\(bidirectional ? 1 : 0) interval=\(interval) rate=\(rate) size=\(size) count=\(count)"
-            + (fixedWindow ? " window=fixed" : "")
+            + (fixedWindow ? " window=fixed" : "") + (pool.map { " pool=\($0) flows=\(flows)" } ?? "")
     }
 
     /// Parses the fields of a request line; throws `.usage` with what was wrong.
@@ -126,6 +141,8 @@ public struct TestRequest: Sendable, Equatable {
         try int("size", &size)
         try int("count", &count)
         fixedWindow = fields["window"] == "fixed"
+        pool = fields["pool"]
+        try int("flows", &flows)
         try validate()
     }
 }

@@ -10,6 +10,14 @@ public struct GroupSection: Sendable {
     /// The host every flow starts or ends at, and a through group's middle (as the records name them).
     public var hub: String?
     public var middle: String?
+    /// The middle is a balancer of the user's own (`detail.group.external`): a step is a number of
+    /// flows sent to it, and it picked their backends (`GroupStepRow.landed`).
+    public var external = false
+    /// What a step counts (`detail.group.step_of`): the spokes (`clients`, `servers`, `backends`),
+    /// a through group's `clients`, or `flows`.
+    public var stepOf: String = "backends"
+    /// A through group's clients, when several send at once (its largest step's).
+    public var clients: [String] = []
     public var steps: [GroupStepRow]
     /// A through group's reference: its largest step straight to the backends, without the middle.
     public var direct: GroupStepRow?
@@ -23,6 +31,8 @@ public struct GroupSection: Sendable {
         /// records cannot tell which of two hosts it is.
         public var host: String?
         public var why: String
+        /// Several hosts' links (a through group's clients): "links cap".
+        public var plural = false
     }
 }
 
@@ -34,6 +44,9 @@ public struct GroupStepRow: Sendable {
     /// Each flow's mean rate, MB/s, in the order of the group's hosts.
     public var flows: [Double]
     public var fairness: Double?
+    /// Through a balancer of the user's own: how many flows it put on each backend, the mean over
+    /// the successful repetitions, in the order of the group's backends.
+    public var landed: [Double] = []
 }
 
 /// The report's section on groups (`groups:` in the inventory): a table per group of the aggregate
@@ -59,6 +72,18 @@ public enum GroupReport {
         let g = described.detailView?["group"]
         var section = GroupSection(name: name, shape: g?["shape"]?.string ?? "group", provider: described.provider, type: described.type,
                                    region: described.region, hub: g?["hub"]?.string, middle: g?["middle"]?.string, steps: [])
+        section.external = g?["external"]?.value == .bool(true)
+        let spokes = section.external ? "flows" : section.shape == "fan_in" ? "clients" : section.shape == "fan_out" ? "servers" : "backends"
+        section.stepOf = g?["step_of"]?.string.flatMap { ["clients", "servers", "backends", "flows"].contains($0) ? $0 : nil } ?? spokes
+        for r in records where r.status == .ok {
+            var names: [String] = []
+            _ = r.detailView?["group"]?["clients"]?.forEachElement { c in
+                guard names.count < 64, let name = c.string else { return false }
+                names.append(name)
+                return true
+            }
+            if names.count > section.clients.count { section.clients = names }
+        }
         var bySteps: [Int: [ResultRecord]] = [:]
         var direct: [ResultRecord] = []
         for r in records {
@@ -78,22 +103,29 @@ public enum GroupReport {
     static func row(step: Int, _ records: [ResultRecord]) -> GroupStepRow {
         let ok = records.filter { $0.status == .ok && $0.value.map { $0.isFinite && $0 >= 0 } == true }
         var flowSums: [Double] = [], flowCounts: [Int] = [], fairness: [Double] = []
-        for r in ok {
+        var landedSums: [Double] = [], landedCounts: [Int] = []
+        /// Adds each number of a list to the sums at its index (at most 1000, each in `range`).
+        func add(_ list: JSONView?, scale: Double, range: ClosedRange<Double>, to sums: inout [Double], _ counts: inout [Int]) {
             var i = 0
-            _ = r.detailView?["group"]?["flows"]?.forEachElement { f in
-                guard i < 1000, let v = f.double, v.isFinite, v >= 0 else { return false }
-                if i == flowSums.count { flowSums.append(0); flowCounts.append(0) }
-                flowSums[i] += v / 1e6
-                flowCounts[i] += 1
+            _ = list?.forEachElement { f in
+                guard i < 1000, let v = f.double, v.isFinite, range.contains(v) else { return false }
+                if i == sums.count { sums.append(0); counts.append(0) }
+                sums[i] += v * scale
+                counts[i] += 1
                 i += 1
                 return true
             }
+        }
+        for r in ok {
+            add(r.detailView?["group"]?["flows"], scale: 1e-6, range: 0...1e15, to: &flowSums, &flowCounts)
+            add(r.detailView?["group"]?["landed"], scale: 1, range: 0...1000, to: &landedSums, &landedCounts)
             if let f = r.detailView?["group"]?["fairness"]?.double, f.isFinite, f > 0, f <= 1 { fairness.append(f) }
         }
         return GroupStepRow(step: step, aggregate: Summary(ok.compactMap(\.value), floor: 0),
                             failed: records.filter { $0.status == .failed }.count,
                             flows: zip(flowSums, flowCounts).map { $0 / Double($1) },
-                            fairness: fairness.isEmpty ? nil : fairness.reduce(0, +) / Double(fairness.count))
+                            fairness: fairness.isEmpty ? nil : fairness.reduce(0, +) / Double(fairness.count),
+                            landed: zip(landedSums, landedCounts).map { $0 / Double($1) })
     }
 
     /// The half-width of a step's interval, or 3 % of its mean when it has none (one repetition).
@@ -122,17 +154,22 @@ public enum GroupReport {
         default:
             // Through a middle: the middle's link, or the client's, which every flow crosses too; the
             // direct reference (the same backends without the middle) tells them apart.
-            // Against the same number of backends through the middle.
-            guard let direct = g.direct?.aggregate, let top = measured.first(where: { $0.0 == g.direct?.step })?.1 else {
+            // Against the same number of backends through the middle (through a balancer, the same
+            // number of flows, or else its largest step).
+            let same = measured.first(where: { $0.0 == g.direct?.step })?.1 ?? (g.external ? measured.last?.1 : nil)
+            guard let direct = g.direct?.aggregate, let top = same else {
                 return .init(fromStep: step, value: summary.mean, host: nil,
                              why: "every flow crosses both the client's and the middle's links, and no direct reference was measured beside it")
             }
+            let middle = g.external ? "balancer" : "middle"
             if direct.mean > top.mean + max(noise(direct), noise(top)) {
-                return .init(fromStep: step, value: summary.mean, host: "the middle's (\(g.middle ?? "?"))",
-                             why: "the same backends without the middle reach " + NumberFormat.sig3(direct.mean) + " MB/s")
+                return .init(fromStep: step, value: summary.mean, host: "the \(middle)'s (\(g.middle ?? "?"))",
+                             why: "the same backends without the \(middle) reach " + NumberFormat.sig3(direct.mean) + " MB/s")
             }
-            return .init(fromStep: step, value: summary.mean, host: "the client's (\(g.hub ?? "?"))",
-                         why: "the same backends without the middle reach no more (" + NumberFormat.sig3(direct.mean) + " MB/s)")
+            let clients = g.clients.count > 1 ? "the clients' (\(g.clients.joined(separator: ", ")))" : "the client's (\(g.hub ?? "?"))"
+            return .init(fromStep: step, value: summary.mean, host: clients,
+                         why: "the same backends without the \(middle) reach no more (" + NumberFormat.sig3(direct.mean) + " MB/s)",
+                         plural: g.clients.count > 1)
         }
     }
 
@@ -152,19 +189,20 @@ public enum GroupReport {
                    + "per flow is each flow's mean, in the order of the group's hosts; fairness is Jain's index of the flows "
                    + "(1: equal shares, 1/n: one flow takes all).", ""]
         for g in groups {
-            let spokes = g.shape == "fan_in" ? "clients" : g.shape == "fan_out" ? "servers" : "backends"
+            let spokes = g.stepOf
             let title: String
             switch g.shape {
             case "fan_in": title = "fan-in" + (g.hub.map { " into \($0)" } ?? "")
             case "fan_out": title = "fan-out" + (g.hub.map { " from \($0)" } ?? "")
-            default: title = "through " + (g.middle ?? "a middle") + (g.hub.map { ", from \($0)" } ?? "")
+            default: title = "through " + (g.middle ?? "a middle") + (g.external ? " (a balancer of your own)" : "")
+                + (g.clients.count > 1 ? ", from \(g.clients.joined(separator: ", "))" : g.hub.map { ", from \($0)" } ?? "")
             }
             out.append("### \(esc(g.name)): \(esc(title)) (\(esc(g.provider)) \(esc(g.type)), \(esc(g.region ?? "no region")))")
             out.append("")
             out.append("| \(spokes) | n | aggregate (\(u)) | per flow (\(u)) | fairness |")
             out.append("|--:|--:|--:|---|--:|")
             var rows = g.steps.map { ("\($0.step)", $0) }
-            if let d = g.direct { rows.append(("\(d.step), direct (no middle)", d)) }
+            if let d = g.direct { rows.append(("\(d.step), direct (no \(g.external ? "balancer" : "middle"))" + (g.external ? ", one to each backend" : ""), d)) }
             for (label, r) in rows {
                 let n = "\(r.aggregate?.n ?? 0)" + (r.failed > 0 ? " (\(r.failed) failed)" : "")
                 out.append("| \(label) | \(n) | \(figure(r.aggregate)) | "
@@ -172,9 +210,15 @@ public enum GroupReport {
                            + " | \(r.fairness.map { String(format: "%.2f", $0) } ?? "n/a") |")
             }
             out.append("")
+            if g.external, let top = g.steps.last(where: { !$0.landed.isEmpty }) {
+                out.append("The balancer put the \(top.step) flows of the largest step on its backends as "
+                           + top.landed.map { $0 == $0.rounded() ? "\(Int($0))" : NumberFormat.sig3($0) }.joined(separator: " · ") + " (in the group's order"
+                           + (top.aggregate.map { $0.n > 1 ? ", mean of \($0.n) repetitions" : "" } ?? "") + ").")
+                out.append("")
+            }
             if let c = g.ceiling {
-                let subject = c.host.map { "\($0) link" } ?? "A link the flows share"
-                out.append("\(subject.prefix(1).uppercased() + subject.dropFirst()) caps the group at " + NumberFormat.sig3(c.value * f)
+                let subject = c.host.map { "\($0) link" + (c.plural ? "s" : "") } ?? "A link the flows share"
+                out.append("\(subject.prefix(1).uppercased() + subject.dropFirst()) \(c.plural ? "cap" : "caps") the group at " + NumberFormat.sig3(c.value * f)
                            + " \(u) from \(c.fromStep) \(c.fromStep == 1 ? String(spokes.dropLast()) : spokes) on: \(c.why).")
             } else if g.steps.count >= 2 {
                 out.append("The aggregate did not level off within the steps measured: no ceiling.")

@@ -39,6 +39,11 @@ do {
     if CommandLine.arguments.dropFirst().first == "relay" {
         try Relay.run(try Relay.parse(Array(CommandLine.arguments.dropFirst(2))))
     }
+    // Another client's flows of a pooled group step (Sources/AgentKit/PoolSender.swift).
+    if CommandLine.arguments.dropFirst().first == "send" {
+        emit(try PoolSender.run(try PoolSender.parse(Array(CommandLine.arguments.dropFirst(2)))).serialized())
+        exit(0)
+    }
     switch try Invocation.parse(Array(CommandLine.arguments.dropFirst())) {
     case .version:
         emit("cloudbench-agent \(AgentVersion.version) (build \(AgentVersion.buildID()))")

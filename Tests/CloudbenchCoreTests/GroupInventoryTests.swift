@@ -58,6 +58,38 @@ struct GroupInventoryTests {
         #expect(t.middle?.address == "10.0.0.9" && t.steps == [2] && t.hosts.count == 4)
         #expect(Plan(inventory: through).cellsByGroup[0].cells.map(\.testKey) == ["tcp_bw~g2", "tcp_bw~g2~direct", "tcp_bw~g2", "tcp_bw~g2~direct"])
 
+        // Through a balancer of the user's own: steps are flows, every backend in each; the reference one flow to each.
+        let balanced = try parse(Self.inventory("""
+            shape: through
+            clients: [{ address: 10.0.0.1 }]
+            middle: { address: 10.0.0.9, port: 8080, external: true }
+            backends: [{ address: 10.0.0.2 }, { address: 10.0.0.3 }]
+            sweep: { flows: [4, 1, 2] }
+            """))
+        let b = balanced.groups[0]
+        #expect(b.middle == nil && b.balancer == HostGroup.Balancer(address: "10.0.0.9", port: 8080) && b.steps == [1, 2, 4])
+        #expect(b.hosts.count == 3 && b.stepKey == "flows" && b.plan(step: 1, direct: false) == .init(clients: 1, spokes: 2, flows: [.init(client: 0, spoke: nil)]))
+        #expect(Plan(inventory: balanced).cellsByGroup[0].cells.prefix(4).map(\.testKey) == ["tcp_bw~g1", "tcp_bw~g2", "tcp_bw~g4", "tcp_bw~g2~direct"])
+
+        // Several clients through the relay: a step of clients is the first k clients, each to every backend.
+        let two = try parse(Self.inventory("""
+            shape: through
+            clients: [{ address: 10.0.0.1 }, { address: 10.0.0.5 }, { address: 10.0.0.6 }]
+            middle: { address: 10.0.0.9 }
+            backends: [{ address: 10.0.0.2 }, { address: 10.0.0.3 }]
+            sweep: { clients: [1, 3] }
+            """))
+        let c = two.groups[0]
+        #expect(c.otherClients.map(\.address) == ["10.0.0.5", "10.0.0.6"] && c.sweepOf == .clients && c.stepKey == "clients" && c.hosts.count == 6)
+        #expect(c.plan(step: 1, direct: false) == .init(clients: 1, spokes: 2, flows: nil))
+        #expect(c.plan(step: 3, direct: false).flows?.map { [$0.client, $0.spoke!] } == [[0, 0], [0, 1], [1, 0], [1, 1], [2, 0], [2, 1]])
+        #expect(Plan(inventory: two).cellsByGroup[0].cells.prefix(3).map(\.testKey) == ["tcp_bw~g1", "tcp_bw~g3", "tcp_bw~g3~direct"])
+        // Through a balancer with two clients: flows shared round robin, the reference one to each backend.
+        var shared = b
+        shared.otherClients = [c.otherClients[0]]
+        #expect(shared.plan(step: 3, direct: false).flows?.map(\.client) == [0, 1, 0] && shared.plan(step: 3, direct: false).clients == 2)
+        #expect(shared.plan(step: 3, direct: true).flows?.map { [$0.client, $0.spoke!] } == [[0, 0], [1, 1]])
+
         let fanOut = try parse(Self.inventory("""
             shape: fan_out
             client: { address: 10.0.0.1 }
@@ -86,7 +118,21 @@ struct GroupInventoryTests {
         ("shape: fan_out\nclient: { address: 10.0.0.1 }\nservers: [{ address: 10.0.0.2 }]\nsweep: { clients: [1] }",
          "g.yaml:11:5: a fan_out group sweeps its servers: write 'sweep: { servers: [1, 2, 3] }'"),
         ("shape: through\nclients: [{ address: 10.0.0.1 }]\nmiddle: { address: 10.0.0.9, external: true }\nbackends: [{ address: 10.0.0.2 }]",
-         "g.yaml:10:34: an external middle (a load balancer of your own) is not measured by this version: cloudbench runs its own relay on the middle host; remove 'external' and give the middle's SSH address"),
+         "g.yaml:10:34: an external middle needs 'port': the TCP port it takes the flows on and forwards to the backends' agent port"),
+        ("shape: through\nclients: [{ address: 10.0.0.1 }]\nmiddle: { address: lb.example.com, port: 80, external: true, user: ops }\nbackends: [{ address: 10.0.0.2 }]",
+         "g.yaml:10:24: give the external middle's IP address, not 'lb.example.com' (the client connects to it as given; resolve a name first, e.g. dig +short NAME)\n"
+         + "g.yaml:10:66: an external middle is not logged in to, so it has no 'user'; give its 'address' and 'port' only"),
+        ("shape: through\nclients: [{ address: 10.0.0.1 }]\nmiddle: { address: 10.0.0.9, port: 80, external: true }\nbackends: [{ address: 10.0.0.2 }]\nsweep: { backends: [1] }",
+         "g.yaml:12:14: an external middle picks the backend of each flow itself, so the backends cannot be swept; sweep the flows sent through it instead: 'sweep: { flows: [1, 2, 4] }'"),
+        ("shape: through\nclients: [{ address: 10.0.0.1 }]\nmiddle: { address: 10.0.0.9, port: 80, external: true }\nbackends: [{ address: 10.0.0.2 }]\nsweep: { flows: [1, 65] }",
+         "g.yaml:12:25: at most 64 flows in a step, not 65"),
+        ("shape: through\nclients: [{ address: 10.0.0.1 }, { address: 10.0.0.1 }]\nmiddle: { address: 10.0.0.9 }\nbackends: [{ address: 10.0.0.2 }]",
+         "g.yaml:9:40: clients #2 is clients #1 too (10.0.0.1:22); each client sends its own flows"),
+        ("shape: through\nclients: [{ address: 10.0.0.1 }, { address: 10.0.0.5 }]\nmiddle: { address: 10.0.0.9 }\nbackends: [{ address: 10.0.0.2 }]\nsweep: { clients: [1], backends: [1] }",
+         "g.yaml:12:14: a sweep counts one thing: sweep 'backends' or 'clients', not both"),
+        ("shape: through\nclients: [{ address: 10.0.0.1 }, { address: 10.0.0.5 }, { address: 10.0.0.6 }]\nmiddle: { address: 10.0.0.9 }\n"
+         + "backends: [" + (2...23).map { "{ address: 10.0.1.\($0) }" }.joined(separator: ", ") + "]",
+         "g.yaml:9:5: 3 clients each sending to 22 backends make 66 flows; a step holds at most 64"),
         ("shape: fan_in\nserver: { address: 10.0.0.1 }\nclients: [{ address: 10.0.0.2 }]\nsweep: { clients: [1, 1] }",
          "g.yaml:11:27: step 1 is listed twice"),
         ("shape: fan_in\nserver: { address: 10.0.0.1 }\nclients: []",

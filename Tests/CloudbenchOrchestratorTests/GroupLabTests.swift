@@ -35,6 +35,24 @@ struct GroupLabTests {
             region: westeurope
             client: \(host(17))
             servers: [\(host(12)), \(host(14))]
+          - name: lb-nat
+            shape: through
+            provider: azure
+            type: A2
+            region: westeurope
+            clients: [\(host(16))]
+            middle: { address: 10.231.\(third).11, port: 7000, external: true }
+            backends: [\(host(12)), \(host(13)), \(host(14))]
+            sweep: { flows: [1, 2, 3] }
+          - name: lb-two
+            shape: through
+            provider: azure
+            type: A2
+            region: westeurope
+            clients: [\(host(13)), \(host(15)), \(host(12))]
+            middle: \(host(10))
+            backends: [\(host(16)), \(host(17))]
+            sweep: { clients: [1, 2, 3] }
 
         """
     }
@@ -47,10 +65,29 @@ struct GroupLabTests {
             String(generated[..<generated.range(of: "pairs:\n")!.lowerBound]) + Self.groups(third: third)
         }
         defer { lab.down() }
+        // The user's own balancer on the 15 MB/s host (.11): the kernel's, as kube-proxy or a NAT instance
+        // runs it, round robin from port 7000 to the three 10 MB/s backends' agent port.
+        let balancer = try #require(lab.instances.first { $0.name.hasSuffix("-mid-c") })
+        let backends = [12, 13, 14].map { "10.231.\(third).\($0)" }
+        try balancer.run(["sysctl", "-qw", "net.ipv4.ip_forward=1", "net.ipv4.conf.all.send_redirects=0"])
+        try balancer.run(["nft", "-f", "-"], input: """
+            table ip cbtestlb {
+              chain pre {
+                type nat hook prerouting priority dstnat;
+                ip daddr 10.231.\(third).11 tcp dport 7000 dnat to numgen inc mod 3 map { \(backends.enumerated().map { "\($0.offset) : \($0.element) . 5201" }.joined(separator: ", ")) }
+              }
+              chain post {
+                type nat hook postrouting priority srcnat;
+                ip daddr { \(backends.joined(separator: ", ")) } tcp dport 5201 masquerade
+              }
+            }
+            """)
         let r = try lab.compare(["--parallel", "1"])
         #expect(r.status == 0, "\(r.stdout)\n\(r.stderr)")
         let records = try lab.records()
-        #expect(records.count == 1 + 3 + 1 + 1, "\(records.map { $0["id"] ?? "" })")
+        // fan-in 1 step, lb-mid 3 and its direct, fan-out 1, lb-nat 3 and its direct, lb-two 3 and its direct.
+        let expected = 14
+        #expect(records.count == expected, "\(records.map { $0["id"] ?? "" })")
         #expect(records.allSatisfy { $0["status"] as? String == "ok" }, "\(records.compactMap { $0["error"] })")
         func group(_ r: [String: Any]) -> [String: Any] { (r["detail"] as? [String: Any])?["group"] as? [String: Any] ?? [:] }
         func find(_ name: String, step: Int) throws -> [String: Any] {
@@ -80,7 +117,34 @@ struct GroupLabTests {
         // Fan-out: one 60 MB/s client to two 10 MB/s servers: each server's link, not the client's.
         let fanOut = try #require(try find("fan-out-fast", step: 2)["value"] as? Double)
         #expect(abs(fanOut - 20) / 20 <= 0.03, "fan-out \(fanOut) MB/s")
-        print("groups lab: fan-in \(aggregate) MB/s (fairness \(fairness)), through \(steps), fan-out \(fanOut)")
+
+        // Through the kernel balancer: one flow is one 10 MB/s backend's; from two flows on, the balancer's 15
+        // MB/s, its flows on distinct backends; the three backends straight reach their 30.
+        let nat = try [1, 2, 3].map { try find("lb-nat", step: $0) }
+        let natRates = try nat.map { try #require($0["value"] as? Double) }
+        let near: (Double, Double) -> Bool = { abs($0 - $1) / $1 <= 0.03 }
+        #expect(near(natRates[0], 10) && near(natRates[1], 15) && natRates[2] <= 15 * 1.03, "\(natRates)")
+        let landed: [[Double]] = nat.map { group($0)["landed"] as? [Double] ?? [] }
+        #expect(landed.map { $0.reduce(0, +) } == [1, 2, 3], "\(landed)")
+        #expect(landed.allSatisfy { $0.count == 3 && $0.allSatisfy { $0 <= 1 } }, "round robin: one flow per backend, \(landed)")
+        #expect(group(nat[0])["middle"] as? String == "10.231.\(third).11:7000" && group(nat[0])["external"] as? Bool == true)
+        let natDirect = try #require(records.first { $0["pair"] as? String == "lb-nat" && group($0)["direct"] as? Bool == true }?["value"] as? Double)
+        #expect(abs(natDirect - 30) / 30 <= 0.03, "direct \(natDirect) MB/s")
+
+        // 10 MB/s clients through the 15 MB/s middle to two 60 MB/s backends: one client is its own link's
+        // 10, two and three are the middle's 15; straight, the three clients reach their 30.
+        let two = try [1, 2, 3].map { try find("lb-two", step: $0) }
+        let twoRates = try two.map { try #require($0["value"] as? Double) }
+        // (Four flows through the relay: its ACKs to the clients share the middle's egress with the data, 2 % or more.)
+        // (Six flows through the middle's shaper and relay were seen at 12.7 MB/s: more flows, more losses at
+        // its queue. The ceiling is the step where the aggregate stops rising.)
+        #expect(near(twoRates[0], 10) && twoRates[1] >= 15 * 0.92 && twoRates[1...].allSatisfy { $0 <= 15 * 1.03 }, "\(twoRates)")
+        #expect((group(two[1])["flows"] as? [Double])?.count == 4 && group(two[1])["clients"] as? [String] == ["10.231.\(third).13", "10.231.\(third).15"])
+        #expect(group(two[1])["step_of"] as? String == "clients" && group(two[1])["flow_clients"] as? [Double] == [1, 1, 2, 2])
+        let twoDirect = try #require(records.first { $0["pair"] as? String == "lb-two" && group($0)["direct"] as? Bool == true }?["value"] as? Double)
+        #expect(near(twoDirect, 30), "direct \(twoDirect) MB/s")
+        print("groups lab: fan-in \(aggregate) MB/s (fairness \(fairness)), through \(steps), fan-out \(fanOut), "
+              + "through a kernel balancer \(natRates), direct \(natDirect), two clients \(twoRates), direct \(twoDirect)")
 
         let report = try String(contentsOfFile: lab.report, encoding: .utf8)
         #expect(report.contains("## Groups"), "\(report)")
@@ -89,6 +153,12 @@ struct GroupLabTests {
         let ceiling = try #require(Double(line.split(separator: " ")[8]), "\(line)")
         #expect(abs(ceiling - 15) / 15 <= 0.03 && line.contains("MB/s from 2 backends on"), "\(line)")
         #expect(report.contains("The server's (10.231.\(third).10) link caps") == false, "one step: no curve for the fan-in")
+        let natLine = try #require(report.split(separator: "\n").first { $0.hasPrefix("The balancer's (10.231.\(third).11:7000) link caps the group at ") }, "\(report)")
+        let natCeiling = try #require(Double(natLine.split(separator: " ")[8]), "\(natLine)")
+        #expect(abs(natCeiling - 15) / 15 <= 0.03 && natLine.contains("MB/s from 2 flows on"), "\(natLine)")
+        #expect(report.contains("The balancer put the 3 flows of the largest step on its backends as 1 · 1 · 1"), "\(report)")
+        let twoLine = try #require(report.split(separator: "\n").first { $0.hasPrefix("The middle's (10.231.\(third).10) link caps the group at ") }, "\(report)")
+        #expect(twoLine.contains("MB/s from 2 clients on"), "\(twoLine)")
         #expect(lab.leftovers() == [])
     }
 }

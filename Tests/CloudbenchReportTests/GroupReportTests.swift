@@ -8,7 +8,7 @@ import Testing
 @Suite("Groups section")
 struct GroupReportTests {
     static func r(_ group: String, shape: String, step: Int, rep: Int, flows: [Double], direct: Bool = false,
-                  status: ResultRecord.Status = .ok) -> ResultRecord {
+                  status: ResultRecord.Status = .ok, landed: [Double]? = nil) -> ResultRecord {
         var g: [String: JSONValue] = ["shape": .string(shape), "step": .number(Double(step)), "hub": .string("10.0.0.1")]
         if status == .ok {
             g["flows"] = .array(flows.map { .number($0 * 1e6) })
@@ -16,6 +16,11 @@ struct GroupReportTests {
         }
         if shape == "through" { g["middle"] = .string("10.0.0.9") }
         if direct { g["direct"] = .bool(true) }
+        if let landed {
+            g["middle"] = .string("10.0.0.9:7000")
+            g["external"] = .bool(true)
+            if !direct { g["landed"] = .array(landed.map(JSONValue.number)) }
+        }
         return ResultRecord(id: ResultRecord.makeID(runID: "g", pair: group, path: "host", test: "tcp_bw~g\(step)\(direct ? "~direct" : "")", repetition: rep),
                             runID: "g", time: "2026-12-02T10:00:00Z", pair: group, provider: "azure", type: "A2", region: "westeurope",
                             path: "host", test: "tcp_bw", repetition: rep, status: status,
@@ -33,6 +38,11 @@ struct GroupReportTests {
             out.append(r("lb", shape: "through", step: 3, rep: rep, flows: [10, 10 + j, 9.9], direct: true))
             out.append(r("in", shape: "fan_in", step: 1, rep: rep, flows: [30 + j]))
             out.append(r("in", shape: "fan_in", step: 2, rep: rep, flows: [40 + j, 41]))
+            // Through a balancer of the user's own: steps are flows, and it put them on two backends.
+            out.append(r("nat", shape: "through", step: 1, rep: rep, flows: [10 + j], landed: [1, 0]))
+            out.append(r("nat", shape: "through", step: 2, rep: rep, flows: [7.9 + j, 7.9], landed: [1, 1]))
+            out.append(r("nat", shape: "through", step: 4, rep: rep, flows: [4 + j, 3.9, 4, 3.8], landed: rep == 1 ? [3, 1] : [2, 2]))
+            out.append(r("nat", shape: "through", step: 2, rep: rep, flows: [10, 10 + j], direct: true, landed: []))
         }
         out.append(r("in", shape: "fan_in", step: 2, rep: 4, flows: [], status: .failed))
         return out
@@ -41,13 +51,18 @@ struct GroupReportTests {
     @Test("the ceiling's step and host: the middle when the backends reach more without it; none while the aggregate rises")
     func ceilings() throws {
         let sections = GroupReport.sections(records: Self.records)
-        #expect(sections.map(\.name) == ["lb", "in"])
+        #expect(sections.map(\.name) == ["lb", "in", "nat"])
         let lb = sections[0]
         #expect(lb.steps.map(\.step) == [1, 2, 3] && lb.direct?.step == 3)
         let c = try #require(lb.ceiling)
         #expect(c.fromStep == 2 && abs(c.value - 23.8) < 0.01 && c.host == "the middle's (10.0.0.9)", "\(c)")
         #expect(sections[1].ceiling == nil && sections[1].steps[1].failed == 1)
         #expect(abs(sections[1].steps[1].flows[1] - 41) < 1e-9)
+        // Through a balancer: named as such, compared with the direct reference at the same number of flows.
+        let nat = sections[2]
+        #expect(nat.external && nat.steps.map(\.step) == [1, 2, 4] && nat.direct?.step == 2)
+        #expect(nat.ceiling?.fromStep == 2 && nat.ceiling?.host == "the balancer's (10.0.0.9:7000)", "\(String(describing: nat.ceiling))")
+        #expect(nat.steps[2].landed.map { ($0 * 100).rounded() / 100 } == [2.33, 1.67])
     }
 
     @Test("the section as users publish it (golden file), and group records stay out of the pairs' tables")

@@ -33,6 +33,26 @@ extension InventoryLoader {
         return groups
     }
 
+    /// `middle: { address: IP, port: P, external: true }`: a balancer the user runs, reached by the
+    /// client at that address; cloudbench does not log in there.
+    private func readBalancer(_ r: MappingReader, sink: DiagnosticSink) -> HostGroup.Balancer? {
+        let address = r.string("address", required: true)
+        let port = r.int("port", range: 1...65535)
+        if port == nil && r.value("port") == nil {
+            sink.add(r.keyLocation("external"), "an external middle needs 'port': the TCP port it takes the flows on and forwards to the backends' agent port")
+        }
+        for key in ["user", "identity", "identity_passphrase_env", "passphrase", "password", "jump", "known_hosts", "sudo", "test_ip", "zone", "overlays"] where r.value(key) != nil {
+            sink.add(r.keyLocation(key), "an external middle is not logged in to, so it has no '\(key)'; give its 'address' and 'port' only")
+        }
+        guard let (a, loc) = address else { return nil }
+        guard NetworkAddress.isIP(a) else {
+            sink.add(loc, "give the external middle's IP address, not '\(a)' (the client connects to it as given; resolve a name first, e.g. dig +short NAME)")
+            return nil
+        }
+        guard let port else { return nil }
+        return HostGroup.Balancer(address: a, port: port)
+    }
+
     private func readGroup(_ r: MappingReader, ssh: SSHSettings, run: RunSettings, baseDir: String, sink: DiagnosticSink) -> HostGroup? {
         let before = sink.diagnostics.count
         let name = r.string("name", required: true)
@@ -101,6 +121,8 @@ extension InventoryLoader {
         var hub: Instance?
         var spokes: [(Instance, SourceLocation)]?
         var middle: Instance?
+        var otherClients: [(Instance, SourceLocation)] = []
+        var balancer: HostGroup.Balancer?
         switch shape {
         case .fanIn:
             hub = host("server", role: .server)
@@ -112,20 +134,16 @@ extension InventoryLoader {
             spokes = hostList("servers", role: .server)
         case .through:
             if let clients = hostList("clients", role: .client) {
-                if clients.count > 1 {
-                    sink.add(clients[1].1, "a through group takes one client in this version (it sends to every backend at once through the middle); "
-                             + "measure more clients as groups of their own")
-                }
                 hub = clients.first?.0
+                otherClients = Array(clients.dropFirst())
             }
             if let node = r.value("middle"), let mr = MappingReader(node, in: r.doc, context: "the middle of group '\(label)'", sink: sink) {
-                if mr.value("external") != nil {
-                    sink.add(mr.keyLocation("external"), "an external middle (a load balancer of your own) is not measured by this version: "
-                             + "cloudbench runs its own relay on the middle host; remove 'external' and give the middle's SSH address")
+                if mr.bool("external") == true {
+                    balancer = readBalancer(mr, sink: sink)
                 } else {
                     middle = readHost(mr, role: .server, ssh: ssh, baseDir: baseDir, sink: sink)
-                    mr.finish()
                 }
+                mr.finish()
             } else if r.value("middle") == nil {
                 sink.add(r.keyLocation("name"), "group '\(label)' has no 'middle'; give the host every flow crosses")
             }
@@ -134,8 +152,18 @@ extension InventoryLoader {
 
         // No host twice within the group: a step's flows would share it.
         if let hub, let spokes {
-            var seen: [String: String] = [hub.endpoint: shape == .fanIn ? "the server" : "the client"]
+            var seen: [String: String] = [hub.endpoint: shape == .fanIn ? "the server" : shape == .through ? "clients #1" : "the client"]
             var ips: [String: String] = [hub.testIP: seen[hub.endpoint]!]
+            for (i, (h, loc)) in otherClients.enumerated() {
+                let what = "clients #\(i + 2)"
+                if let first = seen[h.endpoint] {
+                    sink.add(loc, "\(what) is \(first) too (\(h.endpoint)); each client sends its own flows")
+                } else if let first = ips[h.testIP] {
+                    sink.add(loc, "\(what) has the test_ip of \(first) (\(h.testIP)); each host needs its own")
+                }
+                seen[h.endpoint] = seen[h.endpoint] ?? what
+                ips[h.testIP] = ips[h.testIP] ?? what
+            }
             if let middle {
                 if let first = seen[middle.endpoint] { sink.add(r.keyLocation("middle"), "the middle is \(first) too (\(middle.endpoint)); a group needs distinct hosts") }
                 seen[middle.endpoint] = "the middle"
@@ -153,18 +181,30 @@ extension InventoryLoader {
             }
         }
 
-        var steps = spokes.map { [$0.count] } ?? []
+        // What a step counts: the spokes; a through group's clients instead; through a balancer, flows.
+        var sweepOf: HostGroup.SweepOf = balancer == nil ? .spokes : .flows
+        var steps = balancer == nil ? spokes.map { [$0.count] } ?? [] : [spokes?.count ?? 1]
         if let node = r.value("sweep"), let sr = MappingReader(node, in: r.doc, context: "the sweep of group '\(label)'", sink: sink) {
-            let key = shape.spokesKey
-            if let items = sr.stringList(key) {
+            let keys = balancer != nil ? ["flows"] : shape == .through ? ["backends", "clients"] : [shape.spokesKey]
+            let given = keys.filter { sr.value($0) != nil }
+            if balancer != nil, sr.value(shape.spokesKey) != nil {
+                sink.add(sr.keyLocation(shape.spokesKey), "an external middle picks the backend of each flow itself, so the backends cannot be swept; "
+                         + "sweep the flows sent through it instead: 'sweep: { flows: [1, 2, 4] }'")
+            } else if given.count > 1 {
+                sink.add(sr.keyLocation(given[1]), "a sweep counts one thing: sweep '\(given[0])' or '\(given[1])', not both")
+            } else if let key = given.first, let items = sr.stringList(key) {
+                sweepOf = key == "flows" ? .flows : key == "clients" && shape == .through ? .clients : .spokes
+                let count = key == "flows" ? Self.groupSpokes.upperBound : key == "clients" && shape == .through ? 1 + otherClients.count
+                    : spokes?.count ?? Self.groupSpokes.upperBound
                 var out: [Int] = []
-                let count = spokes?.count ?? Self.groupSpokes.upperBound
                 for (text, loc) in items.prefix(Self.groupSpokes.upperBound + 1) {
                     guard let n = Int(text), n >= 1 else {
                         sink.add(loc, "a step of the sweep is a number of \(key) from 1 to \(count), not '\(text)'")
                         continue
                     }
-                    if n > count {
+                    if n > count && key == "flows" {
+                        sink.add(loc, "at most \(count) flows in a step, not \(n)")
+                    } else if n > count {
                         sink.add(loc, "the sweep asks for \(n) \(key) and the group lists \(count); add hosts to '\(key)' or lower the step")
                     } else if out.contains(n) {
                         sink.add(loc, "step \(n) is listed twice")
@@ -173,19 +213,31 @@ extension InventoryLoader {
                 if items.isEmpty { sink.add(sr.keyLocation(key), "the sweep is empty; list numbers of \(key) like [1, 2, 3]") }
                 steps = out.sorted()
                 sr.finish()
-            } else {
-                sink.add(r.keyLocation("sweep"), "a \(shape.rawValue) group sweeps its \(key): write 'sweep: { \(key): [1, 2, 3] }'")
+            } else if given.isEmpty {
+                let what = balancer != nil ? "a group through an external middle sweeps its flows"
+                    : "a \(shape.rawValue) group sweeps its " + keys.joined(separator: " or its ")
+                sink.add(r.keyLocation("sweep"), "\(what): write 'sweep: { \(keys[0]): [1, 2, 3] }'")
             }
         }
+        // Several clients through the relay: every client sends to every backend of a step, and a
+        // step holds at most 64 flows.
+        if shape == .through, balancer == nil, !otherClients.isEmpty, let spokes,
+           (1 + otherClients.count) * spokes.count > Self.groupSpokes.upperBound {
+            sink.add(r.keyLocation("clients"), "\(1 + otherClients.count) clients each sending to \(spokes.count) backends make "
+                     + "\((1 + otherClients.count) * spokes.count) flows; a step holds at most \(Self.groupSpokes.upperBound)")
+        }
         // The relay listens on one port per backend above the agent's.
-        if shape == .through, let spokes, run.agentPort + spokes.count > 65535 {
+        if shape == .through, balancer == nil, let spokes, run.agentPort + spokes.count > 65535 {
             sink.add(r.keyLocation("backends"), "the relay on the middle needs ports \(run.agentPort + 1) to \(run.agentPort + spokes.count), "
                      + "past 65535; lower run.agent_port or list fewer backends")
         }
         guard sink.diagnostics.count == before, let name, let hub, let spokes, !steps.isEmpty else { return nil }
-        if shape == .through && middle == nil { return nil }
+        if shape == .through && middle == nil && balancer == nil { return nil }
         var group = HostGroup(name: name.0, shape: shape, provider: instanceType.provider, type: instanceType.type, region: region,
                               hub: hub, spokes: spokes.map(\.0), middle: middle, steps: steps, repetitions: repetitions)
+        group.balancer = balancer
+        group.otherClients = otherClients.map(\.0)
+        group.sweepOf = sweepOf
         group.price = price
         group.priceAsOf = priceAsOf
         return group

@@ -44,15 +44,82 @@ public struct HostGroup: Hashable, Sendable {
     /// The hourly price given in the inventory, overriding the catalog's (per instance).
     public var price: Money?
     public var priceAsOf: String?
-    /// The host every flow starts or ends at: fan_in's server, fan_out's and through's client.
+    /// The host every flow starts or ends at: fan_in's server, fan_out's client, through's first client.
     public var hub: Instance
+    /// through: the clients after the first (`clients:` lists them all); each sends its own flows
+    /// in the same step (`cloudbench-agent send`), the hub runs the step.
+    public var otherClients: [Instance] = []
     /// fan_in's clients, fan_out's servers, through's backends, in inventory order: a step of `k`
     /// uses the first `k`.
     public var spokes: [Instance]
     /// through: the middle host every flow crosses, where cloudbench runs the agent's TCP relay.
     public var middle: Instance?
+    /// through: instead of `middle`, a balancer the user runs (`middle: { address, port, external:
+    /// true }`: HAProxy, nginx, Envoy, a kernel or cloud load balancer). It picks the backend of
+    /// each flow itself, so a step is a number of flows (`sweep: { flows: […] }`) sent to it, every
+    /// backend ready for any of them.
+    public var balancer: Balancer?
     /// The spokes of each step (`sweep:`), each its own cell; `[spokes.count]` without a sweep.
+    /// With a `balancer`, the flows of each step.
     public var steps: [Int]
+
+    /// An address and port that forwards TCP connections to the backends' agent port.
+    public struct Balancer: Hashable, Sendable {
+        public var address: String
+        public var port: Int
+        public init(address: String, port: Int) {
+            self.address = address
+            self.port = port
+        }
+        /// `ADDR:PORT`, an IPv6 address in brackets.
+        public var endpoint: String { address.contains(":") ? "[\(address)]:\(port)" : "\(address):\(port)" }
+    }
+
+    /// What a step counts (`sweep:`'s key): the spokes, a through group's clients, or the flows
+    /// sent through a balancer.
+    public enum SweepOf: String, Hashable, Sendable { case spokes, clients, flows }
+    public var sweepOf: SweepOf = .spokes
+
+    /// What a step counts and `sweep:` names.
+    public var stepKey: String { sweepOf == .spokes ? shape.spokesKey : sweepOf.rawValue }
+
+    /// A through group's clients, the hub first.
+    public var clients: [Instance] { [hub] + otherClients }
+
+    /// The hosts and flows of one cell.
+    public struct StepPlan: Equatable, Sendable {
+        /// The first `clients` of a through group's clients (1 for the other shapes).
+        public var clients: Int
+        /// The first `spokes` spokes.
+        public var spokes: Int
+        /// Each flow's client and spoke (nil: a balancer of the user's picks it), in flow order; nil
+        /// for a step of one client and one flow per spoke, which needs no pool.
+        public var flows: [Flow]?
+
+        public struct Flow: Equatable, Sendable {
+            public var client: Int
+            public var spoke: Int?
+        }
+    }
+
+    /// What a cell of `step` runs: a step of spokes is the first `step` of them; of clients, the
+    /// first `step` clients, each with one flow to every backend; through a balancer, `step` flows
+    /// shared round robin among the clients, every backend ready for any. The direct reference
+    /// sends one flow from each client to each of the step's backends (through a balancer, one
+    /// flow to each backend), straight.
+    public func plan(step: Int?, direct: Bool) -> StepPlan {
+        let n = spokes.count, m = 1 + otherClients.count
+        if balancer != nil {
+            let count = direct ? n : max(1, step ?? n)
+            guard !(direct && m == 1) else { return StepPlan(clients: 1, spokes: n, flows: nil) }
+            return StepPlan(clients: min(m, count), spokes: n,
+                            flows: (0..<count).map { StepPlan.Flow(client: $0 % m, spoke: direct ? $0 : nil) })
+        }
+        let c = sweepOf == .clients ? min(max(1, step ?? m), m) : m
+        let k = sweepOf == .spokes ? min(max(1, step ?? n), n) : n
+        guard c > 1 else { return StepPlan(clients: 1, spokes: k, flows: nil) }
+        return StepPlan(clients: c, spokes: k, flows: (0..<c).flatMap { ci in (0..<k).map { StepPlan.Flow(client: ci, spoke: $0) } })
+    }
     public var repetitions: Int
 
     public init(name: String, shape: Shape, provider: String, type: String, region: String, hub: Instance,
@@ -69,8 +136,8 @@ public struct HostGroup: Hashable, Sendable {
         self.repetitions = repetitions
     }
 
-    /// Every host of the group: the hub, the middle, the spokes.
-    public var hosts: [Instance] { [hub] + (middle.map { [$0] } ?? []) + spokes }
+    /// Every host of the group: the hub, the other clients, the middle, the spokes.
+    public var hosts: [Instance] { [hub] + otherClients + (middle.map { [$0] } ?? []) + spokes }
 
     /// The TCP ports the agent's relay listens on on the middle: `agentPort + 1 + i` carries the
     /// flows of backend `i`.

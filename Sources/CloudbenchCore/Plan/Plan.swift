@@ -62,8 +62,10 @@ public struct Plan: Sendable {
         }
         cellsByGroup = inventory.groups.map { group in
             let cells = (1...max(1, group.repetitions)).flatMap { rep in
-                // A through group's last cell of each round is its reference: the largest step without the middle.
-                let direct = group.shape == .through ? [CellVariant(groupStep: group.steps.last!, groupDirect: true)] : []
+                // A through group's last cell of each round is its reference: the largest step without the
+                // middle (without a balancer: one flow to each backend).
+                let reference = group.balancer == nil ? group.steps.last! : group.spokes.count
+                let direct = group.shape == .through ? [CellVariant(groupStep: reference, groupDirect: true)] : []
                 return (group.steps.map { CellVariant(groupStep: $0) } + direct).map {
                     Cell(pair: group.name, path: .host, test: .tcpBandwidth, repetition: rep, variant: $0)
                 }

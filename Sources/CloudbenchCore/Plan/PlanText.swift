@@ -24,7 +24,8 @@ public enum PlanText {
                     group.name, group.shape.rawValue,
                     "\(group.provider) \(group.type)" + (group.region.isEmpty ? "" : " \(group.region)"),
                     "\(group.hosts.count)",
-                    group.steps.map { "\($0)" }.joined(separator: ", ") + (group.shape == .through ? " + direct" : ""),
+                    group.steps.map { "\($0)" }.joined(separator: ", ") + (group.balancer == nil ? "" : " flows")
+                        + (group.shape == .through ? " + direct" : ""),
                     "\(group.repetitions)", "\(cells.count)", formatDuration(seconds: estimate.pairSeconds[group.name] ?? 0),
                 ])
             }

@@ -127,10 +127,17 @@ public struct AgentInvocation: Sendable {
     /// Runs the agent with `arguments` (a client, a group step) and waits for it, with a pid file
     /// while it runs and standard input handed on.
     func runForeground(_ arguments: [String]) -> String {
-        let pidFile = "\(runDirectory)/client-\(cellTag).pid"
+        let pidFile = foregroundPidFile
         return "mkdir -p \(runDirectory) || exit 1; exec 3<&0; \(NamespaceLocator.enter(netns, agent)) "
             + arguments.map(shellQuote).joined(separator: " ")
             + " <&3 3<&- & echo $! > \(pidFile); exec 3<&-; wait $!; s=$?; rm -f \(pidFile); exit $s"
+    }
+
+    var foregroundPidFile: String { "\(runDirectory)/client-\(cellTag).pid" }
+
+    /// Ends what `runForeground` started, by its pid file (only if that pid is still an agent).
+    func stopForeground() -> String {
+        shellStopAgent(pidFile: foregroundPidFile)
     }
 
     /// The last lines of the server's log, for the record of a failed cell, and a last line

@@ -122,8 +122,7 @@ public struct PathSetup: Sendable, Equatable {
             }
             func stop(_ role: Instance.Role) -> PathStep {
                 let runDirectory = side(role).runDirectory
-                let cmd = "p=$(cat \(runDirectory)/tunnel.pid 2>/dev/null); "
-                    + "if [ -n \"$p\" ] && grep -q cloudbench-agent /proc/$p/cmdline 2>/dev/null; then kill $p; fi; "
+                let cmd = shellStopAgent(pidFile: "\(runDirectory)/tunnel.pid") + "; "
                     + "rm -f \(runDirectory)/tunnel.pid \(runDirectory)/tunnel.log \(tunnelStats(in: runDirectory)) \(tunnelStats(in: runDirectory)).new; "
                     + "for i in $(seq 1 30); do [ -e /sys/class/net/\(dev) ] || exit 0; sleep 0.1; done; ip link del \(dev) 2>/dev/null; true"
                 return PathStep(role: role, command: cmd, privileged: true, what: "stop the UDP tunnel")

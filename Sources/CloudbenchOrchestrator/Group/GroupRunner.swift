@@ -1,6 +1,7 @@
 import AgentContract
 import AgentKit
 import CloudbenchCore
+import CloudbenchSSH
 import Foundation
 
 /// A group of the inventory (`HostGroup`) with its hosts connected and ready, and its cells.
@@ -8,19 +9,23 @@ public struct GroupWork: Sendable {
     public var group: HostGroup
     public var jobs: [CellJob]
     public var hub: RemoteHost
+    /// A through group's clients after the hub, in the order of `group.otherClients`.
+    public var otherClients: [RemoteHost]
     /// In the order of `group.spokes`.
     public var spokes: [RemoteHost]
     public var middle: RemoteHost?
 
-    public init(group: HostGroup, jobs: [CellJob], hub: RemoteHost, spokes: [RemoteHost], middle: RemoteHost?) {
+    public init(group: HostGroup, jobs: [CellJob], hub: RemoteHost, otherClients: [RemoteHost] = [], spokes: [RemoteHost], middle: RemoteHost?) {
         self.group = group
         self.jobs = jobs
         self.hub = hub
+        self.otherClients = otherClients
         self.spokes = spokes
         self.middle = middle
     }
 
-    var hosts: [RemoteHost] { [hub] + (middle.map { [$0] } ?? []) + spokes }
+    var hosts: [RemoteHost] { [hub] + otherClients + (middle.map { [$0] } ?? []) + spokes }
+    var clients: [RemoteHost] { [hub] + otherClients }
 }
 
 /// Runs a group's steps: the run's agent server on each spoke of the step, the relay on a
@@ -42,8 +47,8 @@ public struct GroupRunner: Sendable {
             await onStart(job)
             // Only the hosts of this step: a lost spoke past it does not fail a smaller step.
             let direct = job.cell.variant.groupDirect
-            let k = min(job.cell.variant.groupStep ?? work.spokes.count, work.spokes.count)
-            let hosts = [work.hub] + (direct ? [] : work.middle.map { [$0] } ?? []) + work.spokes.prefix(k)
+            let plan = work.group.plan(step: job.cell.variant.groupStep, direct: direct)
+            let hosts = work.clients.prefix(plan.clients) + (direct ? [] : work.middle.map { [$0] } ?? []) + work.spokes.prefix(plan.spokes)
             let lost = await state.lostHosts
             if let gone = hosts.first(where: { lost[$0.label] != nil }) {
                 await onOutcome(job, CellOutcome(record: CellRunner().lostHostRecord(job, host: gone.label), skipped: nil, lostHost: nil))
@@ -51,7 +56,7 @@ public struct GroupRunner: Sendable {
             }
             // The relay once per group; a start that failed is tried again at the next step through it.
             var tried: Result<Void, Error>?
-            if work.group.shape == .through, !direct, let middle = work.middle {
+            if work.group.shape == .through, !direct, let middle = work.middle {  // (none with a balancer of the user's)
                 if case .success? = relay {} else {
                     do { try await startRelay(on: middle, work: work); relay = .success(()) } catch { relay = .failure(error) }
                 }
@@ -67,14 +72,18 @@ public struct GroupRunner: Sendable {
         }
     }
 
-    /// One step: its servers, then the hub's agent against all of them at once.
+    /// One step: its servers, then the hub's agent against all of them at once (and, with several
+    /// clients, the others' senders beside it).
     func step(_ job: CellJob, _ work: GroupWork, relay: Result<Void, Error>?) async -> CellOutcome {
         let group = work.group
-        let k = min(job.cell.variant.groupStep ?? group.spokes.count, group.spokes.count)
+        let direct = job.cell.variant.groupDirect
+        let plan = group.plan(step: job.cell.variant.groupStep, direct: direct)
+        let k = plan.spokes
+        let step = job.cell.variant.groupStep ?? k
         let runner = CellRunner(servers: servers)
         var record = runner.baseRecord(job, now: Date())
         // A failed step's record says which group, shape, step and hosts it was, without flows.
-        record.detail = .object(["group": Self.groupDetail(group, step: k, direct: job.cell.variant.groupDirect, agent: .null, hosts: work)])
+        record.detail = .object(["group": Self.groupDetail(group, step: step, plan: plan, direct: direct, agent: .null, hosts: work)])
         var lost: String?
         var running: [AgentServers.Running] = []
         do {
@@ -98,28 +107,79 @@ public struct GroupRunner: Sendable {
             var request = AgentInvocation.request(test: .tcpBandwidth, run: job.run)
             request.reverse = group.shape == .fanIn
             let addresses = group.spokes.prefix(k).map { AgentInvocation.hostPort($0.testIP, port) }
-            let direct = job.cell.variant.groupDirect
-            let via = direct ? nil : group.middle.map { m in (0..<k).map { AgentInvocation.hostPort(m.testIP, group.relayPort(backend: $0, agentPort: port)) } }
+            /// Where data for spoke `i` goes: the relay's port for it, or straight to its agent.
+            func target(_ i: Int?) -> String {
+                guard let i else { return group.balancer!.endpoint }
+                if !direct, let m = group.middle { return AgentInvocation.hostPort(m.testIP, group.relayPort(backend: i, agentPort: port)) }
+                return addresses[i]
+            }
+            let flows = plan.flows?.enumerated().map { (flow: $0.offset, client: $0.element.client, to: target($0.element.spoke)) }
+            let via = flows != nil || direct ? nil : group.middle.map { _ in (0..<k).map { target($0) } }
+            let pool = flows.map { f in (flows: f.count, own: f.filter { $0.client == 0 }.map { (flow: $0.flow, to: $0.to) }) }
+            let poolID = TestKey.randomID()
             let hub = work.hub
             let invocation = AgentInvocation(agent: hub.layout.agentPath(sha256: hub.agentSHA), runDirectory: hub.layout.runDirectory,
                                              token: running[0].key, cellTag: job.tag)
-            let arguments = AgentCommandLine.group(servers: addresses, via: via, request: request,
+            let arguments = AgentCommandLine.group(servers: addresses, via: via, pool: pool, request: request,
                                                    lease: RemoteLayout.leaseFile(in: hub.layout.runDirectory))
-            let out = try await hub.run(invocation.runForeground(arguments), input: running.map(\.key).joined(separator: "\n") + "\n",
-                                        timeout: job.clientTimeout + 15)
-            guard out.status == 0 else {
-                let said = out.stderr.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: "\n").last.map(String.init) ?? ""
-                throw CellFailure("the group's agent on \(hub.label) failed (exit \(out.status))" + (said.isEmpty ? "" : ": \(said)"))
+            let input = running.map(\.key).joined(separator: "\n") + "\n" + (pool == nil ? "" : poolID + "\n")
+            // The other clients' flows, sent beside the hub's step; each tries until the servers take them.
+            let senders = (1..<max(1, plan.clients)).compactMap { c -> (RemoteHost, [(flow: Int, to: String)])? in
+                let mine = flows?.filter { $0.client == c }.map { (flow: $0.flow, to: $0.to) } ?? []
+                return mine.isEmpty ? nil : (work.otherClients[c - 1], mine)
             }
+            // Long enough for the flows to land (the hub waits 20 s for them) and the window to pass.
+            let deadline = 20 + request.warmup + request.duration + 15
+            func sender(_ host: RemoteHost) -> AgentInvocation {
+                AgentInvocation(agent: host.layout.agentPath(sha256: host.agentSHA), runDirectory: host.layout.runDirectory, token: "", cellTag: job.tag)
+            }
+            async let sent: [(String, CommandOutput?, Error?)] = withTaskGroup(of: (String, CommandOutput?, Error?).self) { tasks in
+                for (host, mine) in senders {
+                    let command = sender(host).runForeground(AgentCommandLine.send(mine, deadline: deadline, messageSize: request.messageSize,
+                                                                                    lease: RemoteLayout.leaseFile(in: host.layout.runDirectory)))
+                    tasks.addTask {
+                        do {
+                            return (host.label, try await host.run(command,
+                                                                   input: poolID + "\n", timeout: deadline + 15), nil)
+                        } catch { return (host.label, nil, error) }
+                    }
+                }
+                var all: [(String, CommandOutput?, Error?)] = []
+                for await r in tasks { all.append(r) }
+                return all
+            }
+            let ran: Result<CommandOutput, Error>
+            do { ran = .success(try await hub.run(invocation.runForeground(arguments), input: input, timeout: job.clientTimeout + 15)) } catch {
+                ran = .failure(error)
+            }
+            // A step that failed ends its senders now: they would try until their deadline.
+            if (try? ran.get().status) != 0 {
+                for (host, _) in senders { _ = try? await host.run(sender(host).stopForeground(), timeout: 10) }
+            }
+            // A sender's own failure is said beside the step's ("only 3 of 4 flows reached a server"): it
+            // names the client. One this step ended (SIGTERM, 143) has nothing to add.
+            var failures: [String] = []
+            for (label, output, error) in await sent {
+                if let e = error as? RemoteError { throw e }
+                if let error { failures.append("the sender on \(label) failed: \(error)") }
+                if let output, output.status != 0, output.status != 143 {
+                    failures.append("the sender on \(label) failed (exit \(output.status))" + (Self.lastLine(output.stderr).map { ": \($0)" } ?? ""))
+                }
+            }
+            let out = try ran.get()
+            if out.status != 0 {
+                failures.insert("the group's agent on \(hub.label) failed (exit \(out.status))" + (Self.lastLine(out.stderr).map { ": \($0)" } ?? ""), at: 0)
+            }
+            guard failures.isEmpty else { throw CellFailure(failures.joined(separator: "; ")) }
             let ended = Date()
-            for host in [hub] + work.spokes.prefix(k) { host.leaseRenewed(at: ended) }
+            for host in work.clients.prefix(plan.clients) + work.spokes.prefix(k) { host.leaseRenewed(at: ended) }
             let (headline, json) = try AgentOutput.parse(out.stdout, test: .tcpBandwidth)
             record.status = .ok
             record.value = headline.value
             record.unit = headline.unit
             var detail: [String: JSONValue] = [:]
             if case .object(let o) = json { detail = o }
-            detail["group"] = Self.groupDetail(group, step: k, direct: direct, agent: json, hosts: work)
+            detail["group"] = Self.groupDetail(group, step: step, plan: plan, direct: direct, agent: json, hosts: work)
             record.detail = .object(detail)
             record.source = json["agent_version"]?.string.map { "cloudbench-agent \($0)" } ?? "cloudbench-agent"
         } catch let e as RemoteError {
@@ -142,20 +202,37 @@ public struct GroupRunner: Sendable {
         return CellOutcome(record: record, skipped: nil, lostHost: lost)
     }
 
-    /// `detail.group`: the shape, the step, each flow's rate (bytes/s, in spoke order), Jain's
-    /// fairness index, and which host is which, so that a report can name the one that caps it.
-    static func groupDetail(_ group: HostGroup, step k: Int, direct: Bool, agent json: JSONValue, hosts work: GroupWork) -> JSONValue {
+    /// `detail.group`: the shape, the step, each flow's rate (bytes/s, in spoke order, or through
+    /// a balancer in the order the flows were opened), Jain's fairness index, and which host is
+    /// which, so that a report can name the one that caps it. Through a balancer, also the middle's
+    /// address (`external`) and how many flows it put on each backend (`landed`, in spoke order).
+    static func groupDetail(_ group: HostGroup, step: Int, plan: HostGroup.StepPlan, direct: Bool, agent json: JSONValue,
+                            hosts work: GroupWork) -> JSONValue {
         var rates: [Double] = []
         if case .array(let flows)? = json["flows"] { rates = flows.compactMap { $0["bytes_per_second"]?.double } }
         var out: [String: JSONValue] = [
             "shape": .string(group.shape.rawValue),
-            "step": .number(Double(k)),
+            "step": .number(Double(step)),
+            "step_of": .string(group.stepKey),
             "flows": .array(rates.map { .number($0) }),
             "hub": .string(work.hub.label),
-            group.shape.spokesKey: .array(work.spokes.prefix(k).map { .string($0.label) }),
+            group.shape.spokesKey: .array(work.spokes.prefix(plan.spokes).map { .string($0.label) }),
         ]
+        if plan.clients > 1 { out["clients"] = .array(work.clients.prefix(plan.clients).map { .string($0.label) }) }
+        // Each flow's client, when several send (the flows are in this order).
+        if let flows = plan.flows, plan.clients > 1 { out["flow_clients"] = .array(flows.map { .number(Double($0.client + 1)) }) }
         if let f = HostGroup.fairness(rates) { out["fairness"] = .number(f) }
         if let m = work.middle { out["middle"] = .string(m.label) }
+        if let b = group.balancer {
+            out["middle"] = .string(b.endpoint)
+            out["external"] = .bool(true)
+            if !direct, case .array(let backends)? = json["backends"] {
+                out["landed"] = .array(backends.prefix(plan.spokes).map { b in
+                    if case .array(let flows)? = b["flows"] { return .number(Double(flows.count)) }
+                    return .number(0)
+                })
+            }
+        }
         if direct { out["direct"] = .bool(true) }
         return .object(out)
     }
@@ -171,7 +248,7 @@ public struct GroupRunner: Sendable {
         let invocation = AgentInvocation(agent: layout.agentPath(sha256: middle.agentSHA), runDirectory: layout.runDirectory, token: "", cellTag: "relay")
         let out = try await middle.check(
             invocation.startDetached(AgentCommandLine.relay(listen: m.testIP, routes: routes, deadline: min(deadline, AgentLimits.deadline.upperBound),
-                                                            allow: [group.hub.testIP], lease: layout.leaseFile),
+                                                            allow: group.clients.map(\.testIP), lease: layout.leaseFile),
                                      pidFile: Self.relayPidFile(group, layout: layout), logFile: "\(layout.runDirectory)/relay.log"),
             what: "start the relay on the middle", timeout: 20)
         guard AgentInvocation.readyPid(out.stdout, port: routes[0].port) != nil else {
@@ -179,11 +256,15 @@ public struct GroupRunner: Sendable {
         }
     }
 
+    static func lastLine(_ text: String) -> String? {
+        text.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: "\n").last.map(String.init)
+    }
+
     static func relayPidFile(_ group: HostGroup, layout: RemoteLayout) -> String { "\(layout.runDirectory)/relay-\(group.name).pid" }
 
     /// Ends the group's relay by its pid file (only if that pid is still an agent).
     static func stopRelay(_ group: HostGroup, layout: RemoteLayout) -> String {
         let file = relayPidFile(group, layout: layout)
-        return "p=$(cat \(file) 2>/dev/null); if [ -n \"$p\" ] && grep -q cloudbench-agent /proc/$p/cmdline 2>/dev/null; then kill $p; fi; rm -f \(file)"
+        return shellStopAgent(pidFile: file) + "; rm -f \(file)"
     }
 }

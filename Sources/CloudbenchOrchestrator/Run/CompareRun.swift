@@ -200,7 +200,8 @@ public struct CompareRun: Sendable {
                                price: price, tag: "\(getpid())-\(tag)", beforeCell: options.beforeCell)
             }
             let spokes = group.spokes.map { connected[$0.endpoint]! }
-            groupWorks.append(GroupWork(group: group, jobs: jobs, hub: hub, spokes: spokes, middle: group.middle.map { connected[$0.endpoint]! }))
+            groupWorks.append(GroupWork(group: group, jobs: jobs, hub: hub, otherClients: group.otherClients.map { connected[$0.endpoint]! },
+                                        spokes: spokes, middle: group.middle.map { connected[$0.endpoint]! }))
         }
         let notRunWhy = await state.stopping ? "interrupted before its first cell" : "a host failed preflight or deploy"
         for p in notRun { await progress.message("\(groupsNotRun.contains(p) ? "group" : "pair") \(p): not run (\(notRunWhy))") }

@@ -5,3 +5,9 @@
 public func shellProcessRuns(_ pid: String) -> String {
     "{ s=$(sed -n 's/^State:[[:space:]]*\\(.\\).*/\\1/p' /proc/\(pid)/status 2>/dev/null); [ -n \"$s\" ] && [ \"$s\" != Z ]; }"
 }
+
+/// A shell command that ends the agent whose pid is in `pidFile`, only if that pid is still a
+/// cloudbench agent (a pid reused by another program is left alone); true either way.
+public func shellStopAgent(pidFile: String) -> String {
+    "p=$(cat \(pidFile) 2>/dev/null); if [ -n \"$p\" ] && grep -q cloudbench-agent /proc/$p/cmdline 2>/dev/null; then kill $p; fi"
+}
