@@ -43,13 +43,16 @@ public enum GroupBandwidthTest {
         for (i, p) in active.enumerated() {
             do { try p.session.awaitGo() } catch { throw AgentError.failed("\(o.pool == nil ? "flow" : "server") \(i + 1) (\(p.address)): \(error)") }
         }
+        // This host's counters over the step, beside each server's (its HOST line after its result).
+        let counters = HostCounters.sample(toward: peers.first?.address)
         let window = Window(start: Clock.now(), warmup: request.warmup, duration: request.duration, interval: request.interval,
                             fixedOpening: request.fixedWindow)
         let m = request.reverse ? try receiveAll(active, window: window)
             : o.pool != nil ? try sendPooled(active, window: window, messageSize: request.messageSize)
             : try sendAll(active, window: window, messageSize: request.messageSize)
-        // Each server's HOST line follows its result: read it so that it ends its test cleanly.
-        for p in active { _ = Client.serverFields(p.session.control) }
+        let mine = HostWindow(from: counters, to: counters.again())
+        // Each server's HOST line follows its result.
+        let theirs = active.map { p in Client.serverFields(p.session.control).flatMap { HostWindow(fields: $0) } }
         if m.receiver.cutShort || m.senders.contains(where: { $0.cutShort }) {
             throw AgentError.failed("a flow's data connections closed before the test ended")
         }
@@ -69,6 +72,10 @@ public enum GroupBandwidthTest {
             })))
         }
         fields.append(("window", .string(request.fixedWindow ? "fixed" : "settled")))
+        fields.append(("hosts", .array([hostJSON("hub", address: nil, mine, rate: m.receiver.bytesPerSecond)]
+            + zip(active.indices, theirs).map { i, w in
+                hostJSON("server", address: active[i].address, w, rate: m.flowRates.indices.contains(i) ? m.flowRates[i] : nil)
+            })))
         return .object(AgentJSON.header(.tcpBandwidth) + fields)
     }
 
@@ -113,6 +120,17 @@ public enum GroupBandwidthTest {
                 }
             }
         }
+    }
+
+    /// One host's CPU and NIC over the step: `role` hub (this host) or server; the CPU seconds per
+    /// GB are of `rate`, the payload that host sent or received (the step's sum on the hub).
+    static func hostJSON(_ role: String, address: SocketAddress?, _ w: HostWindow?, rate: Double?) -> JSON {
+        var out: [(String, JSON)] = [("role", .string(role))]
+        if let address { out.append(("server", .string(address.description))) }
+        guard let w else { return .object(out + [("host_cpu_absent", .string(ProcStat.Absent.notSent.sentence))]) }
+        out += w.cpuFields(payloadBytesPerSecond: rate)
+        if let nic = w.nic { out.append(("nic", NICWindow.json(nic))) }
+        return .object(out)
     }
 
     /// What a step measured: every flow's receiving as one, each flow's rate, each flow's sender.

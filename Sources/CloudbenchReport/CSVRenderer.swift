@@ -86,6 +86,46 @@ public enum CSVRenderer {
         return lines.joined(separator: "\n") + "\n"
     }
 
+    public static let groupHeader = [
+        "group", "shape", "provider", "instance_type", "region", "middle", "step_of", "step", "direct",
+        "throughput_n", "throughput", "throughput_unit", "throughput_ci95_low", "throughput_ci95_high",
+        "throughput_median", "throughput_min", "throughput_max", "throughput_stddev", "throughput_failed",
+        "fairness", "per_flow", "landed_per_backend", "ceiling",
+    ]
+
+    /// The groups' steps as CSV (`report --csv X.csv` writes it to `X-groups.csv`), one row per
+    /// step and direct reference: the aggregate in the report's unit, each flow's mean (space
+    /// separated, in flow order), through a balancer how many flows each backend took, and
+    /// `ceiling` on the step the aggregate levels off from (the host whose link it is, as the
+    /// markdown names it). Nil without groups.
+    public static func groups(_ m: ReportModel) -> String? {
+        guard !m.groups.isEmpty else { return nil }
+        let f = m.options.unit.factor
+        var lines = [groupHeader.joined(separator: ",")]
+        for g in m.groups {
+            let rows = g.steps.map { ($0, false) } + (g.direct.map { [($0, true)] } ?? [])
+            for (r, direct) in rows {
+                let s = r.aggregate
+                var fields = [g.name, g.shape, g.provider, g.type, g.region ?? "n/a", g.middle ?? "n/a", g.stepOf, String(r.step), direct ? "yes" : "no",
+                              String(s?.n ?? 0), number(s.map { $0.mean * f }), m.options.unit.rawValue,
+                              number(s?.confidenceInterval.map { $0.low * f }), number(s?.confidenceInterval.map { $0.high * f }),
+                              number(s.map { $0.median * f }), number(s.map { $0.min * f }), number(s.map { $0.max * f }),
+                              number(s?.stddev.map { $0 * f }), String(r.failed), number(r.fairness)]
+                fields.append(r.flows.isEmpty ? "n/a" : r.flows.map { number($0 * f) }.joined(separator: " "))
+                fields.append(r.landed.isEmpty ? "n/a" : r.landed.map { number($0) }.joined(separator: " "))
+                let ceiling = !direct && g.ceiling?.fromStep == r.step
+                fields.append(ceiling ? (g.ceiling?.host ?? "a link the flows share") : "n/a")
+                lines.append(fields.map(CSVTable.escape).joined(separator: ","))
+            }
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// Where `groups` goes beside a CSV written to `path`: `x.csv` → `x-groups.csv`.
+    public static func groupsPath(besides path: String) -> String {
+        (path.hasSuffix(".csv") ? String(path.dropLast(4)) : path) + "-groups.csv"
+    }
+
     /// `test` … `http_object_bytes` and the `detail` figures of a throughput/latency row (the
     /// latency cell's RTT percentiles, the throughput cell's CPU and retransmits).
     static func tail(_ key: ReportModel.RowKey, _ figures: [CellIdentity: DetailFigures.Figures], _ m: ReportModel) -> [String] {

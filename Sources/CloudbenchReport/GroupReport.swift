@@ -47,6 +47,9 @@ public struct GroupStepRow: Sendable {
     /// Through a balancer of the user's own: how many flows it put on each backend, the mean over
     /// the successful repetitions, in the order of the group's backends.
     public var landed: [Double] = []
+    /// Each host's busy share of its cores over the step (`detail.group.cpu`), the mean over the
+    /// successful repetitions, in the order first seen.
+    public var cpu: [(host: String, busyPercent: Double)] = []
 }
 
 /// The report's section on groups (`groups:` in the inventory): a table per group of the aggregate
@@ -116,16 +119,26 @@ public enum GroupReport {
                 return true
             }
         }
+        var cpuHosts: [String] = [], cpuSums: [String: (Double, Int)] = [:]
         for r in ok {
+            _ = r.detailView?["group"]?["cpu"]?.forEachElement { h in
+                guard cpuHosts.count < 200, let host = h["host"]?.string, let busy = h["busy_percent"]?.double, (0...100.5).contains(busy) else { return false }
+                if cpuSums[host] == nil { cpuHosts.append(host) }
+                let (sum, n) = cpuSums[host] ?? (0, 0)
+                cpuSums[host] = (sum + busy, n + 1)
+                return true
+            }
             add(r.detailView?["group"]?["flows"], scale: 1e-6, range: 0...1e15, to: &flowSums, &flowCounts)
             add(r.detailView?["group"]?["landed"], scale: 1, range: 0...1000, to: &landedSums, &landedCounts)
             if let f = r.detailView?["group"]?["fairness"]?.double, f.isFinite, f > 0, f <= 1 { fairness.append(f) }
         }
-        return GroupStepRow(step: step, aggregate: Summary(ok.compactMap(\.value), floor: 0),
+        var row = GroupStepRow(step: step, aggregate: Summary(ok.compactMap(\.value), floor: 0),
                             failed: records.filter { $0.status == .failed }.count,
                             flows: zip(flowSums, flowCounts).map { $0 / Double($1) },
                             fairness: fairness.isEmpty ? nil : fairness.reduce(0, +) / Double(fairness.count),
                             landed: zip(landedSums, landedCounts).map { $0 / Double($1) })
+        row.cpu = cpuHosts.map { h in (h, cpuSums[h]!.0 / Double(cpuSums[h]!.1)) }
+        return row
     }
 
     /// The half-width of a step's interval, or 3 % of its mean when it has none (one repetition).
@@ -214,6 +227,11 @@ public enum GroupReport {
                 out.append("The balancer put the \(top.step) flows of the largest step on its backends as "
                            + top.landed.map { $0 == $0.rounded() ? "\(Int($0))" : NumberFormat.sig3($0) }.joined(separator: " · ") + " (in the group's order"
                            + (top.aggregate.map { $0.n > 1 ? ", mean of \($0.n) repetitions" : "" } ?? "") + ").")
+                out.append("")
+            }
+            if let top = g.steps.last(where: { !$0.cpu.isEmpty }) {
+                out.append("CPU busy at the largest step (\(top.step) \(top.step == 1 ? String(spokes.dropLast()) : spokes), share of each host's cores): "
+                           + top.cpu.map { "\(esc($0.host)) \(String(format: "%.0f", $0.busyPercent)) %" }.joined(separator: ", ") + ".")
                 out.append("")
             }
             if let c = g.ceiling {

@@ -180,6 +180,56 @@ public struct ReportDocument: Encodable, Sendable {
         }
     }
 
+    /// A group's steps (`GroupSection`), throughput in the report's unit.
+    public struct Group: Encodable, Sendable {
+        public var name, shape, provider, type, stepOf: String
+        public var region, hub, middle: String?
+        public var external: Bool
+        public var clients: [String]
+        public var steps: [GroupStep]
+        public var direct: GroupStep?
+        public var ceiling: Ceiling?
+
+        enum CodingKeys: String, CodingKey {
+            case name, shape, provider, type, region, hub, middle, external, clients, steps, direct, ceiling
+            case stepOf = "step_of"
+        }
+    }
+
+    public struct GroupStep: Encodable, Sendable {
+        public var step: Int
+        public var aggregate: Figure?
+        public var failed: Int
+        public var flows: [Double]
+        public var fairness: Double?
+        public var landed: [Double]
+        public var cpu: [HostCPU]
+
+        init(_ r: GroupStepRow, factor: Double) {
+            step = r.step
+            aggregate = Figure(r.aggregate, factor: factor)
+            failed = r.failed
+            flows = r.flows.map { $0 * factor }
+            fairness = r.fairness
+            landed = r.landed
+            cpu = r.cpu.map { HostCPU(host: $0.host, busyPercent: $0.busyPercent) }
+        }
+    }
+
+    public struct HostCPU: Encodable, Sendable {
+        public var host: String
+        public var busyPercent: Double
+        enum CodingKeys: String, CodingKey { case host, busyPercent = "busy_percent" }
+    }
+
+    public struct Ceiling: Encodable, Sendable {
+        public var fromStep: Int
+        public var value: Double
+        public var host: String?
+        public var why: String
+        enum CodingKeys: String, CodingKey { case value, host, why, fromStep = "from_step" }
+    }
+
     public var schema = "cloudbench-report/1"
     public var title: String
     public var currency: String
@@ -192,10 +242,11 @@ public struct ReportDocument: Encodable, Sendable {
     public var tests: [Section]
     public var ranking: [Ranked]
     public var timelines: [Timeline]
+    public var groups: [Group]
     public var warnings: [String]
 
     enum CodingKeys: String, CodingKey {
-        case schema, title, currency, records, failed, unusable, duplicates, runs, hosts, overlays, tests, ranking, timelines, warnings
+        case schema, title, currency, records, failed, unusable, duplicates, runs, hosts, overlays, tests, ranking, timelines, groups, warnings
         case throughputUnit = "throughput_unit", newestRecordTime = "newest_record_time"
     }
 
@@ -239,6 +290,12 @@ public struct ReportDocument: Encodable, Sendable {
             Timeline(cell: Cell(t.timeline.cell, providerName: t.providerName, test: true), record: t.timeline.recordID,
                      pair: t.timeline.pair, repetition: t.timeline.repetition, event: t.timeline.event.rawValue,
                      lowestShareOfMedian: t.timeline.lowestShare, startsSeconds: t.timeline.starts, rates: t.timeline.rates.map { $0 * f })
+        }
+        groups = m.groups.map { g in
+            Group(name: g.name, shape: g.shape, provider: g.provider, type: g.type, stepOf: g.stepOf, region: g.region, hub: g.hub,
+                  middle: g.middle, external: g.external, clients: g.clients, steps: g.steps.map { GroupStep($0, factor: f) },
+                  direct: g.direct.map { GroupStep($0, factor: f) },
+                  ceiling: g.ceiling.map { Ceiling(fromStep: $0.fromStep, value: $0.value * f, host: $0.host, why: $0.why) })
         }
         warnings = m.footer.missingPrices + m.footer.inputWarnings
     }

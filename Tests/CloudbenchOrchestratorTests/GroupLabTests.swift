@@ -103,6 +103,9 @@ struct GroupLabTests {
         let fairness = try #require(group(fanIn)["fairness"] as? Double)
         #expect(fairness > 0.9, "fairness \(fairness), flows \(flows)")
         #expect(group(fanIn)["shape"] as? String == "fan_in" && group(fanIn)["hub"] as? String == "10.231.\(third).10")
+        // Every host's CPU over the step: the hub's own, each server's from its HOST line.
+        let cpuHosts = (group(fanIn)["cpu"] as? [[String: Any]] ?? []).compactMap { $0["host"] as? String }
+        #expect(cpuHosts == [10, 16, 17, 11].map { "10.231.\(third).\($0)" }, "\(group(fanIn))")
 
         // Through: backends at 10 MB/s each behind a 15 MB/s middle: 10, then the middle's 15 from 2 backends on,
         // never more. (Three flows through the middle's two shapers, in and out, were seen 5 % below its
@@ -159,6 +162,7 @@ struct GroupLabTests {
         #expect(report.contains("The balancer put the 3 flows of the largest step on its backends as 1 · 1 · 1"), "\(report)")
         let twoLine = try #require(report.split(separator: "\n").first { $0.hasPrefix("The middle's (10.231.\(third).10) link caps the group at ") }, "\(report)")
         #expect(twoLine.contains("MB/s from 2 clients on"), "\(twoLine)")
+        #expect(report.contains("CPU busy at the largest step (3 clients, share of each host's cores): 10.231.\(third).10 "), "\(report)")
         #expect(lab.leftovers() == [])
     }
 }

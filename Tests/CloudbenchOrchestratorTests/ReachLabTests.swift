@@ -7,9 +7,19 @@ import Testing
 /// rule to open; the other pair is measured.
 @Suite("reachability preflight on the lab", .enabled(if: getuid() == 0, "needs root for the lab"), .serialized)
 struct ReachLabTests {
-    @Test("a firewalled pair fails at its preflight with the port, direction and rule; the other pair completes")
+    @Test("a firewalled pair fails at its preflight with the port, direction and rule; the other pair completes; so does a group")
     func firewalledPair() throws {
-        let lab = try LabRun(tag: "r", third: 170, profile: "reach-lab")
+        // Two groups over the pairs' hosts: one sends to the walled server too, one only to the open one.
+        let lab = try LabRun(tag: "r", third: 170, profile: "reach-lab") { generated in
+            generated + """
+            groups:
+              - { name: fan-walled, shape: fan_out, provider: aws, type: m4.large, client: { address: 10.231.170.11 },
+                  servers: [{ address: 10.231.170.10 }, { address: 10.231.170.12 }] }
+              - { name: fan-open, shape: fan_out, provider: aws, type: m4.large, client: { address: 10.231.170.13 },
+                  servers: [{ address: 10.231.170.10 }] }
+
+            """
+        }
         defer { lab.down() }
         let server = "cbl-\(lab.name)-walled-s"
         let rules = "add table inet cbreach\n"
@@ -24,6 +34,9 @@ struct ReachLabTests {
         #expect(pre.status == 1, "\(pre.stdout)\n\(pre.stderr)")
         #expect(pre.stdout.contains("pair open: open: TCP 5201 to the server, UDP 8472 to the server, UDP 8472 to the client\n"), "\(pre.stdout)")
         #expect(pre.stdout.contains("pair walled: reachability preflight: TCP 5201 (the agent port) from client "))
+        #expect(pre.stdout.contains("group fan-open: open: TCP 5201 (the agent port of 10.231.170.10 from 10.231.170.13)\n"), "\(pre.stdout)")
+        #expect(pre.stdout.contains("group fan-walled: reachability preflight: TCP 5201 (the agent port of 10.231.170.12 from 10.231.170.11) "
+                                    + "from client 10.231.170.11 to server 10.231.170.12: no answer within 5 s"), "\(pre.stdout)")
         let started = Date()
         let r = try lab.compare()
         let took = Date().timeIntervalSince(started)
@@ -40,6 +53,13 @@ struct ReachLabTests {
         // The direction back was open: the client's inbound 8472 is not named.
         #expect(!error.contains("to client"))
         #expect(r.stderr.contains("pair walled: not run: reachability preflight: TCP 5201"))
+        // The group that needs the walled server fails every step with the same reason; the other measures.
+        let fanWalled = records.filter { $0["pair"] as? String == "fan-walled" }
+        #expect(fanWalled.count == 1 && (fanWalled.first?["error"] as? String ?? "").hasPrefix("reachability preflight: TCP 5201 (the agent port of 10.231.170.12"),
+                "\(fanWalled)")
+        #expect(((fanWalled.first?["detail"] as? [String: Any])?["group"] as? [String: Any])?["step"] as? Double == 2)
+        #expect(records.filter { $0["pair"] as? String == "fan-open" }.map { $0["status"] as? String } == ["ok"])
+        #expect(r.stderr.contains("group fan-walled: not run: reachability preflight"), "\(r.stderr)")
         // Two probes of 5 s, not two cells each waiting out a connect timeout.
         #expect(took < 120)
         #expect(lab.leftovers() == [])

@@ -8,7 +8,7 @@ import Testing
 @Suite("Groups section")
 struct GroupReportTests {
     static func r(_ group: String, shape: String, step: Int, rep: Int, flows: [Double], direct: Bool = false,
-                  status: ResultRecord.Status = .ok, landed: [Double]? = nil) -> ResultRecord {
+                  status: ResultRecord.Status = .ok, landed: [Double]? = nil, cpu: [(String, Double)] = []) -> ResultRecord {
         var g: [String: JSONValue] = ["shape": .string(shape), "step": .number(Double(step)), "hub": .string("10.0.0.1")]
         if status == .ok {
             g["flows"] = .array(flows.map { .number($0 * 1e6) })
@@ -16,6 +16,7 @@ struct GroupReportTests {
         }
         if shape == "through" { g["middle"] = .string("10.0.0.9") }
         if direct { g["direct"] = .bool(true) }
+        if !cpu.isEmpty { g["cpu"] = .array(cpu.map { .object(["host": .string($0.0), "busy_percent": .number($0.1)]) }) }
         if let landed {
             g["middle"] = .string("10.0.0.9:7000")
             g["external"] = .bool(true)
@@ -34,7 +35,8 @@ struct GroupReportTests {
             let j = Double(rep) * 0.05
             out.append(r("lb", shape: "through", step: 1, rep: rep, flows: [10 + j]))
             out.append(r("lb", shape: "through", step: 2, rep: rep, flows: [11.8 + j, 11.9]))
-            out.append(r("lb", shape: "through", step: 3, rep: rep, flows: [8 + j, 7.9, 7.8]))
+            out.append(r("lb", shape: "through", step: 3, rep: rep, flows: [8 + j, 7.9, 7.8],
+                         cpu: [("10.0.0.1", 30 + Double(rep)), ("10.0.0.2", 4), ("10.0.0.3", 5), ("10.0.0.4", 3.5)]))
             out.append(r("lb", shape: "through", step: 3, rep: rep, flows: [10, 10 + j, 9.9], direct: true))
             out.append(r("in", shape: "fan_in", step: 1, rep: rep, flows: [30 + j]))
             out.append(r("in", shape: "fan_in", step: 2, rep: rep, flows: [40 + j, 41]))
@@ -58,6 +60,7 @@ struct GroupReportTests {
         #expect(c.fromStep == 2 && abs(c.value - 23.8) < 0.01 && c.host == "the middle's (10.0.0.9)", "\(c)")
         #expect(sections[1].ceiling == nil && sections[1].steps[1].failed == 1)
         #expect(abs(sections[1].steps[1].flows[1] - 41) < 1e-9)
+        #expect(lb.steps[2].cpu.map(\.host) == ["10.0.0.1", "10.0.0.2", "10.0.0.3", "10.0.0.4"] && lb.steps[2].cpu[0].busyPercent == 32)
         // Through a balancer: named as such, compared with the direct reference at the same number of flows.
         let nat = sections[2]
         #expect(nat.external && nat.steps.map(\.step) == [1, 2, 4] && nat.direct?.step == 2)
@@ -79,6 +82,11 @@ struct GroupReportTests {
         #expect(model.providers.flatMap(\.rows).map(\.key.cell.type) == ["D2"])
         let chart = try #require(ReportCharts.render(model).first { $0.kind == .groups })
         #expect(chart.svg.contains("lb (through): capped at 23.8 MB/s from 2 on") && chart.svg.contains("in (fan-in)"), "\(chart.svg)")
+        // The steps as CSV beside the report's (golden: users load it), and in the JSON document.
+        try GoldenFile.check(try #require(CSVRenderer.groups(model)), "groups.csv")
+        #expect(CSVRenderer.groupsPath(besides: "reports/x.csv") == "reports/x-groups.csv")
+        let document = ReportDocument(model)
+        #expect(document.groups.map(\.name) == ["lb", "in", "nat"] && document.groups[2].stepOf == "flows" && document.groups[0].ceiling?.fromStep == 2)
         let markdown = MarkdownRenderer.render(model)
         let section = String(markdown[markdown.range(of: "## Groups")!.lowerBound...])
         try GoldenFile.check(String(section[..<(section.range(of: "\n## ", range: section.index(after: section.startIndex)..<section.endIndex)?.lowerBound ?? section.endIndex)]),

@@ -222,6 +222,18 @@ public struct GroupRunner: Sendable {
         // Each flow's client, when several send (the flows are in this order).
         if let flows = plan.flows, plan.clients > 1 { out["flow_clients"] = .array(flows.map { .number(Double($0.client + 1)) }) }
         if let f = HostGroup.fairness(rates) { out["fairness"] = .number(f) }
+        // Each host's busy share of its cores over the step (the agent's `hosts`, by address), named as the inventory names it.
+        if case .array(let hosts)? = json["hosts"], let port = work.jobs.first?.run.agentPort {
+            var cpu: [JSONValue] = []
+            for h in hosts.prefix(1 + group.spokes.count) {
+                let label = h["role"]?.string == "hub" ? work.hub.label
+                    : group.spokes.indices.first { AgentInvocation.hostPort(group.spokes[$0].testIP, port) == h["server"]?.string }.map { work.spokes[$0].label }
+                let parts = ["user_percent", "system_percent", "softirq_percent"].compactMap { h[$0]?.double }
+                guard let label, parts.count == 3 else { continue }
+                cpu.append(.object(["host": .string(label), "busy_percent": .number(parts.reduce(0, +))]))
+            }
+            if !cpu.isEmpty { out["cpu"] = .array(cpu) }
+        }
         if let m = work.middle { out["middle"] = .string(m.label) }
         if let b = group.balancer {
             out["middle"] = .string(b.endpoint)

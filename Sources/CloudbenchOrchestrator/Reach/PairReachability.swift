@@ -12,7 +12,9 @@ public struct ReachReport: Sendable, Equatable {
         /// One sentence: port, protocol, direction, and the rule to open.
         public var message: String
     }
+    /// The pair's name, or the group's (`isGroup`: every link of the group in one report).
     public var pair: String
+    public var isGroup = false
     public var checked: [ReachProbe] = []
     public var closed: [Closed] = []
     /// Ports the answering host could not bind (something of its own listens there), with why.
@@ -35,12 +37,16 @@ public struct PairReachability: Sendable {
     public var agentPort: Int
     public var timeout: Double
     public var tag: String
+    /// The ports to check; nil: what the pair's paths need (`ReachProbe.needed`). A group's links
+    /// give their own (`GroupLinks`).
+    public var probes: [ReachProbe]?
 
-    public init(pair: Pair, agentPort: Int, timeout: Double = 5, tag: String) {
+    public init(pair: Pair, agentPort: Int, timeout: Double = 5, tag: String, probes: [ReachProbe]? = nil) {
         self.pair = pair
         self.agentPort = agentPort
         self.timeout = timeout
         self.tag = tag
+        self.probes = probes
     }
 
     /// The answerer's command: started in the background with a deadline, waited for until it
@@ -106,7 +112,7 @@ public struct PairReachability: Sendable {
     /// Runs both directions the pair needs; a failing command is a closed port's reason, never a throw.
     public func check(server: RemoteHost, client: RemoteHost) async -> ReachReport {
         var report = ReachReport(pair: pair.name)
-        let needed = ReachProbe.needed(by: pair, agentPort: agentPort)
+        let needed = probes ?? ReachProbe.needed(by: pair, agentPort: agentPort)
         for role in [Instance.Role.server, .client] {
             let probes = needed.filter { $0.to == role }
             guard !probes.isEmpty else { continue }
@@ -136,45 +142,79 @@ public struct PairReachability: Sendable {
 }
 
 extension PairReachability {
-    /// Checks every pair whose two hosts are connected; pairs that share no host run side by
-    /// side, and a host is in one check at a time (its answerer binds the pair's ports). Reports
-    /// come back by pair name.
+    /// One check of `checkAll`: a pair's, or one link of a group's (`owner` is the group).
+    struct Check: Sendable {
+        var owner: String
+        var isGroup: Bool
+        var pair: Pair
+        var probes: [ReachProbe]?
+    }
+
+    /// Checks every pair whose two hosts are connected, and every link of each group whose hosts
+    /// are; checks that share no host run side by side, and a host is in one check at a time (its
+    /// answerer binds the ports). Reports come back by pair or group name, a group's links as one.
     public static func checkAll(_ inventory: Inventory, hosts: [String: RemoteHost], timeout: Double) async -> [ReachReport] {
-        var waiting = inventory.pairs.filter { hosts[$0.server.endpoint] != nil && hosts[$0.client.endpoint] != nil }
+        await run(checks(inventory, hosts: hosts), inventory: inventory, hosts: hosts, timeout: timeout)
+    }
+
+    static func checks(_ inventory: Inventory, hosts: [String: RemoteHost]) -> [Check] {
+        let pairs = inventory.pairs.filter { hosts[$0.server.endpoint] != nil && hosts[$0.client.endpoint] != nil }
+            .map { Check(owner: $0.name, isGroup: false, pair: $0, probes: nil) }
+        let groups = inventory.groups.filter { $0.hosts.allSatisfy { hosts[$0.endpoint] != nil } }.flatMap { g in
+            GroupLinks.links(g, agentPort: inventory.run.agentPort).map { Check(owner: g.name, isGroup: true, pair: $0.pair, probes: $0.probes) }
+        }
+        return pairs + groups
+    }
+
+    static func run(_ all: [Check], inventory: Inventory, hosts: [String: RemoteHost], timeout: Double) async -> [ReachReport] {
+        var waiting = all
         let found = ReachFailures()
         var round = 0
         while !waiting.isEmpty {
             round += 1
-            var used: Set<String> = [], batch: [Pair] = [], later: [Pair] = []
-            for p in waiting {
-                if used.contains(p.server.endpoint) || used.contains(p.client.endpoint) { later.append(p); continue }
-                used.formUnion([p.server.endpoint, p.client.endpoint])
-                batch.append(p)
+            var used: Set<String> = [], batch: [Check] = [], later: [Check] = []
+            for c in waiting {
+                if used.contains(c.pair.server.endpoint) || used.contains(c.pair.client.endpoint) { later.append(c); continue }
+                used.formUnion([c.pair.server.endpoint, c.pair.client.endpoint])
+                batch.append(c)
             }
             waiting = later
             await withTaskGroup(of: Void.self) { group in
-                for (i, pair) in batch.enumerated() {
-                    guard let s = hosts[pair.server.endpoint], let c = hosts[pair.client.endpoint] else { continue }
-                    let check = PairReachability(pair: pair, agentPort: inventory.run.agentPort, timeout: timeout, tag: "\(getpid())-\(round)-\(i)")
+                for (i, c) in batch.enumerated() {
+                    guard let s = hosts[c.pair.server.endpoint], let h = hosts[c.pair.client.endpoint] else { continue }
+                    let check = PairReachability(pair: c.pair, agentPort: inventory.run.agentPort, timeout: timeout,
+                                                 tag: "\(getpid())-\(round)-\(i)", probes: c.probes)
                     group.addTask {
-                        let report = await check.check(server: s, client: c)
+                        var report = await check.check(server: s, client: h)
+                        report.pair = c.owner
+                        report.isGroup = c.isGroup
                         await found.add(report)
                     }
                 }
             }
         }
-        return await found.reports.sorted { $0.pair < $1.pair }
+        // A group's links as one report, in the order first found.
+        var merged: [ReachReport] = []
+        for r in await found.reports {
+            if let i = merged.firstIndex(where: { $0.isGroup == r.isGroup && $0.pair == r.pair }) {
+                merged[i].checked += r.checked
+                merged[i].closed += r.closed
+                merged[i].notChecked += r.notChecked
+            } else { merged.append(r) }
+        }
+        return merged.sorted { ($0.isGroup ? 1 : 0, $0.pair) < ($1.isGroup ? 1 : 0, $1.pair) }
     }
 
     /// `checkAll` for `compare`: what it could not check and what is closed said on `progress`;
-    /// the failure of each pair with a closed port, by pair name.
+    /// the failure of each pair or group with a closed port, by its name.
     public static func failures(_ inventory: Inventory, hosts: [String: RemoteHost], timeout: Double,
                                 progress: ProgressSink) async -> [String: String] {
         var out: [String: String] = [:]
-        for report in await checkAll(inventory, hosts: hosts, timeout: timeout) {
-            for n in report.notChecked { await progress.message("pair \(report.pair): \(n)") }
+        for report in await run(checks(inventory, hosts: hosts), inventory: inventory, hosts: hosts, timeout: timeout) {
+            let what = report.isGroup ? "group" : "pair"
+            for n in report.notChecked { await progress.message("\(what) \(report.pair): \(n)") }
             if let why = report.failure {
-                await progress.message("pair \(report.pair): not run: \(why)")
+                await progress.message("\(what) \(report.pair): not run: \(why)")
                 out[report.pair] = why
             }
         }

@@ -21,19 +21,22 @@ public enum PreflightPorts {
         return await PairReachability.checkAll(inventory, hosts: await ready.hosts, timeout: timeout)
     }
 
-    /// One line per pair: the ports found open, or each closed one with its rule; then what was not checked.
+    /// One line per pair and group: the ports found open, or each closed one with its rule; then
+    /// what was not checked.
     public static func render(_ reports: [ReachReport]) -> String {
         var out = ""
         for r in reports {
+            let what = r.isGroup ? "group" : "pair"
             if let why = r.failure {
-                out += "pair \(r.pair): \(why)\n"
+                out += "\(what) \(r.pair): \(why)\n"
             } else if r.checked.isEmpty {
-                out += "pair \(r.pair): no port to check (external overlays only)\n"
+                out += "\(what) \(r.pair): no port to check (external overlays only)\n"
             } else {
-                let ports = r.checked.map { "\($0.proto.rawValue) \($0.port) to the \($0.to.rawValue)" }
-                out += "pair \(r.pair): open: \(ports.joined(separator: ", "))\n"
+                // A group's links name their hosts in their purpose.
+                let ports = r.checked.map { "\($0.proto.rawValue) \($0.port) " + (r.isGroup ? "(\($0.purpose))" : "to the \($0.to.rawValue)") }
+                out += "\(what) \(r.pair): open: \(ports.joined(separator: ", "))\n"
             }
-            for n in r.notChecked { out += "pair \(r.pair): \(n)\n" }
+            for n in r.notChecked { out += "\(what) \(r.pair): \(n)\n" }
         }
         return out
     }
@@ -50,15 +53,16 @@ public struct PreflightPortsDocument: Encodable, Sendable {
         public var verdict: String?
         public var message: String?
     }
-    public var pair: String
+    public var pair: String?
+    public var group: String?
     public var ok: Bool
     public var ports: [Port]
     public var notChecked: [String]
 
-    enum CodingKeys: String, CodingKey { case pair, ok, ports, notChecked = "not_checked" }
+    enum CodingKeys: String, CodingKey { case pair, group, ok, ports, notChecked = "not_checked" }
 
     public init(_ r: ReachReport) {
-        pair = r.pair
+        if r.isGroup { group = r.pair } else { pair = r.pair }
         ok = r.ok
         ports = r.checked.map { p in
             let closed = r.closed.first { $0.probe == p }

@@ -191,6 +191,8 @@ public struct CompareRun: Sendable {
                 continue
             }
             let pair = group.recordPair
+            // A closed port found by the preflight fails every step of the group with its reason.
+            let blockedWhy = unreachable[group.name]
             let price = group.price ?? catalog.price(group.provider, group.type, region: CellIdentity.region(group.region))?.money
             let agent = hub.layout.agentPath(sha256: hub.agentSHA)
             let jobs = cells.filter { !resume.isDone($0) }.map { cell -> CellJob in
@@ -199,6 +201,7 @@ public struct CompareRun: Sendable {
                                serverAgent: agent, clientAgent: agent, serverLayout: hub.layout, clientLayout: hub.layout,
                                price: price, tag: "\(getpid())-\(tag)", beforeCell: options.beforeCell)
             }
+            if let why = blockedWhy { blocked.append((jobs, why)); continue }
             let spokes = group.spokes.map { connected[$0.endpoint]! }
             groupWorks.append(GroupWork(group: group, jobs: jobs, hub: hub, otherClients: group.otherClients.map { connected[$0.endpoint]! },
                                         spokes: spokes, middle: group.middle.map { connected[$0.endpoint]! }))

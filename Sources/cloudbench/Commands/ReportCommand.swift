@@ -32,7 +32,7 @@ struct ReportCommand: ParsableCommand {
     @Option(help: "Also write a bar chart of throughput per unit of price (SVG).")
     var svg: String?
 
-    @Option(help: "Also write the report's rows as CSV.")
+    @Option(help: "Also write the report's rows as CSV (and, with groups, their steps as NAME-groups.csv beside it).")
     var csv: String?
 
     @Flag(help: "Write the report as one JSON document (docs/json.md) instead of markdown: on standard output, or to --out.")
@@ -62,7 +62,11 @@ struct ReportCommand: ParsableCommand {
                 print(MarkdownRenderer.render(output.model), terminator: "")
             }
             if let svg { try OutputFile.write(SVGRenderer.render(output.model), to: svg) }
-            if let csv { try OutputFile.write(CSVRenderer.render(output.model), to: csv) }
+            if let csv {
+                try OutputFile.write(CSVRenderer.render(output.model), to: csv)
+                // The groups' steps have columns of their own: a file beside it.
+                if let groups = CSVRenderer.groups(output.model) { try OutputFile.write(groups, to: CSVRenderer.groupsPath(besides: csv)) }
+            }
         }
     }
 }
