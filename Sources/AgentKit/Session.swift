@@ -21,7 +21,8 @@ public struct ServerSession: Sendable {
         var order: [Int] = []
         let deadline = Clock.now() + timeout
         // Strays that connect now are read beside the data connections, never one after another.
-        let pending = PendingConnections(listener: listener, capacity: Server.pendingCapacity, budget: 2,
+        // Room for all of them at once: a client connects every one before it introduces any.
+        let pending = PendingConnections(listener: listener, capacity: Server.pendingCapacity + count, budget: 2,
                                          maxLine: 256, log: log)
         defer { pending.closeAll() }
         while sockets.count < count {
@@ -61,7 +62,7 @@ public struct ServerSession: Sendable {
         guard let pool = request.pool else { return [] }
         var landed: [(flow: Int, socket: Socket)] = []
         let deadline = Clock.now() + timeout
-        let pending = PendingConnections(listener: listener, capacity: Server.pendingCapacity, budget: 2,
+        let pending = PendingConnections(listener: listener, capacity: Server.pendingCapacity + request.flows, budget: 2,
                                          maxLine: 256, log: log)
         defer { pending.closeAll() }
         var dropped = 0

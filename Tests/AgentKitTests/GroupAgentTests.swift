@@ -76,6 +76,9 @@ struct GroupAgentTests {
         #expect(abs(rates.reduce(0, +) - aggregate) <= 1e-6 * aggregate, "\(rates) vs \(aggregate)")
         #expect(json["window"] as? String == "settled" && json["streams"] as? Int == 3 && json["direction"] as? String == "server_to_client")
         #expect(flows.map { $0["server"] as? String } == ["127.0.0.1:6101", "127.0.0.1:6102", "127.0.0.1:6103"])
+        // 24 streams a server, every connection opened before any is introduced.
+        let wide = try hosts.group([6101, 6102], ["--reverse", "--streams", "24"])
+        #expect(wide.status == 0 && wide.json?["streams"] as? Int == 48, "\(wide.stderr)")
         for port in [6101, 6102, 6103] { #expect(hosts.log("serve\(port)").contains("finished tcp_bw")) }
     }
 
@@ -149,6 +152,12 @@ struct GroupAgentTests {
         #expect(backends.map { ($0["flows"] as? [Int])?.count } == [2, 2], "\(backends)")
         #expect(json["window"] as? String == "fixed" && json["streams"] as? Int == 4)
         for port in [6101, 6102] { #expect(hosts.log("serve\(port)").contains("finished tcp_bw"), "\(hosts.log("serve\(port)"))") }
+
+        // Forty flows, twenty on each server: all of them connect before any says its DATA line, more
+        // than a server keeps waiting for a first line between tests.
+        let many = try hosts.group([6101, 6102], pool: TestKey.randomID(), through(7000, flows: 40))
+        #expect(many.status == 0, "\(many.stderr)")
+        #expect((many.json?["backends"] as? [[String: Any]])?.compactMap { ($0["flows"] as? [Int])?.count } == [20, 20])
 
         // One flow, two servers: the one that got nothing is let go, the step measures.
         let one = try hosts.group([6101, 6102], pool: TestKey.randomID(), through(7000, flows: 1))
