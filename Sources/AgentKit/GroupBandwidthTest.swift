@@ -63,8 +63,15 @@ public enum GroupBandwidthTest {
         var whole = request
         whole.streams = o.pool != nil ? request.flows : request.streams * peers.count
         var fields = TCPBandwidthTest.fields(whole, receiver: m.receiver, sender: merged(m.senders))
+        // The hub's CPU is weighed against what it sent or received: in a pooled step, its own flows.
+        var hubRate = m.receiver.bytesPerSecond
         if o.pool != nil {
             fields += pooledFields(peers, active: active, measured: m, flows: request.flows)
+            let own = Set(o.ownFlows.map(\.flow))
+            hubRate = m.receivers.flatMap(\.flowRates).filter { own.contains($0.flow) }.compactMap(\.rate).reduce(0, +)
+            // The sender_* figures (bytes, retransmits, RTT, CPU) are this host's flows only when
+            // other clients sent the rest.
+            if own.count < request.flows { fields.append(("sender_flows", .array(own.sorted().map { .int($0) }))) }
         } else {
             fields.append(("flows", JSON .array(peers.indices.map { i in
                 .object([("server", .string(peers[i].address.description)), ("bytes_per_second", .double(m.flowRates[i] ?? 0)),
@@ -72,7 +79,7 @@ public enum GroupBandwidthTest {
             })))
         }
         fields.append(("window", .string(request.fixedWindow ? "fixed" : "settled")))
-        fields.append(("hosts", .array([hostJSON("hub", address: nil, mine, rate: m.receiver.bytesPerSecond)]
+        fields.append(("hosts", .array([hostJSON("hub", address: nil, mine, rate: hubRate)]
             + zip(active.indices, theirs).map { i, w in
                 hostJSON("server", address: active[i].address, w, rate: m.flowRates.indices.contains(i) ? m.flowRates[i] : nil)
             })))

@@ -26,6 +26,9 @@ public enum PoolSender {
 
     /// Between tries of a flow that no server took yet.
     static let retryPause = 0.2
+    /// How long the flows may take to land: a little more than the step's client waits for them
+    /// (`GroupBandwidthTest.landingTimeout`), so a step that failed does not keep this trying.
+    static let landingLimit = GroupBandwidthTest.landingTimeout + 10
 
     public static func parse(_ arguments: [String], standardInput: () -> String? = Invocation.tokenFromStandardInput) throws -> Options {
         var flags: [String: String] = [:]
@@ -61,7 +64,8 @@ public enum PoolSender {
         defer { if let lease = o.lease { Lease.renew(lease) } }
         let end = Clock.now() + o.deadline
         var sockets: [Socket] = []
-        for f in o.flows { sockets.append(try land(f, pool: o.pool, until: end)) }
+        let landBy = min(end, Clock.now() + landingLimit)
+        for f in o.flows { sockets.append(try land(f, pool: o.pool, until: landBy)) }
         let size = o.messageSize > 0 ? o.messageSize : TestRequest(test: .tcpBandwidth).effectiveMessageSize
         let threads = try sockets.map { s in try WorkerThread<(Int, Bool)> { pump(s, size: size, until: end) } }
         let sent = threads.map { $0.join() }
@@ -84,10 +88,10 @@ public enum PoolSender {
                 let s = try Socket.connect(to: f.to, timeout: min(5, max(0.1, end - Clock.now())))
                 try s.setTimeouts(receive: nil, send: 10)
                 try s.writeAll("DATA \(pool) \(f.flow)\n")
-                switch try s.readLineResult(maxBytes: 16, timeout: 2) {
+                switch try s.readLineResult(maxBytes: 16, timeout: 5) {
                 case .line("IN"): return s
                 case .closed: last = "dropped (no server had the step yet)"
-                case .timedOut: last = "no answer within 2 s"
+                case .timedOut: last = "no answer within 5 s"
                 default: last = "an answer that is not the agent's"
                 }
                 s.close()

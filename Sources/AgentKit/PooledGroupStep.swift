@@ -19,15 +19,16 @@ extension GroupBandwidthTest {
 
     static func landPool(_ o: RunOptions, _ request: TestRequest, _ peers: inout [Peer]) throws {
         guard let pool = request.pool else { return }
+        // Each introduced as soon as it is connected: the servers only start on `START`, so nothing
+        // needs the flows to arrive together, and a server gives a silent connection 10 s at most.
         var sockets: [Int: Socket] = [:]
         for f in o.ownFlows {
-            do { sockets[f.flow] = try Socket.connect(to: f.to, timeout: o.connectTimeout) } catch {
+            do {
+                let s = try Socket.connect(to: f.to, timeout: o.connectTimeout)
+                sockets[f.flow] = s
+                try s.writeAll("DATA \(pool) \(f.flow)\n")
+            } catch {
                 throw AgentError.failed("flow \(f.flow + 1): \(f.to) refused or dropped its connection: \(error)")
-            }
-        }
-        for f in o.ownFlows {
-            do { try sockets[f.flow]!.writeAll("DATA \(pool) \(f.flow)\n") } catch {
-                throw AgentError.failed("flow \(f.flow + 1): \(f.to) closed its connection before the test: \(error)")
             }
         }
         let deadline = Clock.now() + landingTimeout

@@ -69,8 +69,9 @@ public struct ReceiverStats: Sendable {
             for item in list.split(separator: ",") {
                 let parts = item.split(separator: ":")
                 guard flowRates.count < AgentLimits.groupFlows.upperBound, parts.count == 2, let flow = Int(parts[0]),
-                      AgentLimits.groupFlows.contains(flow + 1) else { return nil }
-                let r = Double(parts[1]).flatMap { $0.isFinite && $0 > 0 && $0 < 1e13 ? $0 : nil }
+                      (0..<AgentLimits.groupFlows.upperBound).contains(flow) else { return nil }
+                // A starved flow's rate may be exactly 0: it counts as 0, not as a malformed line.
+                let r = Double(parts[1]).flatMap { $0.isFinite && $0 >= 0 && $0 < 1e13 ? $0 : nil }
                 guard r != nil || parts[1] == "-" else { return nil }
                 flowRates.append((flow, r))
             }

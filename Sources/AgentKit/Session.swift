@@ -22,7 +22,7 @@ public struct ServerSession: Sendable {
         let deadline = Clock.now() + timeout
         // Strays that connect now are read beside the data connections, never one after another.
         // Room for all of them at once: a client connects every one before it introduces any.
-        let pending = PendingConnections(listener: listener, capacity: Server.pendingCapacity + count, budget: 2,
+        let pending = PendingConnections(listener: listener, capacity: Server.pendingCapacity + count, budget: timeout,
                                          maxLine: 256, log: log)
         defer { pending.closeAll() }
         while sockets.count < count {
@@ -58,11 +58,11 @@ public struct ServerSession: Sendable {
     /// so that it knows when all its connections have landed, and where. `DONE` instead of `START`:
     /// none landed here, no test.
     /// The sockets come back in the order of their flows, with those flows.
-    public func acceptPooled(timeout: Double = 30) throws -> [(flow: Int, socket: Socket)] {
+    public func acceptPooled(timeout: Double = 60) throws -> [(flow: Int, socket: Socket)] {
         guard let pool = request.pool else { return [] }
         var landed: [(flow: Int, socket: Socket)] = []
         let deadline = Clock.now() + timeout
-        let pending = PendingConnections(listener: listener, capacity: Server.pendingCapacity + request.flows, budget: 2,
+        let pending = PendingConnections(listener: listener, capacity: Server.pendingCapacity + request.flows, budget: 10,
                                          maxLine: 256, log: log)
         defer { pending.closeAll() }
         var dropped = 0
@@ -90,6 +90,9 @@ public struct ServerSession: Sendable {
             guard try control.waitReadable(timeout: 0) else { continue }
             switch try control.readLineResult(maxBytes: 64, timeout: 5) {
             case .line("COUNT"):
+                // A flow whose connection closed before the start is taken back: its sender gave up
+                // waiting for `IN` and tries again, maybe through the balancer to another server.
+                landed.removeAll { $0.socket.peerClosed() }
                 let flows = landed.map(\.flow).sorted()
                 try control.writeAll("HAVE \(flows.count) \(flows.isEmpty ? "-" : flows.map(String.init).joined(separator: ","))\n")
             case .line("START"):
@@ -110,11 +113,7 @@ public struct ServerSession: Sendable {
     public func send(_ line: String) throws { try control.writeAll(line) }
 
     /// Whether the client has closed (or reset) the control connection; nothing is consumed.
-    func controlClosed() -> Bool {
-        var byte: UInt8 = 0
-        let n = recv(control.fd, &byte, 1, Int32(MSG_PEEK | MSG_DONTWAIT))
-        return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
-    }
+    func controlClosed() -> Bool { control.peerClosed() }
 }
 
 /// The client's side of one accepted test.

@@ -110,6 +110,14 @@ public final class Socket: @unchecked Sendable {
 
     // MARK: I/O
 
+    /// Whether the peer has closed (or reset) the connection; nothing is consumed, nothing waits.
+    /// Bytes still queued from it count as open.
+    public func peerClosed() -> Bool {
+        var byte: UInt8 = 0
+        let n = recv(fd, &byte, 1, Int32(MSG_PEEK | MSG_DONTWAIT))
+        return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+    }
+
     /// Waits until the socket is readable (or has hung up); false when `timeout` passes first.
     public func waitReadable(timeout: Double) throws -> Bool {
         try Posix.wait(fd, for: Int16(POLLIN), until: Deadline(seconds: min(timeout, 3600)))

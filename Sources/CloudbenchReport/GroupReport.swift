@@ -18,6 +18,8 @@ public struct GroupSection: Sendable {
     public var stepOf: String = "backends"
     /// A through group's clients, when several send at once (its largest step's).
     public var clients: [String] = []
+    /// A through group's backends (its largest step's), as the records name them.
+    public var backends: [String] = []
     public var steps: [GroupStepRow]
     /// A through group's reference: its largest step straight to the backends, without the middle.
     public var direct: GroupStepRow?
@@ -78,14 +80,19 @@ public enum GroupReport {
         section.external = g?["external"]?.value == .bool(true)
         let spokes = section.external ? "flows" : section.shape == "fan_in" ? "clients" : section.shape == "fan_out" ? "servers" : "backends"
         section.stepOf = g?["step_of"]?.string.flatMap { ["clients", "servers", "backends", "flows"].contains($0) ? $0 : nil } ?? spokes
-        for r in records where r.status == .ok {
-            var names: [String] = []
-            _ = r.detailView?["group"]?["clients"]?.forEachElement { c in
-                guard names.count < 64, let name = c.string else { return false }
-                names.append(name)
+        func names(_ r: ResultRecord, _ key: String) -> [String] {
+            var out: [String] = []
+            _ = r.detailView?["group"]?[key]?.forEachElement { c in
+                guard out.count < 64, let name = c.string else { return false }
+                out.append(name)
                 return true
             }
-            if names.count > section.clients.count { section.clients = names }
+            return out
+        }
+        for r in records where r.status == .ok {
+            let c = names(r, "clients"), b = section.shape == "through" ? names(r, "backends") : []
+            if c.count > section.clients.count { section.clients = c }
+            if b.count > section.backends.count { section.backends = b }
         }
         var bySteps: [Int: [ResultRecord]] = [:]
         var direct: [ResultRecord] = []
@@ -175,14 +182,29 @@ public enum GroupReport {
                              why: "every flow crosses both the client's and the middle's links, and no direct reference was measured beside it")
             }
             let middle = g.external ? "balancer" : "middle"
+            let directFigure = NumberFormat.sig3(direct.mean) + " MB/s"
             if direct.mean > top.mean + max(noise(direct), noise(top)) {
                 return .init(fromStep: step, value: summary.mean, host: "the \(middle)'s (\(g.middle ?? "?"))",
-                             why: "the same backends without the \(middle) reach " + NumberFormat.sig3(direct.mean) + " MB/s")
+                             why: "the same backends without the \(middle) reach " + directFigure)
             }
-            let clients = g.clients.count > 1 ? "the clients' (\(g.clients.joined(separator: ", ")))" : "the client's (\(g.hub ?? "?"))"
-            return .init(fromStep: step, value: summary.mean, host: clients,
-                         why: "the same backends without the \(middle) reach no more (" + NumberFormat.sig3(direct.mean) + " MB/s)",
-                         plural: g.clients.count > 1)
+            // Without the middle the same hosts reach no more: another link every flow shares. Which
+            // one depends on what the steps added.
+            switch g.stepOf {
+            case "clients":
+                // More clients stopped helping: not theirs, then, but the backends' together.
+                let backends = g.backends.isEmpty ? "the backends'" : "the backends' (\(g.backends.joined(separator: ", ")))"
+                return .init(fromStep: step, value: summary.mean, host: backends,
+                             why: "more clients add nothing, and without the \(middle) they reach no more (\(directFigure))", plural: true)
+            case "flows":
+                // The backends serve every step and the reference alike: they and the clients cannot be told apart.
+                return .init(fromStep: step, value: summary.mean, host: nil,
+                             why: "more flows add nothing, and the same backends without the \(middle) reach no more (\(directFigure)): "
+                                + "the clients' links or the backends'")
+            default:
+                let clients = g.clients.count > 1 ? "the clients' (\(g.clients.joined(separator: ", ")))" : "the client's (\(g.hub ?? "?"))"
+                return .init(fromStep: step, value: summary.mean, host: clients,
+                             why: "the same backends without the \(middle) reach no more (\(directFigure))", plural: g.clients.count > 1)
+            }
         }
     }
 

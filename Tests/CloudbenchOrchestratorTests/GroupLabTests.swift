@@ -110,8 +110,9 @@ struct GroupLabTests {
         // Through: backends at 10 MB/s each behind a 15 MB/s middle: 10, then the middle's 15 from 2 backends on,
         // never more. (Three flows through the middle's two shapers, in and out, were seen 5 % below its
         // goodput in one run of three: the ceiling is the step where the aggregate stops rising.)
+        // (One flow through the relay read 9.68 to 9.99 MB/s over a dozen runs: step 1 is not the ceiling, 5 % there.)
         let steps = try [1, 2, 3].map { try #require(find("lb-mid", step: $0)["value"] as? Double) }
-        #expect(abs(steps[0] - 10) / 10 <= 0.03 && abs(steps[1] - 15) / 15 <= 0.03 && steps[2] <= 15 * 1.03, "\(steps)")
+        #expect(abs(steps[0] - 10) / 10 <= 0.05 && abs(steps[1] - 15) / 15 <= 0.03 && steps[2] <= 15 * 1.03, "\(steps)")
         #expect(group(try find("lb-mid", step: 3))["middle"] as? String == "10.231.\(third).11")
         // Its reference, the same three backends without the middle: their 30 MB/s.
         let direct = try #require(records.first { $0["pair"] as? String == "lb-mid" && group($0)["direct"] as? Bool == true }?["value"] as? Double)

@@ -68,6 +68,30 @@ struct GroupReportTests {
         #expect(nat.steps[2].landed.map { ($0 * 100).rounded() / 100 } == [2.33, 1.67])
     }
 
+    @Test("without the middle reaching more, the ceiling is the client's on a backend sweep, the backends' on a client sweep, nobody's on a flow sweep")
+    func sharedLinks() throws {
+        func record(_ name: String, stepOf: String, step: Int, value: Double, direct: Bool = false) -> ResultRecord {
+            var r = Self.r(name, shape: "through", step: step, rep: 1, flows: [value], direct: direct)
+            if case .object(var d)? = r.detail, case .object(var g)? = d["group"] {
+                g["step_of"] = .string(stepOf)
+                g["backends"] = .array([.string("10.0.0.2"), .string("10.0.0.3")])
+                if stepOf == "flows" { g["external"] = .bool(true) }
+                d["group"] = .object(g)
+                r.detail = .object(d)
+            }
+            return r
+        }
+        var records: [ResultRecord] = []
+        for (name, stepOf) in [("by-backends", "backends"), ("by-clients", "clients"), ("by-flows", "flows")] {
+            records += [record(name, stepOf: stepOf, step: 1, value: 10), record(name, stepOf: stepOf, step: 2, value: 15),
+                        record(name, stepOf: stepOf, step: 3, value: 15.1), record(name, stepOf: stepOf, step: 3, value: 15.2, direct: true)]
+        }
+        let c = GroupReport.sections(records: records).map(\.ceiling)
+        #expect(c[0]?.host == "the client's (10.0.0.1)" && c[0]?.fromStep == 2, "\(String(describing: c[0]))")
+        #expect(c[1]?.host == "the backends' (10.0.0.2, 10.0.0.3)" && c[1]?.plural == true, "\(String(describing: c[1]))")
+        #expect(c[2]?.host == nil && c[2]?.why.hasSuffix("the clients' links or the backends'") == true, "\(String(describing: c[2]))")
+    }
+
     @Test("the section as users publish it (golden file), and group records stay out of the pairs' tables")
     func golden() throws {
         let catalog = try Catalog.load(directory: "\(GoldenFile.root)/providers")

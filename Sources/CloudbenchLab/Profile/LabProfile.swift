@@ -155,8 +155,10 @@ extension LabProfile {
         public var region: String?
         public var price: String?
         public var priceAsOf: String?
-        /// fan_in's server, fan_out's and through's client.
+        /// fan_in's server, fan_out's client, through's (first) client.
         public var hub: String
+        /// through: the clients after the first (`clients: [a, b, …]`).
+        public var otherClients: [String] = []
         public var middle: String?
         /// fan_in's clients, fan_out's servers, through's backends.
         public var spokes: [String]

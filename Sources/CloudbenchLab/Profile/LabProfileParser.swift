@@ -170,7 +170,18 @@ public enum LabProfileParser {
                 guard ids.contains(id) else { throw r.error(at, "'\(id)' is no instance of this profile; name one as PAIR-server or PAIR-client") }
                 return id
             }
-            group.hub = try instance(try r.string(g, group.keys.hub, required: true, at: item)!, g[group.keys.hub] ?? item)
+            if shape == "through", let list = g["clients"] {
+                // Several clients through the middle: `clients: [a, b]` (or one, as `client: a`).
+                guard g["client"] == nil else { throw r.error(list, "give 'client' or 'clients', not both") }
+                guard let ids = try r.strings(g, "clients"), !ids.isEmpty, ids.count <= 64, let nodes = list.sequence else {
+                    throw r.error(list, "'clients' is a list of 1 to 64 instance ids")
+                }
+                let checked = try zip(ids, nodes).map { try instance($0, $1) }
+                group.hub = checked[0]
+                group.otherClients = Array(checked.dropFirst())
+            } else {
+                group.hub = try instance(try r.string(g, group.keys.hub, required: true, at: item)!, g[group.keys.hub] ?? item)
+            }
             if shape == "through" { group.middle = try instance(try r.string(g, "middle", required: true, at: item)!, g["middle"]!) }
             guard let spokes = try r.strings(g, group.keys.spokes), !spokes.isEmpty, spokes.count <= 64 else {
                 throw r.error(g[group.keys.spokes] ?? item, "a \(shape) group needs '\(group.keys.spokes)': a list of 1 to 64 instance ids")

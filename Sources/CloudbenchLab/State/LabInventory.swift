@@ -77,7 +77,7 @@ public enum LabInventory {
         var out = "groups:\n"
         for g in layout.profile.groups {
             out += "  - name: \(scalar(g.name))\n"
-            let hosts = ([g.hub] + (g.middle.map { [$0] } ?? []) + g.spokes).compactMap { id in layout.instances.first { $0.id == id } }
+            let hosts = ([g.hub] + g.otherClients + (g.middle.map { [$0] } ?? []) + g.spokes).compactMap { id in layout.instances.first { $0.id == id } }
             out += "    # " + hosts.map { "\($0.id) \($0.goodput)" }.joined(separator: ", ") + "\n"
             out += "    shape: \(g.shape)\n"
             out += "    provider: \(scalar(g.provider))\n"
@@ -86,8 +86,9 @@ public enum LabInventory {
             if let price = g.price { out += "    price: \(scalar(price))\n" }
             if let asOf = g.priceAsOf { out += "    price_as_of: \(scalar(asOf))\n" }
             if let n = g.repetitions { out += "    repetitions: \(n)\n" }
-            // A through group's client is a list of one in the inventory.
-            out += g.shape == "through" ? "    clients: [\(host(g.hub))]\n" : "    \(g.keys.hub): \(host(g.hub))\n"
+            // A through group's clients are a list in the inventory.
+            out += g.shape == "through" ? "    clients: [" + ([g.hub] + g.otherClients).map(host).joined(separator: ", ") + "]\n"
+                : "    \(g.keys.hub): \(host(g.hub))\n"
             if let middle = g.middle { out += "    middle: \(host(middle))\n" }
             out += "    \(g.keys.spokes): [" + g.spokes.map(host).joined(separator: ", ") + "]\n"
             if let sweep = g.sweep { out += "    sweep: { \(g.keys.spokes): [\(sweep.map(String.init).joined(separator: ", "))] }\n" }

@@ -135,9 +135,10 @@ public struct AgentInvocation: Sendable {
 
     var foregroundPidFile: String { "\(runDirectory)/client-\(cellTag).pid" }
 
-    /// Ends what `runForeground` started, by its pid file (only if that pid is still an agent).
+    /// Ends what `runForeground` started, by its pid file (only if that pid is still an agent),
+    /// waiting up to 5 s for the file: the command may have been started a moment ago.
     func stopForeground() -> String {
-        shellStopAgent(pidFile: foregroundPidFile)
+        "for i in $(seq 1 50); do [ -s \(foregroundPidFile) ] && break; sleep 0.1; done; " + shellStopAgent(pidFile: foregroundPidFile)
     }
 
     /// The last lines of the server's log, for the record of a failed cell, and a last line

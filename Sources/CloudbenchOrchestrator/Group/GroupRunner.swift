@@ -159,7 +159,8 @@ public struct GroupRunner: Sendable {
             // A sender's own failure is said beside the step's ("only 3 of 4 flows reached a server"): it
             // names the client. One this step ended (SIGTERM, 143) has nothing to add.
             var failures: [String] = []
-            for (label, output, error) in await sent {
+            let sentOutputs = await sent
+            for (label, output, error) in sentOutputs {
                 if let e = error as? RemoteError { throw e }
                 if let error { failures.append("the sender on \(label) failed: \(error)") }
                 if let output, output.status != 0, output.status != 143 {
@@ -180,6 +181,18 @@ public struct GroupRunner: Sendable {
             var detail: [String: JSONValue] = [:]
             if case .object(let o) = json { detail = o }
             detail["group"] = Self.groupDetail(group, step: step, plan: plan, direct: direct, agent: json, hosts: work)
+            // The other clients' own account of their flows (bytes written, retransmits): the
+            // agent's sender_* figures are the hub's flows only (`sender_flows`).
+            if !sentOutputs.isEmpty, case .object(var g)? = detail["group"] {
+                g["senders"] = .array(sentOutputs.compactMap { label, output, _ in
+                    guard let text = output?.stdout, let data = text.data(using: .utf8),
+                          let sent = try? JSONDecoder().decode(JSONValue.self, from: data) else { return nil }
+                    var o: [String: JSONValue] = ["host": .string(label)]
+                    o["flows"] = sent["flows"]
+                    return .object(o)
+                })
+                detail["group"] = .object(g)
+            }
             record.detail = .object(detail)
             record.source = json["agent_version"]?.string.map { "cloudbench-agent \($0)" } ?? "cloudbench-agent"
         } catch let e as RemoteError {
