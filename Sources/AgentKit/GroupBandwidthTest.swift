@@ -48,8 +48,7 @@ public enum GroupBandwidthTest {
         let window = Window(start: Clock.now(), warmup: request.warmup, duration: request.duration, interval: request.interval,
                             fixedOpening: request.fixedWindow)
         let m = request.reverse ? try receiveAll(active, window: window)
-            : o.pool != nil ? try sendPooled(active, window: window, messageSize: request.messageSize)
-            : try sendAll(active, window: window, messageSize: request.messageSize)
+            : try sendAll(active, window: window, messageSize: request.messageSize, what: o.pool == nil ? "flow" : "server")
         let mine = HostWindow(from: counters, to: counters.again())
         // Each server's HOST line follows its result.
         let theirs = active.map { p in Client.serverFields(p.session.control).flatMap { HostWindow(fields: $0) } }
@@ -170,21 +169,23 @@ public enum GroupBandwidthTest {
         return Measured(receiver: received, flowRates: rates, senders: senders)
     }
 
-    /// fan-out and through: this host sends every flow; each server receives its own.
-    static func sendAll(_ peers: [Peer], window: Window, messageSize: Int) throws -> Measured {
+    /// fan-out and through: this host sends its flows (a thread per server it sends to) while every
+    /// server receives; each server's result comes back. In a pooled step a server may receive only
+    /// other clients' flows (no thread here), and its result says each flow's rate. `what` names a
+    /// server in errors: `flow` when each server is one flow, `server` in a pooled step.
+    static func sendAll(_ peers: [Peer], window: Window, messageSize: Int, what: String = "flow") throws -> Measured {
         let threads = try peers.map { p in
-            try WorkerThread<Result<SenderStats, any Error>> {
-                Result { try TCPStreams.send(p.sockets, window: window, messageSize: messageSize,
-                                             awaitOpening: TCPBandwidthTest.awaitOpening(p.session.control, window)) }
+            try WorkerThread<Result<SenderStats, any Error>?> {
+                p.sockets.isEmpty ? nil : Result { try TCPStreams.send(p.sockets, window: window, messageSize: messageSize,
+                                                                       awaitOpening: TCPBandwidthTest.awaitOpening(p.session.control, window)) }
             }
         }
-        let joined = threads.map { $0.join() }
-        let senders = try joined.map { try $0.get() }
+        let senders = try threads.compactMap { try $0.join()?.get() }
         var receivers: [ReceiverStats] = []
         for (i, p) in peers.enumerated() {
             let fields: [String: String]
-            do { fields = try p.session.awaitResult(timeout: 30) } catch { throw AgentError.failed("flow \(i + 1) (\(p.address)): \(error)") }
-            guard let received = ReceiverStats(fields: fields) else { throw AgentError.failed("flow \(i + 1) (\(p.address)): a malformed result") }
+            do { fields = try p.session.awaitResult(timeout: 30) } catch { throw AgentError.failed("\(what) \(i + 1) (\(p.address)): \(error)") }
+            guard let received = ReceiverStats(fields: fields) else { throw AgentError.failed("\(what) \(i + 1) (\(p.address)): a malformed result") }
             receivers.append(received)
         }
         return Measured(receiver: merged(receivers), flowRates: receivers.map(\.bytesPerSecond), senders: senders, receivers: receivers)

@@ -76,26 +76,6 @@ extension GroupBandwidthTest {
         return list
     }
 
-    /// Sends this host's flows (a thread per server that took some) while every server that took
-    /// any receives; each server's result comes back, with the rate of each flow it took.
-    static func sendPooled(_ active: [Peer], window: Window, messageSize: Int) throws -> Measured {
-        let threads = try active.map { p in
-            try WorkerThread<Result<SenderStats, any Error>?> {
-                p.sockets.isEmpty ? nil : Result { try TCPStreams.send(p.sockets, window: window, messageSize: messageSize,
-                                                                       awaitOpening: TCPBandwidthTest.awaitOpening(p.session.control, window)) }
-            }
-        }
-        let senders = try threads.compactMap { try $0.join()?.get() }
-        var receivers: [ReceiverStats] = []
-        for (i, p) in active.enumerated() {
-            let fields: [String: String]
-            do { fields = try p.session.awaitResult(timeout: 30) } catch { throw AgentError.failed("server \(i + 1) (\(p.address)): \(error)") }
-            guard let received = ReceiverStats(fields: fields) else { throw AgentError.failed("server \(i + 1) (\(p.address)): a malformed result") }
-            receivers.append(received)
-        }
-        return Measured(receiver: merged(receivers), flowRates: receivers.map(\.bytesPerSecond), senders: senders, receivers: receivers)
-    }
-
     /// `flows`: each flow's rate and the server it landed on, in flow order; `backends`: how they
     /// were shared out, with each server's rate.
     static func pooledFields(_ peers: [Peer], active: [Peer], measured m: Measured, flows: Int) -> [(String, JSON)] {

@@ -127,7 +127,7 @@ struct GroupInventoryTests {
         ("shape: through\nclients: [{ address: 10.0.0.1 }]\nmiddle: { address: 10.0.0.9, port: 80, external: true }\nbackends: [{ address: 10.0.0.2 }]\nsweep: { flows: [1, 65] }",
          "g.yaml:12:25: at most 64 flows in a step, not 65"),
         ("shape: through\nclients: [{ address: 10.0.0.1 }, { address: 10.0.0.1 }]\nmiddle: { address: 10.0.0.9 }\nbackends: [{ address: 10.0.0.2 }]",
-         "g.yaml:9:40: clients #2 is clients #1 too (10.0.0.1:22); each client sends its own flows"),
+         "g.yaml:9:40: clients #2 is clients #1 too (10.0.0.1:22); each host of a group runs one end of its own flow"),
         ("shape: through\nclients: [{ address: 10.0.0.1 }, { address: 10.0.0.5 }]\nmiddle: { address: 10.0.0.9 }\nbackends: [{ address: 10.0.0.2 }]\nsweep: { clients: [1], backends: [1] }",
          "g.yaml:12:14: a sweep counts one thing: sweep 'backends' or 'clients', not both"),
         ("shape: through\nclients: [{ address: 10.0.0.1 }, { address: 10.0.0.5 }, { address: 10.0.0.6 }]\nmiddle: { address: 10.0.0.9 }\n"

@@ -28,6 +28,7 @@ struct GroupLabTests {
             middle: \(host(11))
             backends: [\(host(12)), \(host(13)), \(host(14))]
             sweep: { backends: [1, 2, 3] }
+            repetitions: 3
           - name: fan-out-fast
             shape: fan_out
             provider: azure
@@ -53,6 +54,7 @@ struct GroupLabTests {
             middle: \(host(10))
             backends: [\(host(16)), \(host(17))]
             sweep: { clients: [1, 2, 3] }
+            repetitions: 2
 
         """
     }
@@ -85,13 +87,20 @@ struct GroupLabTests {
         let r = try lab.compare(["--parallel", "1"])
         #expect(r.status == 0, "\(r.stdout)\n\(r.stderr)")
         let records = try lab.records()
-        // fan-in 1 step, lb-mid 3 and its direct, fan-out 1, lb-nat 3 and its direct, lb-two 3 and its direct.
-        let expected = 14
+        // fan-in 1 step, lb-mid 3 and its direct 3 times, fan-out 1, lb-nat 3 and its direct, lb-two 3 and its direct twice.
+        let expected = 26
         #expect(records.count == expected, "\(records.map { $0["id"] ?? "" })")
         #expect(records.allSatisfy { $0["status"] as? String == "ok" }, "\(records.compactMap { $0["error"] })")
         func group(_ r: [String: Any]) -> [String: Any] { (r["detail"] as? [String: Any])?["group"] as? [String: Any] ?? [:] }
         func find(_ name: String, step: Int) throws -> [String: Any] {
             try #require(records.first { $0["pair"] as? String == name && group($0)["step"] as? Double == Double(step) }, "no \(name) step \(step)")
+        }
+        /// The mean value of a group's step (or its direct reference) over its repetitions.
+        func mean(_ name: String, step: Int? = nil, direct: Bool = false) throws -> Double {
+            let values = records.filter { $0["pair"] as? String == name && (group($0)["direct"] as? Bool ?? false) == direct
+                && (step == nil || group($0)["step"] as? Double == Double(step!)) }.compactMap { $0["value"] as? Double }
+            try #require(!values.isEmpty, "no \(name) step \(String(describing: step))")
+            return values.reduce(0, +) / Double(values.count)
         }
 
         // Fan-in: 60, 60 and 15 MB/s senders into a 15 MB/s server: its goodput, shared fairly.
@@ -107,15 +116,18 @@ struct GroupLabTests {
         let cpuHosts = (group(fanIn)["cpu"] as? [[String: Any]] ?? []).compactMap { $0["host"] as? String }
         #expect(cpuHosts == [10, 16, 17, 11].map { "10.231.\(third).\($0)" }, "\(group(fanIn))")
 
-        // Through: backends at 10 MB/s each behind a 15 MB/s middle: 10, then the middle's 15 from 2 backends on,
-        // never more. (Three flows through the middle's two shapers, in and out, were seen 5 % below its
-        // goodput in one run of three: the ceiling is the step where the aggregate stops rising.)
+        // Through: backends at 10 MB/s each behind a 15 MB/s middle: 10, then the middle's goodput from 2 backends
+        // on, never more. A middle that relays (as HAProxy or nginx would) also sends the ACKs of every flow
+        // it receives out of the same link: one 66-byte ACK per two 1448-byte segments of 1514 bytes on the
+        // wire takes 2.1 % of it, so the middle's goodput for relayed flows is 15 × 1.0456 / (1.0456 + 0.0228).
+        // Single runs spread from 14.1 to 14.96 MB/s on this machine; the steps are the mean of 3 repetitions.
         // (One flow through the relay read 9.68 to 9.99 MB/s over a dozen runs: step 1 is not the ceiling, 5 % there.)
-        let steps = try [1, 2, 3].map { try #require(find("lb-mid", step: $0)["value"] as? Double) }
-        #expect(abs(steps[0] - 10) / 10 <= 0.05 && abs(steps[1] - 15) / 15 <= 0.03 && steps[2] <= 15 * 1.03, "\(steps)")
+        let relayed = 15 * (1514.0 / 1448) / (1514.0 / 1448 + 66.0 / 2896)
+        let steps = try [1, 2, 3].map { try mean("lb-mid", step: $0) }
+        #expect(abs(steps[0] - 10) / 10 <= 0.05 && abs(steps[1] - relayed) / relayed <= 0.03 && steps[2] <= 15 * 1.03, "\(steps)")
         #expect(group(try find("lb-mid", step: 3))["middle"] as? String == "10.231.\(third).11")
         // Its reference, the same three backends without the middle: their 30 MB/s.
-        let direct = try #require(records.first { $0["pair"] as? String == "lb-mid" && group($0)["direct"] as? Bool == true }?["value"] as? Double)
+        let direct = try mean("lb-mid", direct: true)
         #expect(abs(direct - 30) / 30 <= 0.03, "direct \(direct) MB/s")
 
         // Fan-out: one 60 MB/s client to two 10 MB/s servers: each server's link, not the client's.
@@ -138,14 +150,14 @@ struct GroupLabTests {
         // 10 MB/s clients through the 15 MB/s middle to two 60 MB/s backends: one client is its own link's
         // 10, two and three are the middle's 15; straight, the three clients reach their 30.
         let two = try [1, 2, 3].map { try find("lb-two", step: $0) }
-        let twoRates = try two.map { try #require($0["value"] as? Double) }
+        let twoRates = try [1, 2, 3].map { try mean("lb-two", step: $0) }
         // (Four flows through the relay: its ACKs to the clients share the middle's egress with the data, 2 % or more.)
         // (Six flows through the middle's shaper and relay were seen at 12.7 MB/s: more flows, more losses at
         // its queue. The ceiling is the step where the aggregate stops rising.)
         #expect(near(twoRates[0], 10) && twoRates[1] >= 15 * 0.92 && twoRates[1...].allSatisfy { $0 <= 15 * 1.03 }, "\(twoRates)")
         #expect((group(two[1])["flows"] as? [Double])?.count == 4 && group(two[1])["clients"] as? [String] == ["10.231.\(third).13", "10.231.\(third).15"])
         #expect(group(two[1])["step_of"] as? String == "clients" && group(two[1])["flow_clients"] as? [Double] == [1, 1, 2, 2])
-        let twoDirect = try #require(records.first { $0["pair"] as? String == "lb-two" && group($0)["direct"] as? Bool == true }?["value"] as? Double)
+        let twoDirect = try mean("lb-two", direct: true)
         #expect(near(twoDirect, 30), "direct \(twoDirect) MB/s")
         print("groups lab: fan-in \(aggregate) MB/s (fairness \(fairness)), through \(steps), fan-out \(fanOut), "
               + "through a kernel balancer \(natRates), direct \(natDirect), two clients \(twoRates), direct \(twoDirect)")
@@ -155,14 +167,15 @@ struct GroupLabTests {
         // The ceiling at the middle's goodput within 3 %, from 2 backends on, and the middle named.
         let line = try #require(report.split(separator: "\n").first { $0.hasPrefix("The middle's (10.231.\(third).11) link caps the group at ") }, "\(report)")
         let ceiling = try #require(Double(line.split(separator: " ")[8]), "\(line)")
-        #expect(abs(ceiling - 15) / 15 <= 0.03 && line.contains("MB/s from 2 backends on"), "\(line)")
+        #expect(abs(ceiling - relayed) / relayed <= 0.03 && line.contains("MB/s from 2 backends on"), "\(line)")
         #expect(report.contains("The server's (10.231.\(third).10) link caps") == false, "one step: no curve for the fan-in")
         let natLine = try #require(report.split(separator: "\n").first { $0.hasPrefix("The balancer's (10.231.\(third).11:7000) link caps the group at ") }, "\(report)")
         let natCeiling = try #require(Double(natLine.split(separator: " ")[8]), "\(natLine)")
         #expect(abs(natCeiling - 15) / 15 <= 0.03 && natLine.contains("MB/s from 2 flows on"), "\(natLine)")
         #expect(report.contains("The balancer put the 3 flows of the largest step on its backends as 1 · 1 · 1"), "\(report)")
         let twoLine = try #require(report.split(separator: "\n").first { $0.hasPrefix("The middle's (10.231.\(third).10) link caps the group at ") }, "\(report)")
-        #expect(twoLine.contains("MB/s from 2 clients on"), "\(twoLine)")
+        // (From 2 clients on, or from 3 when the relay's spread puts 2 below 3 beyond their intervals.)
+        #expect(twoLine.contains("MB/s from 2 clients on") || twoLine.contains("MB/s from 3 clients on"), "\(twoLine)")
         #expect(report.contains("CPU busy at the largest step (3 clients, share of each host's cores): 10.231.\(third).10 "), "\(report)")
         #expect(lab.leftovers() == [])
     }

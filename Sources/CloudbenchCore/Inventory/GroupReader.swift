@@ -154,23 +154,13 @@ extension InventoryLoader {
         if let hub, let spokes {
             var seen: [String: String] = [hub.endpoint: shape == .fanIn ? "the server" : shape == .through ? "clients #1" : "the client"]
             var ips: [String: String] = [hub.testIP: seen[hub.endpoint]!]
-            for (i, (h, loc)) in otherClients.enumerated() {
-                let what = "clients #\(i + 2)"
-                if let first = seen[h.endpoint] {
-                    sink.add(loc, "\(what) is \(first) too (\(h.endpoint)); each client sends its own flows")
-                } else if let first = ips[h.testIP] {
-                    sink.add(loc, "\(what) has the test_ip of \(first) (\(h.testIP)); each host needs its own")
-                }
-                seen[h.endpoint] = seen[h.endpoint] ?? what
-                ips[h.testIP] = ips[h.testIP] ?? what
-            }
             if let middle {
                 if let first = seen[middle.endpoint] { sink.add(r.keyLocation("middle"), "the middle is \(first) too (\(middle.endpoint)); a group needs distinct hosts") }
                 seen[middle.endpoint] = "the middle"
                 ips[middle.testIP] = ips[middle.testIP] ?? "the middle"
             }
-            for (i, (h, loc)) in spokes.enumerated() {
-                let what = "\(shape.spokesKey) #\(i + 1)"
+            let others = otherClients.enumerated().map { (host: $0.element.0, loc: $0.element.1, what: "clients #\($0.offset + 2)") }
+            for (h, loc, what) in others + spokes.enumerated().map({ (host: $0.element.0, loc: $0.element.1, what: "\(shape.spokesKey) #\($0.offset + 1)") }) {
                 if let first = seen[h.endpoint] {
                     sink.add(loc, "\(what) is \(first) too (\(h.endpoint)); each host of a group runs one end of its own flow")
                 } else if let first = ips[h.testIP] {
