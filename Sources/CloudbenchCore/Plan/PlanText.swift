@@ -24,7 +24,7 @@ public enum PlanText {
                     group.name, group.shape.rawValue,
                     "\(group.provider) \(group.type)" + (group.region.isEmpty ? "" : " \(group.region)"),
                     "\(group.hosts.count)",
-                    group.steps.map { "\($0)" }.joined(separator: ", ") + (group.balancer == nil ? "" : " flows")
+                    group.steps.map { "\($0)" }.joined(separator: ", ") + (group.sweepOf == .spokes ? "" : " \(group.stepKey)")
                         + (group.shape == .through ? " + direct" : ""),
                     "\(group.repetitions)", "\(cells.count)", formatDuration(seconds: estimate.pairSeconds[group.name] ?? 0),
                 ])

@@ -160,6 +160,8 @@ public struct GroupRunner: Sendable {
             // names the client. One this step ended (SIGTERM, 143) has nothing to add.
             var failures: [String] = []
             let sentOutputs = await sent
+            // The hub's host gone is what the step failed of, whatever its senders said.
+            if case .failure(let e) = ran, let lost = e as? RemoteError { throw lost }
             for (label, output, error) in sentOutputs {
                 if let e = error as? RemoteError { throw e }
                 if let error { failures.append("the sender on \(label) failed: \(error)") }
