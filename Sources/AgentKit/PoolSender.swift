@@ -106,7 +106,11 @@ public enum PoolSender {
     /// Writes until the server resets or closes the connection (its window ended: true) or the
     /// deadline (false); the bytes written.
     static func pump(_ s: Socket, size: Int, until end: Double) -> (Int, Bool) {
-        let buffer = [UInt8](repeating: 0x5a, count: size)
+        // The same bytes as the step's own senders: they do not compress.
+        let buffer = [UInt8](unsafeUninitializedCapacity: size) { p, n in
+            TCPStreams.fillIncompressible(UnsafeMutableRawPointer(p.baseAddress!), count: size)
+            n = size
+        }
         var bytes = 0
         while Clock.now() < end {
             do {

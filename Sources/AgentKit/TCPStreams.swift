@@ -170,18 +170,22 @@ public enum TCPStreams {
         var pmtu: Int?
     }
 
+    /// Fills `count` bytes with bytes that do not compress, in case a path compresses.
+    static func fillIncompressible(_ buffer: UnsafeMutableRawPointer, count: Int) {
+        var x: UInt64 = 0x9e37_79b9_7f4a_7c15
+        for i in 0..<count {
+            x ^= x << 13; x ^= x >> 7; x ^= x << 17
+            buffer.storeBytes(of: UInt8(truncatingIfNeeded: x), toByteOffset: i, as: UInt8.self)
+        }
+    }
+
     /// Bytes per write before the rate is known, and at high rates.
     static let largestWrite = 128 * 1024
 
     private static func sendOne(_ socket: Socket, window: Window, largest: Int, opening: WindowOpening) -> StreamSend {
         let buffer = UnsafeMutableRawPointer.allocate(byteCount: largest, alignment: 64)
         defer { buffer.deallocate() }
-        // Bytes that do not compress, in case a path compresses.
-        var x: UInt64 = 0x9e37_79b9_7f4a_7c15
-        for i in 0..<largest {
-            x ^= x << 13; x ^= x >> 7; x ^= x << 17
-            buffer.storeBytes(of: UInt8(truncatingIfNeeded: x), toByteOffset: i, as: UInt8.self)
-        }
+        fillIncompressible(buffer, count: largest)
         try? socket.setTimeouts(receive: nil, send: 0.2)
         let fd = socket.fd
         var result = StreamSend()
