@@ -129,7 +129,8 @@ public enum GroupBandwidthTest {
     }
 
     /// One host's CPU and NIC over the step: `role` hub (this host) or server; the CPU seconds per
-    /// GB are of `rate`, the payload that host sent or received (the step's sum on the hub).
+    /// GB are of `rate`, the payload that host sent or received (on the hub, the flows it sent or
+    /// received itself).
     static func hostJSON(_ role: String, address: SocketAddress?, _ w: HostWindow?, rate: Double?) -> JSON {
         var out: [(String, JSON)] = [("role", .string(role))]
         if let address { out.append(("server", .string(address.description))) }

@@ -83,7 +83,7 @@ public struct PoolFlow: Sendable, Equatable {
 
     /// The pool id from standard input: 32 lower-case hex digits (`TestKey.randomID`).
     static func poolID(_ line: String?) throws -> String {
-        guard let line, line.utf8.count == 32, line.utf8.allSatisfy({ (48...57).contains($0) || (97...102).contains($0) }) else {
+        guard let line, TestKey.isRandomID(line) else {
             throw AgentError.usage("a pooled step needs its pool id, 32 hex digits, on standard input after the run keys")
         }
         return line

@@ -22,6 +22,11 @@ public struct TestKey: Equatable, Sendable {
         derive(runKey: runKey, testID: randomID())
     }
 
+    /// Whether `s` is shaped like `randomID`'s: 32 lower-case hex digits.
+    public static func isRandomID(_ s: String) -> Bool {
+        s.utf8.count == 32 && s.utf8.allSatisfy { (48...57).contains($0) || (97...102).contains($0) }
+    }
+
     /// 128 random bits as 32 lower-case hex digits.
     public static func randomID() -> String {
         var rng = SystemRandomNumberGenerator()

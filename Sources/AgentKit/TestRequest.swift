@@ -25,10 +25,10 @@ public struct TestRequest: Sendable, Equatable {
     /// has settled, so that the receivers of a group step on several hosts measure the same window
     /// (`window=fixed` on the wire; `GroupBandwidthTest`).
     public var fixedWindow = false
-    /// tcp_bw through a balancer of the user's own (`pool=ID flows=N`): the data connections of a
-    /// group step go to the balancer, which picks a backend for each; every backend of the step
-    /// accepts any of the `flows` connections that say `DATA ID <flow>`, and this id, 32 hex digits
-    /// the client picked at random, is what they share (`ServerSession.acceptPooled`).
+    /// A pooled group step (`pool=ID flows=N`): the step's data connections go through a balancer of
+    /// the user's own, or come from several clients; every server of the step accepts any of the
+    /// `flows` connections that say `DATA ID <flow>`, and this id, 32 hex digits drawn at random for
+    /// the step, is what they share (`ServerSession.acceptPooled`).
     public var pool: String? = nil
     public var flows: Int = 0
 
@@ -99,9 +99,7 @@ public struct TestRequest: Sendable, Equatable {
             throw bad("--interval cuts --duration into more than \(L.intervals) intervals; make it at least \(duration / Double(L.intervals)) seconds")
         }
         if let pool {
-            guard pool.utf8.count == 32, pool.utf8.allSatisfy({ (48...57).contains($0) || (97...102).contains($0) }) else {
-                throw bad("pool must be 32 lower-case hex digits")
-            }
+            guard TestKey.isRandomID(pool) else { throw bad("pool must be 32 lower-case hex digits") }
             guard L.groupFlows.contains(flows) else { throw bad("--flows must be from \(L.describe(L.groupFlows))") }
             guard test == .tcpBandwidth, !reverse, !bidirectional, streams == 1, fixedWindow else {
                 throw bad("a pool is one tcp_bw stream per flow, client to server, over a fixed window")

@@ -78,7 +78,7 @@ public enum GroupReport {
         var section = GroupSection(name: name, shape: g?["shape"]?.string ?? "group", provider: described.provider, type: described.type,
                                    region: described.region, hub: g?["hub"]?.string, middle: g?["middle"]?.string, steps: [])
         section.external = g?["external"]?.value == .bool(true)
-        let spokes = section.external ? "flows" : section.shape == "fan_in" ? "clients" : section.shape == "fan_out" ? "servers" : "backends"
+        let spokes = section.external ? "flows" : HostGroup.Shape(rawValue: section.shape)?.spokesKey ?? "backends"
         section.stepOf = g?["step_of"]?.string.flatMap { ["clients", "servers", "backends", "flows"].contains($0) ? $0 : nil } ?? spokes
         func names(_ r: ResultRecord, _ key: String) -> [String] {
             var out: [String] = []
